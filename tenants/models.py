@@ -1,0 +1,246 @@
+"""Tenants, their departments and touchpoints, people and their memberships.
+
+Everything a tenant owns inherits :class:`TenantModel`: a non-null ``tenant``, a default
+manager that refuses to run without an active tenant, stamping on save, and (through the
+``EnableTenantRLS`` migration operation) a row-level security policy in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from tenants.context import TenantMismatch, require_tenant_id
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+RESERVED_SLUGS = frozenset(
+    {"www", "api", "admin", "app", "static", "media", "mail", "smtp", "status", "docs", "help", "cxgov"}
+)
+
+
+def validate_tenant_slug(value: str) -> None:
+    if not SLUG_RE.fullmatch(value or ""):
+        raise ValidationError(
+            "%(value)r is not a valid tenant slug: use 1 to 40 lowercase letters, digits or hyphens, "
+            "starting and ending with a letter or digit (it becomes the subdomain, e.g. acme).",
+            params={"value": value},
+            code="invalid_slug",
+        )
+    if value in RESERVED_SLUGS:
+        raise ValidationError(
+            "%(value)r is reserved for the platform; choose another slug.", params={"value": value}, code="reserved"
+        )
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(value)r is not a known time zone; use an IANA name such as Europe/Berlin or America/New_York.",
+            params={"value": value},
+            code="invalid_time_zone",
+        )
+
+
+class Tenant(models.Model):
+    """A customer company. Global (not tenant-owned): it is what the subdomain resolves to."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    slug = models.CharField(max_length=40, unique=True, validators=[validate_tenant_slug])
+    name = models.CharField(max_length=200)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class TenantQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.stamp_tenant()
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
+    """Fail-closed manager: every query is filtered to the active tenant, or raises."""
+
+    def get_queryset(self) -> TenantQuerySet:
+        return super().get_queryset().filter(tenant_id=require_tenant_id())
+
+    def unscoped(self) -> TenantQuerySet:
+        """All rows the database lets through, without the tenant filter.
+
+        Row-level security still applies underneath: as the application role this is still
+        only the active tenant's rows. Every call site says in a comment why it bypasses.
+        """
+        return super().get_queryset()
+
+
+class TenantModel(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", editable=False)
+
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+
+    def stamp_tenant(self) -> None:
+        active = require_tenant_id()
+        if self.tenant_id is None:
+            self.tenant_id = active
+        elif self.tenant_id != active:
+            raise TenantMismatch(
+                f"{type(self).__name__} belongs to tenant {self.tenant_id} but tenant {active} is active."
+            )
+
+    def save(self, *args, **kwargs):
+        self.stamp_tenant()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.stamp_tenant()
+        return super().delete(*args, **kwargs)
+
+
+class Department(TenantModel):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("tenant", "slug", name="department_unique_slug"),
+            models.UniqueConstraint("tenant", Lower("name"), name="department_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Touchpoint(TenantModel):
+    """A place where customers meet the company, ordered as a customer journey."""
+
+    class Stage(models.TextChoices):
+        AWARENESS = "awareness", "Awareness"
+        CONSIDERATION = "consideration", "Consideration"
+        PURCHASE = "purchase", "Purchase"
+        DELIVERY = "delivery", "Delivery"
+        USE = "use", "Use"
+        SUPPORT = "support", "Support"
+        LOYALTY = "loyalty", "Loyalty"
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120)
+    position = models.PositiveIntegerField(default=0, help_text="Order in the customer journey, lowest first.")
+    journey_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    is_moment_of_truth = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint("tenant", "slug", name="touchpoint_unique_slug"),
+            models.UniqueConstraint("tenant", Lower("name"), name="touchpoint_unique_name"),
+        ]
+        indexes = [models.Index(fields=["tenant", "position"], name="touchpoint_journey_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person. Global: one login may be a member of several tenants."""
+
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Membership(TenantModel):
+    """A person's place in a tenant: their role and, for managers and employees, departments."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MANAGER = "manager", "Manager"
+        EMPLOYEE = "employee", "Employee"
+        VIEWER = "viewer", "Viewer"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+    is_active = models.BooleanField(default=True)
+    departments = models.ManyToManyField(Department, through="MembershipDepartment", related_name="members")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__email"]
+        constraints = [models.UniqueConstraint("tenant", "user", name="membership_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class MembershipDepartment(TenantModel):
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE)
+    department = models.ForeignKey(Department, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("tenant", "membership", "department", name="membership_department_unique")
+        ]
+
+
+class TenantHeartbeat(TenantModel):
+    """Last time the per-tenant periodic fan-out reached this tenant (proves beat → worker work)."""
+
+    last_seen = models.DateTimeField()
+    beats = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint("tenant", name="heartbeat_unique_tenant")]
