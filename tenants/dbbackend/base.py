@@ -14,6 +14,7 @@ from tenants.context import current_tenant_id
 
 _UNKNOWN = object()
 TENANT_SETTING = "app.tenant_id"
+_TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE")
 
 
 class DatabaseWrapper(postgresql.DatabaseWrapper):
@@ -23,6 +24,9 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         self.execute_wrappers.append(self._apply_tenant_setting)
 
     def _apply_tenant_setting(self, execute, sql, params, many, context):
+        if isinstance(sql, str) and sql.startswith(_TRANSACTION_CONTROL):
+            # Savepoint statements read no table, and may run in an aborted transaction.
+            return execute(sql, params, many, context)
         wanted = current_tenant_id()
         value = "" if wanted is None else str(wanted)
         if value != self._tenant_setting:
@@ -44,9 +48,13 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
 
     def _rollback(self):
         # A set_config made inside the rolled-back transaction is undone with it.
-        self.forget_tenant_setting()
-        return super()._rollback()
+        try:
+            return super()._rollback()
+        finally:
+            self.forget_tenant_setting()
 
     def _savepoint_rollback(self, sid):
-        self.forget_tenant_setting()
-        return super()._savepoint_rollback(sid)
+        try:
+            return super()._savepoint_rollback(sid)
+        finally:
+            self.forget_tenant_setting()

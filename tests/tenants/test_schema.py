@@ -1,0 +1,79 @@
+"""Schema guard: the database itself enforces tenancy, for every tenant table there is."""
+
+import pytest
+from django.db import connection
+
+from tenants.rls import POLICY_NAME
+from tests.factories import tenant_models
+
+
+def _tenant_tables() -> set[str]:
+    """Every table with a tenant_id column — whether or not its model remembered the base."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name = 'tenant_id'"
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_tenant_tables_are_exactly_the_tenant_models(db):
+    assert _tenant_tables() == {m._meta.db_table for m in tenant_models()}
+
+
+@pytest.mark.parametrize("table", sorted({m._meta.db_table for m in tenant_models()}))
+def test_row_level_security_is_enabled_forced_and_has_the_policy(table, db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE oid = %s::regclass", [table]
+        )
+        assert cursor.fetchone() == (True, True)
+        cursor.execute(
+            "SELECT cmd, qual, with_check FROM pg_policies WHERE schemaname = 'public' AND tablename = %s "
+            "AND policyname = %s",
+            [table, POLICY_NAME],
+        )
+        policies = cursor.fetchall()
+    assert len(policies) == 1
+    command, using, with_check = policies[0]
+    assert command == "ALL"
+    for predicate in (using, with_check):
+        assert "tenant_id" in predicate and "app.tenant_id" in predicate and "nullif" in predicate
+
+
+def test_every_unique_index_on_a_tenant_table_leads_with_tenant(db):
+    """Primary keys aside, uniqueness is always per tenant (also what sharding by tenant needs)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, i.relname, pg_get_indexdef(i.oid)
+            FROM pg_index x
+            JOIN pg_class t ON t.oid = x.indrelid
+            JOIN pg_class i ON i.oid = x.indexrelid
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+            WHERE x.indisunique AND NOT x.indisprimary AND t.relname = ANY(%s) AND a.attname <> 'tenant_id'
+            """,
+            [sorted(_tenant_tables())],
+        )
+        offenders = cursor.fetchall()
+    assert offenders == []
+
+
+def test_runtime_role_is_unprivileged_and_owns_nothing(db, settings):
+    role = settings.CXGOV_DB_APP_ROLE
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s", [role])
+        assert cursor.fetchone() == (False, False, False, False)
+        cursor.execute(
+            """
+            SELECT 'relation ' || relname FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)
+            UNION ALL
+            SELECT 'schema ' || nspname FROM pg_namespace WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = %s)
+            UNION ALL
+            SELECT 'function ' || proname FROM pg_proc WHERE proowner = (SELECT oid FROM pg_roles WHERE rolname = %s)
+            UNION ALL
+            SELECT 'database ' || datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = %s)
+            """,
+            [role] * 4,
+        )
+        assert cursor.fetchall() == []

@@ -1,0 +1,112 @@
+"""The tenant task base on a real Celery worker process (solo pool: one process, in order)."""
+
+import subprocess
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connections
+
+from tenants.context import tenant_context
+from tenants.models import Tenant, TenantHeartbeat
+from tenants.services import tenant_set_status
+from tenants.tasks import heartbeat_dispatch, tenant_heartbeat
+from cxgov.celery import app
+from tests.celery_worker import TaskEvents, start_worker
+from tests.conftest import make_tenant
+
+WORKER_NAME = "cxgov-test-worker@localhost"
+
+
+@pytest.fixture(scope="module")
+def worker_events(django_db_setup, django_db_blocker, tmp_path_factory):
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    events = TaskEvents()
+    events.start()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = start_worker(
+        settings_dict=connections["default"].settings_dict,
+        redis_url=settings.REDIS_URL,
+        log_path=log_path,
+        hostname=WORKER_NAME,
+    )
+    try:
+        events.wait(lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == WORKER_NAME, 90)
+        yield events
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        events.stop()
+        if process.returncode not in (0, -15):
+            print(log_path.read_text())
+
+
+@pytest.fixture
+def worker(worker_events):
+    """The running worker's events, starting from this test: earlier tests' events are forgotten."""
+    worker_events.forget()
+    return worker_events
+
+
+@pytest.fixture
+def tenants(transactional_db):
+    return make_tenant("acme", "Acme Retail"), make_tenant("globex", "Globex Bank")
+
+
+def heartbeat_of(tenant: Tenant) -> TenantHeartbeat | None:
+    with tenant_context(tenant):
+        return TenantHeartbeat.objects.first()
+
+
+def test_worker_runs_a_tenant_task_in_its_tenant(worker, tenants):
+    acme, globex = tenants
+    result = tenant_heartbeat.delay(acme.id)
+    assert worker.outcome(result.id)["type"] == "task-succeeded"
+    heartbeat = heartbeat_of(acme)
+    assert heartbeat is not None and heartbeat.beats == 1 and heartbeat.tenant_id == acme.id
+    assert heartbeat_of(globex) is None
+
+
+def test_a_task_without_a_tenant_fails(worker, tenants):
+    # Sent by name, as another process would, the client-side signature check is skipped.
+    by_name = app.send_task("tenants.tasks.tenant_heartbeat", args=[])
+    with_none = tenant_heartbeat.delay(None)
+    for result in (by_name, with_none):
+        outcome = worker.outcome(result.id)
+        assert outcome["type"] == "task-failed"
+        assert "TenantContextMissing" in outcome["exception"]
+    for tenant in tenants:
+        assert heartbeat_of(tenant) is None
+
+
+def test_tasks_for_a_then_b_on_one_worker_do_not_leak(worker, tenants):
+    acme, globex = tenants
+    for tenant in (acme, globex, acme, globex, globex):
+        assert worker.outcome(tenant_heartbeat.delay(tenant.id).id)["type"] == "task-succeeded"
+    assert heartbeat_of(acme).beats == 2
+    assert heartbeat_of(globex).beats == 3
+
+
+def test_dispatcher_fans_out_one_task_per_active_tenant(worker, tenants):
+    acme, globex = tenants
+    suspended = make_tenant("initech", "Initech")
+    tenant_set_status(tenant=suspended, status=Tenant.Status.SUSPENDED)
+
+    dispatch = heartbeat_dispatch.delay()
+    assert worker.outcome(dispatch.id)["type"] == "task-succeeded"
+    fanned_out = set()
+    for _ in range(2):
+        received = worker.wait(
+            lambda e: e["type"] == "task-received"
+            and e.get("name") == "tenants.tasks.tenant_heartbeat"
+            and e["uuid"] not in fanned_out
+        )
+        fanned_out.add(received["uuid"])
+        outcome = worker.outcome(received["uuid"])
+        assert outcome["type"] == "task-succeeded", outcome.get("exception")
+    assert heartbeat_of(acme).beats == 1
+    assert heartbeat_of(globex).beats == 1
+    assert heartbeat_of(suspended) is None
