@@ -44,4 +44,6 @@ def readyz(request):
         except Exception as exc:  # noqa: BLE001 - a probe reports every failure, whatever it is
             ready = False
             checks[name] = f"failed: {type(exc).__name__}: {exc}"
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
+    )

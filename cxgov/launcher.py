@@ -195,17 +195,20 @@ class EmbeddedPostgres:
                 connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
 
     def is_running(self) -> bool:
-        return self._server is not None and self._server.get_postmaster_info().is_running()
+        """Read afresh: PostgreSQL removes postmaster.pid when it stops, maybe before it is reaped."""
+        from pgserver.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        return info is not None and info.is_running()
 
     def stop(self) -> None:
         if self._server is None:
             return
         import pgserver
 
-        info = self._server.get_postmaster_info()
         # pgserver stops the server when the last process holding a handle on it lets go.
         self._server.cleanup()
-        if info.is_running():
+        if self.is_running():
             # A launcher killed with SIGKILL stays in pgserver's list of handle holders, and then
             # pgserver never stops the server. We hold the data directory's lock: no one else uses it.
             pgserver.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._server.system_user)
@@ -424,9 +427,11 @@ class Launcher:
         gunicorn, celery = str(BIN_DIR / "gunicorn"), str(BIN_DIR / "celery")
         schedule = str(self.config.var_dir / "celerybeat-schedule")
         commands = {
-            # gunicorn's graceful timeout stays below STOP_TIMEOUT, so it is not killed mid-request.
+            # The graceful timeout stays below STOP_TIMEOUT, so gunicorn is not killed mid-request.
+            # No control socket: its default path (~/.gunicorn) is shared by every gunicorn of the user.
             "web": [gunicorn, "cxgov.wsgi:application", "--bind", f"127.0.0.1:{self.config.port}"]
-            + ["--workers", "2", "--graceful-timeout", "10", "--access-logfile", "-", "--error-logfile", "-"],
+            + ["--workers", "2", "--graceful-timeout", "10", "--no-control-socket"]
+            + ["--access-logfile", "-", "--error-logfile", "-"],
             "worker": [celery, "-A", "cxgov", "worker", "--concurrency", "2", "--loglevel", "INFO"],
             "beat": [celery, "-A", "cxgov", "beat", "--loglevel", "INFO", "--schedule", schedule],
         }

@@ -91,7 +91,11 @@ def seed_demo_tenant(demo: DemoTenant) -> Tenant:
     for position, (name, stage, moment_of_truth) in enumerate(demo.touchpoints, start=1):
         if name not in existing_touchpoints:
             touchpoint_create(
-                tenant=tenant, name=name, position=position * 10, journey_stage=stage, is_moment_of_truth=moment_of_truth
+                tenant=tenant,
+                name=name,
+                position=position * 10,
+                journey_stage=stage,
+                is_moment_of_truth=moment_of_truth,
             )
     for role, (first_name, last_name, department_names) in demo.people.items():
         member_add(

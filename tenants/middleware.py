@@ -38,6 +38,8 @@ class TenantMiddleware:
                 request.membership = membership_for_user(user=request.user)
                 if request.membership is None and request.path not in _NON_MEMBER_PATHS:
                     # Answer exactly like an unknown company: no hint that this tenant exists.
-                    return render(request, "tenants/unknown_tenant.html", {"host": request.get_host()}, status=404)
+                    return render(
+                        request, "tenants/unknown_tenant.html", {"host": request.get_host()}, status=404
+                    )
             request.tenant = tenant
             return self.get_response(request)

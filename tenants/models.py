@@ -34,7 +34,9 @@ def validate_tenant_slug(value: str) -> None:
         )
     if value in RESERVED_SLUGS:
         raise ValidationError(
-            "%(value)r is reserved for the platform; choose another slug.", params={"value": value}, code="reserved"
+            "%(value)r is reserved for the platform; choose another slug.",
+            params={"value": value},
+            code="reserved",
         )
 
 
@@ -102,6 +104,14 @@ class TenantModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.stamp_tenant()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self.stamp_tenant()
+        return super().delete(*args, **kwargs)
+
     def stamp_tenant(self) -> None:
         active = require_tenant_id()
         if self.tenant_id is None:
@@ -110,14 +120,6 @@ class TenantModel(models.Model):
             raise TenantMismatch(
                 f"{type(self).__name__} belongs to tenant {self.tenant_id} but tenant {active} is active."
             )
-
-    def save(self, *args, **kwargs):
-        self.stamp_tenant()
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        self.stamp_tenant()
-        return super().delete(*args, **kwargs)
 
 
 class Department(TenantModel):
@@ -150,7 +152,9 @@ class Touchpoint(TenantModel):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120)
-    position = models.PositiveIntegerField(default=0, help_text="Order in the customer journey, lowest first.")
+    position = models.PositiveIntegerField(
+        default=0, help_text="Order in the customer journey, lowest first."
+    )
     journey_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     is_moment_of_truth = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -235,6 +239,9 @@ class MembershipDepartment(TenantModel):
             models.UniqueConstraint("tenant", "membership", "department", name="membership_department_unique")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.membership} in {self.department}"
+
 
 class TenantHeartbeat(TenantModel):
     """Last time the per-tenant periodic fan-out reached this tenant (proves beat → worker work)."""
@@ -244,3 +251,6 @@ class TenantHeartbeat(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint("tenant", name="heartbeat_unique_tenant")]
+
+    def __str__(self) -> str:
+        return f"heartbeat {self.beats} at {self.last_seen:%Y-%m-%d %H:%M:%S}"

@@ -8,7 +8,15 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from tenants.context import tenant_context
-from tenants.models import Department, Membership, MembershipDepartment, Tenant, TenantHeartbeat, Touchpoint, User
+from tenants.models import (
+    Department,
+    Membership,
+    MembershipDepartment,
+    Tenant,
+    TenantHeartbeat,
+    Touchpoint,
+    User,
+)
 
 
 class TenantError(Exception):
@@ -73,7 +81,9 @@ def member_add(
     email = User.objects.normalize_email(email).lower()
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=password, first_name=first_name, last_name=last_name)
+        user = User.objects.create_user(
+            email=email, password=password, first_name=first_name, last_name=last_name
+        )
     with tenant_context(tenant):
         membership, _ = Membership.objects.get_or_create(user=user, defaults={"role": role})
         if membership.role != role:

@@ -79,7 +79,9 @@ class TaskEvents:
             self.seen.append(event)
             if predicate(event):
                 return event
-        raise AssertionError(f"no matching Celery event within {timeout} s; saw {[e['type'] for e in self.seen][-20:]}")
+        raise AssertionError(
+            f"no matching Celery event within {timeout} s; saw {[e['type'] for e in self.seen][-20:]}"
+        )
 
     def outcome(self, task_id: str, timeout: float = 60.0) -> dict:
         return self.wait(lambda e: e.get("uuid") == task_id and e["type"] in FINAL_STATES, timeout)
@@ -103,8 +105,23 @@ def start_worker(*, settings_dict: dict, redis_url: str, log_path: Path, hostnam
     }
     log = open(log_path, "ab")  # noqa: SIM115 - stays open for the worker's life
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "cxgov", "worker", "-E", "--pool", "solo",
-         "--loglevel", "INFO", "--hostname", hostname, "--without-mingle", "--without-gossip"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "cxgov",
+            "worker",
+            "-E",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            hostname,
+            "--without-mingle",
+            "--without-gossip",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

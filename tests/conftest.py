@@ -60,7 +60,9 @@ def other_tenant(db) -> Tenant:
 def make_tenant(slug: str, name: str) -> Tenant:
     tenant = tenant_create(slug=slug, name=name, time_zone="Europe/Berlin")
     department = department_create(tenant=tenant, name="Customer Service")
-    touchpoint_create(tenant=tenant, name="Delivery", position=10, journey_stage="delivery", is_moment_of_truth=True)
+    touchpoint_create(
+        tenant=tenant, name="Delivery", position=10, journey_stage="delivery", is_moment_of_truth=True
+    )
     for role in Membership.Role.values:
         member_add(
             tenant=tenant,

@@ -46,7 +46,9 @@ def _value_for(field: models.Field, tenant: Tenant):
             return User.objects.create_user(email=f"user{n}@{tenant.slug}.test", password="x" * 12)
         if issubclass(related, TenantModel):
             return make_row(related, tenant)
-        raise LookupError(f"make_row cannot fill {field} (a foreign key to {related._meta.label}); add a recipe.")
+        raise LookupError(
+            f"make_row cannot fill {field} (a foreign key to {related._meta.label}); add a recipe."
+        )
     if isinstance(field, models.SlugField):
         return f"row-{n}"
     if isinstance(field, models.EmailField):

@@ -88,8 +88,12 @@ def test_raw_sql_without_setting_sees_nothing(model, rows):
 def test_inserting_another_tenants_row_fails(model, rows, tenant, other_tenant):
     a, _ = rows(model)
     with tenant_context(other_tenant):
-        copy = model.objects.unscoped().none().model(
-            **{f.attname: getattr(a, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+        copy = (
+            model.objects.unscoped()
+            .none()
+            .model(
+                **{f.attname: getattr(a, f.attname) for f in model._meta.concrete_fields if not f.primary_key}
+            )
         )
         assert copy.tenant_id == tenant.id
         with pytest.raises(TenantMismatch):
@@ -105,7 +109,10 @@ def test_updating_or_deleting_another_tenants_rows_touches_nothing(model, rows, 
     column = _first_editable_column(model)
     table = model._meta.db_table
     with tenant_context(other_tenant):
-        assert model.objects.unscoped().filter(pk=a.pk).update(**{column.attname: getattr(a, column.attname)}) == 0
+        assert (
+            model.objects.unscoped().filter(pk=a.pk).update(**{column.attname: getattr(a, column.attname)})
+            == 0
+        )
         assert model.objects.unscoped().filter(pk=a.pk).delete()[0] == 0
         with connection.cursor() as cursor:
             cursor.execute(f'UPDATE "{table}" SET tenant_id = tenant_id WHERE id = %s', [a.pk])

@@ -62,7 +62,10 @@ def test_every_unique_index_on_a_tenant_table_leads_with_tenant(db):
 def test_runtime_role_is_unprivileged_and_owns_nothing(db, settings):
     role = settings.CXGOV_DB_APP_ROLE
     with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s", [role])
+        cursor.execute(
+            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s",
+            [role],
+        )
         assert cursor.fetchone() == (False, False, False, False)
         cursor.execute(
             """

@@ -6,12 +6,13 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connections
+from django.test import Client
 
+from cxgov.celery import app
 from tenants.context import tenant_context
 from tenants.models import Tenant, TenantHeartbeat
 from tenants.services import tenant_set_status
 from tenants.tasks import heartbeat_dispatch, tenant_heartbeat
-from cxgov.celery import app
 from tests.celery_worker import TaskEvents, start_worker
 from tests.conftest import make_tenant
 
@@ -31,7 +32,9 @@ def worker_events(django_db_setup, django_db_blocker, tmp_path_factory):
         hostname=WORKER_NAME,
     )
     try:
-        events.wait(lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == WORKER_NAME, 90)
+        events.wait(
+            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == WORKER_NAME, 90
+        )
         yield events
     finally:
         process.terminate()
@@ -100,9 +103,11 @@ def test_dispatcher_fans_out_one_task_per_active_tenant(worker, tenants):
     fanned_out = set()
     for _ in range(2):
         received = worker.wait(
-            lambda e: e["type"] == "task-received"
-            and e.get("name") == "tenants.tasks.tenant_heartbeat"
-            and e["uuid"] not in fanned_out
+            lambda e: (
+                e["type"] == "task-received"
+                and e.get("name") == "tenants.tasks.tenant_heartbeat"
+                and e["uuid"] not in fanned_out
+            )
         )
         fanned_out.add(received["uuid"])
         outcome = worker.outcome(received["uuid"])
@@ -110,3 +115,12 @@ def test_dispatcher_fans_out_one_task_per_active_tenant(worker, tenants):
     assert heartbeat_of(acme).beats == 1
     assert heartbeat_of(globex).beats == 1
     assert heartbeat_of(suspended) is None
+
+
+def test_readyz_is_ok_while_a_worker_answers(worker, transactional_db):
+    response = Client(HTTP_HOST="localhost").get("/readyz")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
+    assert body["checks"]["worker"].startswith("ok (")

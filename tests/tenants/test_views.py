@@ -62,7 +62,9 @@ def test_a_member_of_another_tenant_cannot_sign_in_here(tenant, other_tenant):
     response = client.post("/accounts/login/", {"username": "admin@acme.test", "password": TEST_PASSWORD})
     assert response.status_code == 200
     assert b"Please enter a correct" in response.content
-    wrong_password = client.post("/accounts/login/", {"username": "admin@globex.test", "password": "wrong-password"})
+    wrong_password = client.post(
+        "/accounts/login/", {"username": "admin@globex.test", "password": "wrong-password"}
+    )
     # The same answer as a wrong password: nothing tells who belongs where.
     assert response.context["form"].errors == wrong_password.context["form"].errors
 

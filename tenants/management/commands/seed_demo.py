@@ -7,7 +7,9 @@ class Command(BaseCommand):
     help = "Create the demo tenants acme and globex with departments, touchpoints and one login per role (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://{slug}.localhost:8000", help="Printed sign-in address.")
+        parser.add_argument(
+            "--base-url", default="http://{slug}.localhost:8000", help="Printed sign-in address."
+        )
 
     def handle(self, *args, base_url: str, **options):
         for demo in DEMO_TENANTS:

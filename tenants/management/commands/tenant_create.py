@@ -12,10 +12,16 @@ class Command(BaseCommand):
     help = "Create a tenant and its first admin. Prints the admin's one-time password."
 
     def add_arguments(self, parser):
-        parser.add_argument("slug", help="Subdomain of the tenant: lowercase letters, digits and hyphens, e.g. acme.")
+        parser.add_argument(
+            "slug", help="Subdomain of the tenant: lowercase letters, digits and hyphens, e.g. acme."
+        )
         parser.add_argument("--name", required=True, help="Display name, e.g. 'Acme Retail'.")
-        parser.add_argument("--admin-email", required=True, help="E-mail address of the tenant's first admin.")
-        parser.add_argument("--time-zone", default="UTC", help="IANA time zone, e.g. Europe/Berlin (default UTC).")
+        parser.add_argument(
+            "--admin-email", required=True, help="E-mail address of the tenant's first admin."
+        )
+        parser.add_argument(
+            "--time-zone", default="UTC", help="IANA time zone, e.g. Europe/Berlin (default UTC)."
+        )
 
     def handle(self, *args, slug: str, name: str, admin_email: str, time_zone: str, **options):
         password = secrets.token_urlsafe(12)
@@ -33,4 +39,6 @@ class Command(BaseCommand):
         if existing_user:
             self.stdout.write(f"Admin {admin_email.lower()} already has a login and keeps their password.")
         else:
-            self.stdout.write(f"Admin {admin_email.lower()} — password (change it after signing in): {password}")
+            self.stdout.write(
+                f"Admin {admin_email.lower()} — password (change it after signing in): {password}"
+            )

@@ -9,6 +9,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         tenants = Tenant.objects.order_by("slug")
         if not tenants:
-            self.stdout.write("No tenants yet. Create one with: manage.py tenant_create SLUG --name ... --admin-email ...")
+            self.stdout.write(
+                "No tenants yet. Create one with: manage.py tenant_create SLUG --name ... --admin-email ..."
+            )
         for tenant in tenants:
             self.stdout.write(f"{tenant.slug:<24} {tenant.status:<10} {tenant.name}")

