@@ -524,7 +524,8 @@ class Launcher:
                 print(f"Could not stop {what}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
         if self._lock is not None:
             self._lock.close()
-        say("cxgov stopped.")
+        if steps:
+            say("cxgov stopped.")
 
 
 def main() -> int:
