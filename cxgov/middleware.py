@@ -1,28 +1,38 @@
+import contextvars
 import re
 import uuid
 
 import structlog
 
+from tenants.context import Actor, actor_context
+
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 logger = structlog.get_logger("cxgov.request")
 
 
-class RequestIdMiddleware:
-    """Give every request an id (or keep a well-formed ``X-Request-ID``), log it, echo it back."""
+class RequestContextMiddleware:
+    """Run each request in a context of its own, with a request id.
+
+    Whatever the request puts in context variables (the active tenant, the actor, log fields)
+    is gone when it ends, so nothing can leak into the next request served by the same
+    thread. The id (a well-formed incoming ``X-Request-ID`` or a new one) is logged, recorded
+    with every audited change and echoed in the response.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return contextvars.copy_context().run(self._handle, request)
+
+    def _handle(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _REQUEST_ID_RE.fullmatch(incoming) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request.request_id)
-        try:
+        with actor_context(Actor(kind="anonymous"), request_id=request.request_id):
             response = self.get_response(request)
-            response["X-Request-ID"] = request.request_id
-            if request.path not in ("/healthz", "/readyz"):
-                logger.info("request", method=request.method, path=request.path, status=response.status_code)
-            return response
-        finally:
-            structlog.contextvars.clear_contextvars()
+        response["X-Request-ID"] = request.request_id
+        if request.path not in ("/healthz", "/readyz"):
+            logger.info("request", method=request.method, path=request.path, status=response.status_code)
+        return response

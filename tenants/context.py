@@ -8,6 +8,7 @@ which use it), so leaving a block always restores the previous tenant.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,7 +33,23 @@ class ActiveTenant:
     slug: str
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting, for the audit trail: a member, an API key, or the system itself."""
+
+    kind: str  # "member" | "api_key" | "system" | "anonymous"
+    id: int | None = None
+    label: str = ""
+
+    def as_setting(self) -> str:
+        return json.dumps({"kind": self.kind, "id": self.id, "label": self.label}, separators=(",", ":"))
+
+
+SYSTEM = Actor(kind="system", label="system")
+
 _active: ContextVar[ActiveTenant | None] = ContextVar("cxgov_active_tenant", default=None)
+_actor: ContextVar[Actor | None] = ContextVar("cxgov_actor", default=None)
+_request_id: ContextVar[str] = ContextVar("cxgov_request_id", default="")
 
 
 def current_tenant() -> ActiveTenant | None:
@@ -63,3 +80,50 @@ def tenant_context(tenant: Tenant | ActiveTenant | None) -> Iterator[None]:
         yield
     finally:
         _active.reset(token)
+
+
+def current_actor() -> Actor | None:
+    return _actor.get()
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+@contextmanager
+def actor_context(actor: Actor | None, *, request_id: str | None = None) -> Iterator[None]:
+    """Record ``actor`` (and the request id) on every change made inside the block."""
+    actor_token = _actor.set(actor)
+    request_token = _request_id.set(request_id) if request_id is not None else None
+    try:
+        yield
+    finally:
+        _actor.reset(actor_token)
+        if request_token is not None:
+            _request_id.reset(request_token)
+
+
+def session_settings() -> tuple[str, str, str]:
+    """The values the database session must carry now: tenant, actor, request id."""
+    active = _active.get()
+    actor = _actor.get()
+    return (
+        "" if active is None else str(active.id),
+        "" if actor is None else actor.as_setting(),
+        _request_id.get(),
+    )
+
+
+def enter_tenant(tenant: Tenant | ActiveTenant) -> None:
+    """Make ``tenant`` active until the end of the current request.
+
+    Only for request handling that cannot wrap a block (API authentication): the
+    request-context middleware runs every request in a copied context, so the value is
+    dropped when the request ends. Everywhere else use :func:`tenant_context`.
+    """
+    _active.set(ActiveTenant(id=tenant.id, slug=tenant.slug))
+
+
+def enter_actor(actor: Actor) -> None:
+    """Like :func:`enter_tenant`, for the actor recorded in the audit trail."""
+    _actor.set(actor)

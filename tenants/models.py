@@ -14,7 +14,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 
 from tenants.context import TenantMismatch, require_tenant_id
 
@@ -254,3 +254,95 @@ class TenantHeartbeat(TenantModel):
 
     def __str__(self) -> str:
         return f"heartbeat {self.beats} at {self.last_seen:%Y-%m-%d %H:%M:%S}"
+
+
+class AuditEvent(TenantModel):
+    """One entry of the append-only audit trail.
+
+    ``data`` entries are written by the database trigger on every tenant table (one per row
+    inserted, updated or deleted, with the changed fields before and after); ``security``
+    entries by :func:`tenants.audit.security_event_record`. A trigger refuses UPDATE and
+    DELETE, even for the application role.
+    """
+
+    class Category(models.TextChoices):
+        DATA = "data", "Data change"
+        SECURITY = "security", "Security event"
+
+    occurred_at = models.DateTimeField(db_default=Now())
+    category = models.CharField(max_length=16, choices=Category.choices)
+    action = models.CharField(max_length=64)
+    actor_kind = models.CharField(max_length=16, default="system")
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=254, blank=True, default="")
+    model = models.CharField(max_length=100, blank=True, default="")
+    object_id = models.CharField(max_length=64, blank=True, default="")
+    changes = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-occurred_at"], name="audit_recent_idx"),
+            models.Index(fields=["tenant", "actor_kind", "actor_id"], name="audit_actor_idx"),
+            models.Index(fields=["tenant", "action"], name="audit_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.model} {self.object_id}".strip()
+
+
+class ApiKey(TenantModel):
+    """A partner system's key. Only a hash of the secret is stored; the tenant comes from the key."""
+
+    class Scope(models.TextChoices):
+        FEEDBACK_WRITE = "feedback:write", "Push feedback (stories, survey responses, service events)"
+        PROMISES_READ = "promises:read", "Read promises, commitments, departments and touchpoints"
+        PROMISES_WRITE = "promises:write", "Change promises, commitments, departments and touchpoints"
+        SCORES_READ = "scores:read", "Read alignment scores"
+        ESCALATIONS_READ = "escalations:read", "Read escalations"
+        ESCALATIONS_WRITE = "escalations:write", "Propose and update escalations"
+
+    name = models.CharField(max_length=120)
+    prefix = models.CharField(max_length=32, editable=False)
+    secret_hash = models.CharField(max_length=128, editable=False)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint("tenant", "prefix", name="apikey_unique_prefix"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(TenantModel):
+    """An e-mailed invitation to join a tenant; the link sets the password (or signs in)."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.EMPLOYEE)
+    department_ids = models.JSONField(default=list, blank=True)
+    token_hash = models.CharField(max_length=128, editable=False)
+    invited_by = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint("tenant", "token_hash", name="invitation_unique_token"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} as {self.role}"

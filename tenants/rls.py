@@ -1,19 +1,66 @@
-"""Row-level security for tenant tables, and the roles the application runs as.
+"""Database-side protection of tenant tables: row-level security and the audit trigger.
 
 Every migration that creates a :class:`tenants.models.TenantModel` table adds
-``EnableTenantRLS("<model>")`` after it; the schema guard test fails for a tenant table
-without it. The policy compares ``tenant_id`` with the session setting ``app.tenant_id`` that
-the database backend keeps equal to the active tenant; an empty or missing setting matches no
-row at all.
+``SecureTenantTable("<model>")`` after it. That enables and forces row-level security with
+the tenant policy and attaches the audit trigger, which records every inserted, updated and
+deleted row (bulk statements included) in ``tenants_auditevent`` with the actor and request
+id of the session. The schema guard test fails for a tenant table without both.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import migrations
 
 POLICY_NAME = "tenant_isolation"
+AUDIT_TRIGGER = "cxgov_audit"
+AUDIT_TABLE = "tenants_auditevent"
 TENANT_PREDICATE = "tenant_id = (SELECT nullif(current_setting('app.tenant_id', true), '')::bigint)"
+
+# One function for every table. TG_ARGV[0] is the model label; the rest are columns whose
+# values are never copied into the audit trail (secrets, hashes).
+AUDIT_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION cxgov_audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
+    new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
+    hidden text[] := coalesce(TG_ARGV[1:], ARRAY[]::text[]);
+    actor jsonb := nullif(current_setting('app.actor', true), '')::jsonb;
+    changes jsonb;
+BEGIN
+    SELECT coalesce(jsonb_object_agg(k, jsonb_build_array(old_row -> k, new_row -> k)), '{{}}'::jsonb)
+      INTO changes
+      FROM jsonb_object_keys(coalesce(new_row, old_row)) AS k
+     WHERE (old_row -> k) IS DISTINCT FROM (new_row -> k) AND k <> ALL(hidden);
+    IF TG_OP = 'UPDATE' AND changes = '{{}}'::jsonb THEN
+        RETURN NULL;
+    END IF;
+    INSERT INTO {AUDIT_TABLE}
+        (tenant_id, occurred_at, category, action, actor_kind, actor_id, actor_label,
+         model, object_id, changes, request_id, detail)
+    VALUES (
+        coalesce(new_row ->> 'tenant_id', old_row ->> 'tenant_id')::bigint,
+        clock_timestamp(), 'data', lower(TG_OP),
+        coalesce(actor ->> 'kind', 'system'), (actor ->> 'id')::bigint, coalesce(actor ->> 'label', ''),
+        TG_ARGV[0], coalesce(new_row ->> 'id', old_row ->> 'id'), changes,
+        coalesce(current_setting('app.request_id', true), ''), '{{}}'::jsonb);
+    RETURN NULL;
+END $$;
+"""
+
+APPEND_ONLY_SQL = f"""
+CREATE OR REPLACE FUNCTION cxgov_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only: % is not allowed on %', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+DROP TRIGGER IF EXISTS cxgov_append_only ON {AUDIT_TABLE};
+CREATE TRIGGER cxgov_append_only BEFORE UPDATE OR DELETE ON {AUDIT_TABLE}
+    FOR EACH ROW EXECUTE FUNCTION cxgov_audit_append_only();
+"""
+
+
+def _quote_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def rls_enable_sql(table: str) -> list[str]:
@@ -33,46 +80,70 @@ def rls_disable_sql(table: str) -> list[str]:
     ]
 
 
-class EnableTenantRLS(migrations.operations.base.Operation):
-    """Enable and force row-level security with the tenant policy on a model's table."""
+def audit_trigger_sql(table: str, label: str, hidden: tuple[str, ...]) -> list[str]:
+    arguments = ", ".join(_quote_literal(a) for a in (label, *hidden))
+    return [
+        f'DROP TRIGGER IF EXISTS {AUDIT_TRIGGER} ON "{table}"',
+        f'CREATE TRIGGER {AUDIT_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+        f"FOR EACH ROW EXECUTE FUNCTION cxgov_audit_row({arguments})",
+    ]
+
+
+class SecureTenantTable(migrations.operations.base.Operation):
+    """Row-level security with the tenant policy, and (unless ``audit=False``) the audit trigger.
+
+    ``hidden`` names columns never copied into the audit trail, e.g. a secret's hash.
+    """
 
     reversible = True
     reduces_to_sql = True
 
-    def __init__(self, model_name: str):
+    def __init__(self, model_name: str, *, audit: bool = True, hidden: tuple[str, ...] | list[str] = ()):
         self.model_name = model_name
+        self.audit = audit
+        self.hidden = tuple(hidden)
 
     def state_forwards(self, app_label, state):
         pass
 
-    def _table(self, app_label, state) -> str:
-        return state.apps.get_model(app_label, self.model_name)._meta.db_table
+    def _model(self, app_label, state):
+        return state.apps.get_model(app_label, self.model_name)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        for statement in rls_enable_sql(self._table(app_label, to_state)):
+        model = self._model(app_label, to_state)
+        statements = rls_enable_sql(model._meta.db_table)
+        if self.audit:
+            statements += audit_trigger_sql(model._meta.db_table, model._meta.label, self.hidden)
+        for statement in statements:
             schema_editor.execute(statement)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        for statement in rls_disable_sql(self._table(app_label, from_state)):
+        table = self._model(app_label, from_state)._meta.db_table
+        for statement in [f'DROP TRIGGER IF EXISTS {AUDIT_TRIGGER} ON "{table}"', *rls_disable_sql(table)]:
             schema_editor.execute(statement)
 
     def describe(self):
-        return f"Enable tenant row-level security on {self.model_name}"
+        return f"Secure tenant table {self.model_name} (row-level security{', audit' if self.audit else ''})"
 
     def deconstruct(self):
-        return type(self).__qualname__, [self.model_name], {}
+        kwargs = {}
+        if not self.audit:
+            kwargs["audit"] = False
+        if self.hidden:
+            kwargs["hidden"] = list(self.hidden)
+        return type(self).__qualname__, [self.model_name], kwargs
 
 
 def app_role_setup_sql(role: str) -> list[str]:
     """Create the application role (idempotent) and grant it data access, and nothing more.
 
-    The role can log in only through ``SET ROLE`` from the owner's session (NOLOGIN), is not
-    superuser, cannot bypass row-level security and owns no object.
+    The role cannot log in by itself (NOLOGIN: the owner's sessions ``SET ROLE`` to it), is
+    not superuser, cannot bypass row-level security and owns no object.
     """
     quoted = '"' + role.replace('"', '""') + '"'
     return [
         f"""DO $$ BEGIN
-            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_quote_literal(role)}) THEN
                 CREATE ROLE {quoted} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
             END IF;
         END $$""",
@@ -81,7 +152,3 @@ def app_role_setup_sql(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
     ]
-
-
-def app_role() -> str:
-    return settings.CXGOV_DB_APP_ROLE

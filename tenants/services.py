@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tenants.context import tenant_context
+from tenants.audit import security_event_record
+from tenants.context import Actor, actor_context, tenant_context
+from tenants.errors import DomainError
 from tenants.models import (
+    ApiKey,
     Department,
+    Invitation,
     Membership,
     MembershipDepartment,
     Tenant,
@@ -18,9 +32,7 @@ from tenants.models import (
     User,
 )
 
-
-class TenantError(Exception):
-    """A domain rule was broken; the message says what to do instead."""
+TenantError = DomainError
 
 
 @transaction.atomic
@@ -42,7 +54,12 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
 @transaction.atomic
 def department_create(*, tenant: Tenant, name: str) -> Department:
     with tenant_context(tenant):
-        department = Department(tenant=tenant, name=name, slug=slugify(name))
+        name = name.strip()
+        if _name_taken(Department, name):
+            raise DomainError(
+                f"A department named {name!r} already exists; choose another name.", field="name"
+            )
+        department = Department(tenant=tenant, name=name, slug=_unique_slug(Department, name))
         department.full_clean(exclude=["tenant"])
         department.save()
         return department
@@ -50,14 +67,25 @@ def department_create(*, tenant: Tenant, name: str) -> Department:
 
 @transaction.atomic
 def touchpoint_create(
-    *, tenant: Tenant, name: str, position: int, journey_stage: str = "", is_moment_of_truth: bool = False
+    *,
+    tenant: Tenant,
+    name: str,
+    position: int | None = None,
+    journey_stage: str = "",
+    is_moment_of_truth: bool = False,
 ) -> Touchpoint:
+    """Add a touchpoint; without a position it goes at the end of the journey."""
     with tenant_context(tenant):
+        name = name.strip()
+        if _name_taken(Touchpoint, name):
+            raise DomainError(
+                f"A touchpoint named {name!r} already exists; choose another name.", field="name"
+            )
         touchpoint = Touchpoint(
             tenant=tenant,
             name=name,
-            slug=slugify(name),
-            position=position,
+            slug=_unique_slug(Touchpoint, name),
+            position=next_touchpoint_position() if position is None else position,
             journey_stage=journey_stage,
             is_moment_of_truth=is_moment_of_truth,
         )
@@ -103,3 +131,404 @@ def tenant_heartbeat_record(*, tenant: Tenant) -> TenantHeartbeat:
             TenantHeartbeat.objects.filter(pk=heartbeat.pk).update(last_seen=now, beats=F("beats") + 1)
             heartbeat.refresh_from_db()
         return heartbeat
+
+
+# --- Tenant settings, departments, touchpoints ---------------------------------------------
+
+
+@transaction.atomic
+def tenant_settings_update(*, tenant: Tenant, name: str, time_zone: str) -> Tenant:
+    tenant.name = name
+    tenant.time_zone = time_zone
+    tenant.full_clean(exclude=["slug", "status"])
+    Tenant.objects.filter(pk=tenant.pk).update(name=name, time_zone=time_zone)
+    return tenant
+
+
+def _unique_slug(model, name: str, *, exclude_pk: int | None = None) -> str:
+    base = slugify(name)[:100] or "item"
+    slug, n = base, 2
+    while model.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _name_taken(model, name: str, *, exclude_pk: int | None = None) -> bool:
+    return model.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists()
+
+
+@transaction.atomic
+def department_rename(*, tenant: Tenant, department: Department, name: str) -> Department:
+    with tenant_context(tenant):
+        name = name.strip()
+        if _name_taken(Department, name, exclude_pk=department.pk):
+            raise DomainError(
+                f"A department named {name!r} already exists; choose another name.", field="name"
+            )
+        department.name = name
+        department.full_clean(exclude=["tenant", "slug"])
+        department.save(update_fields=["name"])
+        return department
+
+
+@transaction.atomic
+def department_delete(*, tenant: Tenant, department: Department) -> None:
+    with tenant_context(tenant):
+        department.delete()
+
+
+@transaction.atomic
+def touchpoint_update(
+    *,
+    tenant: Tenant,
+    touchpoint: Touchpoint,
+    name: str | None = None,
+    journey_stage: str | None = None,
+    is_moment_of_truth: bool | None = None,
+    position: int | None = None,
+) -> Touchpoint:
+    with tenant_context(tenant):
+        if name is not None:
+            name = name.strip()
+            if _name_taken(Touchpoint, name, exclude_pk=touchpoint.pk):
+                raise DomainError(
+                    f"A touchpoint named {name!r} already exists; choose another name.", field="name"
+                )
+            touchpoint.name = name
+        if journey_stage is not None:
+            touchpoint.journey_stage = journey_stage
+        if is_moment_of_truth is not None:
+            touchpoint.is_moment_of_truth = is_moment_of_truth
+        if position is not None:
+            touchpoint.position = position
+        touchpoint.full_clean(exclude=["tenant", "slug"])
+        touchpoint.save()
+        return touchpoint
+
+
+@transaction.atomic
+def touchpoint_move(*, tenant: Tenant, touchpoint: Touchpoint, direction: str) -> list[Touchpoint]:
+    """Move a touchpoint one step earlier ("up") or later ("down") in the journey."""
+    with tenant_context(tenant):
+        journey = list(Touchpoint.objects.select_for_update().order_by("position", "id"))
+        index = next(i for i, t in enumerate(journey) if t.pk == touchpoint.pk)
+        other = index - 1 if direction == "up" else index + 1
+        if direction not in ("up", "down"):
+            raise DomainError("direction must be 'up' or 'down'.", field="direction")
+        if 0 <= other < len(journey):
+            journey[index], journey[other] = journey[other], journey[index]
+        return touchpoint_reorder(tenant=tenant, ordered_ids=[t.pk for t in journey])
+
+
+@transaction.atomic
+def touchpoint_reorder(*, tenant: Tenant, ordered_ids: list[int]) -> list[Touchpoint]:
+    """Set the journey order to ``ordered_ids`` (all of the tenant's touchpoints, each once)."""
+    with tenant_context(tenant):
+        touchpoints = {t.pk: t for t in Touchpoint.objects.select_for_update()}
+        if sorted(ordered_ids) != sorted(touchpoints):
+            raise DomainError(
+                "The new order must list every touchpoint of this tenant exactly once.", field="ordered_ids"
+            )
+        changed = []
+        for position, pk in enumerate(ordered_ids, start=1):
+            touchpoint = touchpoints[pk]
+            if touchpoint.position != position * 10:
+                touchpoint.position = position * 10
+                changed.append(touchpoint)
+        Touchpoint.objects.bulk_update(changed, ["position"])
+        return [touchpoints[pk] for pk in ordered_ids]
+
+
+@transaction.atomic
+def touchpoint_delete(*, tenant: Tenant, touchpoint: Touchpoint) -> None:
+    with tenant_context(tenant):
+        touchpoint.delete()
+
+
+def next_touchpoint_position() -> int:
+    last = Touchpoint.objects.order_by("-position").values_list("position", flat=True).first()
+    return (last or 0) + 10
+
+
+# --- People -------------------------------------------------------------------------------
+
+INVITATION_TTL = timedelta(days=7)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _member_actor(membership: Membership) -> Actor:
+    return Actor(kind="member", id=membership.pk, label=membership.user.email)
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    tenant: Tenant,
+    email: str,
+    role: str,
+    departments: list[Department] | tuple[Department, ...] = (),
+    invited_by: Membership | None,
+    accept_url: Callable[[str], str],
+) -> Invitation:
+    """Invite ``email`` to the tenant; the e-mail (sent after commit) carries a one-time link.
+
+    ``accept_url(token)`` builds the absolute link. A pending invitation of the same address
+    is replaced: only the newest link works.
+    """
+    email = User.objects.normalize_email(email).strip().lower()
+    validate_email(email)
+    if role not in Membership.Role.values:
+        raise DomainError(
+            f"{role!r} is not a role; choose one of {', '.join(Membership.Role.values)}.", field="role"
+        )
+    with tenant_context(tenant):
+        if Membership.objects.filter(user__email=email).exists():
+            raise DomainError(
+                f"{email} is already a member of {tenant.name}; change their role on the members page instead.",
+                field="email",
+            )
+        Invitation.objects.filter(email=email, accepted_at__isnull=True).update(expires_at=timezone.now())
+        token = secrets.token_urlsafe(32)
+        invitation = Invitation.objects.create(
+            email=email,
+            role=role,
+            department_ids=[d.pk for d in departments],
+            token_hash=_token_hash(token),
+            invited_by=invited_by,
+            expires_at=timezone.now() + INVITATION_TTL,
+        )
+        security_event_record(action="member.invited", detail={"email": email, "role": role})
+    link = accept_url(token)
+    inviter = invited_by.user.get_full_name() or invited_by.user.email if invited_by else "An administrator"
+    transaction.on_commit(
+        lambda: send_mail(
+            subject=f"You are invited to {tenant.name} on cxgov",
+            message=(
+                f"{inviter} invited you to join {tenant.name} on cxgov as {Membership.Role(role).label.lower()}.\n\n"
+                f"Accept the invitation and choose your password here (the link works once, for 7 days):\n{link}\n\n"
+                "If you did not expect this, ignore this e-mail."
+            ),
+            from_email=None,
+            recipient_list=[email],
+        )
+    )
+    return invitation
+
+
+def invitation_for_token(*, tenant: Tenant, token: str) -> Invitation:
+    """The pending invitation behind ``token``, or a DomainError saying why it cannot be used."""
+    with tenant_context(tenant):
+        invitation = Invitation.objects.filter(token_hash=_token_hash(token)).first()
+    if invitation is None:
+        raise DomainError("This invitation link is not valid. Ask your administrator for a new invitation.")
+    if invitation.accepted_at is not None:
+        raise DomainError("This invitation has already been accepted. Sign in with your e-mail and password.")
+    if invitation.expires_at <= timezone.now():
+        raise DomainError("This invitation has expired. Ask your administrator to invite you again.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *, tenant: Tenant, token: str, password: str | None, first_name: str = "", last_name: str = ""
+) -> Membership:
+    """Turn an invitation into a membership. A new person sets their password here; a person
+    who already has a login (in another tenant) keeps theirs and ``password`` is ignored."""
+    invitation = invitation_for_token(tenant=tenant, token=token)
+    with tenant_context(tenant):
+        Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        user = User.objects.filter(email=invitation.email).first()
+        if user is None:
+            if not password:
+                raise DomainError("Choose a password to finish joining.", field="password")
+            user = User(email=invitation.email, first_name=first_name, last_name=last_name)
+            validate_password(password, user)
+            user.set_password(password)
+            user.save()
+        membership = Membership.objects.create(user=user, role=invitation.role)
+        for department in Department.objects.filter(pk__in=invitation.department_ids):
+            MembershipDepartment.objects.create(membership=membership, department=department)
+        Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
+        with actor_context(_member_actor(membership)):
+            security_event_record(
+                action="member.joined", detail={"email": user.email, "role": membership.role}
+            )
+        return membership
+
+
+@transaction.atomic
+def member_update(
+    *,
+    tenant: Tenant,
+    membership: Membership,
+    role: str,
+    departments: list[Department] | tuple[Department, ...],
+    changed_by: Membership,
+) -> Membership:
+    """Change a member's role and departments; effective on their next request."""
+    if membership.pk == changed_by.pk:
+        raise DomainError("You cannot change your own role; ask another admin.", field="role")
+    if role not in Membership.Role.values:
+        raise DomainError(
+            f"{role!r} is not a role; choose one of {', '.join(Membership.Role.values)}.", field="role"
+        )
+    with tenant_context(tenant):
+        before = membership.role
+        if before == Membership.Role.ADMIN and role != before:
+            _ensure_another_admin(membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+        wanted = {d.pk for d in departments}
+        current = set(
+            MembershipDepartment.objects.filter(membership=membership).values_list("department_id", flat=True)
+        )
+        MembershipDepartment.objects.filter(
+            membership=membership, department_id__in=current - wanted
+        ).delete()
+        MembershipDepartment.objects.bulk_create(
+            [MembershipDepartment(membership=membership, department_id=pk) for pk in sorted(wanted - current)]
+        )
+        if before != role:
+            security_event_record(
+                action="member.role_changed",
+                detail={"member": membership.user.email, "from": before, "to": role},
+            )
+        return membership
+
+
+@transaction.atomic
+def member_set_active(
+    *, tenant: Tenant, membership: Membership, active: bool, changed_by: Membership
+) -> Membership:
+    """Deactivate (or reactivate) a member; a deactivated member is out on their next request."""
+    if membership.pk == changed_by.pk:
+        raise DomainError("You cannot deactivate yourself; ask another admin.", field="is_active")
+    with tenant_context(tenant):
+        if not active and membership.role == Membership.Role.ADMIN:
+            _ensure_another_admin(membership)
+        if membership.is_active != active:
+            membership.is_active = active
+            membership.save(update_fields=["is_active"])
+            security_event_record(
+                action="member.reactivated" if active else "member.deactivated",
+                detail={"member": membership.user.email},
+            )
+        return membership
+
+
+def _ensure_another_admin(membership: Membership) -> None:
+    others = Membership.objects.filter(role=Membership.Role.ADMIN, is_active=True).exclude(pk=membership.pk)
+    if not others.exists():
+        raise DomainError(
+            "A tenant needs at least one active admin; make someone else admin first.", field="role"
+        )
+
+
+# --- API keys -----------------------------------------------------------------------------
+
+API_KEY_PREFIX = "cxg"
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    secret: str  # the whole key, shown once and never stored
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    created_by: Membership | None = None,
+) -> IssuedApiKey:
+    """Issue a key ``cxg_<tenant id>_<key id>_<secret>``; only its SHA-256 is kept."""
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the key a name that says which system uses it.", field="name")
+    unknown = sorted(set(scopes) - set(ApiKey.Scope.values))
+    if unknown or not scopes:
+        raise DomainError(
+            f"Choose at least one scope from: {', '.join(ApiKey.Scope.values)}"
+            + (f" (unknown: {', '.join(unknown)})." if unknown else "."),
+            field="scopes",
+        )
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DomainError(
+            "The expiry must be in the future, or empty for a key that does not expire.", field="expires_at"
+        )
+    with tenant_context(tenant):
+        prefix = f"{API_KEY_PREFIX}_{tenant.pk}_{secrets.token_hex(4)}"
+        secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+        api_key = ApiKey.objects.create(
+            name=name,
+            prefix=prefix,
+            secret_hash=_token_hash(secret),
+            scopes=sorted(set(scopes)),
+            expires_at=expires_at,
+            created_by=created_by,
+        )
+        security_event_record(
+            action="api_key.created", detail={"key": prefix, "name": name, "scopes": api_key.scopes}
+        )
+    return IssuedApiKey(api_key=api_key, secret=secret)
+
+
+@transaction.atomic
+def api_key_revoke(*, tenant: Tenant, api_key: ApiKey) -> ApiKey:
+    with tenant_context(tenant):
+        if api_key.revoked_at is None:
+            api_key.revoked_at = timezone.now()
+            api_key.save(update_fields=["revoked_at"])
+            security_event_record(
+                action="api_key.revoked", detail={"key": api_key.prefix, "name": api_key.name}
+            )
+        return api_key
+
+
+class ApiKeyRejected(Exception):
+    """The presented key cannot be used; the message is safe to show the caller."""
+
+
+def api_key_authenticate(raw: str) -> tuple[Tenant, ApiKey]:
+    """Resolve a presented key to its tenant and key, or raise :class:`ApiKeyRejected`.
+
+    The tenant comes only from the key itself. A revoked or expired key used again is
+    recorded as a security event in its tenant's audit trail.
+    """
+    parts = raw.split("_", 3)
+    if len(parts) != 4 or parts[0] != API_KEY_PREFIX or not parts[1].isdigit():
+        raise ApiKeyRejected(
+            "The API key is malformed: send 'Authorization: Bearer cxg_…' with the whole key."
+        )
+    tenant = Tenant.objects.filter(pk=int(parts[1])).first()
+    if tenant is None:
+        raise ApiKeyRejected("The API key is not valid.")
+    prefix = "_".join(parts[:3])
+    with tenant_context(tenant):
+        api_key = ApiKey.objects.filter(prefix=prefix).first()
+        if api_key is None or not hmac.compare_digest(api_key.secret_hash, _token_hash(raw)):
+            raise ApiKeyRejected("The API key is not valid.")
+        key_actor = Actor(kind="api_key", id=api_key.pk, label=api_key.name)
+        now = timezone.now()
+        if api_key.revoked_at is not None:
+            security_event_record(
+                action="api_key.used_after_revocation", detail={"key": prefix}, actor=key_actor
+            )
+            raise ApiKeyRejected("The API key has been revoked. Ask the tenant's admin for a new key.")
+        if api_key.expires_at is not None and api_key.expires_at <= now:
+            security_event_record(action="api_key.used_after_expiry", detail={"key": prefix}, actor=key_actor)
+            raise ApiKeyRejected("The API key has expired. Ask the tenant's admin for a new key.")
+        if not tenant.is_active:
+            raise ApiKeyRejected(
+                f"{tenant.name} is suspended; the API is unavailable until it is reactivated."
+            )
+        if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+            api_key.last_used_at = now
+    return tenant, api_key

@@ -7,12 +7,16 @@ processes and workers — so row-level security is what a test sees.
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.db import connections
+from django.test import Client
 
 from tenants.context import tenant_context
-from tenants.models import Membership, Tenant
+from tenants.models import Membership, Tenant, User
 from tenants.services import department_create, member_add, tenant_create, touchpoint_create
 
 TEST_PASSWORD = "correct-horse-battery-staple"
@@ -78,3 +82,39 @@ def make_tenant(slug: str, name: str) -> Tenant:
 def in_tenant():
     """``with in_tenant(t):`` — shorthand for the tenant context in test bodies."""
     return tenant_context
+
+
+def client_for(slug: str | None) -> Client:
+    return Client(HTTP_HOST=f"{slug}.localhost" if slug else "localhost")
+
+
+def enrol_totp(user: User) -> str:
+    """Give ``user`` a TOTP authenticator; returns its secret (to compute codes)."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def signed_in(slug: str, email: str, *, recently: bool = True) -> Client:
+    """A client signed in as ``email`` on ``slug``'s subdomain.
+
+    ``recently``: the sign-in counts as within the last five minutes, so sensitive actions do
+    not ask to re-authenticate first.
+    """
+    client = client_for(slug)
+    user = User.objects.get(email=email)
+    client.force_login(user)
+    if recently:
+        session = client.session
+        session["account_authentication_methods"] = [
+            {"method": "password", "at": time.time(), "email": email}
+        ]
+        session.save()
+    return client
+
+
+@pytest.fixture
+def member_clients(tenant) -> dict[str, Client]:
+    """One signed-in client per role in tenant acme; the admin has enrolled TOTP."""
+    enrol_totp(User.objects.get(email="admin@acme.test"))
+    return {role: signed_in("acme", f"{role}@acme.test") for role in Membership.Role.values}

@@ -12,7 +12,7 @@ from pathlib import Path
 from django.test import Client
 
 from cxgov.logging import json_formatter
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,8 +35,7 @@ def test_request_logs_are_json_with_request_id_and_tenant(tenant):
     logger = logging.getLogger("cxgov.request")
     logger.addHandler(handler)
     try:
-        client = Client(HTTP_HOST="acme.localhost")
-        client.post("/accounts/login/", {"username": "admin@acme.test", "password": TEST_PASSWORD})
+        client = signed_in("acme", "viewer@acme.test")
         response = client.get("/", HTTP_X_REQUEST_ID="req-0123456789")
     finally:
         logger.removeHandler(handler)

@@ -5,7 +5,7 @@ Every variable read here is documented in README.md ("Configuration").
 
 import re
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -26,7 +26,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenants",
     "promises",
     "feedback",
@@ -34,7 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "cxgov.middleware.RequestIdMiddleware",
+    "cxgov.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -43,6 +50,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "tenants.middleware.MfaRequiredMiddleware",
+    "tenants.middleware.DefaultDenyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -86,7 +96,7 @@ def celery_broker_url(redis_url: str) -> str:
     """Celery names a Redis unix socket ``redis+socket://``; redis-py names it ``unix://``."""
     parts = urlsplit(redis_url)
     if parts.scheme == "unix":
-        return f"redis+socket://{quote(parts.path)}" + (f"?{parts.query}" if parts.query else "")
+        return f"redis+socket://{parts.path}" + (f"?{parts.query}" if parts.query else "")
     return redis_url
 
 
@@ -113,9 +123,29 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 
 # --- People ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "tenants.User"
-LOGIN_URL = "login"
+AUTHENTICATION_BACKENDS = ["tenants.auth.TenantMemberBackend"]
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
+# django-allauth: e-mail + password sign-in per tenant subdomain, no public sign-up
+# (people join by invitation), TOTP with recovery codes, re-authentication within 5 minutes.
+ACCOUNT_ADAPTER = "tenants.auth.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[cxgov] "
+# Failed sign-ins: 5 per e-mail address per 5 minutes, 30 per IP address per 5 minutes.
+# Counted in the cache, i.e. Redis, so every web process shares the count.
+ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key", "reset_password": "20/m/ip,5/5m/key"}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "cxgov"
+MFA_RECOVERY_CODE_COUNT = 10
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
@@ -159,7 +189,27 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["tenants.api.ActionPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.api.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env("CXGOV_API_RATE", default="1200/min")},
+    "DEFAULT_PAGINATION_CLASS": "tenants.api.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "tenants.api.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cxgov API",
+    "DESCRIPTION": "Partner API of cxgov. Authenticate with `Authorization: Bearer <API key>`; "
+    "the key decides the tenant. Errors are `application/problem+json`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }

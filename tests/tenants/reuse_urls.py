@@ -28,6 +28,8 @@ def fail_mid_transaction(request):
         raise RuntimeError("failure in the middle of a transaction")
 
 
+seen.cxgov_action = fail_mid_transaction.cxgov_action = "tenant.view"
+
 urlpatterns = [
     path("test/seen", seen),
     path("test/fail", fail_mid_transaction),

@@ -2,11 +2,10 @@
 
 import pytest
 from django.db import connection, transaction
-from django.test import Client
 
 from tenants.context import tenant_context
 from tenants.models import Department
-from tests.conftest import TEST_PASSWORD, make_tenant
+from tests.conftest import make_tenant, signed_in
 
 
 @pytest.fixture
@@ -15,13 +14,8 @@ def sites(transactional_db, settings):
     acme, globex = make_tenant("acme", "Acme Retail"), make_tenant("globex", "Globex Bank")
     clients = {}
     for tenant in (acme, globex):
-        client = Client(HTTP_HOST=f"{tenant.slug}.localhost", raise_request_exception=False)
-        assert (
-            client.post(
-                "/accounts/login/", {"username": f"admin@{tenant.slug}.test", "password": TEST_PASSWORD}
-            ).status_code
-            == 302
-        )
+        client = signed_in(tenant.slug, f"employee@{tenant.slug}.test")
+        client.raise_request_exception = False
         clients[tenant.slug] = client
     return {"acme": acme, "globex": globex}, clients
 

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from tenants.rls import POLICY_NAME
+from tenants.rls import AUDIT_TABLE, AUDIT_TRIGGER, POLICY_NAME
 from tests.factories import tenant_models
 
 
@@ -80,3 +80,21 @@ def test_runtime_role_is_unprivileged_and_owns_nothing(db, settings):
             [role] * 4,
         )
         assert cursor.fetchall() == []
+
+
+@pytest.mark.parametrize("table", sorted({m._meta.db_table for m in tenant_models()} - {AUDIT_TABLE}))
+def test_every_tenant_table_has_the_audit_trigger(table, db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s AND NOT tgisinternal",
+            [table, AUDIT_TRIGGER],
+        )
+        assert cursor.fetchall() == [("O",)]
+
+
+def test_the_audit_table_refuses_update_and_delete(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [AUDIT_TABLE]
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["cxgov_append_only"]

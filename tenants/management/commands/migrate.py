@@ -6,10 +6,11 @@ owner, so this command drops the role for its own run, applies the migrations, r
 application role its data access on every table, and restores the setting.
 """
 
+from django.conf import settings
 from django.core.management.commands.migrate import Command as DjangoMigrate
 from django.db import connections
 
-from tenants.rls import app_role, app_role_setup_sql
+from tenants.rls import app_role_setup_sql
 
 
 class Command(DjangoMigrate):
@@ -23,7 +24,7 @@ class Command(DjangoMigrate):
         try:
             super().handle(*args, **options)
             with connection.cursor() as cursor:
-                for statement in app_role_setup_sql(role or app_role()):
+                for statement in app_role_setup_sql(role or settings.CXGOV_DB_APP_ROLE):
                     cursor.execute(statement)
         finally:
             if role:

@@ -1,0 +1,227 @@
+"""The one permission table: every action a person or a partner system can take, and who may.
+
+Views, templates and the API all ask :func:`can`. Every view and API endpoint names its
+action (``@action_required("...")``, ``ActionRequiredMixin.action`` or an API view's
+``actions`` map); :class:`DefaultDenyMiddleware` refuses any view that names none, and a test
+walks every URL pattern to prove that none is left unnamed. ``docs/permissions.md`` is
+generated from this table (``manage.py permissions_doc``) and a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from django.http import Http404, HttpRequest
+
+from tenants.models import ApiKey, Membership
+
+ADMIN = Membership.Role.ADMIN
+MANAGER = Membership.Role.MANAGER
+EMPLOYEE = Membership.Role.EMPLOYEE
+VIEWER = Membership.Role.VIEWER
+EVERYONE = frozenset({ADMIN, MANAGER, EMPLOYEE, VIEWER})
+ADMINS = frozenset({ADMIN})
+
+
+@dataclass(frozen=True)
+class Rule:
+    description: str
+    roles: frozenset[str] = frozenset()  # web: member roles allowed
+    scopes: frozenset[str] = frozenset()  # API: a key needs one of these scopes
+    condition: Callable[[Any, Any], bool] | None = field(default=None, compare=False)
+    condition_text: str = ""
+    reauthenticate: bool = False  # a fresh password or TOTP (within 5 minutes) is demanded
+    public: bool = False  # reachable without signing in (sign-in flows, probes)
+
+
+def _not_self(membership: Membership, target: Any) -> bool:
+    return target is None or getattr(target, "pk", None) != membership.pk
+
+
+ACTIONS: dict[str, Rule] = {
+    # Platform and sign-in flows
+    "platform.probe": Rule("Health and readiness probes", public=True),
+    "platform.home": Rule("Platform landing page and a tenant's entry page", public=True),
+    "account.sign_in": Rule(
+        "Sign in, sign out, reset a forgotten password, accept an invitation", public=True
+    ),
+    "account.manage_own": Rule(
+        "Own account: password, two-factor authentication, recovery codes, sessions", roles=EVERYONE
+    ),
+    "api.docs": Rule("Read the API schema and its interactive documentation", public=True),
+    # Tenant structure
+    "tenant.view": Rule(
+        "See the tenant: name, departments, touchpoints (the journey)",
+        roles=EVERYONE,
+        scopes=frozenset(s.value for s in ApiKey.Scope),
+    ),
+    "tenant.settings.edit": Rule("Change the tenant's name and time zone", roles=ADMINS),
+    "department.view": Rule(
+        "List departments", roles=EVERYONE, scopes=frozenset({"promises:read", "promises:write"})
+    ),
+    "department.manage": Rule(
+        "Create, rename and delete departments", roles=ADMINS, scopes=frozenset({"promises:write"})
+    ),
+    "touchpoint.view": Rule(
+        "List touchpoints", roles=EVERYONE, scopes=frozenset({"promises:read", "promises:write"})
+    ),
+    "touchpoint.manage": Rule(
+        "Create, edit, reorder and delete touchpoints; mark moments of truth",
+        roles=ADMINS,
+        scopes=frozenset({"promises:write"}),
+    ),
+    # People
+    "member.view": Rule("List members, their roles and departments", roles=ADMINS),
+    "member.invite": Rule("Invite a person by e-mail with a role and departments", roles=ADMINS),
+    "member.change_role": Rule(
+        "Change a member's role or departments",
+        roles=ADMINS,
+        condition=_not_self,
+        condition_text="not their own membership",
+        reauthenticate=True,
+    ),
+    "member.deactivate": Rule(
+        "Deactivate or reactivate a member",
+        roles=ADMINS,
+        condition=_not_self,
+        condition_text="not their own membership",
+        reauthenticate=True,
+    ),
+    # Partner systems
+    "api_key.view": Rule("List API keys (never their secrets)", roles=ADMINS),
+    "api_key.create": Rule("Create an API key (its secret is shown once)", roles=ADMINS, reauthenticate=True),
+    "api_key.revoke": Rule("Revoke an API key", roles=ADMINS),
+    # Record
+    "audit.view": Rule("Read the audit trail", roles=ADMINS),
+}
+
+
+def rule_for(action: str) -> Rule:
+    try:
+        return ACTIONS[action]
+    except KeyError:
+        raise LookupError(f"Unknown action {action!r}: add it to tenants.permissions.ACTIONS") from None
+
+
+def can(principal: Membership | ApiKey | None, action: str, target: Any = None) -> bool:
+    """May ``principal`` (a member or an API key, in the active tenant) do ``action`` (on ``target``)?"""
+    rule = rule_for(action)
+    if rule.public:
+        return True
+    if isinstance(principal, Membership):
+        allowed = principal.is_active and principal.role in rule.roles
+    elif isinstance(principal, ApiKey):
+        allowed = bool(rule.scopes.intersection(principal.scopes))
+    else:
+        return False
+    if allowed and rule.condition is not None and isinstance(principal, Membership):
+        allowed = rule.condition(principal, target)
+    return allowed
+
+
+def view_actions(view: Callable) -> set[str]:
+    """The actions a URL's view names, however it was written.
+
+    Function views: ``@action_required``; class views: ``cxgov_action``; API views:
+    ``cxgov_action`` or ``cxgov_actions`` (a map from method or viewset action to action).
+    """
+    actions: set[str] = set()
+    for candidate in (view, getattr(view, "view_class", None), getattr(view, "cls", None)):
+        if candidate is None:
+            continue
+        if action := getattr(candidate, "cxgov_action", None):
+            actions.add(action)
+        actions.update(getattr(candidate, "cxgov_actions", {}).values())
+    for action in actions:
+        rule_for(action)
+    return actions
+
+
+# django-allauth's own views (sign-in, password reset, two-factor, re-authentication) are
+# named here by URL name, since their code is not ours to decorate.
+ALLAUTH_SIGN_IN_URLS = frozenset(
+    {
+        "account_login",
+        "account_logout",
+        "account_signup",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "account_inactive",
+        "account_confirm_email",
+        "account_email_verification_sent",
+        "account_login_code_confirm",
+        "account_request_login_code",
+        "account_confirm_login_code",
+        "account_confirm_password_reset_code",
+        "mfa_authenticate",
+        "mfa_trust",
+    }
+)
+
+
+def allauth_action(view: Callable, resolver_match) -> str | None:
+    """The action of a django-allauth view, or None for any other view."""
+    module = getattr(getattr(view, "view_class", view), "__module__", "")
+    if not module.startswith("allauth."):
+        return None
+    name = getattr(resolver_match, "url_name", None)
+    return "account.sign_in" if name in ALLAUTH_SIGN_IN_URLS else "account.manage_own"
+
+
+def action_required(action: str):
+    """Function views: name the action, check it, and answer 'not found' when denied."""
+    rule_for(action)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            enforce(request, action)
+            return view(request, *args, **kwargs)
+
+        wrapped.cxgov_action = action
+        return wrapped
+
+    return decorate
+
+
+class ActionRequiredMixin:
+    """Class-based views: ``cxgov_action = "..."``, checked before dispatch."""
+
+    cxgov_action: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        enforce(request, self.cxgov_action)
+        return super().dispatch(request, *args, **kwargs)
+
+
+def enforce(request: HttpRequest, action: str, target: Any = None) -> None:
+    """Raise unless the request's member may do ``action``. Sign-in is asked of anonymous visitors."""
+    from tenants.audit import security_event_record
+
+    rule = rule_for(action)
+    if rule.public:
+        return
+    if request.tenant is None:
+        raise Http404("This page exists only on a company's address.")
+    if not request.user.is_authenticated:
+        raise SignInRequired
+    if not can(request.membership, action, target):
+        security_event_record(action="permission.denied", detail={"action": action, "path": request.path})
+        raise PermissionDeniedHere(action)
+
+
+class SignInRequired(Exception):
+    """Handled by :class:`DefaultDenyMiddleware`: redirect to the sign-in page."""
+
+
+class PermissionDeniedHere(Exception):
+    """Handled by :class:`DefaultDenyMiddleware`: a 403 page saying what is missing."""
+
+    def __init__(self, action: str):
+        super().__init__(action)
+        self.action = action
