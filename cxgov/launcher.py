@@ -407,7 +407,10 @@ class Launcher:
         self._run_step("migrate", [*manage, "migrate", "--noinput"], env)
         say("Seeding the demo tenants ...")
         base_url = self.config.url("{slug}.localhost")  # seed_demo fills in {slug}
-        return self._run_step("seed_demo", [*manage, "seed_demo", "--base-url", base_url], env)
+        logins = self._run_step("seed_demo", [*manage, "seed_demo", "--base-url", base_url], env)
+        say("Seeding the demo promises ...")
+        self._run_step("seed_demo_promises", [*manage, "seed_demo_promises"], env)
+        return logins
 
     def _run_step(self, name: str, args: Sequence[str], env: dict[str, str]) -> str:
         """Run a one-off command to its end; stdout is returned, everything is logged."""

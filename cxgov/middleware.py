@@ -33,6 +33,6 @@ class RequestContextMiddleware:
         with actor_context(Actor(kind="anonymous"), request_id=request.request_id):
             response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
-        if request.path not in ("/healthz", "/readyz"):
+        if request.path not in ("/healthz", "/readyz") and not request.path.startswith("/static/"):
             logger.info("request", method=request.method, path=request.path, status=response.status_code)
         return response

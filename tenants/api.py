@@ -1,13 +1,24 @@
 """The partner API's foundation: API-key authentication, the permission table, throttling,
-pagination and one error format (``application/problem+json``) for every error."""
+pagination and one error format (``application/problem+json``) for every error; and the
+serializers and filters of its resources.
+
+The DRF settings name classes of this module, and ``rest_framework.views`` resolves them while it
+is itself being imported. So this module must never import ``rest_framework.views`` or anything
+built on it (generics, viewsets, decorators, drf-spectacular's views and AutoSchema): the
+endpoints themselves live in :mod:`tenants.api_urls`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
-from rest_framework import exceptions, pagination, status
+from django_filters import rest_framework as filters
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -15,6 +26,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from tenants.context import Actor, enter_actor, enter_tenant
 from tenants.errors import DomainError
+from tenants.models import Department, Touchpoint
 from tenants.permissions import can, rule_for
 from tenants.services import ApiKeyRejected, api_key_authenticate
 
@@ -60,6 +72,9 @@ class ActionPermission(BasePermission):
     def has_permission(self, request, view) -> bool:
         action = view_action_for(view, request)
         if action is None:
+            if _handler_for(view, request) is None:
+                # Nothing would answer this method anyway: say so (405 with Allow), not "forbidden".
+                raise exceptions.MethodNotAllowed(request.method)
             return False
         rule = rule_for(action)
         if rule.public:
@@ -78,6 +93,11 @@ def view_action_for(view, request) -> str | None:
     return actions.get(key) or getattr(view, "cxgov_action", None)
 
 
+def _handler_for(view, request):
+    method = request.method.lower()
+    return getattr(view, method, None) if method in view.http_method_names else None
+
+
 class ApiKeyRateThrottle(SimpleRateThrottle):
     """Requests per API key, counted in the cache (Redis), shared by every web process."""
 
@@ -93,6 +113,13 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+class JourneyCursorPagination(CursorPagination):
+    """Touchpoints page in journey order. Reordering the journey while a client pages through
+    it may move a touchpoint across the cursor; a journey is short enough to fit one page."""
+
+    ordering = ("position", "id")
 
 
 _TITLES = {
@@ -154,6 +181,14 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return problem(status.HTTP_400_BAD_REQUEST, "The request has invalid fields.", errors=errors)
+    if isinstance(exc, ProtectedError | RestrictedError):
+        blocking = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = ", ".join(sorted({str(obj._meta.verbose_name_plural) for obj in blocking}))
+        return problem(
+            status.HTTP_409_CONFLICT,
+            f"This cannot be deleted while other records still refer to it ({kinds}); "
+            "change or delete those first.",
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found: no such object for this API key's tenant.")
     response = exception_handler(exc, context)
@@ -173,3 +208,161 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         result.data["detail"] = f"Too many requests for this API key; retry in {int(exc.wait) + 1} seconds."
     return result
+
+
+# --- Describing the API (OpenAPI) -----------------------------------------------------------
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Tells the schema (and Swagger UI's "Authorize" button) how :class:`ApiKeyAuthentication` works."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "cxg_<tenant>_<key>_<secret>",
+            "description": "An API key issued by the tenant's admin. The key alone decides the tenant; "
+            "each endpoint names the scopes it needs.",
+        }
+
+
+class ProblemSerializer(serializers.Serializer):
+    """An error, as RFC 9457 problem details (``application/problem+json``)."""
+
+    type = serializers.CharField(help_text="A URI naming the kind of problem.")
+    title = serializers.CharField(help_text="A short summary of the kind of problem.")
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    detail = serializers.CharField(help_text="What happened here, and what to do about it.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='Invalid input only: the messages per field, e.g. {"name": ["..."]}.',
+    )
+
+
+_PROBLEM_DESCRIPTIONS = {
+    400: "Invalid input: `errors` lists the messages per field.",
+    401: "No API key, or one that is malformed, unknown, revoked or expired.",
+    403: "The API key lacks the scope this request needs.",
+    404: "No such object for this API key's tenant.",
+    409: "Other records still refer to this object; change or delete those first.",
+    429: "Too many requests for this API key; `Retry-After` says when to try again.",
+}
+
+
+def problem_responses(*codes: int) -> dict[tuple[int, str], OpenApiResponse]:
+    """Schema entries for the error responses of an operation, for ``@extend_schema(responses=...)``."""
+    return {
+        (code, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+            ProblemSerializer, description=_PROBLEM_DESCRIPTIONS[code]
+        )
+        for code in codes
+    }
+
+
+# --- Resources: departments and touchpoints -------------------------------------------------
+# Serializers validate and render; writes go through tenants.services. None of them accepts
+# ``tenant`` (it comes from the key), ``id`` or ``slug`` (the service makes the slug).
+
+_NAME_MESSAGES = {
+    "required": "Give it a name, e.g. {example}.",
+    "blank": "Give it a name, e.g. {example}; the name cannot be empty.",
+    "null": "Give it a name, e.g. {example}; the name cannot be null.",
+    "max_length": "Keep the name to at most {{max_length}} characters.",
+}
+
+
+def _name_field(example: str) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=120,
+        error_messages={key: message.format(example=example) for key, message in _NAME_MESSAGES.items()},
+    )
+
+
+_STAGES = ", ".join(Touchpoint.Stage.values)
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    name = _name_field("Customer Service")
+
+    class Meta:
+        model = Department
+        fields = ["id", "name", "slug", "created_at"]
+        read_only_fields = ["id", "slug", "created_at"]
+
+
+class TouchpointSerializer(serializers.ModelSerializer):
+    """A touchpoint; on creation it goes at the end of the journey."""
+
+    name = _name_field("Checkout")
+    journey_stage = serializers.ChoiceField(
+        choices=Touchpoint.Stage.choices,
+        allow_blank=True,
+        required=False,
+        help_text='The stage of the customer journey, or "" for none.',
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not a journey stage; use one of: {_STAGES} (or "" for none).'
+        },
+    )
+    is_moment_of_truth = serializers.BooleanField(
+        required=False, help_text="A moment that decides whether the customer stays."
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = ["id", "name", "slug", "position", "journey_stage", "is_moment_of_truth", "created_at"]
+        read_only_fields = ["id", "slug", "position", "created_at"]
+
+
+class TouchpointUpdateSerializer(TouchpointSerializer):
+    """Changes to a touchpoint; ``position`` moves it in the journey (lowest first)."""
+
+    position = serializers.IntegerField(
+        min_value=0,
+        max_value=2_147_483_647,
+        required=False,
+        help_text="Order in the customer journey, lowest first. To set the whole order at once, use reorder.",
+    )
+
+    class Meta(TouchpointSerializer.Meta):
+        read_only_fields = ["id", "slug", "created_at"]
+
+
+class TouchpointOrderSerializer(serializers.Serializer):
+    ordered_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        help_text="Every touchpoint id of this tenant exactly once, in the new journey order.",
+        error_messages={"empty": "List every touchpoint id of this tenant, in the new journey order."},
+    )
+
+
+class DepartmentFilter(filters.FilterSet):
+    name = filters.CharFilter(
+        lookup_expr="icontains", help_text="Only departments whose name contains this text (any case)."
+    )
+
+    class Meta:
+        model = Department
+        fields = ["name"]
+
+
+class TouchpointFilter(filters.FilterSet):
+    name = filters.CharFilter(
+        lookup_expr="icontains", help_text="Only touchpoints whose name contains this text (any case)."
+    )
+    journey_stage = filters.ChoiceFilter(
+        choices=Touchpoint.Stage.choices,
+        help_text="Only touchpoints of this journey stage.",
+        error_messages={"invalid_choice": f"%(value)s is not a journey stage; use one of: {_STAGES}."},
+    )
+    is_moment_of_truth = filters.BooleanFilter(
+        help_text="true: only moments of truth; false: only the others."
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = ["name", "journey_stage", "is_moment_of_truth"]

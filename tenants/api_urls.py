@@ -1,1 +1,335 @@
-urlpatterns: list = []
+"""The partner API's endpoints and their routes (included at ``/api/``).
+
+The endpoints live here rather than in :mod:`tenants.api`: the DRF settings name classes of that
+module, which ``rest_framework.views`` imports while it is itself being imported, so
+``tenants.api`` cannot import views in turn (see its docstring).
+
+Every endpoint runs in the tenant of its API key (the authentication enters it), so
+``Model.objects`` underneath the selectors sees that tenant's rows only: another tenant's id is
+simply not found. Endpoints parse input, call one service or selector, and render.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import QuerySet
+from django.urls import include, path
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.drainage import add_trace_message
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import get_view_model
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+from rest_framework.views import APIView
+
+from tenants.api import (
+    ActionPermission,
+    DepartmentFilter,
+    DepartmentSerializer,
+    JourneyCursorPagination,
+    TouchpointFilter,
+    TouchpointOrderSerializer,
+    TouchpointSerializer,
+    TouchpointUpdateSerializer,
+    problem_responses,
+)
+from tenants.models import ApiKey, Department, Tenant, TenantModel, Touchpoint
+from tenants.permissions import rule_for
+from tenants.selectors import department_list, department_queryset, touchpoint_journey, touchpoint_queryset
+from tenants.services import (
+    department_create,
+    department_delete,
+    department_rename,
+    touchpoint_create,
+    touchpoint_delete,
+    touchpoint_reorder,
+    touchpoint_update,
+)
+
+
+class CxgovAutoSchema(AutoSchema):
+    """Operations are grouped by resource, and each says which API key scopes it needs (from
+    the one permission table)."""
+
+    def get_tags(self) -> list[str]:
+        return [self.path.removeprefix("/api/v1/").split("/")[0]]
+
+    def get_description(self) -> str:
+        description = super().get_description()
+        actions: dict[str, str] = getattr(self.view, "cxgov_actions", {})
+        name = actions.get(getattr(self.view, "action", None) or self.method.lower())
+        if name is None:
+            return description
+        scopes = rule_for(name).scopes
+        if scopes == set(ApiKey.Scope.values):
+            needs = "Any API key of the tenant may call this, whatever its scopes."
+        else:
+            needs = (
+                "Needs an API key with one of the scopes: "
+                + ", ".join(f"`{s}`" for s in sorted(scopes))
+                + "."
+            )
+        return f"{description}\n\n{needs}".strip()
+
+
+class TenantModelFilterExtension(DjangoFilterExtension):
+    """Filter parameters in the schema for views over tenant-owned models.
+
+    The stock extension asks ``model.objects`` for an empty queryset, which the fail-closed
+    manager refuses: no tenant is active while the schema is generated. ``unscoped().none()``
+    names the same model and never reaches the database.
+    """
+
+    priority = 1
+
+    def get_schema_operation_parameters(self, auto_schema, *args, **kwargs):
+        model = get_view_model(auto_schema.view)
+        if model is None or not issubclass(model, TenantModel):
+            return super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
+        filterset_class = self.target.get_filterset_class(auto_schema.view, model.objects.unscoped().none())
+        if not filterset_class:
+            return []
+        parameters = []
+        with add_trace_message(filterset_class):
+            for name, filter_field in filterset_class.base_filters.items():
+                parameters += self.resolve_filter_field(
+                    auto_schema, model, filterset_class, name, filter_field
+                )
+        return parameters
+
+
+_VIEWSET_HANDLERS = ("list", "retrieve", "create", "update", "partial_update", "destroy")
+
+
+class TenantResourceViewSet(viewsets.GenericViewSet):
+    """Rows of the API key's tenant, read through a selector and written through services.
+
+    Subclasses name ``model`` and ``queryset_selector`` and map every handler they expose to an
+    action of the permission table in ``cxgov_actions``. They never override ``get_queryset`` or
+    ``get_object``: those are the one path to the tenant's rows (checked when the class is made).
+    """
+
+    model: type[TenantModel]
+    queryset_selector: Callable[[], QuerySet]
+    cxgov_actions: dict[str, str] = {}
+    schema = CxgovAutoSchema()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        overridden = sorted({"get_queryset", "get_object"} & set(vars(cls)))
+        if overridden:
+            raise TypeError(
+                f"{cls.__name__} must not override {', '.join(overridden)}; set queryset_selector."
+            )
+        handlers = {name for name in _VIEWSET_HANDLERS if hasattr(cls, name)}
+        handlers.update(extra.__name__ for extra in cls.get_extra_actions())
+        if unnamed := sorted(handlers - set(cls.cxgov_actions)):
+            raise TypeError(
+                f"{cls.__name__}.cxgov_actions names no permission action for: {', '.join(unnamed)}"
+            )
+
+    @property
+    def tenant(self) -> Tenant:
+        """The API key's tenant, resolved once by the authentication."""
+        return self.request.tenant
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation runs without a key, hence without a tenant, and only needs the
+            # model: .none() never reaches the database.
+            return self.model.objects.unscoped().none()
+        return self.queryset_selector()
+
+
+_READ_PROBLEMS = problem_responses(401, 403, 429)
+_OBJECT_PROBLEMS = problem_responses(401, 403, 404, 429)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: DepartmentSerializer, **problem_responses(400, 401, 403, 429)}),
+    retrieve=extend_schema(responses={200: DepartmentSerializer, **_OBJECT_PROBLEMS}),
+    create=extend_schema(responses={201: DepartmentSerializer, **problem_responses(400, 401, 403, 429)}),
+    partial_update=extend_schema(
+        responses={200: DepartmentSerializer, **problem_responses(400, 401, 403, 404, 429)}
+    ),
+    destroy=extend_schema(responses={204: None, **problem_responses(401, 403, 404, 409, 429)}),
+)
+class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantResourceViewSet):
+    """Departments of the API key's tenant."""
+
+    model = Department
+    queryset_selector = staticmethod(department_queryset)
+    serializer_class = DepartmentSerializer
+    filterset_class = DepartmentFilter
+    cxgov_actions = {
+        "list": "department.view",
+        "retrieve": "department.view",
+        "create": "department.manage",
+        "partial_update": "department.manage",
+        "destroy": "department.manage",
+    }
+
+    def list(self, request, *args, **kwargs):
+        """Departments, oldest first, a page at a time (follow `next`)."""
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One department."""
+        return super().retrieve(request, *args, **kwargs)
+
+    def create(self, request):
+        """Add a department; its slug is made from the name. Names are unique (any case)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        department = department_create(tenant=self.tenant, name=serializer.validated_data["name"])
+        return Response(self.get_serializer(department).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        """Rename a department (its slug stays)."""
+        department = self.get_object()
+        serializer = self.get_serializer(department, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "name" in serializer.validated_data:
+            department = department_rename(
+                tenant=self.tenant, department=department, name=serializer.validated_data["name"]
+            )
+        return Response(self.get_serializer(department).data)
+
+    def destroy(self, request, pk=None):
+        """Delete a department."""
+        department_delete(tenant=self.tenant, department=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: TouchpointSerializer, **problem_responses(400, 401, 403, 429)}),
+    retrieve=extend_schema(responses={200: TouchpointSerializer, **_OBJECT_PROBLEMS}),
+    create=extend_schema(responses={201: TouchpointSerializer, **problem_responses(400, 401, 403, 429)}),
+    partial_update=extend_schema(
+        request=TouchpointUpdateSerializer,
+        responses={200: TouchpointSerializer, **problem_responses(400, 401, 403, 404, 429)},
+    ),
+    destroy=extend_schema(responses={204: None, **problem_responses(401, 403, 404, 409, 429)}),
+)
+class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantResourceViewSet):
+    """Touchpoints of the API key's tenant: the customer journey."""
+
+    model = Touchpoint
+    queryset_selector = staticmethod(touchpoint_queryset)
+    serializer_class = TouchpointSerializer
+    filterset_class = TouchpointFilter
+    pagination_class = JourneyCursorPagination
+    cxgov_actions = {
+        "list": "touchpoint.view",
+        "retrieve": "touchpoint.view",
+        "create": "touchpoint.manage",
+        "partial_update": "touchpoint.manage",
+        "destroy": "touchpoint.manage",
+        "reorder": "touchpoint.manage",
+    }
+
+    def list(self, request, *args, **kwargs):
+        """Touchpoints in journey order, a page at a time (follow `next`)."""
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One touchpoint."""
+        return super().retrieve(request, *args, **kwargs)
+
+    def create(self, request):
+        """Add a touchpoint at the end of the journey. Names are unique (any case)."""
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        touchpoint = touchpoint_create(
+            tenant=self.tenant,
+            name=data["name"],
+            journey_stage=data.get("journey_stage", ""),
+            is_moment_of_truth=data.get("is_moment_of_truth", False),
+        )
+        return Response(self.get_serializer(touchpoint).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        """Change a touchpoint's name, stage, moment of truth or position."""
+        touchpoint = self.get_object()
+        serializer = TouchpointUpdateSerializer(touchpoint, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        touchpoint = touchpoint_update(tenant=self.tenant, touchpoint=touchpoint, **serializer.validated_data)
+        return Response(self.get_serializer(touchpoint).data)
+
+    def destroy(self, request, pk=None):
+        """Delete a touchpoint."""
+        touchpoint_delete(tenant=self.tenant, touchpoint=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=TouchpointOrderSerializer,
+        responses={200: TouchpointSerializer(many=True), **problem_responses(400, 401, 403, 429)},
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filter_backends=[])
+    def reorder(self, request):
+        """Set the whole journey order at once; answers the touchpoints in their new order."""
+        order = TouchpointOrderSerializer(data=request.data)
+        order.is_valid(raise_exception=True)
+        journey = touchpoint_reorder(tenant=self.tenant, ordered_ids=order.validated_data["ordered_ids"])
+        return Response(self.get_serializer(journey, many=True).data)
+
+
+class TenantSerializer(serializers.Serializer):
+    slug = serializers.CharField(help_text="The tenant's subdomain, e.g. acme.")
+    name = serializers.CharField()
+    time_zone = serializers.CharField(help_text="IANA time zone, e.g. Europe/Berlin.")
+    departments = DepartmentSerializer(many=True, help_text="By name.")
+    touchpoints = TouchpointSerializer(many=True, help_text="In journey order.")
+
+
+class TenantView(APIView):
+    cxgov_actions = {"get": "tenant.view"}
+    schema = CxgovAutoSchema()
+
+    @extend_schema(responses={200: TenantSerializer, **_READ_PROBLEMS})
+    def get(self, request):
+        """The API key's tenant: name, time zone, departments and touchpoints in journey order."""
+        tenant: Tenant = request.tenant
+        overview = {
+            "slug": tenant.slug,
+            "name": tenant.name,
+            "time_zone": tenant.time_zone,
+            "departments": department_list(),
+            "touchpoints": touchpoint_journey(),
+        }
+        return Response(TenantSerializer(overview).data)
+
+
+class ApiSchemaView(SpectacularAPIView):
+    """The OpenAPI 3 schema: YAML, or JSON with ``?format=json``. Public, like the docs."""
+
+    cxgov_action = "api.docs"
+    authentication_classes = []
+    permission_classes = [ActionPermission]
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """Swagger UI, served from our own static files (drf-spectacular-sidecar), no CDN."""
+
+    cxgov_action = "api.docs"
+    authentication_classes = []
+    permission_classes = [ActionPermission]
+    url_name = "api-schema"
+
+
+router = SimpleRouter(trailing_slash=False)
+router.register("departments", DepartmentViewSet, basename="api-department")
+router.register("touchpoints", TouchpointViewSet, basename="api-touchpoint")
+
+urlpatterns = [
+    path("v1/tenant", TenantView.as_view(), name="api-tenant"),
+    path("v1/", include(router.urls)),
+    path("schema/", ApiSchemaView.as_view(), name="api-schema"),
+    path("docs/", ApiDocsView.as_view(), name="api-docs"),
+]

@@ -27,6 +27,7 @@ SECURITY_ACTIONS = {
     "api_key.revoked": "API key revoked",
     "api_key.used_after_revocation": "Revoked API key used",
     "api_key.used_after_expiry": "Expired API key used",
+    "tenant.settings_changed": "Tenant settings changed",
 }
 
 
@@ -40,7 +41,9 @@ def security_event_record(
     if action not in SECURITY_ACTIONS:
         raise LookupError(f"Unknown security action {action!r}: add it to tenants.audit.SECURITY_ACTIONS")
     actor = actor or current_actor() or Actor(kind="anonymous")
-    logger.info("security event", action=action, actor_kind=actor.kind, actor_id=actor.id, **(detail or {}))
+    logger.info(
+        "security event", action=action, actor_kind=actor.kind, actor_id=actor.id, detail=detail or {}
+    )
     if current_tenant_id() is None:
         return
     AuditEvent.objects.create(

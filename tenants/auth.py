@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.auth_backends import AuthenticationBackend
-from allauth.account.signals import user_logged_in
+from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+from allauth.account.signals import authentication_step_completed, user_logged_in
 from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.core.exceptions import ValidationError
 from django.dispatch import receiver
@@ -72,6 +73,23 @@ def _record_login(sender, request, user, **kwargs):
     security_event_record(
         action="login.succeeded", detail={"email": user.email}, actor=_member_actor(request)
     )
+
+
+@receiver(authentication_step_completed)
+def _count_sign_in_as_reauthentication(sender, request, **kwargs) -> None:
+    """A password (or TOTP) just entered to sign in is as good as re-entering it.
+
+    allauth asks for re-authentication before sensitive actions unless the person
+    re-authenticated within ACCOUNT_REAUTHENTICATION_TIMEOUT, and does not count the sign-in
+    itself. Our rule is "a password or TOTP entered within the last 5 minutes", so every
+    completed authentication step counts.
+    """
+    records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY)
+    if isinstance(records, list) and records:
+        request.session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+            *records[:-1],
+            {**records[-1], "reauthenticated": True},
+        ]
 
 
 @receiver(authenticator_added)

@@ -225,3 +225,36 @@ class PermissionDeniedHere(Exception):
     def __init__(self, action: str):
         super().__init__(action)
         self.action = action
+
+
+def permissions_markdown() -> str:
+    """``docs/permissions.md``, generated from :data:`ACTIONS` (``manage.py permissions_doc``)."""
+    roles = list(Membership.Role.values)
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `tenants/permissions.py` by `manage.py permissions_doc`; a test fails when",
+        "this file and the table in the code differ. Every view and API endpoint names one of these",
+        "actions; a view that names none is closed (404). Anonymous visitors are sent to sign in (web)",
+        "or get 401 (API). *Public* actions need no sign-in; **re-auth** means a password or TOTP",
+        "entered within the last 5 minutes is demanded first.",
+        "",
+        "| action | what | " + " | ".join(roles) + " | API key scopes | condition |",
+        "|---|---|" + "---|" * len(roles) + "---|---|",
+    ]
+    for name, rule in ACTIONS.items():
+        marks = ["public" if rule.public else ("yes" if role in rule.roles else "—") for role in roles]
+        what = rule.description + (" (**re-auth**)" if rule.reauthenticate else "")
+        scopes = ", ".join(f"`{s}`" for s in sorted(rule.scopes)) or "—"
+        lines.append(
+            f"| `{name}` | {what} | " + " | ".join(marks) + f" | {scopes} | {rule.condition_text or '—'} |"
+        )
+    lines += [
+        "",
+        "API keys: a key may do an action when it holds one of the listed scopes; the tenant is",
+        "always the key's own. Scopes: "
+        + ", ".join(f"`{s}` ({label})" for s, label in ApiKey.Scope.choices)
+        + ".",
+        "",
+    ]
+    return "\n".join(lines)

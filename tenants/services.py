@@ -13,7 +13,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -140,8 +140,14 @@ def tenant_heartbeat_record(*, tenant: Tenant) -> TenantHeartbeat:
 def tenant_settings_update(*, tenant: Tenant, name: str, time_zone: str) -> Tenant:
     tenant.name = name
     tenant.time_zone = time_zone
+    before = Tenant.objects.values("name", "time_zone").get(pk=tenant.pk)
     tenant.full_clean(exclude=["slug", "status"])
     Tenant.objects.filter(pk=tenant.pk).update(name=name, time_zone=time_zone)
+    changes = {k: [before[k], v] for k, v in (("name", name), ("time_zone", time_zone)) if before[k] != v}
+    if changes:
+        # Tenants are not tenant-owned rows, so the audit trigger does not see this change.
+        with tenant_context(tenant):
+            security_event_record(action="tenant.settings_changed", detail=changes)
     return tenant
 
 
@@ -174,7 +180,15 @@ def department_rename(*, tenant: Tenant, department: Department, name: str) -> D
 @transaction.atomic
 def department_delete(*, tenant: Tenant, department: Department) -> None:
     with tenant_context(tenant):
-        department.delete()
+        try:
+            with transaction.atomic():
+                department.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            raise DomainError(
+                f"{department.name} still owns or shares promises; move them to another department "
+                "(or retire them) before deleting it.",
+                code="in_use",
+            ) from exc
 
 
 @transaction.atomic
@@ -242,7 +256,14 @@ def touchpoint_reorder(*, tenant: Tenant, ordered_ids: list[int]) -> list[Touchp
 @transaction.atomic
 def touchpoint_delete(*, tenant: Tenant, touchpoint: Touchpoint) -> None:
     with tenant_context(tenant):
-        touchpoint.delete()
+        try:
+            with transaction.atomic():
+                touchpoint.delete()
+        except (ProtectedError, RestrictedError) as exc:
+            raise DomainError(
+                f"{touchpoint.name} is measured by commitments; end those commitments before deleting it.",
+                code="in_use",
+            ) from exc
 
 
 def next_touchpoint_position() -> int:

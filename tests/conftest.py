@@ -12,6 +12,7 @@ import time
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 
@@ -49,6 +50,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
         # Dropping the test database at the end is again the owner's job.
         connection.settings_dict["OPTIONS"].pop("assume_role", None)
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate-limit counters live in the (Redis) cache; every test starts with none of its run's."""
+    _delete_run_keys()
+    yield
+
+
+def _delete_run_keys() -> None:
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
@@ -106,9 +121,11 @@ def signed_in(slug: str, email: str, *, recently: bool = True) -> Client:
     client.force_login(user)
     if recently:
         session = client.session
+        # What allauth keeps after a sign-in that counts as re-authenticated (tenants.auth).
         session["account_authentication_methods"] = [
-            {"method": "password", "at": time.time(), "email": email}
+            {"method": "password", "at": time.time(), "email": email, "reauthenticated": True}
         ]
+        session["account_authentication_methods_user"] = str(user.pk)
         session.save()
     return client
 

@@ -93,3 +93,14 @@ def make_row(model: type[TenantModel], tenant: Tenant) -> TenantModel:
             setattr(obj, field.name, _value_for(field, tenant))
     obj.save()
     return obj
+
+
+def _duration_measure(tenant: Tenant) -> TenantModel:
+    # Only built-in keys may be survey/story measures (a check constraint): make a duration one.
+    from promises.models import Measure
+
+    n = next(_counter)
+    return Measure(tenant=tenant, key=f"measure-{n}", name=f"Measure {n}", kind="duration", unit="hours")
+
+
+RECIPES["promises.Measure"] = _duration_measure

@@ -3,7 +3,6 @@
 import subprocess
 
 import pytest
-import redis
 from django.conf import settings
 from django.db import connections
 from django.test import Client
@@ -16,12 +15,11 @@ from tenants.tasks import heartbeat_dispatch, tenant_heartbeat
 from tests.celery_worker import TaskEvents, start_worker
 from tests.conftest import make_tenant
 
-WORKER_NAME = "cxgov-test-worker@localhost"
+WORKER_NAME = f"cxgov-test-{settings.TEST_RUN_ID}@localhost"
 
 
 @pytest.fixture(scope="module")
 def worker_events(django_db_setup, django_db_blocker, tmp_path_factory):
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     events = TaskEvents()
     events.start()
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"

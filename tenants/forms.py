@@ -1,0 +1,258 @@
+"""Forms of the admin console and of joining by invitation: they parse input, nothing more.
+
+None of them has a ``tenant`` field: the tenant is the request's. Related rows (departments)
+are chosen among the active tenant's own, so another tenant's id is "not a valid choice".
+Forms that list the tenant's rows build their querysets in ``__init__``, inside the request's
+tenant context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+
+from tenants.audit import SECURITY_ACTIONS
+from tenants.errors import DomainError
+from tenants.models import ApiKey, AuditEvent, Department, Membership, Touchpoint, User
+
+ROLE_HELP = (
+    "Admins configure the tenant; managers approve their departments' escalations; employees log "
+    "customer stories; viewers only read."
+)
+DEPARTMENTS_HELP = "Managers and employees see and act for the departments they belong to."
+
+
+def add_service_error(form: forms.Form, error: DomainError | ValidationError) -> None:
+    """Show a service's refusal on the form: on the field it names, else above the form."""
+    if isinstance(error, DomainError):
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+        return
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+@cache
+def _time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class TenantSettingsForm(forms.Form):
+    name = forms.CharField(
+        max_length=200, help_text="Shown to every member at the top of each page and in e-mails."
+    )
+    time_zone = forms.ChoiceField(
+        choices=_time_zone_choices,
+        help_text="Dates and times in cxgov (the audit log, digests, due dates) are shown in this time zone.",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a known time zone; choose one from the list "
+            "(IANA names such as Europe/Berlin or America/New_York)."
+        },
+    )
+
+
+class DepartmentForm(forms.Form):
+    name = forms.CharField(
+        max_length=120,
+        help_text="For example Customer Service, Logistics or Marketing. Names are unique in your company.",
+    )
+
+
+class TouchpointForm(forms.Form):
+    name = forms.CharField(
+        max_length=120, help_text="Where customers meet the company: website, store, delivery, support…"
+    )
+    journey_stage = forms.ChoiceField(
+        choices=[("", "— no stage —"), *Touchpoint.Stage.choices],
+        required=False,
+        label="Journey stage",
+    )
+    is_moment_of_truth = forms.BooleanField(
+        required=False,
+        label="Moment of truth",
+        help_text="A touchpoint where the customer decides whether the promise was kept.",
+    )
+
+
+class MoveForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("up", "Earlier"), ("down", "Later")])
+
+
+class MomentOfTruthForm(forms.Form):
+    is_moment_of_truth = forms.BooleanField(required=False)
+
+
+class _RoleAndDepartmentsForm(forms.Form):
+    """A role, and departments chosen among the active tenant's own (and nothing else)."""
+
+    role = forms.ChoiceField(
+        choices=Membership.Role.choices, initial=Membership.Role.EMPLOYEE, help_text=ROLE_HELP
+    )
+    departments = forms.ModelMultipleChoiceField(
+        queryset=None,  # set per request: the tenant is only known then
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=DEPARTMENTS_HELP,
+        error_messages={
+            "invalid_choice": "One of the chosen departments does not exist (any more); "
+            "reload the page and choose again."
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["departments"].queryset = Department.objects.order_by("name")
+
+
+class InvitationForm(_RoleAndDepartmentsForm):
+    field_order = ["email", "role", "departments"]
+
+    email = forms.EmailField(
+        label="E-mail address",
+        error_messages={"invalid": "Enter a complete e-mail address, such as jane.doe@example.com."},
+    )
+
+
+class MemberForm(_RoleAndDepartmentsForm):
+    pass
+
+
+class MemberFilterForm(forms.Form):
+    role = forms.ChoiceField(choices=[("", "All roles"), *Membership.Role.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Active and inactive"), ("active", "Active"), ("inactive", "Inactive")], required=False
+    )
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="Which system uses it, e.g. “Helpdesk (Zendesk)”.")
+    scopes = forms.MultipleChoiceField(
+        choices=ApiKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Give the key only what the system needs.",
+        error_messages={"required": "Choose at least one scope: what may the system do with this key?"},
+    )
+    expires_on = forms.DateField(
+        required=False,
+        label="Last day of validity",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The key stops working at the end of this day (your company's time zone). "
+        "Leave empty for a key that works until revoked.",
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD, or leave it empty."},
+    )
+
+    def expires_at(self, time_zone: str) -> dt.datetime | None:
+        """Midnight after the chosen day, in ``time_zone``."""
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zoneinfo.ZoneInfo(time_zone))
+
+
+def _audit_action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    data = [("insert", "Created (insert)"), ("update", "Changed (update)"), ("delete", "Deleted (delete)")]
+    security = sorted(
+        ((name, f"{label} ({name})") for name, label in SECURITY_ACTIONS.items()), key=lambda c: c[1]
+    )
+    return [("Data changes", data), ("Security events", security)]
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ChoiceField(required=False, label="Who")
+    category = forms.ChoiceField(
+        choices=[("", "All categories"), *AuditEvent.Category.choices], required=False
+    )
+    action = forms.ChoiceField(required=False)
+    date_from = forms.DateField(
+        required=False,
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+    date_to = forms.DateField(
+        required=False,
+        label="To (inclusive)",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+    )
+
+    def __init__(self, *args, actor_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [
+            ("", "Anyone"),
+            *actor_choices,
+            (
+                "Others",
+                [("system", "The system"), ("anonymous", "Anonymous visitors (e.g. failed sign-ins)")],
+            ),
+        ]
+        self.fields["action"].choices = [("", "All actions"), *_audit_action_choices()]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date; swap them or pick a later end.")
+        return cleaned
+
+    def actor_filter(self) -> tuple[str, int | None]:
+        """``("member", 12)``, ``("api_key", 3)``, ``("system", None)`` or ``("", None)``."""
+        value = self.cleaned_data.get("actor") or ""
+        kind, _, pk = value.partition(":")
+        return kind, int(pk) if pk.isdigit() else None
+
+    def period(self, time_zone: str) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The chosen days as [start, end) instants: whole days in ``time_zone``."""
+        zone = zoneinfo.ZoneInfo(time_zone)
+        start, end = self.cleaned_data.get("date_from"), self.cleaned_data.get("date_to")
+        return (
+            dt.datetime.combine(start, dt.time(), tzinfo=zone) if start else None,
+            dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tzinfo=zone) if end else None,
+        )
+
+
+class InvitationAcceptForm(forms.Form):
+    """A new person's name and password. Django's password validators run here (and again in the service)."""
+
+    first_name = forms.CharField(max_length=150, label="First name")
+    last_name = forms.CharField(max_length=150, label="Last name")
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password (again)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Type the same password again, to be sure of it.",
+    )
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ; type the same password twice.")
+        elif first:
+            person = User(
+                email=self.email,
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+            )
+            try:
+                password_validation.validate_password(first, person)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
