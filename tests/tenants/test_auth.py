@@ -161,3 +161,27 @@ def test_the_audit_trail_is_append_only_for_the_application_role(tenant):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             AuditEvent.objects.filter(pk=event.pk).delete()
         assert AuditEvent.objects.get(pk=event.pk).action == event.action
+
+
+def test_password_reset_by_email_on_the_tenant_address(tenant, mailoutbox):
+    client = client_for("acme")
+    response = client.post("/accounts/password/reset/", {"email": "employee@acme.test"})
+    assert response.status_code == 302
+    [message] = mailoutbox
+    assert message.to == ["employee@acme.test"]
+    link = next(word for word in message.body.split() if "/accounts/password/reset/key/" in word)
+    assert link.startswith("http://acme.localhost/")
+    path = link.removeprefix("http://acme.localhost")
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    set_password = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else path,
+        {"password1": "a-brand-new-passphrase", "password2": "a-brand-new-passphrase"},
+    )
+    assert set_password.status_code == 302
+    assert User.objects.get(email="employee@acme.test").check_password("a-brand-new-passphrase")
+    # An address that is not a member's gets the same answer and no e-mail with a link.
+    assert (
+        client_for("acme").post("/accounts/password/reset/", {"email": "nobody@acme.test"}).status_code == 302
+    )
+    assert all("/accounts/password/reset/key/" not in m.body for m in mailoutbox[1:])
