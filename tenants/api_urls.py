@@ -91,7 +91,10 @@ class TenantModelFilterExtension(DjangoFilterExtension):
         model = get_view_model(auto_schema.view)
         if model is None or not issubclass(model, TenantModel):
             return super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
-        filterset_class = self.target.get_filterset_class(auto_schema.view, model.objects.unscoped().none())
+        empty = (
+            model.objects.unscoped().none()
+        )  # unscoped: schema generation has no tenant; .none() reads nothing
+        filterset_class = self.target.get_filterset_class(auto_schema.view, empty)
         if not filterset_class:
             return []
         parameters = []
@@ -142,7 +145,7 @@ class TenantResourceViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):
             # Schema generation runs without a key, hence without a tenant, and only needs the
             # model: .none() never reaches the database.
-            return self.model.objects.unscoped().none()
+            return self.model.objects.unscoped().none()  # unscoped: no tenant here; .none() reads nothing
         return self.queryset_selector()
 
 
