@@ -6,6 +6,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("promises.api_urls")),
+    path("api/", include("feedback.api_urls")),
     path("api/", include("tenants.api_urls")),
+    path("promises/", include("promises.urls")),
     path("", include("tenants.urls")),
 ]

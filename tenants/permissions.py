@@ -96,6 +96,52 @@ ACTIONS: dict[str, Rule] = {
     "api_key.revoke": Rule("Revoke an API key", roles=ADMINS),
     # Record
     "audit.view": Rule("Read the audit trail", roles=ADMINS),
+    # Promises
+    "promise.view": Rule(
+        "See the promise registry, a promise's commitments, sign-offs, versions and history",
+        roles=EVERYONE,
+        scopes=frozenset({"promises:read", "promises:write"}),
+    ),
+    "promise.edit": Rule(
+        "Create promises, edit their wording and departments, add and change commitments",
+        roles=frozenset({ADMIN, MANAGER}),
+        scopes=frozenset({"promises:write"}),
+    ),
+    "promise.submit": Rule(
+        "Submit a draft promise for sign-off by its departments",
+        roles=frozenset({ADMIN, MANAGER}),
+        scopes=frozenset({"promises:write"}),
+    ),
+    "promise.sign_off": Rule(
+        "Approve a promise in review, or request changes with a comment, for a department",
+        roles=frozenset({MANAGER}),
+        condition_text="people only; a manager of the department asked",
+    ),
+    "promise.activate_override": Rule(
+        "Activate a promise in review over missing sign-offs, with a written reason",
+        roles=ADMINS,
+        scopes=frozenset({"promises:write"}),
+        condition_text="API keys: only once every department has approved",
+    ),
+    "promise.retire": Rule(
+        "Retire an active promise (its commitments stop counting)",
+        roles=frozenset({ADMIN, MANAGER}),
+        scopes=frozenset({"promises:write"}),
+    ),
+    "measure.view": Rule(
+        "List measures (built-in and duration measures)",
+        roles=EVERYONE,
+        scopes=frozenset({"promises:read", "promises:write"}),
+    ),
+    "measure.manage": Rule("Add duration measures", roles=ADMINS, scopes=frozenset({"promises:write"})),
+    # Signals
+    "feedback.ingest": Rule(
+        "Push stories, survey responses and service events (single or in batches)",
+        scopes=frozenset({"feedback:write"}),
+    ),
+    "story.log": Rule("Log a customer story", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
+    "story.view_own": Rule("See the stories one logged", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
+    "story.view_all": Rule("See, filter and export every story", roles=frozenset({MANAGER, ADMIN})),
 }
 
 

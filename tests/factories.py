@@ -104,3 +104,26 @@ def _duration_measure(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["promises.Measure"] = _duration_measure
+
+
+def _survey_response(tenant: Tenant) -> TenantModel:
+    # The score must lie on the measure's answer scale; the measure must be a survey measure.
+    from feedback.models import SurveyResponse
+    from promises.models import Measure
+    from tenants.models import Touchpoint
+
+    measure = Measure.objects.filter(key="nps").first() or Measure.objects.create(
+        tenant=tenant, key="nps", name="NPS", kind="survey", is_builtin=True
+    )
+    return SurveyResponse(
+        tenant=tenant,
+        measure=measure,
+        score=7,
+        occurred_at=timezone.now(),
+        touchpoint=make_row(Touchpoint, tenant),
+        source_kind="api_key",
+        source_id=next(_counter),
+    )
+
+
+RECIPES["feedback.SurveyResponse"] = _survey_response

@@ -1,0 +1,571 @@
+"""Writing signals: one story from the web form, and batches from partner systems.
+
+Batch ingest (:func:`signals_ingest`) validates every item on its own, then writes the valid
+ones in one ``bulk_create``; the number of queries does not grow with the batch. Each item
+is answered ``created``, ``duplicate`` (same source and ``external_id`` as a stored signal:
+nothing changes) or ``rejected`` (with the errors per field; nothing is written for it).
+
+Exactly-once per ``external_id`` without ``ON CONFLICT`` guessing: the batch takes a
+transaction-scoped advisory lock on (tenant, signal type, source), reads which of its
+``external_id``\\s exist, and inserts only the others. Two concurrent batches of the same
+source queue on the lock, so the second one sees the first one's rows as duplicates.
+
+After a batch that created something, :func:`scoring_mark_dirty` flags the tenant in Redis;
+the scoring issue consumes ``cxgov:dirty:<tenant_id>`` (one key per tenant, not one task per
+signal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import redis
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from feedback.models import (
+    EXTERNAL_ID_MAX,
+    STORY_TEXT_MAX,
+    SURVEY_SCORE_RANGES,
+    IdempotencyRecord,
+    ServiceEvent,
+    SourceKind,
+    Story,
+    StoryPromise,
+    SurveyResponse,
+)
+from feedback.sentiment import sentiment_score
+from promises.models import Measure, Promise
+from promises.selectors import measure_list
+from tenants.context import tenant_context
+from tenants.errors import DomainError
+from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
+
+MAX_BATCH_ITEMS = 1000
+FUTURE_TOLERANCE = timedelta(minutes=5)
+SEGMENT_MAX_KEYS = 20
+SEGMENT_MAX_CHARS = 2000
+
+KINDS = ("stories", "survey_responses", "service_events")
+_MODELS = {"stories": Story, "survey_responses": SurveyResponse, "service_events": ServiceEvent}
+
+
+# --- Stories from the web form ----------------------------------------------------------------
+
+
+def story_create(
+    *,
+    tenant: Tenant,
+    text: str,
+    occurred_at: datetime,
+    touchpoint: Touchpoint,
+    source: Membership | ApiKey,
+    channel: str = Story.Channel.WEB_FORM,
+    promises: Sequence[Promise] = (),
+    department: Department | None = None,
+    segment: str = "",
+    severity: str = Story.Severity.MEDIUM,
+    external_id: str | None = None,
+) -> Story:
+    """Log one story; its sentiment is computed here (runs in ``tenant``'s context).
+
+    A story with the ``external_id`` of one the same source already logged is not created
+    again: the stored story is returned unchanged.
+    """
+    with tenant_context(tenant), transaction.atomic():
+        source_kind, source_id = _source(source)
+        if external_id is not None:
+            existing = Story.objects.filter(
+                source_kind=source_kind, source_id=source_id, external_id=external_id
+            ).first()
+            if existing is not None:
+                return existing
+        story = Story(
+            tenant=tenant,
+            text=text.strip(),
+            occurred_at=occurred_at,
+            touchpoint=touchpoint,
+            department=department,
+            segment=segment.strip(),
+            severity=severity,
+            channel=channel,
+            source_kind=source_kind,
+            source_id=source_id,
+            external_id=external_id,
+            sentiment=sentiment_score(text),
+        )
+        story.full_clean()
+        story.save()
+        StoryPromise.objects.bulk_create(
+            StoryPromise(tenant=tenant, story=story, promise=p) for p in {p.pk: p for p in promises}.values()
+        )
+        transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
+        return story
+
+
+def _source(source: Membership | ApiKey) -> tuple[str, int]:
+    if isinstance(source, ApiKey):
+        return SourceKind.API_KEY, source.pk
+    return SourceKind.MEMBER, source.pk
+
+
+# --- Batches from partner systems -------------------------------------------------------------
+
+
+@dataclass
+class ItemResult:
+    index: int
+    status: str  # "created" | "duplicate" | "rejected"
+    id: int | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "status": self.status, "id": self.id, "errors": self.errors}
+
+
+def ingest_summary(results: Iterable[ItemResult]) -> dict[str, Any]:
+    """The API's answer to a batch: every item's result and the count of each status."""
+    results = list(results)
+    counts = {status: 0 for status in ("created", "duplicate", "rejected")}
+    for result in results:
+        counts[result.status] += 1
+    return {"results": [r.as_dict() for r in results], **counts}
+
+
+@dataclass
+class _Lookups:
+    """The tenant's slugs and keys, read once per batch (never once per item)."""
+
+    touchpoints: dict[str, Touchpoint]
+    promises: dict[str, Promise]
+    departments: dict[str, Department]
+    measures: dict[str, Measure]
+
+    @classmethod
+    def for_items(cls, kind: str, items: list[Any]) -> _Lookups:
+        dicts = [item for item in items if isinstance(item, dict)]
+        touchpoint_slugs = {i["touchpoint"] for i in dicts if isinstance(i.get("touchpoint"), str)}
+        touchpoints = {t.slug: t for t in Touchpoint.objects.filter(slug__in=touchpoint_slugs)}
+        if len(touchpoints) < len(touchpoint_slugs):
+            # Some slug is unknown: the error lists the valid ones, so read them all.
+            touchpoints = {t.slug: t for t in Touchpoint.objects.order_by("position", "id")}
+        promises: dict[str, Promise] = {}
+        departments: dict[str, Department] = {}
+        measures: dict[str, Measure] = {}
+        if kind == "stories":
+            promise_slugs = {
+                s
+                for i in dicts
+                if isinstance(i.get("promises"), list)
+                for s in i["promises"]
+                if isinstance(s, str)
+            }
+            if promise_slugs:
+                promises = {p.slug: p for p in Promise.objects.filter(slug__in=promise_slugs)}
+            department_slugs = {i["department"] for i in dicts if isinstance(i.get("department"), str)}
+            if department_slugs:
+                departments = {d.slug: d for d in Department.objects.order_by("name")}
+        else:
+            measures = {m.key: m for m in measure_list()}
+        return cls(touchpoints, promises, departments, measures)
+
+
+class _Item:
+    """Reads one item's fields, collecting an error per field instead of stopping at the first."""
+
+    def __init__(self, data: dict[str, Any], allowed: Iterable[str]):
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+        unknown = sorted(set(data) - set(allowed))
+        for name in unknown:
+            self.error(name, f"Unknown field {name!r}; the fields are: {', '.join(sorted(allowed))}.")
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def text(self, name: str, *, max_length: int, required: bool = False) -> str:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.error(name, f"{name} is required.")
+            return ""
+        if not isinstance(value, str):
+            self.error(name, f"{name} must be a string.")
+            return ""
+        value = value.strip()
+        if required and not value:
+            self.error(name, f"{name} cannot be empty.")
+        elif len(value) > max_length:
+            self.error(name, f"{name} is {len(value)} characters long; keep it to at most {max_length}.")
+        return value
+
+    def external_id(self) -> str | None:
+        value = self.data.get("external_id")
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.error("external_id", "external_id must be a non-empty string (or left out).")
+            return None
+        if len(value) > EXTERNAL_ID_MAX:
+            self.error(
+                "external_id", f"external_id is too long; keep it to at most {EXTERNAL_ID_MAX} characters."
+            )
+            return None
+        return value
+
+    def integer(self, name: str) -> int | None:
+        value = self.data.get(name)
+        if value is None:
+            self.error(name, f"{name} is required.")
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+            self.error(name, f"{name} must be a whole number, not {value!r}.")
+            return None
+        return int(value)
+
+    def occurred_at(self, now: datetime) -> datetime | None:
+        value = self.data.get("occurred_at")
+        if value is None or value == "":
+            self.error("occurred_at", "occurred_at is required: when it happened, e.g. 2026-03-01T14:30:00Z.")
+            return None
+        parsed = None
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            self.error(
+                "occurred_at",
+                f"occurred_at {value!r} is not a date and time; use ISO 8601, e.g. 2026-03-01T14:30:00Z.",
+            )
+            return None
+        if timezone.is_naive(parsed):
+            self.error(
+                "occurred_at",
+                f"occurred_at {value!r} has no time zone; add one, e.g. 2026-03-01T14:30:00Z or +01:00.",
+            )
+            return None
+        if parsed > now + FUTURE_TOLERANCE:
+            self.error(
+                "occurred_at", f"occurred_at {value!r} is in the future; send signals once they happened."
+            )
+            return None
+        return parsed
+
+    def touchpoint(self, lookups: _Lookups, *, required: bool) -> Touchpoint | None:
+        value = self.data.get("touchpoint")
+        if value is None or value == "":
+            if required:
+                self.error("touchpoint", "touchpoint is required: the slug of where it happened.")
+            return None
+        if not isinstance(value, str):
+            self.error("touchpoint", "touchpoint must be a touchpoint's slug (a string).")
+            return None
+        touchpoint = lookups.touchpoints.get(value)
+        if touchpoint is None:
+            slugs = ", ".join(lookups.touchpoints) or "none defined yet"
+            self.error("touchpoint", f"Unknown touchpoint {value!r}; choose one of: {slugs}.")
+        return touchpoint
+
+    def measure(self, lookups: _Lookups, *, kind: str) -> Measure | None:
+        value = self.data.get("measure")
+        fitting = [key for key, m in lookups.measures.items() if m.kind == kind]
+        if value is None or value == "":
+            self.error(
+                "measure", f"measure is required; choose one of: {', '.join(fitting) or 'none defined yet'}."
+            )
+            return None
+        measure = lookups.measures.get(value) if isinstance(value, str) else None
+        if measure is None or measure.kind != kind:
+            what = "survey" if kind == Measure.Kind.SURVEY else "duration"
+            self.error(
+                "measure",
+                f"Unknown {what} measure {value!r}; choose one of: {', '.join(fitting) or 'none defined yet'}.",
+            )
+            return None
+        return measure
+
+
+_STORY_FIELDS = (
+    "text",
+    "occurred_at",
+    "touchpoint",
+    "promises",
+    "department",
+    "segment",
+    "severity",
+    "external_id",
+)
+_SURVEY_FIELDS = (
+    "measure",
+    "score",
+    "occurred_at",
+    "touchpoint",
+    "segment",
+    "respondent_ref",
+    "comment",
+    "external_id",
+)
+_EVENT_FIELDS = ("measure", "duration_seconds", "occurred_at", "touchpoint", "external_id")
+
+
+def _story_from(item: _Item, lookups: _Lookups, now: datetime) -> tuple[dict[str, Any], list[Promise]]:
+    text = item.text("text", max_length=STORY_TEXT_MAX, required=True)
+    values: dict[str, Any] = {
+        "text": text,
+        "occurred_at": item.occurred_at(now),
+        "touchpoint": item.touchpoint(lookups, required=True),
+        "segment": item.text("segment", max_length=120),
+        "external_id": item.external_id(),
+    }
+    severity = item.data.get("severity", Story.Severity.MEDIUM)
+    if severity not in Story.Severity.values:
+        item.error("severity", f"severity {severity!r} is not one of: {', '.join(Story.Severity.values)}.")
+    values["severity"] = severity
+    department = None
+    if item.data.get("department") not in (None, ""):
+        slug = item.data["department"]
+        department = lookups.departments.get(slug) if isinstance(slug, str) else None
+        if department is None:
+            slugs = ", ".join(lookups.departments) or "none defined yet"
+            item.error("department", f"Unknown department {slug!r}; choose one of: {slugs}.")
+    values["department"] = department
+    promises: list[Promise] = []
+    slugs = item.data.get("promises", [])
+    if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+        item.error("promises", "promises must be a list of promise slugs.")
+    else:
+        for slug in dict.fromkeys(slugs):
+            promise = lookups.promises.get(slug)
+            if promise is None:
+                item.error("promises", f"Unknown promise {slug!r}: there is no promise with this slug.")
+            else:
+                promises.append(promise)
+    if not item.errors:
+        values["sentiment"] = sentiment_score(text)
+    return values, promises
+
+
+def _survey_response_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[str, Any]:
+    measure = item.measure(lookups, kind=Measure.Kind.SURVEY)
+    score = item.integer("score")
+    if measure is not None and score is not None:
+        low, high = SURVEY_SCORE_RANGES[measure.key]
+        if not low <= score <= high:
+            item.error("score", f"{measure.key} score {score} is outside {low}…{high}.")
+    segment = item.data.get("segment", {})
+    if segment is None:
+        segment = {}
+    if not isinstance(segment, dict):
+        item.error("segment", 'segment must be an object of attributes, e.g. {"plan": "pro"}.')
+    elif len(segment) > SEGMENT_MAX_KEYS or len(json.dumps(segment)) > SEGMENT_MAX_CHARS:
+        item.error(
+            "segment",
+            f"segment is too large; keep it to {SEGMENT_MAX_KEYS} attributes and {SEGMENT_MAX_CHARS} characters.",
+        )
+    elif any(isinstance(v, dict | list) for v in segment.values()):
+        item.error("segment", "segment values must be strings, numbers, booleans or null (no nesting).")
+    return {
+        "measure": measure,
+        "score": score,
+        "occurred_at": item.occurred_at(now),
+        "touchpoint": item.touchpoint(lookups, required=False),
+        "segment": segment,
+        "respondent_ref": item.text("respondent_ref", max_length=120),
+        "comment": item.text("comment", max_length=STORY_TEXT_MAX),
+        "external_id": item.external_id(),
+    }
+
+
+def _service_event_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[str, Any]:
+    duration = item.integer("duration_seconds")
+    if duration is not None and duration < 0:
+        item.error("duration_seconds", f"duration_seconds is {duration}; a duration cannot be negative.")
+    return {
+        "measure": item.measure(lookups, kind=Measure.Kind.DURATION),
+        "duration_seconds": duration,
+        "occurred_at": item.occurred_at(now),
+        "touchpoint": item.touchpoint(lookups, required=True),
+        "external_id": item.external_id(),
+    }
+
+
+def _lock(name: str) -> None:
+    """A transaction-scoped advisory lock named by ``name`` (released at commit or rollback)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+
+
+def signals_ingest(*, tenant: Tenant, kind: str, items: list[Any], source: ApiKey) -> list[ItemResult]:
+    """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
+
+    ``kind``: ``stories``, ``survey_responses`` or ``service_events``. Runs in ``tenant``'s
+    context. Atomic; holds an advisory lock on (tenant, kind, source) until the
+    transaction ends. Queries: a constant number, whatever the batch size.
+    """
+    if kind not in KINDS:
+        raise DomainError(f"Unknown signal kind {kind!r}; use one of: {', '.join(KINDS)}.", field="kind")
+    if len(items) > MAX_BATCH_ITEMS:
+        raise DomainError(f"At most {MAX_BATCH_ITEMS} items per request; split the batch.", field="items")
+    source_kind, source_id = _source(source)
+    model = _MODELS[kind]
+    now = timezone.now()
+    with tenant_context(tenant), transaction.atomic():
+        lookups = _Lookups.for_items(kind, items)
+        results: list[ItemResult] = []
+        valid: list[tuple[ItemResult, dict[str, Any], list[Promise]]] = []
+        for index, data in enumerate(items):
+            result = ItemResult(index=index, status="rejected")
+            results.append(result)
+            if not isinstance(data, dict):
+                result.errors = {"non_field_errors": ["Each item must be a JSON object."]}
+                continue
+            promises: list[Promise] = []
+            if kind == "stories":
+                item = _Item(data, _STORY_FIELDS)
+                values, promises = _story_from(item, lookups, now)
+            elif kind == "survey_responses":
+                item = _Item(data, _SURVEY_FIELDS)
+                values = _survey_response_from(item, lookups, now)
+            else:
+                item = _Item(data, _EVENT_FIELDS)
+                values = _service_event_from(item, lookups, now)
+            if item.errors:
+                result.errors = item.errors
+                continue
+            valid.append((result, values, promises))
+
+        _lock(f"cxgov:ingest:{tenant.pk}:{kind}:{source_kind}:{source_id}")
+        external_ids = {values["external_id"] for _, values, _ in valid if values["external_id"] is not None}
+        known: dict[str, int] = {}
+        if external_ids:
+            known = dict(
+                model.objects.filter(
+                    source_kind=source_kind, source_id=source_id, external_id__in=external_ids
+                ).values_list("external_id", "id")
+            )
+        new_rows: list[tuple[ItemResult, Any, list[Promise]]] = []
+        first_in_batch: dict[str, ItemResult] = {}
+        for result, values, promises in valid:
+            external_id = values["external_id"]
+            if external_id is not None and external_id in known:
+                result.status, result.id = "duplicate", known[external_id]
+                continue
+            if external_id is not None and external_id in first_in_batch:
+                # Repeated within this batch: the first occurrence is the one written.
+                result.status = "duplicate"
+                continue
+            if external_id is not None:
+                first_in_batch[external_id] = result
+            extra = {"channel": Story.Channel.API} if kind == "stories" else {}
+            row = model(tenant=tenant, source_kind=source_kind, source_id=source_id, **values, **extra)
+            new_rows.append((result, row, promises))
+        if new_rows:
+            model.objects.bulk_create([row for _, row, _ in new_rows])
+            for result, row, _ in new_rows:
+                result.status, result.id = "created", row.pk
+            links = [
+                StoryPromise(tenant=tenant, story=row, promise=promise)
+                for _, row, promises in new_rows
+                for promise in promises
+            ]
+            if links:
+                StoryPromise.objects.bulk_create(links)
+            transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
+        for result, values, _ in valid:
+            if result.status == "duplicate" and result.id is None:
+                result.id = first_in_batch[values["external_id"]].id
+    return results
+
+
+# --- Idempotency-Key --------------------------------------------------------------------------
+
+
+class IdempotencyKeyReused(DomainError):
+    """The Idempotency-Key was already used for a different request."""
+
+
+@dataclass(frozen=True)
+class IngestAnswer:
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def request_fingerprint(*, method: str, path: str, data: Any) -> str:
+    """SHA-256 of the request, independent of key order and whitespace in the JSON body."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
+
+
+def signals_ingest_request(
+    *,
+    tenant: Tenant,
+    kind: str,
+    items: list[Any],
+    source: ApiKey,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> IngestAnswer:
+    """:func:`signals_ingest` for one API request, answered once per ``idempotency_key``.
+
+    With a key: the first request's answer is stored with its ``fingerprint``; a later request
+    with the same key and fingerprint gets the stored answer (``replayed``) and writes nothing;
+    one with another fingerprint raises :class:`IdempotencyKeyReused`. Concurrent requests
+    with the same key queue on an advisory lock, so exactly one of them does the work.
+    """
+    with tenant_context(tenant), transaction.atomic():
+        if idempotency_key:
+            _lock(f"cxgov:idempotency:{tenant.pk}:{idempotency_key}")
+            record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
+            if record is not None:
+                if record.request_hash != fingerprint:
+                    raise IdempotencyKeyReused(
+                        f"The Idempotency-Key {idempotency_key!r} was already used for a different request; "
+                        "use a new key for a new request.",
+                        field="Idempotency-Key",
+                        code="idempotency_key_reused",
+                    )
+                return IngestAnswer(status=record.response_status, body=record.response_body, replayed=True)
+        body = ingest_summary(signals_ingest(tenant=tenant, kind=kind, items=items, source=source))
+        if idempotency_key:
+            IdempotencyRecord.objects.create(
+                tenant=tenant,
+                key=idempotency_key,
+                api_key=source,
+                request_hash=fingerprint,
+                response_status=200,
+                response_body=body,
+            )
+    return IngestAnswer(status=200, body=body)
+
+
+# --- Scoring hook -----------------------------------------------------------------------------
+
+_redis: redis.Redis | None = None
+
+
+def scoring_mark_dirty(tenant_id: int) -> None:
+    """Flag the tenant for rescoring: sets ``cxgov:dirty:<tenant_id>`` to the time of marking.
+
+    One key per tenant, however many signals arrived; the scoring issue's periodic task reads
+    and deletes it (``GETDEL``) and rescores the tenant. Called after commit only.
+    """
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    _redis.set(dirty_key(tenant_id), timezone.now().isoformat())
+
+
+def dirty_key(tenant_id: int) -> str:
+    return f"cxgov:dirty:{tenant_id}"
