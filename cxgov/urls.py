@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/", include("feedback.api_urls")),
     path("api/", include("tenants.api_urls")),
     path("promises/", include("promises.urls")),
+    path("", include("feedback.urls")),
     path("", include("tenants.urls")),
 ]

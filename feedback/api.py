@@ -7,16 +7,19 @@ shapes; like :mod:`tenants.api`, this module never imports ``rest_framework.view
 
 from __future__ import annotations
 
+from django_filters import rest_framework as filters
 from rest_framework import serializers
 
-from feedback.models import EXTERNAL_ID_MAX, STORY_TEXT_MAX, Story
-from feedback.services import MAX_BATCH_ITEMS
+from feedback.models import EXTERNAL_ID_MAX, STORY_TEXT_MAX, ServiceEvent, Story, SurveyResponse
+from feedback.services import FUTURE_TOLERANCE_TEXT, MAX_BATCH_ITEMS
 
 _EXTERNAL_ID_HELP = (
     "Your id for this item. Sending an item with an id this API key already sent answers "
     "`duplicate` and changes nothing."
 )
-_OCCURRED_AT_HELP = "When it happened, ISO 8601 with a time zone; at most 5 minutes in the future."
+_OCCURRED_AT_HELP = (
+    f"When it happened, ISO 8601 with a time zone; at most {FUTURE_TOLERANCE_TEXT} in the future."
+)
 
 
 class StoryItemSerializer(serializers.Serializer):
@@ -93,3 +96,143 @@ class IngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicate = serializers.IntegerField()
     rejected = serializers.IntegerField()
+
+
+# --- Listing (GET) ----------------------------------------------------------------------------
+# Related objects are named as in ingest: touchpoints, promises and departments by slug,
+# measures by key; never by database id.
+
+
+class StorySerializer(serializers.ModelSerializer):
+    """A stored customer story."""
+
+    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Touchpoint slug.")
+    promises = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True, help_text="Slugs of the promises it touches."
+    )
+    department = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Slug of the department concerned."
+    )
+    severity = serializers.ChoiceField(choices=Story.Severity.choices, read_only=True)
+    # Plain strings, not enums: keeps the schema free of clashing enum names.
+    channel = serializers.CharField(read_only=True, help_text="`web_form`, `api` or `csv`.")
+    source_kind = serializers.CharField(read_only=True, help_text="`member` or `api_key`: who logged it.")
+
+    class Meta:
+        model = Story
+        fields = [
+            "id",
+            "text",
+            "occurred_at",
+            "touchpoint",
+            "promises",
+            "department",
+            "segment",
+            "severity",
+            "channel",
+            "sentiment",
+            "source_kind",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SurveyResponseSerializer(serializers.ModelSerializer):
+    """A stored survey response."""
+
+    measure = serializers.SlugRelatedField(
+        slug_field="key", read_only=True, help_text="`nps`, `csat` or `ces`."
+    )
+    touchpoint = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Touchpoint slug, if given."
+    )
+    source_kind = serializers.CharField(read_only=True, help_text="`member` or `api_key`: who sent it.")
+
+    class Meta:
+        model = SurveyResponse
+        fields = [
+            "id",
+            "measure",
+            "score",
+            "occurred_at",
+            "touchpoint",
+            "segment",
+            "respondent_ref",
+            "comment",
+            "source_kind",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ServiceEventSerializer(serializers.ModelSerializer):
+    """A stored service event."""
+
+    measure = serializers.SlugRelatedField(
+        slug_field="key", read_only=True, help_text="Key of the tenant's duration measure."
+    )
+    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Touchpoint slug.")
+    source_kind = serializers.CharField(read_only=True, help_text="`member` or `api_key`: who sent it.")
+
+    class Meta:
+        model = ServiceEvent
+        fields = [
+            "id",
+            "measure",
+            "duration_seconds",
+            "occurred_at",
+            "touchpoint",
+            "source_kind",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class _SignalFilter(filters.FilterSet):
+    touchpoint = filters.CharFilter(
+        field_name="touchpoint__slug", help_text="Only signals at this touchpoint (slug)."
+    )
+    occurred_after = filters.IsoDateTimeFilter(
+        field_name="occurred_at",
+        lookup_expr="gte",
+        help_text="Only signals that occurred at or after this time (ISO 8601, e.g. 2026-03-01T00:00:00Z).",
+    )
+    occurred_before = filters.IsoDateTimeFilter(
+        field_name="occurred_at",
+        lookup_expr="lt",
+        help_text="Only signals that occurred before this time (ISO 8601).",
+    )
+
+
+class StoryFilter(_SignalFilter):
+    promise = filters.CharFilter(
+        field_name="promise_links__promise__slug", help_text="Only stories touching this promise (slug)."
+    )
+    severity = filters.ChoiceFilter(
+        choices=Story.Severity.choices,
+        help_text="Only stories of this severity.",
+        error_messages={"invalid_choice": "%(value)s is not a severity; use one of: low, medium, high."},
+    )
+
+    class Meta:
+        model = Story
+        fields = ["touchpoint", "promise", "severity", "occurred_after", "occurred_before"]
+
+
+class SurveyResponseFilter(_SignalFilter):
+    measure = filters.CharFilter(field_name="measure__key", help_text="Only responses to this measure (key).")
+
+    class Meta:
+        model = SurveyResponse
+        fields = ["touchpoint", "measure", "occurred_after", "occurred_before"]
+
+
+class ServiceEventFilter(_SignalFilter):
+    measure = filters.CharFilter(field_name="measure__key", help_text="Only events of this measure (key).")
+
+    class Meta:
+        model = ServiceEvent
+        fields = ["touchpoint", "measure", "occurred_after", "occurred_before"]

@@ -1,34 +1,55 @@
 """Partner endpoints that push signals (included at ``/api/``): stories, survey responses,
 service events. One item or ``{"items": [...]}`` per request; every item gets its own result.
 
+The same URLs list what was stored (``GET``, scope ``promises:read`` or ``feedback:write``):
+newest first by ``occurred_at``, a cursor page at a time, with filters; reads go through
+:mod:`feedback.selectors`.
+
 Like :mod:`tenants.api_urls`, the views live here rather than in :mod:`feedback.api` so that
 module never imports ``rest_framework.views``. Each request runs in its API key's tenant; the
-views parse the body, call one service and render.
+views parse the body, call one service or selector and render.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import QuerySet
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, mixins
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from feedback.api import (
     IngestResultSerializer,
+    ServiceEventFilter,
     ServiceEventItemSerializer,
+    ServiceEventSerializer,
+    StoryFilter,
     StoryItemSerializer,
+    StorySerializer,
+    SurveyResponseFilter,
     SurveyResponseItemSerializer,
+    SurveyResponseSerializer,
     batch_serializer,
 )
+from feedback.models import ServiceEvent, Story, SurveyResponse
+from feedback.selectors import service_event_queryset, story_queryset, survey_response_queryset
 from feedback.services import (
     MAX_BATCH_ITEMS,
     IdempotencyKeyReused,
     request_fingerprint,
     signals_ingest_request,
 )
-from tenants.api import PROBLEM_CONTENT_TYPE, ProblemSerializer, problem, problem_responses
+from tenants.api import (
+    PROBLEM_CONTENT_TYPE,
+    CursorPagination,
+    ProblemSerializer,
+    problem,
+    problem_responses,
+)
 from tenants.api_urls import CxgovAutoSchema
 
 IDEMPOTENCY_KEY_MAX = 255
@@ -54,6 +75,8 @@ _INGEST_PROBLEMS = {
     ),
 }
 
+_LIST_PROBLEMS = problem_responses(400, 401, 403, 429)
+
 _RESULT_EXAMPLE = OpenApiExample(
     "Two created, one rejected",
     response_only=True,
@@ -75,12 +98,28 @@ _RESULT_EXAMPLE = OpenApiExample(
 )
 
 
-class SignalIngestView(APIView):
-    """Base of the three ingest endpoints; subclasses name the signal ``kind``."""
+class SignalCursorPagination(CursorPagination):
+    """Newest first by when it happened; ``id`` breaks ties, so the order is total and stable."""
+
+    ordering = ("-occurred_at", "-id")
+
+
+class SignalIngestView(mixins.ListModelMixin, generics.GenericAPIView):
+    """Base of the three signal endpoints: ``POST`` ingests, ``GET`` lists. Subclasses name the
+    signal ``kind`` and the read side (model, selector, serializer, filters)."""
 
     kind: str
-    cxgov_actions = {"post": "feedback.ingest"}
+    model: type
+    queryset_selector: Callable[[], QuerySet]
+    cxgov_actions = {"get": "feedback.read", "post": "feedback.ingest"}
     schema = CxgovAutoSchema()
+    pagination_class = SignalCursorPagination
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation runs without a key, hence without a tenant: .none() reads nothing.
+            return self.model.objects.unscoped().none()  # unscoped: no tenant here; .none() reads nothing
+        return type(self).queryset_selector()
 
     def handle(self, request):
         try:
@@ -145,6 +184,16 @@ def _ingest_schema(item, name: str, example: dict):
 
 class StoryIngestView(SignalIngestView):
     kind = "stories"
+    model = Story
+    queryset_selector = staticmethod(story_queryset)
+    serializer_class = StorySerializer
+    filterset_class = StoryFilter
+
+    @extend_schema(responses={200: StorySerializer(many=True), **_LIST_PROBLEMS})
+    def get(self, request):
+        """Stories of the API key's tenant, newest first (by `occurred_at`), a page at a time
+        (follow `next`). Filter by touchpoint, promise, severity and `occurred_at` range."""
+        return self.list(request)
 
     @_ingest_schema(
         StoryItemSerializer,
@@ -166,6 +215,16 @@ class StoryIngestView(SignalIngestView):
 
 class SurveyResponseIngestView(SignalIngestView):
     kind = "survey_responses"
+    model = SurveyResponse
+    queryset_selector = staticmethod(survey_response_queryset)
+    serializer_class = SurveyResponseSerializer
+    filterset_class = SurveyResponseFilter
+
+    @extend_schema(responses={200: SurveyResponseSerializer(many=True), **_LIST_PROBLEMS})
+    def get(self, request):
+        """Survey responses of the API key's tenant, newest first (by `occurred_at`), a page at a time
+        (follow `next`). Filter by touchpoint, measure and `occurred_at` range."""
+        return self.list(request)
 
     @_ingest_schema(
         SurveyResponseItemSerializer,
@@ -188,6 +247,16 @@ class SurveyResponseIngestView(SignalIngestView):
 
 class ServiceEventIngestView(SignalIngestView):
     kind = "service_events"
+    model = ServiceEvent
+    queryset_selector = staticmethod(service_event_queryset)
+    serializer_class = ServiceEventSerializer
+    filterset_class = ServiceEventFilter
+
+    @extend_schema(responses={200: ServiceEventSerializer(many=True), **_LIST_PROBLEMS})
+    def get(self, request):
+        """Service events of the API key's tenant, newest first (by `occurred_at`), a page at a time
+        (follow `next`). Filter by touchpoint, measure and `occurred_at` range."""
+        return self.list(request)
 
     @_ingest_schema(
         ServiceEventItemSerializer,

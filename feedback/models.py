@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Q
 
 from promises.models import Measure, Promise
-from tenants.models import ApiKey, Department, TenantModel, Touchpoint
+from tenants.models import ApiKey, Department, Membership, TenantModel, Touchpoint
 
 STORY_TEXT_MAX = 5000
 EXTERNAL_ID_MAX = 200
@@ -202,3 +202,55 @@ class IdempotencyRecord(TenantModel):
 
     def __str__(self) -> str:
         return f"idempotency key {self.key}"
+
+
+class SignalImport(TenantModel):
+    """An admin's CSV upload of survey responses or service events, and how its processing went.
+
+    The file is kept as text; a Celery task (``feedback.tasks.signal_import_run``) feeds its
+    rows to ``signals_ingest`` in chunks and fills the counts and the report as it goes.
+    """
+
+    class Kind(models.TextChoices):
+        SURVEY_RESPONSES = "survey_responses", "Survey responses"
+        SERVICE_EVENTS = "service_events", "Service events"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file_name = models.CharField(max_length=255, blank=True, default="")
+    content = models.TextField(help_text="The uploaded CSV, as text.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    duplicate_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    report = models.JSONField(
+        default=list, blank=True, help_text='Rejected rows: [{"line": 3, "errors": {"score": ["…"]}}].'
+    )
+    error = models.TextField(blank=True, default="", help_text="Why the whole import failed, if it did.")
+    created_by = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "created_at"], name="signal_import_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} import {self.pk} ({self.status})"
+
+    @property
+    def progress_percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, round(100 * self.processed_rows / self.total_rows))

@@ -17,8 +17,11 @@ signal).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +39,7 @@ from feedback.models import (
     SURVEY_SCORE_RANGES,
     IdempotencyRecord,
     ServiceEvent,
+    SignalImport,
     SourceKind,
     Story,
     StoryPromise,
@@ -49,7 +53,9 @@ from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
 
 MAX_BATCH_ITEMS = 1000
-FUTURE_TOLERANCE = timedelta(minutes=5)
+# A signal may be dated up to a day ahead (clock skew, time zones mixed up by the sender).
+FUTURE_TOLERANCE = timedelta(days=1)
+FUTURE_TOLERANCE_TEXT = "1 day"
 SEGMENT_MAX_KEYS = 20
 SEGMENT_MAX_CHARS = 2000
 
@@ -257,7 +263,9 @@ class _Item:
             return None
         if parsed > now + FUTURE_TOLERANCE:
             self.error(
-                "occurred_at", f"occurred_at {value!r} is in the future; send signals once they happened."
+                "occurred_at",
+                f"occurred_at {value!r} is more than {FUTURE_TOLERANCE_TEXT} in the future; "
+                "send signals once they happened.",
             )
             return None
         return parsed
@@ -406,11 +414,13 @@ def _lock(name: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
 
 
-def signals_ingest(*, tenant: Tenant, kind: str, items: list[Any], source: ApiKey) -> list[ItemResult]:
+def signals_ingest(
+    *, tenant: Tenant, kind: str, items: list[Any], source: ApiKey | Membership
+) -> list[ItemResult]:
     """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
 
-    ``kind``: ``stories``, ``survey_responses`` or ``service_events``. Runs in ``tenant``'s
-    context. Atomic; holds an advisory lock on (tenant, kind, source) until the
+    ``kind``: ``stories``, ``survey_responses`` or ``service_events``. ``source``: the API key,
+    or the member who uploaded a CSV import. Runs in ``tenant``'s context. Atomic; holds an advisory lock on (tenant, kind, source) until the
     transaction ends. Queries: a constant number, whatever the batch size.
     """
     if kind not in KINDS:
@@ -569,3 +579,189 @@ def scoring_mark_dirty(tenant_id: int) -> None:
 
 def dirty_key(tenant_id: int) -> str:
     return f"cxgov:dirty:{tenant_id}"
+
+
+# --- CSV import (admins) ----------------------------------------------------------------------
+
+# The documented columns of each import, in template order; the required ones must be in the header.
+IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "survey_responses": (
+        "external_id", "measure", "score", "occurred_at", "touchpoint", "respondent_ref", "comment",
+    ),
+    "service_events": ("external_id", "measure", "duration_seconds", "occurred_at", "touchpoint"),
+}  # fmt: skip
+IMPORT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "survey_responses": ("external_id", "measure", "score", "occurred_at"),
+    "service_events": ("external_id", "measure", "duration_seconds", "occurred_at", "touchpoint"),
+}
+IMPORT_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "survey_responses": (
+        "resp-0001", "nps", "9", "2026-03-01T14:30:00+01:00", "delivery", "cust-123", "Quick and friendly.",
+    ),
+    "service_events": ("refund-0001", "refund_processing", "86400", "2026-03-01T14:30:00+01:00", "delivery"),
+}  # fmt: skip
+IMPORT_INTEGER_COLUMNS = frozenset({"score", "duration_seconds"})
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+_WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+
+
+def signal_import_template(*, kind: str) -> str:
+    """The CSV template of an import kind: the header and one example row."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(IMPORT_COLUMNS[kind])
+    writer.writerow(IMPORT_EXAMPLES[kind])
+    return out.getvalue()
+
+
+def _import_header_check(kind: str, content: str) -> None:
+    header = next(csv.reader(io.StringIO(content)), None)
+    if not header or not any(name.strip() for name in header):
+        raise DomainError(
+            "The file is empty; start from the template: a header row, then one row per item.", field="file"
+        )
+    names = [name.strip() for name in header]
+    unknown = [name for name in names if name not in IMPORT_COLUMNS[kind]]
+    if unknown:
+        raise DomainError(
+            f"Unknown column(s) {', '.join(unknown)}; the columns are: {', '.join(IMPORT_COLUMNS[kind])}.",
+            field="file",
+        )
+    missing = [name for name in IMPORT_REQUIRED[kind] if name not in names]
+    if missing:
+        raise DomainError(
+            f"The header lacks the required column(s) {', '.join(missing)}; download the template to see them.",
+            field="file",
+        )
+
+
+def signal_import_create(
+    *, tenant: Tenant, kind: str, content: str, actor: Membership, file_name: str = ""
+) -> SignalImport:
+    """Store an uploaded CSV and queue its processing (after commit). Checks the header only;
+    rows are checked one by one when the import runs."""
+    if kind not in IMPORT_COLUMNS:
+        raise DomainError(
+            f"Unknown import kind {kind!r}; use one of: {', '.join(IMPORT_COLUMNS)}.", field="kind"
+        )
+    if len(content.encode()) > IMPORT_MAX_BYTES:
+        raise DomainError(
+            f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB; split it into several imports.",
+            field="file",
+        )
+    _import_header_check(kind, content)
+    with tenant_context(tenant), transaction.atomic():
+        signal_import = SignalImport.objects.create(
+            tenant=tenant, kind=kind, content=content, file_name=file_name[:255], created_by=actor
+        )
+        transaction.on_commit(lambda: _signal_import_enqueue(tenant.pk, signal_import.pk))
+    return signal_import
+
+
+def _signal_import_enqueue(tenant_id: int, import_id: int) -> None:
+    from feedback.tasks import signal_import_run as task  # tasks import this module
+
+    task.delay(tenant_id, import_id)
+
+
+def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+    """``(line, item, problem)`` per data row: the API item of the row, or why it cannot be one."""
+    reader = csv.DictReader(io.StringIO(content))
+    reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+    line = reader.line_num
+    for row in reader:
+        start, line = line + 1, reader.line_num
+        if None in row:
+            yield start, None, "This row has more values than the header has columns."
+            continue
+        if not any((value or "").strip() for value in row.values()):
+            continue  # blank line
+        item: dict[str, Any] = {}
+        for name, value in row.items():
+            value = (value or "").strip()
+            if not value:
+                continue
+            if name in IMPORT_INTEGER_COLUMNS and _WHOLE_NUMBER.match(value):
+                item[name] = int(value)
+            else:
+                item[name] = value
+        if "external_id" not in item:
+            yield start, None, "external_id is empty; every row needs one so that a re-import skips it."
+            continue
+        yield start, item, None
+
+
+def signal_import_run(*, tenant: Tenant, signal_import: SignalImport) -> SignalImport:
+    """Feed the import's rows to :func:`signals_ingest` in chunks of ``MAX_BATCH_ITEMS``.
+
+    Each chunk commits on its own and updates the progress, so the page can show it. The
+    source of the rows is the member who uploaded the file: a re-import by them of the same
+    file finds every row a duplicate. Running a finished import again does nothing.
+    """
+    with tenant_context(tenant):
+        if signal_import.status == SignalImport.Status.DONE:
+            return signal_import
+        rows = list(_import_rows(signal_import.kind, signal_import.content))
+        source = signal_import.created_by
+        counts = {"created": 0, "duplicate": 0, "rejected": 0}
+        report: list[dict[str, Any]] = []
+        _import_update(
+            signal_import, status=SignalImport.Status.RUNNING, total_rows=len(rows), processed_rows=0
+        )
+        if source is None:
+            return _import_update(
+                signal_import,
+                status=SignalImport.Status.FAILED,
+                error="The member who uploaded this file no longer exists; upload it again.",
+                finished_at=timezone.now(),
+            )
+        for start in range(0, len(rows), MAX_BATCH_ITEMS):
+            chunk = rows[start : start + MAX_BATCH_ITEMS]
+            sendable = [(line, item) for line, item, _ in chunk if item is not None]
+            for line, item, problem in chunk:
+                if item is None:
+                    counts["rejected"] += 1
+                    report.append({"line": line, "external_id": "", "errors": {"row": [problem]}})
+            results = signals_ingest(
+                tenant=tenant, kind=signal_import.kind, items=[item for _, item in sendable], source=source
+            )
+            for (line, item), result in zip(sendable, results, strict=True):
+                counts[result.status] += 1
+                if result.status == "rejected":
+                    report.append(
+                        {"line": line, "external_id": item.get("external_id", ""), "errors": result.errors}
+                    )
+            report.sort(key=lambda entry: entry["line"])
+            _import_update(
+                signal_import,
+                processed_rows=start + len(chunk),
+                created_count=counts["created"],
+                duplicate_count=counts["duplicate"],
+                rejected_count=counts["rejected"],
+                report=report,
+            )
+        return _import_update(signal_import, status=SignalImport.Status.DONE, finished_at=timezone.now())
+
+
+def signal_import_fail(*, tenant: Tenant, signal_import: SignalImport, error: str) -> SignalImport:
+    """Mark an import failed (the rows written by finished chunks stay: a re-import skips them)."""
+    with tenant_context(tenant):
+        return _import_update(
+            signal_import, status=SignalImport.Status.FAILED, error=error, finished_at=timezone.now()
+        )
+
+
+def _import_update(signal_import: SignalImport, **changes: Any) -> SignalImport:
+    for name, value in changes.items():
+        setattr(signal_import, name, value)
+    signal_import.save(update_fields=list(changes))
+    return signal_import
+
+
+def signal_import_rejected_csv(*, signal_import: SignalImport) -> Iterable[list[str]]:
+    """The rejected rows as CSV rows: line, external_id, field, reason (one row per reason)."""
+    yield ["line", "external_id", "field", "reason"]
+    for entry in signal_import.report:
+        for name, reasons in entry["errors"].items():
+            for reason in reasons:
+                yield [str(entry["line"]), str(entry["external_id"]), name, reason]

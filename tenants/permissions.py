@@ -139,9 +139,14 @@ ACTIONS: dict[str, Rule] = {
         "Push stories, survey responses and service events (single or in batches)",
         scopes=frozenset({"feedback:write"}),
     ),
+    "feedback.read": Rule(
+        "List stories, survey responses and service events (filtered, a page at a time)",
+        scopes=frozenset({"promises:read", "feedback:write"}),
+    ),
     "story.log": Rule("Log a customer story", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_own": Rule("See the stories one logged", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_all": Rule("See, filter and export every story", roles=frozenset({MANAGER, ADMIN})),
+    "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
 }
 
 

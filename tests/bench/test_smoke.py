@@ -1,6 +1,9 @@
 """Each benchmark runs once with a tiny load, so it keeps working (no timing is asserted)."""
 
-from bench import tenant_overhead
+from bench import ingest, tenant_overhead
+from feedback.models import SurveyResponse
+from tenants.context import tenant_context
+from tenants.models import Tenant
 
 
 def test_tenant_overhead_benchmark_runs(transactional_db):
@@ -13,3 +16,23 @@ def test_tenant_overhead_benchmark_runs(transactional_db):
         "stack_ratio",
     }
     assert all(value > 0 for value in result.values())
+
+
+def test_ingest_benchmark_runs(transactional_db):
+    result = ingest.run(rows=40, batch=20, singles=5)
+    assert set(result) == {
+        "copy_rows_per_s",
+        "insert_rows_per_s",
+        "http_rows_per_s",
+        "bulk_ratio",
+        "insert_ratio",
+        "bare_p50_ms",
+        "bare_p95_ms",
+        "http_p50_ms",
+        "http_p95_ms",
+        "p50_ratio",
+        "p95_ratio",
+    }
+    assert all(value > 0 for value in result.values())
+    with tenant_context(Tenant.objects.get(slug=ingest.TENANT_SLUG)):
+        assert not SurveyResponse.objects.exists()  # the run cleans up after itself

@@ -1,0 +1,30 @@
+"""Thin Celery wrappers around feedback services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from feedback import services
+from feedback.models import SignalImport
+from tenants.models import Tenant
+from tenants.taskbase import TenantTask
+
+
+@shared_task(base=TenantTask)
+def signal_import_run(tenant_id: int, import_id: int) -> None:
+    """Process an uploaded CSV import; quietly nothing if the import is gone."""
+    signal_import = SignalImport.objects.select_related("created_by").filter(pk=import_id).first()
+    if signal_import is None:
+        return
+    tenant = Tenant.objects.get(pk=tenant_id)
+    try:
+        services.signal_import_run(tenant=tenant, signal_import=signal_import)
+    except Exception:
+        # The page would otherwise poll "running" forever: say it failed, then let Celery log it.
+        services.signal_import_fail(
+            tenant=tenant,
+            signal_import=signal_import,
+            error="The import stopped on an unexpected error; upload the file again (rows already "
+            "imported are skipped as duplicates).",
+        )
+        raise
