@@ -29,7 +29,7 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -39,6 +39,7 @@ from feedback.models import (
     SURVEY_SCORE_RANGES,
     IdempotencyRecord,
     ServiceEvent,
+    Signal,
     SignalImport,
     SourceKind,
     Story,
@@ -48,7 +49,7 @@ from feedback.models import (
 from feedback.sentiment import sentiment_score
 from promises.models import Measure, Promise
 from promises.selectors import measure_list
-from tenants.context import tenant_context
+from tenants.context import require_tenant_id, tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
 
@@ -408,6 +409,65 @@ def _service_event_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[s
     }
 
 
+_MISSING = object()
+
+
+def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` (field name → value) in one ``INSERT ... SELECT FROM unnest(...)``.
+
+    The bulk path of ingest: one statement with one array parameter per column, built
+    straight from the validated values. ``bulk_create`` would instantiate a model per row and
+    compile every field of every row, which costs more than the insert itself for batches
+    of 1,000. Rows pass the same row-level security policy and audit trigger as any insert
+    (the tenant must be the active one); the ids come back in insertion order.
+    """
+    tenant_id = require_tenant_id()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns, selects, constants, arrays = [], [], [], []
+    for f in fields:
+        if f.name == "tenant":
+            values = [tenant_id]
+        elif getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            columns.append(connection.ops.quote_name(f.column))
+            selects.append("now()")
+            continue
+        else:
+            default = f.get_default() if f.has_default() else None
+            values = [row.get(f.name, row.get(f.attname, _MISSING)) for row in rows]
+            values = [default if v is _MISSING else v for v in values]
+            if f.is_relation:
+                values = [v.pk if isinstance(v, models.Model) else v for v in values]
+        is_json = f.get_internal_type() == "JSONField"
+        if is_json:
+            values = [None if v is None else json.dumps(v) for v in values]
+        db_type = "text" if is_json else f.db_type(connection)
+        cast = "::jsonb" if is_json else ""
+        columns.append(connection.ops.quote_name(f.column))
+        if all(v == values[0] and type(v) is type(values[0]) for v in values):
+            # The same for every row (tenant, source, channel…): one parameter, not an array.
+            selects.append(f"%s::{db_type}{cast}")
+            constants.append(values[0])
+        else:
+            alias = f"c{len(arrays)}"
+            selects.append(f"{alias}{cast}")
+            arrays.append((alias, f"{db_type}[]", values))
+    unnest = ", ".join(f"%s::{array_type}" for _, array_type, _ in arrays) or "ARRAY[NULL]"
+    aliases = ", ".join(alias for alias, _, _ in arrays) or "c0"
+    # Only names and types from the model's own metadata are spliced in; values are parameters.
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(selects)} FROM unnest({unnest}) AS u({aliases}) RETURNING id"
+    )
+    if not arrays:  # every column identical: unnest one placeholder row per row instead
+        sql = sql.replace("unnest(ARRAY[NULL])", "generate_series(1, %s)")
+        params = [*constants, len(rows)]
+    else:
+        params = [*constants, *(values for _, _, values in arrays)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row_id for (row_id,) in cursor.fetchall()]
+
+
 def _lock(name: str) -> None:
     """A transaction-scoped advisory lock named by ``name`` (released at commit or rollback)."""
     with connection.cursor() as cursor:
@@ -478,15 +538,15 @@ def signals_ingest(
             if external_id is not None:
                 first_in_batch[external_id] = result
             extra = {"channel": Story.Channel.API} if kind == "stories" else {}
-            row = model(tenant=tenant, source_kind=source_kind, source_id=source_id, **values, **extra)
+            row = {"source_kind": source_kind, "source_id": source_id, **values, **extra}
             new_rows.append((result, row, promises))
         if new_rows:
-            model.objects.bulk_create([row for _, row, _ in new_rows])
-            for result, row, _ in new_rows:
-                result.status, result.id = "created", row.pk
+            ids = _insert_rows(model, [row for _, row, _ in new_rows])
+            for (result, _, _), row_id in zip(new_rows, ids, strict=True):
+                result.status, result.id = "created", row_id
             links = [
-                StoryPromise(tenant=tenant, story=row, promise=promise)
-                for _, row, promises in new_rows
+                StoryPromise(tenant=tenant, story_id=result.id, promise=promise)
+                for result, _, promises in new_rows
                 for promise in promises
             ]
             if links:
