@@ -91,9 +91,8 @@ class TenantModelFilterExtension(DjangoFilterExtension):
         model = get_view_model(auto_schema.view)
         if model is None or not issubclass(model, TenantModel):
             return super().get_schema_operation_parameters(auto_schema, *args, **kwargs)
-        empty = (
-            model.objects.unscoped().none()
-        )  # unscoped: schema generation has no tenant; .none() reads nothing
+        # Schema generation has no tenant; .none() never reads a row.
+        empty = model.objects.unscoped().none()  # unscoped: no tenant here, nothing is read
         filterset_class = self.target.get_filterset_class(auto_schema.view, empty)
         if not filterset_class:
             return []
