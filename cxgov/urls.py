@@ -13,3 +13,5 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("tenants.urls")),
 ]
+
+handler404 = "cxgov.errors.not_found"

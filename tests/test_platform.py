@@ -85,3 +85,17 @@ def test_production_settings_refuse_to_start_without_a_secret():
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_an_unknown_api_path_answers_in_the_api_error_format(db):
+    response = Client(HTTP_HOST="127.0.0.1").get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 404 and "/api/docs/" in body["detail"]
+
+
+def test_an_unknown_page_is_the_html_not_found_page(tenant):
+    response = Client(HTTP_HOST="acme.localhost").get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
