@@ -66,7 +66,7 @@ def require_tenant_id() -> int:
     if tenant_id is None:
         raise TenantContextMissing(
             "No tenant is active. Run this inside tenants.context.tenant_context(tenant), "
-            "or use .unscoped() with a comment saying why the bypass is safe."
+            "or bypass the filter with the manager's unscoped method and a comment saying why it is safe."
         )
     return tenant_id
 
