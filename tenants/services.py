@@ -32,13 +32,13 @@ from tenants.models import (
     User,
 )
 
-TenantError = DomainError
-
 
 @transaction.atomic
 def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
     if Tenant.objects.filter(slug=slug).exists():
-        raise TenantError(f"The slug {slug!r} is already taken by another tenant; choose another one.")
+        raise DomainError(
+            f"The slug {slug!r} is already taken by another tenant; choose another one.", field="slug"
+        )
     tenant = Tenant(slug=slug, name=name, time_zone=time_zone)
     tenant.full_clean()
     tenant.save()

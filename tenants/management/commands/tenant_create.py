@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from tenants.errors import DomainError
 from tenants.models import Membership, User
-from tenants.services import TenantError, member_add, tenant_create
+from tenants.services import member_add, tenant_create
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 tenant = tenant_create(slug=slug, name=name, time_zone=time_zone)
                 member_add(tenant=tenant, email=admin_email, role=Membership.Role.ADMIN, password=password)
-        except TenantError as exc:
+        except DomainError as exc:
             raise CommandError(str(exc)) from exc
         except ValidationError as exc:
             messages = [f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()]
