@@ -11,7 +11,7 @@ transaction-scoped advisory lock on (tenant, signal type, source), reads which o
 source queue on the lock, so the second one sees the first one's rows as duplicates.
 
 After a batch that created something, :func:`scoring_mark_dirty` flags the tenant in Redis;
-the scoring issue consumes ``cxgov:dirty:<tenant_id>`` (one key per tenant, not one task per
+``metrics.tasks.scores_dispatch`` consumes ``<prefix>:dirty:<tenant_id>`` (one key per tenant, not one task per
 signal).
 """
 
@@ -626,9 +626,9 @@ _redis: redis.Redis | None = None
 
 
 def scoring_mark_dirty(tenant_id: int) -> None:
-    """Flag the tenant for rescoring: sets ``cxgov:dirty:<tenant_id>`` to the time of marking.
+    """Flag the tenant for rescoring: sets ``<prefix>:dirty:<tenant_id>`` to the time of marking.
 
-    One key per tenant, however many signals arrived; the scoring issue's periodic task reads
+    One key per tenant, however many signals arrived; the scoring dispatcher reads
     and deletes it (``GETDEL``) and rescores the tenant. Called after commit only.
     """
     global _redis
@@ -638,7 +638,7 @@ def scoring_mark_dirty(tenant_id: int) -> None:
 
 
 def dirty_key(tenant_id: int) -> str:
-    return f"cxgov:dirty:{tenant_id}"
+    return f"{settings.CXGOV_REDIS_PREFIX}:dirty:{tenant_id}"
 
 
 # --- CSV import (admins) ----------------------------------------------------------------------

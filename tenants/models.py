@@ -60,6 +60,13 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    perception_gap_threshold = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=20,
+        help_text="A promise whose operational score exceeds its perceived score by this many points "
+        "is flagged as a hidden breach (and the reverse as unseen delivery).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

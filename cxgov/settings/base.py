@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -90,6 +91,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis and Celery -----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Prefix of the product's own Redis keys (dirty tenants, scoring queue flags).
+CXGOV_REDIS_PREFIX = env("CXGOV_REDIS_PREFIX", default="cxgov")
 
 
 def celery_broker_url(redis_url: str) -> str:
@@ -116,6 +119,16 @@ CELERY_BEAT_SCHEDULE = {
     "tenant-heartbeat": {
         "task": "tenants.tasks.heartbeat_dispatch",
         "schedule": env.float("CXGOV_HEARTBEAT_SECONDS", default=60.0),
+    },
+    # Dirty tenants (new signals, changed commitments) get one recompute each, coalesced.
+    "scores-dispatch": {
+        "task": "metrics.tasks.scores_dispatch",
+        "schedule": env.float("CXGOV_SCORING_SECONDS", default=5.0),
+    },
+    # Every tenant's daily snapshot, and quarter-end snapshots once a quarter has ended.
+    "scores-daily": {
+        "task": "metrics.tasks.scores_snapshot_dispatch",
+        "schedule": crontab(minute=5, hour=0),
     },
 }
 

@@ -34,3 +34,4 @@ CACHES = {
 STATIC_ROOT = None  # static files come from the apps (finders); nothing is collected for tests
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_DEFAULT_QUEUE = f"default-{TEST_RUN_ID}"
+CXGOV_REDIS_PREFIX = f"cxgov-test-{TEST_RUN_ID}"

@@ -1,0 +1,112 @@
+"""Rollup upkeep beyond the triggers: registering duration thresholds, rebuilding from raw.
+
+The triggers (``metrics/migrations/0002_rollup_triggers.py``) keep every rollup exact on
+insert and delete. Two things need the raw signals:
+
+- :func:`thresholds_register` — a commitment version with a threshold the rollup does not
+  count yet gets its counters, backfilled from the raw events (called before each recompute).
+- :func:`rollups_rebuild` — recompute every rollup of the tenant from the raw signals (after
+  a restore, or by ``manage.py scores_rebuild_rollups``).
+
+Both take the tenant's rollup lock exclusively; the triggers take it in shared mode, so a
+concurrent batch is counted exactly once.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+from tenants.context import require_tenant_id
+
+ROLLUP_LOCK_CLASS = 7301  # the same class the triggers lock in shared mode
+
+_WITHIN_BACKFILL = """
+INSERT INTO metrics_serviceeventwithinrollup (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
+SELECT s.tenant_id, s.measure_id, t.threshold_seconds, s.touchpoint_id,
+       (s.occurred_at AT TIME ZONE 'UTC')::date, count(*)
+  FROM feedback_serviceevent s
+  JOIN metrics_durationthreshold t
+    ON t.tenant_id = s.tenant_id AND t.measure_id = s.measure_id AND s.duration_seconds <= t.threshold_seconds
+ WHERE s.tenant_id = %s {only}
+ GROUP BY 1, 2, 3, 4, 5
+"""
+
+_REBUILD = [
+    "DELETE FROM metrics_surveyrollup WHERE tenant_id = %(t)s",
+    """
+    INSERT INTO metrics_surveyrollup
+        (tenant_id, measure_id, touchpoint_id, day, n, score_sum, promoters, passives, detractors, satisfied)
+    SELECT tenant_id, measure_id, touchpoint_id, (occurred_at AT TIME ZONE 'UTC')::date, count(*), sum(score),
+           count(*) FILTER (WHERE score >= 9), count(*) FILTER (WHERE score BETWEEN 7 AND 8),
+           count(*) FILTER (WHERE score <= 6), count(*) FILTER (WHERE score >= 4)
+      FROM feedback_surveyresponse WHERE tenant_id = %(t)s GROUP BY 1, 2, 3, 4
+    """,
+    "DELETE FROM metrics_serviceeventrollup WHERE tenant_id = %(t)s",
+    """
+    INSERT INTO metrics_serviceeventrollup (tenant_id, measure_id, touchpoint_id, day, n)
+    SELECT tenant_id, measure_id, touchpoint_id, (occurred_at AT TIME ZONE 'UTC')::date, count(*)
+      FROM feedback_serviceevent WHERE tenant_id = %(t)s GROUP BY 1, 2, 3, 4
+    """,
+    "DELETE FROM metrics_storyrollup WHERE tenant_id = %(t)s",
+    """
+    INSERT INTO metrics_storyrollup (tenant_id, promise_id, touchpoint_id, day, n, non_negative)
+    SELECT sp.tenant_id, sp.promise_id, s.touchpoint_id, (s.occurred_at AT TIME ZONE 'UTC')::date, count(*),
+           count(*) FILTER (WHERE s.sentiment >= -0.05)
+      FROM feedback_storypromise sp JOIN feedback_story s ON s.id = sp.story_id AND s.tenant_id = sp.tenant_id
+     WHERE sp.tenant_id = %(t)s GROUP BY 1, 2, 3, 4
+    """,
+    "DELETE FROM metrics_serviceeventwithinrollup WHERE tenant_id = %(t)s",
+]
+
+
+def _lock_exclusive(cursor, tenant_id: int) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s::int)", [ROLLUP_LOCK_CLASS, tenant_id])
+
+
+def thresholds_register() -> int:
+    """Register every threshold a commitment version uses and backfill its counters.
+
+    Returns how many thresholds were new. One query when there is nothing to do.
+    """
+    tenant_id = require_tenant_id()
+    missing_sql = """
+        SELECT DISTINCT c.measure_id, v.threshold_seconds
+          FROM promises_commitmentversion v JOIN promises_commitment c ON c.id = v.commitment_id
+         WHERE v.tenant_id = %s AND v.threshold_seconds IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM metrics_durationthreshold t
+                            WHERE t.tenant_id = v.tenant_id AND t.measure_id = c.measure_id
+                              AND t.threshold_seconds = v.threshold_seconds)
+         ORDER BY 1, 2
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(missing_sql, [tenant_id])
+        if not cursor.fetchall():
+            return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock_exclusive(cursor, tenant_id)
+        cursor.execute(missing_sql, [tenant_id])  # again, under the lock
+        missing = cursor.fetchall()
+        if not missing:
+            return 0
+        cursor.execute(
+            """
+            INSERT INTO metrics_durationthreshold (tenant_id, measure_id, threshold_seconds, registered_at)
+            SELECT %s, m, t, now() FROM unnest(%s::bigint[], %s::int[]) AS u(m, t)
+            RETURNING id
+            """,
+            [tenant_id, [m for m, _ in missing], [t for _, t in missing]],
+        )
+        new_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute(_WITHIN_BACKFILL.format(only="AND t.id = ANY(%s)"), [tenant_id, new_ids])
+    return len(missing)
+
+
+def rollups_rebuild() -> None:
+    """Recompute every rollup of the active tenant from its raw signals."""
+    tenant_id = require_tenant_id()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock_exclusive(cursor, tenant_id)
+        for statement in _REBUILD:
+            cursor.execute(statement, {"t": tenant_id})
+        cursor.execute(_WITHIN_BACKFILL.format(only=""), [tenant_id])
+    thresholds_register()

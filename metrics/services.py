@@ -1,0 +1,274 @@
+"""Score runs, snapshots, quarter ends and breach events.
+
+A *run* (:class:`ScoreRun`) is one computation of every score of a tenant as of an instant,
+stored whole (the dashboards read the newest) and split into one :class:`ScoreSnapshot` per
+scope (the history API and the quarterly trend read those). After each recompute or daily
+run the result is compared with the previous one and breaches become :class:`BreachEvent`.
+
+Only one run per tenant at a time: :func:`scores_run` takes a transaction-level advisory
+lock and gives up (returns ``None``) when another run holds it, so the caller can retry.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from metrics import engine
+from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot
+from tenants.context import require_tenant_id
+from tenants.models import Tenant
+
+logger = structlog.get_logger("cxgov.metrics")
+
+SCORING_LOCK_CLASS = 7302
+SCORE_DROP_POINTS = 5.0
+RECOMPUTE_RETENTION = timedelta(days=30)
+
+
+class ScoringBusy(Exception):
+    """Another run of the tenant holds the lock; try again shortly."""
+
+
+# --- Quarters ---------------------------------------------------------------------------------
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def quarter_label(end: datetime, tz: ZoneInfo) -> str:
+    """``2026 Q3`` for the quarter that ends at ``end`` (the first instant of the next one)."""
+    last_day = (end.astimezone(tz) - timedelta(seconds=1)).date()
+    return f"{last_day.year} Q{(last_day.month - 1) // 3 + 1}"
+
+
+def quarter_ends(*, tenant: Tenant, before: datetime, count: int) -> list[datetime]:
+    """The ends of the ``count`` quarters completed before ``before``, oldest first.
+
+    A quarter ends at midnight of the first day of the next quarter, in the tenant's time zone.
+    """
+    tz = ZoneInfo(tenant.time_zone)
+    start = quarter_start(before.astimezone(tz).date())
+    ends = []
+    for _ in range(count):
+        ends.append(datetime(start.year, start.month, 1, tzinfo=tz).astimezone(UTC))
+        start = quarter_start(start - timedelta(days=1))
+    return sorted(ends)
+
+
+# --- Runs -------------------------------------------------------------------------------------
+
+
+def _try_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s::int)", [SCORING_LOCK_CLASS, require_tenant_id()]
+        )
+        return cursor.fetchone()[0]
+
+
+def _snapshots(run: ScoreRun) -> list[ScoreSnapshot]:
+    result = run.result
+
+    def snap(scope: str, scope_id: int | None, values: dict[str, Any], n: int | None = None) -> ScoreSnapshot:
+        return ScoreSnapshot(
+            run=run,
+            kind=run.kind,
+            as_of=run.as_of,
+            scope=scope,
+            scope_id=scope_id,
+            score=values.get("score"),
+            delivery_rate=values.get("delivery_rate"),
+            n=n,
+            values=values,
+        )
+
+    snapshots = [snap(Scope.TENANT, None, result["tenant"])]
+    snapshots += [snap(Scope.PROMISE, p["id"], p) for p in result["promises"]]
+    snapshots += [snap(Scope.COMMITMENT, c["id"], c, c["n"]) for c in result["commitments"]]
+    snapshots += [snap(Scope.DEPARTMENT, d["id"], d) for d in result["departments"]]
+    snapshots += [snap(Scope.TOUCHPOINT, t["id"], t) for t in result["touchpoints"]]
+    return snapshots
+
+
+def scores_run(*, tenant: Tenant, kind: str, at: datetime | None = None) -> ScoreRun | None:
+    """Compute and store every score of ``tenant`` as of ``at`` (default now).
+
+    Returns the run, or ``None`` when another run of this tenant holds the lock. Recompute and
+    daily runs are compared with the previous such run to record breach events.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        if not _try_lock():
+            return None
+        started = time.perf_counter()
+        result = engine.scores_compute(tenant=tenant, at=at, source="rollup")
+        run = ScoreRun.objects.create(
+            kind=kind,
+            source=ScoreRun.Source.ROLLUP,
+            as_of=at,
+            result=result,
+            duration_ms=round(1000 * (time.perf_counter() - started)),
+        )
+        ScoreSnapshot.objects.bulk_create(_snapshots(run))
+        if kind != ScoreRun.Kind.QUARTER_END:
+            previous = (
+                ScoreRun.objects.filter(
+                    kind__in=[ScoreRun.Kind.RECOMPUTE, ScoreRun.Kind.DAILY], as_of__lte=at
+                )
+                .exclude(pk=run.pk)
+                .order_by("-as_of", "-id")
+                .first()
+            )
+            breaches_detect(run=run, previous=previous)
+    logger.info("scores computed", kind=kind, as_of=at.isoformat(), ms=run.duration_ms)
+    return run
+
+
+def scores_daily(*, tenant: Tenant, now: datetime | None = None) -> list[ScoreRun]:
+    """The daily snapshot (as of today's midnight UTC) and any missing quarter-end snapshots.
+
+    Idempotent: a snapshot that exists is not taken again. Raises :class:`ScoringBusy` when
+    another run holds the lock (the caller retries). Also prunes recompute runs older
+    than 30 days (daily and quarter-end runs are kept).
+    """
+    now = now or timezone.now()
+    runs = []
+    for end in quarter_ends(tenant=tenant, before=now, count=4):
+        if not ScoreRun.objects.filter(kind=ScoreRun.Kind.QUARTER_END, as_of=end).exists():
+            runs.append(_run_or_busy(tenant=tenant, kind=ScoreRun.Kind.QUARTER_END, at=end))
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if not ScoreRun.objects.filter(kind=ScoreRun.Kind.DAILY, as_of=midnight).exists():
+        runs.append(_run_or_busy(tenant=tenant, kind=ScoreRun.Kind.DAILY, at=midnight))
+    ScoreRun.objects.filter(kind=ScoreRun.Kind.RECOMPUTE, as_of__lt=now - RECOMPUTE_RETENTION).delete()
+    return runs
+
+
+def _run_or_busy(*, tenant: Tenant, kind: str, at: datetime) -> ScoreRun:
+    run = scores_run(tenant=tenant, kind=kind, at=at)
+    if run is None:
+        raise ScoringBusy(f"Another scoring run of {tenant.slug} is in progress.")
+    return run
+
+
+# --- Breach events ----------------------------------------------------------------------------
+
+
+def _by_id(items: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    return {item["id"]: item for item in items}
+
+
+def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachEvent]:
+    """Record new breaches of ``run`` against ``previous`` and resolve the ones that cleared.
+
+    - a commitment that was met and is now not met;
+    - a promise newly flagged hidden breach;
+    - the tenant's or a department's score down by ≥ 5 points.
+
+    At most one open event per (kind, scope, scope id) (a database constraint): a breach that
+    persists is one event; seeing the same transition twice records it once.
+    """
+    now, prev = run.result, (previous.result if previous else None)
+    prev_commitments = _by_id(prev["commitments"]) if prev else {}
+    prev_promises = _by_id(prev["promises"]) if prev else {}
+    prev_departments = _by_id(prev["departments"]) if prev else {}
+    promises = _by_id(now["promises"])
+    new: list[BreachEvent] = []
+    resolved: list[Q] = []
+
+    def event(kind: str, scope: str, scope_id: int | None, title: str, **fields: Any) -> None:
+        new.append(
+            BreachEvent(
+                kind=kind, scope=scope, scope_id=scope_id, title=title, run=run, as_of=run.as_of, **fields
+            )
+        )
+
+    for c in now["commitments"]:
+        was = prev_commitments.get(c["id"], {}).get("status")
+        promise = promises.get(c["promise_id"], {})
+        if c["status"] == "not_met" and was == "met":
+            where = f" at {c['touchpoint']}" if c["touchpoint"] else ""
+            event(
+                BreachEvent.Kind.COMMITMENT_NOT_MET,
+                Scope.COMMITMENT,
+                c["id"],
+                f"{c['measure']}{where} is no longer met for “{promise.get('title', c['promise'])}”: "
+                f"{c['actual']} against a target of {c['target']}",
+                promise_id=c["promise_id"],
+                commitment_id=c["id"],
+                department_id=promise.get("owner_id"),
+                previous_value=prev_commitments[c["id"]]["actual"],
+                current_value=c["actual"],
+                details={"commitment": c, "previous": prev_commitments[c["id"]]},
+            )
+        elif c["status"] == "met":
+            resolved.append(Q(kind=BreachEvent.Kind.COMMITMENT_NOT_MET, scope_id=c["id"]))
+
+    for p in now["promises"]:
+        was_flagged = "hidden_breach" in prev_promises.get(p["id"], {}).get("flags", [])
+        if "hidden_breach" in p["flags"] and not was_flagged:
+            event(
+                BreachEvent.Kind.HIDDEN_BREACH,
+                Scope.PROMISE,
+                p["id"],
+                f"Hidden breach of “{p['title']}”: operations score {p['operational_score']}, "
+                f"customers {p['perceived_score']} (gap {p['perception_gap']})",
+                promise_id=p["id"],
+                department_id=p["owner_id"],
+                previous_value=prev_promises.get(p["id"], {}).get("perception_gap"),
+                current_value=p["perception_gap"],
+                details={"promise": p},
+            )
+        elif "hidden_breach" not in p["flags"]:
+            resolved.append(Q(kind=BreachEvent.Kind.HIDDEN_BREACH, scope_id=p["id"]))
+
+    drops = [(Scope.TENANT, None, "The alignment score", now["tenant"], prev["tenant"] if prev else {})]
+    drops += [
+        (Scope.DEPARTMENT, d["id"], f"{d['name']}'s score", d, prev_departments.get(d["id"], {}))
+        for d in now["departments"]
+    ]
+    for scope, scope_id, label, cur, was in drops:
+        before, after = was.get("score"), cur.get("score")
+        if before is not None and after is not None and before - after >= SCORE_DROP_POINTS:
+            event(
+                BreachEvent.Kind.SCORE_DROP,
+                scope,
+                scope_id,
+                f"{label} dropped {before - after:.2f} points, from {before} to {after}",
+                department_id=scope_id if scope == Scope.DEPARTMENT else None,
+                previous_value=before,
+                current_value=after,
+                details={"before": was, "after": cur},
+            )
+    # A drop is over once the score is back where it was before the drop.
+    for e in BreachEvent.objects.filter(kind=BreachEvent.Kind.SCORE_DROP, resolved_at__isnull=True):
+        cur = now["tenant"] if e.scope == Scope.TENANT else _by_id(now["departments"]).get(e.scope_id, {})
+        if cur.get("score") is not None and e.previous_value is not None and cur["score"] >= e.previous_value:
+            resolved.append(Q(pk=e.pk))
+
+    if resolved:
+        condition = Q()
+        for q in resolved:
+            condition |= q
+        BreachEvent.objects.filter(condition, resolved_at__isnull=True).update(resolved_at=timezone.now())
+    # The open-event constraint turns a repeat into nothing.
+    return BreachEvent.objects.bulk_create(new, ignore_conflicts=True)
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def scores_at(*, tenant: Tenant, at: datetime | None = None) -> dict[str, Any]:
+    """Scores as of ``at``: now (``None``) from the rollups; a given instant from the raw signals
+    and the commitment versions effective then (the reference path)."""
+    if at is None:
+        return engine.scores_compute(tenant=tenant, at=timezone.now(), source="rollup")
+    return engine.scores_compute(tenant=tenant, at=at, source="raw")
