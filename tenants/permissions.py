@@ -147,6 +147,13 @@ ACTIONS: dict[str, Rule] = {
     "story.view_own": Rule("See the stories one logged", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_all": Rule("See, filter and export every story", roles=frozenset({MANAGER, ADMIN})),
     "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
+    # Alignment scores
+    "scores.view": Rule(
+        "See alignment scores: overview, promise and department dashboards, journey map, breach events",
+        roles=EVERYONE,
+        scopes=frozenset({"scores:read"}),
+    ),
+    "scores.settings": Rule("Change the perception-gap threshold of hidden-breach flags", roles=ADMINS),
 }
 
 
