@@ -1,0 +1,119 @@
+"""The e-mail outbox: one message per key, one connection per batch, retries, no double send."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from tenants.context import tenant_context
+from tenants.models import OutboxMessage
+from tenants.outbox import MAX_ATTEMPTS, Email, outbox_deliver, outbox_enqueue
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OPENED: list[int] = []
+
+
+class CountingBackend(LocmemBackend):
+    def open(self):
+        OPENED.append(1)
+        return super().open()
+
+
+class FailingBackend(LocmemBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("mail server refused the connection")
+
+
+def emails(n: int, prefix: str = "k") -> list[Email]:
+    return [
+        Email(
+            dedupe_key=f"{prefix}{i}", to=f"person{i}@acme.test", subject="Hello", text="Hi", html="<p>Hi</p>"
+        )
+        for i in range(n)
+    ]
+
+
+def test_enqueue_twice_stores_one_message_per_key_and_delivers_once(tenant):
+    with tenant_context(tenant):
+        assert outbox_enqueue(kind="test", emails=emails(3)) == 3
+        assert outbox_enqueue(kind="test", emails=emails(3)) == 0
+        assert OutboxMessage.objects.count() == 3
+        assert outbox_deliver() == {"sent": 3, "failed": 0}
+        assert outbox_deliver() == {"sent": 0, "failed": 0}
+    assert sorted(m.to[0] for m in mail.outbox) == [f"person{i}@acme.test" for i in range(3)]
+    message = mail.outbox[0]
+    assert message.extra_headers["Message-ID"].startswith("<")
+    assert message.alternatives[0][1] == "text/html"
+    with tenant_context(tenant):
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_one_connection_per_batch(tenant, settings):
+    settings.EMAIL_BACKEND = "tests.tenants.test_outbox.CountingBackend"
+    OPENED.clear()
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=emails(25))
+        assert outbox_deliver()["sent"] == 25
+    assert len(OPENED) == 1
+    assert len(mail.outbox) == 25
+
+
+def test_failures_retry_with_backoff_then_give_up_visibly(tenant, settings):
+    settings.EMAIL_BACKEND = "tests.tenants.test_outbox.FailingBackend"
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=emails(1))
+        assert outbox_deliver() == {"sent": 0, "failed": 1}
+        message = OutboxMessage.objects.get()
+        assert message.status == "pending" and message.attempts == 1
+        assert "refused" in message.last_error
+        assert message.next_attempt_at > timezone.now() + timedelta(seconds=50)
+        assert outbox_deliver() == {"sent": 0, "failed": 0}  # not due yet
+        for _ in range(MAX_ATTEMPTS - 1):
+            OutboxMessage.objects.update(next_attempt_at=timezone.now())
+            outbox_deliver()
+        message.refresh_from_db()
+        assert message.status == "failed" and message.attempts == MAX_ATTEMPTS
+    assert mail.outbox == []
+
+
+def test_two_workers_at_once_send_each_message_once(tenant):
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=emails(40))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def worker():
+        try:
+            with tenant_context(tenant):
+                barrier.wait()
+                outbox_deliver()
+        except Exception as error:  # surfaced below
+            errors.append(error)
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    recipients = [m.to[0] for m in mail.outbox]
+    assert len(recipients) == 40 and len(set(recipients)) == 40
+
+
+def test_messages_are_tenant_isolated(tenant, other_tenant):
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=emails(2))
+    with tenant_context(other_tenant):
+        assert OutboxMessage.objects.count() == 0
+        assert outbox_deliver() == {"sent": 0, "failed": 0}
+        assert outbox_enqueue(kind="test", emails=emails(2)) == 2  # same keys, other tenant
+    assert mail.outbox == []
