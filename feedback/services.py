@@ -10,7 +10,7 @@ transaction-scoped advisory lock on (tenant, signal type, source), reads which o
 ``external_id``\\s exist, and inserts only the others. Two concurrent batches of the same
 source queue on the lock, so the second one sees the first one's rows as duplicates.
 
-After a batch that created something, :func:`scoring_mark_dirty` flags the tenant in Redis;
+After a batch that created something, ``tenants.rescoring.scoring_mark_dirty`` flags the tenant;
 ``metrics.tasks.scores_dispatch`` consumes ``<prefix>:dirty:<tenant_id>`` (one key per tenant, not one task per
 signal).
 """
@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-import redis
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -52,6 +50,7 @@ from promises.selectors import measure_list
 from tenants.context import require_tenant_id, tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
+from tenants.rescoring import scoring_mark_dirty
 
 MAX_BATCH_ITEMS = 1000
 # A signal may be dated up to a day ahead (clock skew, time zones mixed up by the sender).
@@ -618,27 +617,6 @@ def signals_ingest_request(
                 response_body=body,
             )
     return IngestAnswer(status=200, body=body)
-
-
-# --- Scoring hook -----------------------------------------------------------------------------
-
-_redis: redis.Redis | None = None
-
-
-def scoring_mark_dirty(tenant_id: int) -> None:
-    """Flag the tenant for rescoring: sets ``<prefix>:dirty:<tenant_id>`` to the time of marking.
-
-    One key per tenant, however many signals arrived; the scoring dispatcher reads
-    and deletes it (``GETDEL``) and rescores the tenant. Called after commit only.
-    """
-    global _redis
-    if _redis is None:
-        _redis = redis.Redis.from_url(settings.REDIS_URL)
-    _redis.set(dirty_key(tenant_id), timezone.now().isoformat())
-
-
-def dirty_key(tenant_id: int) -> str:
-    return f"{settings.CXGOV_REDIS_PREFIX}:dirty:{tenant_id}"
 
 
 # --- CSV import (admins) ----------------------------------------------------------------------

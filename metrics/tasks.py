@@ -15,9 +15,9 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
-from feedback.services import dirty_key, scoring_mark_dirty
 from metrics import services
 from tenants.models import Tenant
+from tenants.rescoring import dirty_key, scoring_mark_dirty
 from tenants.taskbase import TenantTask
 
 QUEUED_TTL_SECONDS = 600

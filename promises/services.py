@@ -56,6 +56,7 @@ from promises.models import (
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, MembershipDepartment, Tenant, Touchpoint
+from tenants.rescoring import scoring_mark_dirty
 
 
 class _Unchanged:
@@ -743,6 +744,12 @@ def _activate(promise: Promise, now: datetime) -> None:
         effective_from__isnull=True,
         effective_to__isnull=True,
     ).update(effective_from=now)
+    _rescore(promise.tenant_id)
+
+
+def _rescore(tenant_id: int) -> None:
+    """Scores change when what counts changes: mark the tenant for a recompute after commit."""
+    transaction.on_commit(lambda: scoring_mark_dirty(tenant_id))
 
 
 @transaction.atomic
@@ -819,6 +826,7 @@ def promise_retire(
         promise.status = Promise.Status.RETIRED
         promise.retired_at = now
         promise.save(update_fields=["status", "retired_at", "updated_at"])
+        _rescore(tenant.pk)
         return promise
 
 
@@ -958,6 +966,8 @@ def commitment_create(
             created_at=now,
             **terms,
         )
+        if active:
+            _rescore(tenant.pk)
         return commitment
 
 
@@ -1022,6 +1032,7 @@ def commitment_update(
                 created_at=now,
                 **terms,
             )
+            _rescore(tenant.pk)
         return _fresh(commitment)
 
 
@@ -1063,6 +1074,7 @@ def commitment_end(
         current.save(update_fields=["effective_to"])
         commitment.ended_at = now
         commitment.save(update_fields=["ended_at"])
+        _rescore(tenant.pk)
         return _fresh(commitment)
 
 

@@ -12,8 +12,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.models import ServiceEvent, Story, StoryPromise, SurveyResponse
-from feedback.services import dirty_key, signals_ingest
+from feedback.services import signals_ingest
 from tenants.context import tenant_context
+from tenants.rescoring import dirty_key
 from tenants.services import api_key_create
 from tests.feedback.conftest import signal_setup
 
