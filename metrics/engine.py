@@ -85,7 +85,8 @@ def terms_at(at: datetime) -> list[Terms]:
                 weight=v.weight,
                 scale=c.measure.scale,
                 kind=c.measure.commitment_kind,
-                since=at - timedelta(days=v.window_days),
+                # In UTC: w days are an absolute span, whatever zone ``at`` is given in.
+                since=at.astimezone(UTC) - timedelta(days=v.window_days),
             )
         )
     return terms

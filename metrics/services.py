@@ -237,7 +237,8 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
     ]
     for scope, scope_id, label, cur, was in drops:
         before, after = was.get("score"), cur.get("score")
-        if before is not None and after is not None and before - after >= SCORE_DROP_POINTS:
+        # Scores have 2 decimals; rounding the float difference keeps a drop of exactly 5.00 a drop.
+        if before is not None and after is not None and round(before - after, 2) >= SCORE_DROP_POINTS:
             event(
                 BreachEvent.Kind.SCORE_DROP,
                 scope,

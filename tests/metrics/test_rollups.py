@@ -1,0 +1,248 @@
+"""Rollups kept by the database triggers: the rollup path equals the raw path at any instant,
+a rebuild gives the rows the triggers keep, deleting signals takes them out again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feedback.models import ServiceEvent, StoryPromise, SurveyResponse
+from metrics.engine import scores_compute
+from metrics.models import (
+    DurationThreshold,
+    ServiceEventRollup,
+    ServiceEventWithinRollup,
+    StoryRollup,
+    SurveyRollup,
+)
+from metrics.rollups import rollups_rebuild, thresholds_register
+from tests.metrics.conftest import T
+
+BASE = T.replace(hour=0, minute=0, second=0)  # a UTC midnight
+DAY = 86400
+
+# Instants near day boundaries are where the two paths could part: a day, then an offset
+# that is often exactly 0 or one second either side of midnight.
+offsets = st.builds(
+    lambda day, near, anywhere: day * DAY + (near if near is not None else anywhere),
+    st.integers(-25, 2),
+    st.one_of(st.none(), st.sampled_from([0, 1, -1])),
+    st.integers(0, DAY - 1),
+)
+SURVEY_SCALES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+surveys = st.lists(
+    st.sampled_from(sorted(SURVEY_SCALES)).flatmap(
+        lambda m: st.tuples(
+            st.just(m),
+            st.integers(*SURVEY_SCALES[m]),
+            offsets,
+            st.sampled_from([None, "returns", "delivery"]),
+        )
+    ),
+    max_size=25,
+)
+events = st.lists(
+    st.tuples(
+        st.sampled_from([30, 59, 60, 61, 120, 3600]), offsets, st.sampled_from(["returns", "delivery"])
+    ),
+    max_size=20,
+)
+stories = st.lists(
+    st.tuples(
+        st.sampled_from([-0.9, -0.0501, -0.05, 0.0, 0.6]), offsets, st.sampled_from(["returns", "delivery"])
+    ),
+    max_size=10,
+)
+windows = st.lists(st.integers(1, 20), min_size=7, max_size=7)
+as_of = st.builds(
+    lambda day, seconds: BASE + timedelta(days=day, seconds=seconds),
+    st.integers(-3, 2),
+    st.one_of(st.sampled_from([0, 1, -1, DAY // 2]), st.integers(0, DAY - 1)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    surveys=surveys,
+    events=events,
+    stories=stories,
+    windows=windows,
+    ats=st.lists(as_of, min_size=1, max_size=3),
+)
+def test_rollup_path_equals_raw_path(scoring, surveys, events, stories, windows, ats):
+    with transaction.atomic():
+        tp = {"returns": scoring.returns, "delivery": scoring.delivery, None: None}
+        promise = scoring.promise()
+        other = scoring.promise("other", title="Other")
+        w = iter(windows)
+        for measure, touchpoint in (("nps", None), ("csat", "returns"), ("ces", "delivery")):
+            scoring.commitment(
+                promise, measure, target="3", touchpoint=tp[touchpoint], window_days=next(w), min_sample=1
+            )
+        scoring.commitment(promise, "story_sentiment", target="50", window_days=next(w), min_sample=1)
+        scoring.commitment(
+            promise,
+            "refund_processing",
+            target="50",
+            touchpoint=scoring.returns,
+            threshold_seconds=60,
+            window_days=next(w),
+            min_sample=1,
+        )
+        thresholds_register()  # this threshold is counted by the triggers from the start
+        for measure, score, offset, touchpoint in surveys:
+            scoring.surveys(measure, [score], at=BASE + timedelta(seconds=offset), touchpoint=tp[touchpoint])
+        for duration, offset, touchpoint in events:
+            scoring.events(
+                "refund_processing",
+                [duration],
+                at=BASE + timedelta(seconds=offset),
+                touchpoint=tp[touchpoint],
+            )
+        for sentiment, offset, touchpoint in stories:
+            target = promise if offset % 2 else other
+            scoring.stories(
+                target, [sentiment], at=BASE + timedelta(seconds=offset), touchpoint=tp[touchpoint]
+            )
+        # Thresholds first used after the events exist: backfilled on the next rollup read.
+        scoring.commitment(
+            promise,
+            "refund_processing",
+            target="50",
+            touchpoint=scoring.delivery,
+            threshold_seconds=61,
+            window_days=next(w),
+            min_sample=1,
+        )
+        scoring.commitment(
+            other,
+            "refund_processing",
+            target="50",
+            threshold_seconds=3599,
+            window_days=next(w),
+            min_sample=1,
+            touchpoint=scoring.returns,
+        )
+        for at in ats:
+            rollup = scores_compute(tenant=scoring.tenant, at=at, source="rollup")
+            raw = scores_compute(tenant=scoring.tenant, at=at, source="raw")
+            assert rollup == raw
+        transaction.set_rollback(True)
+
+
+def _rows() -> dict[str, set[tuple]]:
+    """Every rollup row with a non-zero counter (a trigger leaves a zero row behind a delete)."""
+    return {
+        "survey": set(
+            SurveyRollup.objects.filter(n__gt=0).values_list(
+                "measure_id",
+                "touchpoint_id",
+                "day",
+                "n",
+                "score_sum",
+                "promoters",
+                "passives",
+                "detractors",
+                "satisfied",
+            )
+        ),
+        "event": set(
+            ServiceEventRollup.objects.filter(n__gt=0).values_list("measure_id", "touchpoint_id", "day", "n")
+        ),
+        "within": set(
+            ServiceEventWithinRollup.objects.filter(within__gt=0).values_list(
+                "measure_id", "touchpoint_id", "day", "threshold_seconds", "within"
+            )
+        ),
+        "story": set(
+            StoryRollup.objects.filter(n__gt=0).values_list(
+                "promise_id", "touchpoint_id", "day", "n", "non_negative"
+            )
+        ),
+    }
+
+
+def _world(scoring):
+    promise = scoring.promise()
+    scoring.commitment(
+        promise, "refund_processing", target="50", touchpoint=scoring.returns, threshold_seconds=60
+    )
+    thresholds_register()
+    scoring.surveys("nps", [10, 9, 8, 7, 6, 0], at=T - timedelta(days=1), touchpoint=scoring.returns)
+    scoring.surveys("csat", [5, 4, 3], at=T - timedelta(days=2))
+    scoring.surveys("ces", [7, 2], at=T, touchpoint=scoring.delivery)
+    scoring.events("refund_processing", [59, 60, 61], at=T - timedelta(days=1), touchpoint=scoring.returns)
+    scoring.events("refund_processing", [10, 6000], at=T - timedelta(days=3), touchpoint=scoring.delivery)
+    scoring.stories(promise, [-0.05, -0.5, 0.7], at=T - timedelta(days=1), touchpoint=scoring.returns)
+    return promise
+
+
+def test_rebuild_gives_the_rows_the_triggers_keep(scoring):
+    _world(scoring)
+    triggered = _rows()
+    assert triggered["within"] == {
+        (scoring.measures["refund_processing"].pk, scoring.returns.pk, (T - timedelta(days=1)).date(), 60, 2),
+        (
+            scoring.measures["refund_processing"].pk,
+            scoring.delivery.pk,
+            (T - timedelta(days=3)).date(),
+            60,
+            1,
+        ),
+    }
+    assert sum(r[3] for r in triggered["survey"]) == 11
+    rollups_rebuild()
+    assert _rows() == triggered
+    assert DurationThreshold.objects.count() == 1
+
+
+def test_deleting_signals_takes_them_out_of_the_rollups(scoring):
+    promise = _world(scoring)
+    before = scores_compute(tenant=scoring.tenant, at=T, source="rollup")
+    SurveyResponse.objects.filter(score__gte=9).delete()
+    ServiceEvent.objects.filter(duration_seconds=59).delete()
+    StoryPromise.objects.filter(story__sentiment__lt=0).delete()
+    after_delete = _rows()
+    nps = {r for r in after_delete["survey"] if r[0] == scoring.measures["nps"].pk}
+    assert [(r[3], r[5], r[6], r[7]) for r in nps] == [(4, 0, 2, 2)]  # n, promoters, passives, detractors
+    assert sum(r[3] for r in after_delete["event"]) == 4
+    assert {r[4] for r in after_delete["within"]} == {1}
+    assert [(r[3], r[4]) for r in after_delete["story"]] == [(1, 1)]
+    rollups_rebuild()
+    assert _rows() == after_delete
+    after = scores_compute(tenant=scoring.tenant, at=T, source="rollup")
+    assert after == scores_compute(tenant=scoring.tenant, at=T, source="raw")
+    assert after != before
+    assert promise.pk == after["promises"][0]["id"]
+
+
+def test_a_threshold_registered_after_the_events_is_backfilled(scoring):
+    promise = _world(scoring)
+    scoring.commitment(
+        promise,
+        "refund_processing",
+        target="50",
+        touchpoint=scoring.returns,
+        threshold_seconds=61,
+        min_sample=1,
+    )
+    assert not ServiceEventWithinRollup.objects.filter(threshold_seconds=61).exists()
+    result = scores_compute(tenant=scoring.tenant, at=T, source="rollup")
+    assert set(
+        ServiceEventWithinRollup.objects.filter(threshold_seconds=61, touchpoint=scoring.returns).values_list(
+            "within", flat=True
+        )
+    ) == {3}
+    assert [c["actual"] for c in result["commitments"]] == [
+        c["actual"] for c in scores_compute(tenant=scoring.tenant, at=T, source="raw")["commitments"]
+    ]
+    assert thresholds_register() == 0  # nothing new the second time
+    scoring.events("refund_processing", [61], at=T - timedelta(days=1), touchpoint=scoring.returns)
+    assert set(
+        ServiceEventWithinRollup.objects.filter(threshold_seconds=61, touchpoint=scoring.returns).values_list(
+            "within", flat=True
+        )
+    ) == {4}
