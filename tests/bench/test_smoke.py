@@ -1,6 +1,6 @@
 """Each benchmark runs once with a tiny load, so it keeps working (no timing is asserted)."""
 
-from bench import ingest, tenant_overhead
+from bench import ingest, scoring, tenant_overhead
 from feedback.models import SurveyResponse
 from tenants.context import tenant_context
 from tenants.models import Tenant
@@ -36,3 +36,22 @@ def test_ingest_benchmark_runs(transactional_db):
     assert all(value > 0 for value in result.values())
     with tenant_context(Tenant.objects.get(slug=ingest.TENANT_SLUG)):
         assert not SurveyResponse.objects.exists()  # the run cleans up after itself
+
+
+def test_scoring_benchmark_runs_and_matches_hand_written_sql(transactional_db):
+    # run() raises when the engine's counts or scores differ from the hand-written GROUP BY.
+    result = scoring.run(
+        responses=2000,
+        events=500,
+        repeats=1,
+        independence_rows=300,
+        others_factor=3,
+        curve_rows=(200,),
+        curve_commitments=(5, 40),
+        ingest_batches=2,
+        batch=50,
+    )
+    assert result["commitments_checked"] == 20 * 5 + 5 + 40  # every check ran
+    assert set(result["ratios"]) >= set(scoring.GOALS)
+    assert all(value > 0 for value in result["full"].values())
+    assert [active for active, _ in result["commitments_curve"]] == [5, 40]
