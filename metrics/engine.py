@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -93,74 +93,66 @@ def terms_at(at: datetime) -> list[Terms]:
 
 
 # --- Counting signals in PostgreSQL -------------------------------------------------------------
+#
+# One grouped query per table: rows grouped by (measure or promise, touchpoint[, threshold]),
+# one conditional aggregate per (time span, count) — a span per distinct window start, not per
+# commitment — then each commitment adds up the groups it selects (its key, its touchpoint or
+# every touchpoint). The cost follows the signals read and the distinct windows, not the
+# number of commitments.
 
 
 @dataclass(frozen=True)
-class Aggregate:
-    """One count a measure needs: ``count(*)``/``sum(col)`` of the matching rows (raw) and the
-    rollup column that holds the same number per day."""
+class Count:
+    """A count a measure needs: its raw aggregate (``{span}`` is the time condition) and the
+    rollup column holding the same number per day."""
 
     name: str
-    raw: str  # "count(*)" or "sum(<column>)"
-    predicate: str = ""  # extra raw condition, may hold %s (then ``threshold`` is its parameter)
-    rollup_column: str = "n"
-    threshold: bool = False  # the predicate / rollup row depends on the commitment's threshold
-
-
-N = Aggregate("n", "count(*)")
-MEASURE_AGGREGATES: dict[str, tuple[Aggregate, ...]] = {
-    "nps": (
-        N,
-        Aggregate("promoters", "count(*)", "score >= 9", "promoters"),
-        Aggregate("detractors", "count(*)", "score <= 6", "detractors"),
-    ),
-    "csat": (N, Aggregate("satisfied", "count(*)", "score >= 4", "satisfied")),
-    "ces": (N, Aggregate("score_sum", "sum(score)", "", "score_sum")),
-    "story_sentiment": (
-        N,
-        Aggregate("non_negative", "count(*)", f"sentiment >= {SENTIMENT_NON_NEGATIVE}", "non_negative"),
-    ),
-}
-DURATION_AGGREGATES = (N, Aggregate("within", "count(*)", "duration_seconds <= %s", "within", threshold=True))
+    raw: str
+    rollup_column: str
 
 
 @dataclass(frozen=True)
 class Table:
     """Where a kind of signal lives, raw and rolled up."""
 
-    raw_from: str  # FROM clause (tenant filter applied on ``alias``)
-    alias: str
+    raw_from: str
+    tenant_column: str
     key_column: str  # what a commitment selects by: its measure, or its promise (stories)
-    rollups: dict[str, str]  # rollup column -> rollup table
+    counts: tuple[Count, ...]
+    rollup: str
+
+
+def _count(name: str, predicate: str = "", column: str | None = None) -> Count:
+    condition = f"{{span}} AND {predicate}" if predicate else "{span}"
+    return Count(name, f"count(*) FILTER (WHERE {condition})", column or name)
 
 
 TABLES: dict[str, Table] = {
     "survey": Table(
         "feedback_surveyresponse s",
-        "s",
+        "s.tenant_id",
         "s.measure_id",
-        {
-            c: "metrics_surveyrollup"
-            for c in ("n", "promoters", "detractors", "satisfied", "score_sum", "passives")
-        },
+        (
+            _count("n"),
+            _count("promoters", "s.score >= 9"),
+            _count("detractors", "s.score <= 6"),
+            _count("satisfied", "s.score >= 4"),
+            Count("score_sum", "sum(s.score) FILTER (WHERE {span})", "score_sum"),
+        ),
+        "metrics_surveyrollup",
     ),
     "duration": Table(
-        "feedback_serviceevent s",
-        "s",
-        "s.measure_id",
-        {"n": "metrics_serviceeventrollup", "within": "metrics_serviceeventwithinrollup"},
+        "feedback_serviceevent s", "s.tenant_id", "s.measure_id", (_count("n"),), "metrics_serviceeventrollup"
     ),
     "stories": Table(
         "feedback_storypromise sp JOIN feedback_story s ON s.id = sp.story_id AND s.tenant_id = sp.tenant_id",
-        "sp",
+        "sp.tenant_id",
         "sp.promise_id",
-        {"n": "metrics_storyrollup", "non_negative": "metrics_storyrollup"},
+        (_count("n"), _count("non_negative", f"s.sentiment >= {SENTIMENT_NON_NEGATIVE}")),
+        "metrics_storyrollup",
     ),
 }
-
-
-def _aggregates(t: Terms) -> tuple[Aggregate, ...]:
-    return DURATION_AGGREGATES if t.measure_kind == "duration" else MEASURE_AGGREGATES[t.measure_key]
+WITHIN_ROLLUP = "metrics_serviceeventwithinrollup"
 
 
 def _key(t: Terms) -> int:
@@ -175,110 +167,158 @@ def _utc_day(at: datetime) -> date:
     return at.astimezone(UTC).date()
 
 
-@dataclass
-class _Select:
-    """``SELECT <columns> FROM <table> WHERE <where>`` built with positional parameters."""
-
-    columns: list[str] = field(default_factory=list)
-    params: list[Any] = field(default_factory=list)
-    targets: list[tuple[int, str]] = field(default_factory=list)  # (commitment id, count name)
-
-    def add(self, sql: str, params: list[Any], target: tuple[int, str]) -> None:
-        self.columns.append(sql)
-        self.params.extend(params)
-        self.targets.append(target)
-
-    def run(
-        self, from_sql: str, where: str, where_params: list[Any], into: dict[int, dict[str, int]]
-    ) -> None:
-        if not self.columns:
-            return
-        sql = f"SELECT {', '.join(self.columns)} FROM {from_sql} WHERE {where}"  # noqa: S608
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [*self.params, *where_params])
-            row = cursor.fetchone()
-        for (commitment_id, name), value in zip(self.targets, row, strict=True):
-            into[commitment_id][name] += int(value or 0)
+Groups = dict[tuple, list[int]]
 
 
-def _raw_counts(
+def _grouped(
+    from_sql: str,
+    group_by: list[str],
+    columns: list[tuple[str, list[Any]]],
+    where: str,
+    where_params: list[Any],
+) -> Groups:
+    """``{group key: [column values]}`` of ``SELECT group_by, columns … GROUP BY group_by``."""
+    sql = (
+        f"SELECT {', '.join(group_by)}, {', '.join(c for c, _ in columns)} FROM {from_sql} "  # noqa: S608
+        f"WHERE {where} GROUP BY {', '.join(str(i + 1) for i in range(len(group_by)))}"
+    )
+    params = [p for _, ps in columns for p in ps] + where_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {tuple(row[: len(group_by)]): [int(v or 0) for v in row[len(group_by) :]] for row in cursor}
+
+
+def _add(groups: Groups, t: Terms, column: int, *, threshold: bool = False) -> int:
+    """What commitment ``t`` counts in ``column``: its key, its touchpoint (or all), its threshold."""
+    total = 0
+    for group, values in groups.items():
+        if group[0] != _key(t) or (t.touchpoint_id is not None and group[1] != t.touchpoint_id):
+            continue
+        if threshold and group[2] != t.threshold_seconds:
+            continue
+        total += values[column]
+    return total
+
+
+def _collect(
     kind: str,
     terms: list[Terms],
-    at: datetime,
+    spans: dict[Any, tuple[str, list[Any]]],
+    span_of: dict[int, list[Any]],
+    from_sql: str,
+    where: str,
+    where_params: list[Any],
     into: dict[int, dict[str, int]],
     *,
-    edges: tuple[dict[int, datetime], datetime] | None = None,
+    rollup: bool,
 ) -> None:
-    """Count raw signals per commitment over ``(since, T]`` — or, with ``edges``, only over the
-    partial days ``(since, first_full_day)`` and ``[last_day_start, T]``."""
+    """Run the grouped query(ies) of ``kind`` over ``spans`` and add each commitment's counts."""
     table = TABLES[kind]
-    a = table.alias
-    time = "s.occurred_at"
-    select = _Select()
-    ranges: set[tuple[datetime, datetime | None]] = set()
+    span_keys = sorted(spans)
+    key_column = table.key_column.split(".")[-1] if rollup else table.key_column
+    touchpoint = "touchpoint_id" if rollup else "s.touchpoint_id"
+    columns: list[tuple[str, list[Any]]] = []
+    for span in span_keys:
+        condition, params = spans[span]
+        for count in table.counts:
+            sql = f"sum({count.rollup_column}) FILTER (WHERE {condition})" if rollup else count.raw
+            columns.append((sql.replace("{span}", condition), params))
+    groups = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params)
+    width = len(table.counts)
     for t in terms:
-        cond = f"{table.key_column} = %s AND {time} > %s"
-        params: list[Any] = [_key(t), t.since]
-        if edges is not None:
-            first_full, last_start = edges[0][t.commitment_id], edges[1]
-            cond += f" AND ({time} < %s OR {time} >= %s)"
-            params += [first_full, last_start]
-            ranges.add((t.since, first_full))
-        if t.touchpoint_id is not None:
-            cond += " AND s.touchpoint_id = %s"
-            params.append(t.touchpoint_id)
-        for agg in _aggregates(t):
-            predicate = f"{cond} AND {agg.predicate}" if agg.predicate else cond
-            extra = [t.threshold_seconds] if agg.threshold else []
-            select.add(
-                f"{agg.raw} FILTER (WHERE {predicate})", [*params, *extra], (t.commitment_id, agg.name)
-            )
-    tenant_id = require_tenant_id()
-    where = f"{a}.tenant_id = %s AND {time} > %s AND {time} <= %s"
-    where_params: list[Any] = [tenant_id, min(t.since for t in terms), at]
-    if edges is not None:
-        spans = [f"({time} > %s AND {time} < %s)" for _ in ranges] + [f"{time} >= %s"]
-        where += f" AND ({' OR '.join(spans)})"
-        for since, first_full in sorted(ranges):
-            where_params += [since, first_full]
-        where_params.append(edges[1])
-    select.run(table.raw_from, where, where_params, into)
-
-
-def _rollup_counts(
-    kind: str,
-    terms: list[Terms],
-    first_full: dict[int, date],
-    last_day: date,
-    into: dict[int, dict[str, int]],
-) -> None:
-    """Sum the rollup rows of the whole days ``[first_full, last_day)`` of each window."""
-    table = TABLES[kind]
-    by_table: dict[str, _Select] = defaultdict(_Select)
-    key_column = table.key_column.split(".")[-1]
-    for t in terms:
-        start = first_full[t.commitment_id]
-        if start >= last_day:
-            continue
-        for agg in _aggregates(t):
-            rollup = table.rollups[agg.rollup_column]
-            cond = f"{key_column} = %s AND day >= %s"
-            params: list[Any] = [_key(t), start]
-            if t.touchpoint_id is not None:
-                cond += " AND touchpoint_id = %s"
-                params.append(t.touchpoint_id)
-            if agg.threshold:
-                cond += " AND threshold_seconds = %s"
-                params.append(t.threshold_seconds)
-            by_table[rollup].add(
-                f"sum({agg.rollup_column}) FILTER (WHERE {cond})", params, (t.commitment_id, agg.name)
-            )
-    tenant_id = require_tenant_id()
-    for rollup, select in sorted(by_table.items()):
-        starts = [first_full[cid] for cid, _ in select.targets]
-        select.run(
-            rollup, "tenant_id = %s AND day >= %s AND day < %s", [tenant_id, min(starts), last_day], into
+        for span in span_of[t.commitment_id]:
+            base = span_keys.index(span) * width
+            for i, count in enumerate(table.counts):
+                into[t.commitment_id][count.name] += _add(groups, t, base + i)
+    if kind != "duration":
+        return
+    # Duration: the events within each commitment's own threshold.
+    thresholds = sorted({t.threshold_seconds for t in terms})
+    if rollup:
+        columns = [(f"sum(within) FILTER (WHERE {spans[s][0]})", spans[s][1]) for s in span_keys]
+        within = _grouped(
+            WITHIN_ROLLUP,
+            ["measure_id", "touchpoint_id", "threshold_seconds"],
+            columns,
+            f"{where} AND threshold_seconds = ANY(%s)",
+            [*where_params, thresholds],
         )
+        for t in terms:
+            for span in span_of[t.commitment_id]:
+                into[t.commitment_id]["within"] += _add(within, t, span_keys.index(span), threshold=True)
+        return
+    columns = [
+        (f"count(*) FILTER (WHERE {spans[s][0]} AND s.duration_seconds <= %s)", [*spans[s][1], threshold])
+        for s in span_keys
+        for threshold in thresholds
+    ]
+    within = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params)
+    for t in terms:
+        for span in span_of[t.commitment_id]:
+            column = span_keys.index(span) * len(thresholds) + thresholds.index(t.threshold_seconds)
+            into[t.commitment_id]["within"] += _add(within, t, column)
+
+
+def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
+    """Raw signals of each window ``(since, T]``: one span per distinct ``since``."""
+    table = TABLES[kind]
+    spans = {t.since: ("s.occurred_at > %s", [t.since]) for t in terms}
+    where = f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s AND {table.key_column} = ANY(%s)"
+    params = [require_tenant_id(), min(spans), at, sorted({_key(t) for t in terms})]
+    span_of = {t.commitment_id: [t.since] for t in terms}
+    _collect(kind, terms, spans, span_of, table.raw_from, where, params, into, rollup=False)
+
+
+def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
+    """Whole UTC days from the rollups, the partial days at both edges from the raw signals.
+
+    The whole days strictly inside ``(since, T]`` run from the day after since's day (a day
+    starting exactly at ``since`` is not whole: ``since`` is excluded) up to, not including,
+    T's day; the raw edges are ``(since, first whole day)`` and ``[T's day, T]``.
+    """
+    table = TABLES[kind]
+    tenant_id = require_tenant_id()
+    keys = sorted({_key(t) for t in terms})
+    last_day = _utc_day(at)
+    first_full = {t.commitment_id: _utc_day(t.since) + timedelta(days=1) for t in terms}
+
+    # Rollups: one span per distinct first whole day (windows of at least one day, so ≤ T's day).
+    starts = {d for d in first_full.values() if d < last_day}
+    if starts:
+        spans = {d: ("day >= %s", [d]) for d in starts}
+        span_of = {cid: [d] if d < last_day else [] for cid, d in first_full.items()}
+        where = f"tenant_id = %s AND day >= %s AND day < %s AND {table.key_column.split('.')[-1]} = ANY(%s)"
+        _collect(
+            kind,
+            terms,
+            spans,
+            span_of,
+            table.rollup,
+            where,
+            [tenant_id, min(starts), last_day, keys],
+            into,
+            rollup=True,
+        )
+
+    # Raw edges: (since, first whole day) per distinct since, and [T's day, T] once.
+    spans: dict[Any, tuple[str, list[Any]]] = {}
+    span_of = {}
+    for t in terms:
+        first = _day_start(first_full[t.commitment_id])
+        spans[("head", t.since)] = ("s.occurred_at > %s AND s.occurred_at < %s", [t.since, first])
+        span_of[t.commitment_id] = [("head", t.since), ("tail", None)]
+    tail = _day_start(last_day)
+    spans[("tail", None)] = ("s.occurred_at >= %s", [tail])
+    heads = sorted({(t.since, _day_start(first_full[t.commitment_id])) for t in terms})
+    ranges = " OR ".join(
+        ["(s.occurred_at > %s AND s.occurred_at < %s)"] * len(heads) + ["s.occurred_at >= %s"]
+    )
+    where = (
+        f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s "
+        f"AND {table.key_column} = ANY(%s) AND ({ranges})"
+    )
+    params = [tenant_id, min(t.since for t in terms), at, keys, *[v for h in heads for v in h], tail]
+    _collect(kind, terms, spans, span_of, table.raw_from, where, params, into, rollup=False)
 
 
 def signal_counts(terms: list[Terms], at: datetime, *, source: str = "rollup") -> dict[int, dict[str, int]]:
@@ -287,19 +327,13 @@ def signal_counts(terms: list[Terms], at: datetime, *, source: str = "rollup") -
     by_kind: dict[str, list[Terms]] = defaultdict(list)
     for t in terms:
         by_kind[t.measure_kind].append(t)
-    last_day = _utc_day(at)
     if source == "rollup" and "duration" in by_kind:
         thresholds_register()  # a threshold new to the rollups gets its counters first
     for kind, group in sorted(by_kind.items()):
         if source == "raw":
             _raw_counts(kind, group, at, counts)
-            continue
-        # Whole days strictly inside (since, T]: from the day after since's day (a day starting
-        # exactly at since is not whole, since is excluded) up to, not including, T's day.
-        first_full = {t.commitment_id: _utc_day(t.since) + timedelta(days=1) for t in group}
-        _rollup_counts(kind, group, first_full, last_day, counts)
-        edges = ({cid: _day_start(d) for cid, d in first_full.items()}, _day_start(last_day))
-        _raw_counts(kind, group, at, counts, edges=edges)
+        else:
+            _rollup_counts(kind, group, at, counts)
     return counts
 
 
