@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("tenants.api_urls")),
     path("promises/", include("promises.urls")),
     path("", include("feedback.urls")),
+    path("", include("metrics.digest_urls")),
     path("", include("tenants.urls")),
 ]
 

@@ -243,3 +243,31 @@ class BreachEvent(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
+
+
+# --- Digests (their own module; imported here so the app registry finds them) -----------------
+
+from metrics.digest_models import (  # noqa: E402
+    DepartmentDigest,
+    Digest,
+    DigestOptOut,
+    DigestSettings,
+    DigestSubscriber,
+)
+
+__all__ = [
+    "BreachEvent",
+    "DepartmentDigest",
+    "Digest",
+    "DigestOptOut",
+    "DigestSettings",
+    "DigestSubscriber",
+    "DurationThreshold",
+    "Scope",
+    "ScoreRun",
+    "ScoreSnapshot",
+    "ServiceEventRollup",
+    "ServiceEventWithinRollup",
+    "StoryRollup",
+    "SurveyRollup",
+]

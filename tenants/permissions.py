@@ -154,6 +154,17 @@ ACTIONS: dict[str, Rule] = {
         scopes=frozenset({"scores:read"}),
     ),
     "scores.settings": Rule("Change the perception-gap threshold of hidden-breach flags", roles=ADMINS),
+    # Department digests
+    "digest.preferences": Rule("Choose which of one's departments' digests one receives", roles=EVERYONE),
+    "digest.unsubscribe": Rule(
+        "Unsubscribe from a department digest with the signed link of its e-mail (no sign-in)",
+        public=True,
+        condition_text="the link's signature names the member or subscriber, the department and the tenant",
+    ),
+    "digest.manage": Rule(
+        "Digest schedule, departments on/off, extra subscribers, preview, log of sent digests and failed sends",
+        roles=ADMINS,
+    ),
 }
 
 

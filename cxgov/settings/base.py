@@ -130,6 +130,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.tasks.scores_snapshot_dispatch",
         "schedule": crontab(minute=5, hour=0),
     },
+    # Department digests due now (each tenant's schedule, in its time zone) fan out per department.
+    "digests-dispatch": {
+        "task": "metrics.digest_tasks.digests_dispatch",
+        "schedule": env.float("CXGOV_DIGEST_SECONDS", default=300.0),
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -171,6 +176,14 @@ SESSION_COOKIE_HTTPONLY = True
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cxgov <noreply@localhost>")
+# An e-mail service provider through django-anymail instead of SMTP: ANYMAIL_ESP names its
+# backend module (e.g. "postmark", "sendgrid", "amazon_ses", "mailgun"), ANYMAIL_CONFIG holds
+# its settings as JSON (e.g. {"POSTMARK_SERVER_TOKEN": "..."}).
+if ANYMAIL_ESP := env("ANYMAIL_ESP", default=""):
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+    ANYMAIL = env.json("ANYMAIL_CONFIG", default={})
+# Absolute links in e-mails (digests): the tenant's web address, {slug} filled in.
+CXGOV_TENANT_URL = env("CXGOV_TENANT_URL", default="http://{slug}." + CXGOV_BASE_DOMAIN + ":8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation, static files -----------------------------------------------------

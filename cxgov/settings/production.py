@@ -18,3 +18,6 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[f"https://*.{CX
 X_FRAME_OPTIONS = "DENY"
 EMAIL_CONFIG = env.email("EMAIL_URL", default="smtp://localhost:25")
 vars().update(EMAIL_CONFIG)
+if ANYMAIL_ESP:  # noqa: F405 - an ESP through django-anymail replaces SMTP (see base)
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"  # noqa: F405
+CXGOV_TENANT_URL = env("CXGOV_TENANT_URL", default="https://{slug}." + CXGOV_BASE_DOMAIN)  # noqa: F405
