@@ -8,6 +8,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("promises.api_urls")),
     path("api/", include("feedback.api_urls")),
+    path("api/", include("metrics.api_urls")),
     path("api/", include("tenants.api_urls")),
     path("promises/", include("promises.urls")),
     path("", include("feedback.urls")),

@@ -56,6 +56,28 @@ class TenantSettingsForm(forms.Form):
             "(IANA names such as Europe/Berlin or America/New_York)."
         },
     )
+    perception_gap_threshold = forms.DecimalField(
+        label="Perception-gap threshold (points)",
+        required=False,  # left empty: the threshold stays as it is
+        min_value=1,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        help_text="A promise whose operational score exceeds its perceived score by at least this many "
+        "points is flagged as a hidden breach; the reverse, as unseen delivery. 20 unless you change it.",
+        error_messages={
+            "invalid": "Give the perception-gap threshold as a number of points, from 1 to 100 (e.g. 20).",
+            "min_value": "The perception-gap threshold is at least 1 point; enter 1 to 100 (e.g. 20).",
+            "max_value": "The perception-gap threshold is at most 100 points; enter 1 to 100 (e.g. 20).",
+            "max_decimal_places": "Use at most 2 decimals, e.g. 17.5.",
+            "max_digits": "Enter 1 to 100, with at most 2 decimals (e.g. 17.5).",
+        },
+    )
+
+    def __init__(self, *args, scoring_settings: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not scoring_settings:  # the member may not change scoring (action scores.settings)
+            del self.fields["perception_gap_threshold"]
 
 
 class DepartmentForm(forms.Form):

@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
@@ -137,13 +138,25 @@ def tenant_heartbeat_record(*, tenant: Tenant) -> TenantHeartbeat:
 
 
 @transaction.atomic
-def tenant_settings_update(*, tenant: Tenant, name: str, time_zone: str) -> Tenant:
-    tenant.name = name
-    tenant.time_zone = time_zone
-    before = Tenant.objects.values("name", "time_zone").get(pk=tenant.pk)
+def tenant_settings_update(
+    *, tenant: Tenant, name: str, time_zone: str, perception_gap_threshold: Decimal | None = None
+) -> Tenant:
+    """Change the tenant's name and time zone and, when given, the perception-gap threshold of
+    hidden-breach flags (1–100 points; it applies from the next scoring run)."""
+    fields = {"name": name, "time_zone": time_zone}
+    if perception_gap_threshold is not None:
+        if not 1 <= perception_gap_threshold <= 100:
+            raise DomainError(
+                "The perception-gap threshold is between 1 and 100 points, e.g. 20.",
+                field="perception_gap_threshold",
+            )
+        fields["perception_gap_threshold"] = perception_gap_threshold
+    for key, value in fields.items():
+        setattr(tenant, key, value)
+    before = Tenant.objects.values(*fields).get(pk=tenant.pk)
     tenant.full_clean(exclude=["slug", "status"])
-    Tenant.objects.filter(pk=tenant.pk).update(name=name, time_zone=time_zone)
-    changes = {k: [before[k], v] for k, v in (("name", name), ("time_zone", time_zone)) if before[k] != v}
+    Tenant.objects.filter(pk=tenant.pk).update(**fields)
+    changes = {k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v}
     if changes:
         # Tenants are not tenant-owned rows, so the audit trigger does not see this change.
         with tenant_context(tenant):

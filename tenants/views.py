@@ -99,12 +99,21 @@ home.cxgov_action = "platform.home"
 def console_settings(request):
     tenant = request.tenant
     form = TenantSettingsForm(
-        request.POST or None, initial={"name": tenant.name, "time_zone": tenant.time_zone}
+        request.POST or None,
+        initial={
+            "name": tenant.name,
+            "time_zone": tenant.time_zone,
+            "perception_gap_threshold": tenant.perception_gap_threshold,
+        },
+        scoring_settings=can(request.membership, "scores.settings"),
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.tenant_settings_update(
-                tenant=tenant, name=form.cleaned_data["name"], time_zone=form.cleaned_data["time_zone"]
+                tenant=tenant,
+                name=form.cleaned_data["name"],
+                time_zone=form.cleaned_data["time_zone"],
+                perception_gap_threshold=form.cleaned_data.get("perception_gap_threshold"),
             )
         except (DomainError, ValidationError) as error:
             tenant.refresh_from_db()  # the service set the refused values on the object before checking them

@@ -1,0 +1,196 @@
+"""The scores API's endpoints and their routes (included at ``/api/``).
+
+- ``GET /api/v1/scores?as_of=…``: every score of the API key's tenant as of an instant —
+  now (the default) from the rollups, a past instant from the raw signals and the commitment
+  versions effective then (:func:`metrics.services.scores_at`).
+- ``GET /api/v1/scores/history?scope=…&id=…``: the stored snapshots of one scope, oldest
+  first, a cursor page at a time.
+
+Like :mod:`tenants.api_urls`, the views live here rather than in :mod:`metrics.api`. Each
+request runs in its API key's tenant; another tenant's ids are not found.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import generics
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from metrics.api import (
+    SCORES_SCHEMA,
+    ScoreHistoryQuerySerializer,
+    ScoreSnapshotSerializer,
+    ScoresQuerySerializer,
+)
+from metrics.models import ScoreSnapshot
+from metrics.selectors import score_history_queryset, score_scope_exists
+from metrics.services import scores_at
+from tenants.api import CursorPagination, problem_responses
+from tenants.api_urls import CxgovAutoSchema
+
+_PROBLEMS = problem_responses(400, 401, 403, 429)
+_HISTORY_PROBLEMS = problem_responses(400, 401, 403, 404, 429)
+
+# The worked example of docs/scoring.md, as the API answers it.
+_SCORES_EXAMPLE = OpenApiExample(
+    "One promise, two commitments",
+    response_only=True,
+    value={
+        "as_of": "2026-03-31T22:00:00+00:00",
+        "tenant": {"score": 92.13, "delivery_rate": 0.0},
+        "promises": [
+            {
+                "id": 7,
+                "slug": "hassle-free-returns",
+                "title": "Hassle-free returns",
+                "owner_id": 2,
+                "weight": 1.0,
+                "score": 92.13,
+                "delivery_rate": 0.0,
+                "operational_score": 94.44,
+                "perceived_score": 87.5,
+                "perception_gap": 6.94,
+                "flags": [],
+                "status": "not_met",
+            }
+        ],
+        "commitments": [
+            {
+                "id": 11,
+                "promise": "hassle-free-returns",
+                "promise_id": 7,
+                "measure": "refund_processing",
+                "touchpoint": "returns",
+                "actual": 85.0,
+                "n": 20,
+                "status": "not_met",
+                "met": False,
+                "score": 94.44,
+                "gap": 5.0,
+                "kind": "operational",
+                "target": 90.0,
+                "threshold_seconds": 432000,
+                "window_days": 90,
+                "min_sample": 5,
+                "weight": 2.0,
+                "version": 1,
+            },
+            {
+                "id": 12,
+                "promise": "hassle-free-returns",
+                "promise_id": 7,
+                "measure": "csat",
+                "touchpoint": "returns",
+                "actual": 70.0,
+                "n": 10,
+                "status": "not_met",
+                "met": False,
+                "score": 87.5,
+                "gap": 10.0,
+                "kind": "perceived",
+                "target": 80.0,
+                "threshold_seconds": None,
+                "window_days": 90,
+                "min_sample": 5,
+                "weight": 1.0,
+                "version": 1,
+            },
+        ],
+        "departments": [
+            {
+                "id": 2,
+                "slug": "operations",
+                "name": "Operations",
+                "score": 92.13,
+                "delivery_rate": 0.0,
+                "promises": 1,
+            }
+        ],
+        "touchpoints": [{"id": 5, "slug": "returns", "name": "Returns", "score": 92.13, "commitments": 2}],
+    },
+)
+
+_HISTORY_EXAMPLE = OpenApiExample(
+    "A quarter-end snapshot of a promise",
+    response_only=True,
+    value={
+        "as_of": "2026-03-31T22:00:00Z",
+        "kind": "quarter_end",
+        "score": 92.13,
+        "delivery_rate": 0.0,
+        "n": None,
+        "values": {"id": 7, "slug": "hassle-free-returns", "score": 92.13, "flags": []},
+    },
+)
+
+
+class ScoresView(APIView):
+    cxgov_actions = {"get": "scores.view"}
+    schema = CxgovAutoSchema()
+
+    @extend_schema(
+        parameters=[ScoresQuerySerializer],
+        responses={200: OpenApiResponse(SCORES_SCHEMA), **_PROBLEMS},
+        examples=[_SCORES_EXAMPLE],
+    )
+    def get(self, request):
+        """Every score of the API key's tenant as of an instant: the tenant's alignment score and
+        delivery rate, each promise (with operational and perceived scores, perception gap and
+        flags), commitment, department and touchpoint. `as_of` (ISO 8601 with a time zone, not in
+        the future) defaults to now; a past instant uses the commitments as they were then."""
+        query = ScoresQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(scores_at(tenant=request.tenant, at=query.validated_data.get("as_of")))
+
+
+class SnapshotCursorPagination(CursorPagination):
+    """Oldest first by the instant scored; ``id`` breaks ties, so the order is total and stable."""
+
+    ordering = ("as_of", "id")
+
+
+class ScoreHistoryView(generics.ListAPIView):
+    cxgov_actions = {"get": "scores.view"}
+    schema = CxgovAutoSchema()
+    serializer_class = ScoreSnapshotSerializer
+    pagination_class = SnapshotCursorPagination
+    filter_backends = []
+
+    def get_queryset(self) -> QuerySet[ScoreSnapshot]:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation runs without a key, hence without a tenant: .none() reads nothing.
+            return ScoreSnapshot.objects.unscoped().none()  # unscoped: no tenant here; .none() reads nothing
+        query = ScoreHistoryQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        if not score_scope_exists(scope=data["scope"], scope_id=data.get("id")):
+            raise Http404
+        return score_history_queryset(
+            scope=data["scope"],
+            scope_id=data.get("id"),
+            since=data.get("from"),
+            until=data.get("to"),
+            kind=data.get("kind"),
+        )
+
+    @extend_schema(
+        parameters=[ScoreHistoryQuerySerializer],
+        responses={200: ScoreSnapshotSerializer(many=True), **_HISTORY_PROBLEMS},
+        examples=[_HISTORY_EXAMPLE],
+    )
+    def get(self, request, *args, **kwargs):
+        """The stored snapshots of one scope (the tenant, or a promise, commitment, department or
+        touchpoint by id), oldest first, a page at a time (follow `next`). A snapshot is taken at
+        least daily, after every recompute and at each quarter end (`kind=quarter_end` gives the
+        quarterly trend). Bound by `from`/`to` (ISO 8601 with a time zone, inclusive)."""
+        return self.list(request, *args, **kwargs)
+
+
+urlpatterns = [
+    path("v1/scores", ScoresView.as_view(), name="api-scores"),
+    path("v1/scores/history", ScoreHistoryView.as_view(), name="api-score-history"),
+]

@@ -1,0 +1,56 @@
+"""Reads of stored scores: the snapshot history of one scope.
+
+Every query runs in the active tenant (the tenant-scoped managers): another tenant's ids are
+simply not found.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from metrics.models import Scope, ScoreSnapshot
+from promises.models import Commitment, Promise
+from tenants.models import Department, Touchpoint
+
+_SCOPE_MODELS = {
+    Scope.PROMISE: Promise,
+    Scope.COMMITMENT: Commitment,
+    Scope.DEPARTMENT: Department,
+    Scope.TOUCHPOINT: Touchpoint,
+}
+
+
+def score_scope_exists(*, scope: str, scope_id: int | None) -> bool:
+    """Whether the tenant has this scope: the tenant itself, an existing object, or one that was
+    deleted but still has snapshots (its history stays readable)."""
+    if scope == Scope.TENANT:
+        return True
+    if _SCOPE_MODELS[scope].objects.filter(pk=scope_id).exists():
+        return True
+    return ScoreSnapshot.objects.filter(scope=scope, scope_id=scope_id).exists()
+
+
+def score_history_queryset(
+    *,
+    scope: str,
+    scope_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    kind: str | None = None,
+) -> QuerySet[ScoreSnapshot]:
+    """The snapshots of one scope, oldest first; ``since``/``until`` bound ``as_of`` (inclusive)."""
+    snapshots = ScoreSnapshot.objects.filter(scope=scope)
+    snapshots = (
+        snapshots.filter(scope_id__isnull=True)
+        if scope == Scope.TENANT
+        else snapshots.filter(scope_id=scope_id)
+    )
+    if since is not None:
+        snapshots = snapshots.filter(as_of__gte=since)
+    if until is not None:
+        snapshots = snapshots.filter(as_of__lte=until)
+    if kind:
+        snapshots = snapshots.filter(kind=kind)
+    return snapshots.order_by("as_of", "id")
