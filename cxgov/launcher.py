@@ -410,6 +410,8 @@ class Launcher:
         logins = self._run_step("seed_demo", [*manage, "seed_demo", "--base-url", base_url], env)
         say("Seeding the demo promises ...")
         self._run_step("seed_demo_promises", [*manage, "seed_demo_promises"], env)
+        say("Seeding the demo signals and scores ...")
+        self._run_step("seed_demo_scores", [*manage, "seed_demo_scores"], env)
         return logins
 
     def _run_step(self, name: str, args: Sequence[str], env: dict[str, str]) -> str:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("metrics.api_urls")),
     path("api/", include("tenants.api_urls")),
     path("promises/", include("promises.urls")),
+    path("scores/", include("metrics.urls")),
     path("", include("feedback.urls")),
     path("", include("metrics.digest_urls")),
     path("", include("tenants.urls")),

@@ -1,0 +1,390 @@
+"""What the score dashboards show, read from the newest score run and the rollup tables.
+
+Dashboards never compute scores and never scan raw signals: every number comes from the
+newest :class:`ScoreRun` (its ``result``), the quarter-end :class:`ScoreSnapshot` rows, the
+:class:`BreachEvent` rows and the rollup tables. Every function returns plain data (dicts,
+lists, numbers, strings), so templates render without touching the database, and each one
+takes a fixed number of queries however many promises or touchpoints the tenant has.
+
+All functions run in the tenant's context (the web middleware sets it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+from django.utils import timezone
+
+from feedback.models import Story
+from metrics.models import (
+    BreachEvent,
+    Scope,
+    ScoreRun,
+    ScoreSnapshot,
+    ServiceEventRollup,
+    StoryRollup,
+    SurveyRollup,
+)
+from metrics.services import quarter_label
+from promises.models import Measure, Promise, PromiseContributor
+from tenants.models import Department, Tenant, Touchpoint
+
+TREND_QUARTERS = 4
+RECENT_BREACHES = 10
+STORIES_SHOWN = 5
+JOURNEY_DAYS = 90
+# A story below this VADER compound score is negative (the story_sentiment measure counts the rest).
+NEGATIVE_BELOW = -0.05
+
+# Colour bands of a score, best first: (lowest score of the band, label, background colour).
+# The colours are light enough for dark text (contrast ≥ 4.5:1); the label and the number
+# always accompany the colour, so nothing depends on seeing it.
+SCORE_BANDS = (
+    (90.0, "strong", "#b7e4c7"),
+    (75.0, "good", "#d8f3dc"),
+    (60.0, "fair", "#fff3bf"),
+    (40.0, "weak", "#ffd8a8"),
+    (0.0, "poor", "#ffc9c9"),
+)
+NO_SCORE_BAND = ("no data", "#e9ecef")
+STAGES = dict(Touchpoint.Stage.choices)
+
+
+def score_band(score: float | None) -> dict[str, str]:
+    """The label and colour of ``score`` on the dashboards' colour scale."""
+    if score is None:
+        label, colour = NO_SCORE_BAND
+        return {"label": label, "colour": colour}
+    for lowest, label, colour in SCORE_BANDS:
+        if score >= lowest:
+            return {"label": label, "colour": colour}
+    label, colour = SCORE_BANDS[-1][1:]
+    return {"label": label, "colour": colour}
+
+
+def score_legend() -> list[dict[str, str]]:
+    bands = []
+    upper = "100"
+    for lowest, label, colour in SCORE_BANDS:
+        bands.append({"label": label, "colour": colour, "range": f"{lowest:g}–{upper}"})
+        upper = f"<{lowest:g}"
+    bands.append({"label": NO_SCORE_BAND[0], "colour": NO_SCORE_BAND[1], "range": "too few signals"})
+    return bands
+
+
+def _change(current: float | None, previous: float | None) -> float | None:
+    if current is None or previous is None:
+        return None
+    return round(current - previous, 2)
+
+
+def _shortfall(score: float | None) -> float | None:
+    """Points below full delivery of the promise (100 − score): what the ranking sorts by."""
+    return None if score is None else round(100 - score, 2)
+
+
+@dataclass(frozen=True)
+class Run:
+    """The newest score run, as plain data."""
+
+    as_of: Any
+    kind: str
+    result: dict[str, Any]
+
+    @property
+    def promises_by_id(self) -> dict[int, dict[str, Any]]:
+        return {p["id"]: p for p in self.result["promises"]}
+
+
+def latest_run() -> Run | None:
+    """The newest run of the tenant (one query), or ``None`` before the first one."""
+    run = ScoreRun.objects.order_by("-as_of", "-id").only("as_of", "kind", "result").first()
+    if run is None:
+        return None
+    return Run(as_of=run.as_of, kind=run.get_kind_display(), result=run.result)
+
+
+def _quarter_trend(
+    *, tenant: Tenant, run: Run, scope: str, scope_id: int | None, current: dict
+) -> list[dict[str, Any]]:
+    """Quarter-end scores of one scope (oldest first) and the current run's, with changes."""
+    zone = ZoneInfo(tenant.time_zone)
+    snapshots = (
+        ScoreSnapshot.objects.filter(kind=ScoreRun.Kind.QUARTER_END, scope=scope, scope_id=scope_id)
+        .filter(as_of__lt=run.as_of)
+        .order_by("-as_of")
+        .values("as_of", "score", "delivery_rate")[:TREND_QUARTERS]
+    )
+    points = [
+        {
+            "label": quarter_label(s["as_of"], zone),
+            "as_of": s["as_of"],
+            "score": s["score"],
+            "delivery_rate": s["delivery_rate"],
+            "current": False,
+        }
+        for s in reversed(list(snapshots))
+    ]
+    points.append(
+        {
+            "label": "Now",
+            "as_of": run.as_of,
+            "score": current.get("score"),
+            "delivery_rate": current.get("delivery_rate"),
+            "current": True,
+        }
+    )
+    previous = None
+    for point in points:
+        point["score_change"] = _change(point["score"], previous["score"] if previous else None)
+        point["delivery_change"] = _change(
+            point["delivery_rate"], previous["delivery_rate"] if previous else None
+        )
+        previous = point
+    return points
+
+
+def _chart(points: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "labels": [p["label"] for p in points],
+        "series": [
+            {"label": "Alignment score", "data": [p["score"] for p in points]},
+            {"label": "Delivery rate (%)", "data": [p["delivery_rate"] for p in points]},
+        ],
+    }
+
+
+def _event_rows(events, promises: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for e in events:
+        promise = promises.get(e.promise_id)
+        rows.append(
+            {
+                "id": e.pk,
+                "kind": e.get_kind_display(),
+                "kind_key": e.kind,
+                "title": e.title,
+                "is_open": e.resolved_at is None,
+                "detected_at": e.detected_at,
+                "resolved_at": e.resolved_at,
+                "as_of": e.as_of,
+                "promise_slug": promise["slug"] if promise else None,
+            }
+        )
+    return rows
+
+
+def _open_first(queryset):
+    return queryset.annotate(
+        closed=Case(
+            When(resolved_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+    ).order_by("closed", "-detected_at", "-id")
+
+
+def overview(*, tenant: Tenant) -> dict[str, Any] | None:
+    """The tenant overview; ``None`` when no run exists yet. Four queries."""
+    run = latest_run()
+    if run is None:
+        return None
+    trend = _quarter_trend(
+        tenant=tenant, run=run, scope=Scope.TENANT, scope_id=None, current=run.result["tenant"]
+    )
+    previous_quarter = trend[-2] if len(trend) > 1 else None
+    promises = []
+    for p in run.result["promises"]:
+        promises.append({**p, "shortfall": _shortfall(p["score"]), "band": score_band(p["score"])})
+    # Largest shortfall first; promises without enough data last, by title.
+    promises.sort(key=lambda p: (p["shortfall"] is None, -(p["shortfall"] or 0), p["title"]))
+    events = _open_first(BreachEvent.objects.all())[:RECENT_BREACHES]
+    return {
+        "as_of": run.as_of,
+        "run_kind": run.kind,
+        "tenant": run.result["tenant"],
+        "band": score_band(run.result["tenant"]["score"]),
+        "previous_quarter": previous_quarter,
+        "score_change": trend[-1]["score_change"],
+        "delivery_change": trend[-1]["delivery_change"],
+        "trend": trend,
+        "chart": _chart(trend),
+        "promises": promises,
+        "hidden_breaches": [p for p in promises if "hidden_breach" in p["flags"]],
+        "unseen_deliveries": [p for p in promises if "unseen_delivery" in p["flags"]],
+        "departments": [{**d, "band": score_band(d["score"])} for d in run.result["departments"]],
+        "breach_events": _event_rows(events, run.promises_by_id),
+        "open_breaches": BreachEvent.objects.filter(resolved_at__isnull=True).count(),
+    }
+
+
+def _story_rows(stories) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.pk,
+            "text": s.text,
+            "occurred_at": s.occurred_at,
+            "sentiment": s.sentiment,
+            "negative": s.sentiment < NEGATIVE_BELOW,
+            "touchpoint": s.touchpoint.name,
+            "severity": s.get_severity_display(),
+        }
+        for s in stories
+    ]
+
+
+def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:
+    """A promise's dashboard: its commitments, both sides of its score, its stories."""
+    run = latest_run()
+    about = Story.objects.filter(promise_links__promise=promise).select_related("touchpoint")
+    stories = {
+        "latest": _story_rows(about.order_by("-occurred_at", "-id")[:STORIES_SHOWN]),
+        "most_negative": _story_rows(
+            about.filter(sentiment__lt=NEGATIVE_BELOW).order_by("sentiment", "-occurred_at")[:STORIES_SHOWN]
+        ),
+    }
+    page: dict[str, Any] = {"run": None, "stories": stories}
+    if run is None:
+        return page
+    scored = run.promises_by_id.get(promise.pk)
+    measures = {m["key"]: m for m in Measure.objects.values("key", "name", "unit", "kind")}
+    touchpoints = dict(Touchpoint.objects.values_list("slug", "name"))
+    commitments = []
+    for c in run.result["commitments"]:
+        if c["promise_id"] != promise.pk:
+            continue
+        measure = measures.get(c["measure"], {"name": c["measure"], "unit": "", "kind": ""})
+        commitments.append(
+            {
+                **c,
+                "measure_name": measure["name"],
+                "unit": measure["unit"],
+                "is_duration": measure["kind"] == Measure.Kind.DURATION,
+                "touchpoint_name": touchpoints.get(c["touchpoint"], "All touchpoints")
+                if c["touchpoint"]
+                else "All touchpoints",
+                "band": score_band(c["score"]),
+            }
+        )
+    page["run"] = {"as_of": run.as_of, "kind": run.kind}
+    page["scored"] = scored
+    page["commitments"] = commitments
+    if scored is not None:
+        page["band"] = score_band(scored["score"])
+        page["sides"] = [
+            {"label": "Operational (what the systems measure)", "score": scored["operational_score"]},
+            {"label": "Perceived (what customers say)", "score": scored["perceived_score"]},
+        ]
+        page["chart"] = {
+            "labels": [s["label"].split(" (")[0] for s in page["sides"]],
+            "series": [{"label": "Score", "data": [s["score"] for s in page["sides"]]}],
+            "kind": "bar",
+        }
+    return page
+
+
+def department_scores(*, department: Department) -> dict[str, Any]:
+    """A department's dashboard: the promises it owns or contributes to, its open breaches."""
+    run = latest_run()
+    contributed = set(
+        PromiseContributor.objects.filter(department=department).values_list("promise_id", flat=True)
+    )
+    promises = list(
+        Promise.objects.filter(Q(owner=department) | Q(pk__in=contributed))
+        .order_by("title", "id")
+        .values("id", "slug", "title", "owner_id", "status", "kind")
+    )
+    scored = run.promises_by_id if run else {}
+    rows = []
+    for p in promises:
+        s = scored.get(p["id"])
+        rows.append(
+            {
+                **p,
+                "role": "owner" if p["owner_id"] == department.pk else "contributor",
+                "score": s["score"] if s else None,
+                "delivery_rate": s["delivery_rate"] if s else None,
+                "perception_gap": s["perception_gap"] if s else None,
+                "flags": s["flags"] if s else [],
+                "scored": s is not None,
+                "band": score_band(s["score"] if s else None),
+            }
+        )
+    ids = [p["id"] for p in promises]
+    events = _open_first(
+        BreachEvent.objects.filter(resolved_at__isnull=True).filter(
+            Q(department=department) | Q(promise_id__in=ids)
+        )
+    )
+    summary = None
+    if run is not None:
+        summary = next((d for d in run.result["departments"] if d["id"] == department.pk), None)
+    return {
+        "run": {"as_of": run.as_of, "kind": run.kind} if run else None,
+        "summary": summary,
+        "band": score_band(summary["score"] if summary else None),
+        "promises": rows,
+        "breach_events": _event_rows(events, {p["id"]: p for p in promises}),
+    }
+
+
+def journey(*, days: int = JOURNEY_DAYS) -> dict[str, Any]:
+    """Touchpoints in journey order with their scores and the last ``days`` days of signals.
+
+    Signal counts come from the rollup tables (whole UTC days, today included). Story counts
+    are story–promise links: a story about two promises counts for each, a story about none
+    is not counted (the rollup is kept per promise).
+    """
+    run = latest_run()
+    since = timezone.now().astimezone(UTC).date() - timedelta(days=days - 1)
+    surveys = dict(
+        SurveyRollup.objects.filter(day__gte=since, touchpoint__isnull=False)
+        .values("touchpoint")
+        .annotate(total=Sum("n"))
+        .values_list("touchpoint", "total")
+    )
+    events = dict(
+        ServiceEventRollup.objects.filter(day__gte=since)
+        .values("touchpoint")
+        .annotate(total=Sum("n"))
+        .values_list("touchpoint", "total")
+    )
+    stories = {
+        row["touchpoint"]: row
+        for row in StoryRollup.objects.filter(day__gte=since)
+        .values("touchpoint")
+        .annotate(total=Sum("n"), negative=Sum(F("n") - F("non_negative")))
+    }
+    scores = {t["id"]: t for t in run.result["touchpoints"]} if run else {}
+    stops = []
+    for tp in Touchpoint.objects.order_by("position", "id").values(
+        "id", "slug", "name", "position", "journey_stage", "is_moment_of_truth"
+    ):
+        scored = scores.get(tp["id"], {})
+        story = stories.get(tp["id"], {})
+        counts = {
+            "surveys": surveys.get(tp["id"], 0),
+            "events": events.get(tp["id"], 0),
+            "stories": story.get("total") or 0,
+            "negative_stories": story.get("negative") or 0,
+        }
+        stops.append(
+            {
+                **tp,
+                "stage": STAGES.get(tp["journey_stage"], tp["journey_stage"]),
+                "score": scored.get("score"),
+                "commitments": scored.get("commitments", 0),
+                "band": score_band(scored.get("score")),
+                "signals": counts["surveys"] + counts["events"] + counts["stories"],
+                **counts,
+            }
+        )
+    return {
+        "run": {"as_of": run.as_of, "kind": run.kind} if run else None,
+        "touchpoints": stops,
+        "legend": score_legend(),
+        "days": days,
+        "since": since,
+    }
