@@ -32,6 +32,7 @@ from tenants.models import (
     Touchpoint,
     User,
 )
+from tenants.rescoring import scoring_mark_dirty
 
 
 @transaction.atomic
@@ -142,7 +143,7 @@ def tenant_settings_update(
     *, tenant: Tenant, name: str, time_zone: str, perception_gap_threshold: Decimal | None = None
 ) -> Tenant:
     """Change the tenant's name and time zone and, when given, the perception-gap threshold of
-    hidden-breach flags (1–100 points; it applies from the next scoring run)."""
+    hidden-breach flags (1–100 points; the tenant is rescored right after)."""
     fields = {"name": name, "time_zone": time_zone}
     if perception_gap_threshold is not None:
         if not 1 <= perception_gap_threshold <= 100:
@@ -161,6 +162,8 @@ def tenant_settings_update(
         # Tenants are not tenant-owned rows, so the audit trigger does not see this change.
         with tenant_context(tenant):
             security_event_record(action="tenant.settings_changed", detail=changes)
+    if "perception_gap_threshold" in changes:  # the flags change: rescore after commit
+        transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
     return tenant
 
 
