@@ -16,17 +16,23 @@ from tenants.rls import app_role_setup_sql
 class Command(DjangoMigrate):
     help = DjangoMigrate.help + " Runs as the table owner and grants the application role its data access."
 
-    def handle(self, *args, **options):
-        connection = connections[options["database"]]
+    def execute(self, *args, **options):
+        # The system checks run before handle() and may query the database (constraints such
+        # as nulls_distinct ask for the server version): as the owner too, since on a new
+        # database the application role does not exist yet.
+        connection = connections[options.get("database") or "default"]
         db_options = connection.settings_dict.setdefault("OPTIONS", {})
-        role = db_options.pop("assume_role", None)
+        self._role = db_options.pop("assume_role", None)
         connection.close()
         try:
-            super().handle(*args, **options)
-            with connection.cursor() as cursor:
-                for statement in app_role_setup_sql(role or settings.CXGOV_DB_APP_ROLE):
-                    cursor.execute(statement)
+            return super().execute(*args, **options)
         finally:
-            if role:
-                db_options["assume_role"] = role
+            if self._role:
+                db_options["assume_role"] = self._role
             connection.close()
+
+    def handle(self, *args, **options):
+        super().handle(*args, **options)
+        with connections[options["database"]].cursor() as cursor:
+            for statement in app_role_setup_sql(self._role or settings.CXGOV_DB_APP_ROLE):
+                cursor.execute(statement)
