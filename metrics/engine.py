@@ -120,6 +120,9 @@ class Table:
     key_column: str  # what a commitment selects by: its measure, or its promise (stories)
     counts: tuple[Count, ...]
     rollup: str
+    # The columns the counts read; with them, the raw edges of a window are read as a union of
+    # index-only range scans of (tenant_id, occurred_at) INCLUDE (these columns).
+    edge_columns: tuple[str, ...] = ()
 
 
 def _count(name: str, predicate: str = "", column: str | None = None) -> Count:
@@ -140,9 +143,15 @@ TABLES: dict[str, Table] = {
             Count("score_sum", "sum(s.score) FILTER (WHERE {span})", "score_sum"),
         ),
         "metrics_surveyrollup",
+        ("measure_id", "touchpoint_id", "score"),
     ),
     "duration": Table(
-        "feedback_serviceevent s", "s.tenant_id", "s.measure_id", (_count("n"),), "metrics_serviceeventrollup"
+        "feedback_serviceevent s",
+        "s.tenant_id",
+        "s.measure_id",
+        (_count("n"),),
+        "metrics_serviceeventrollup",
+        ("measure_id", "touchpoint_id", "duration_seconds"),
     ),
     "stories": Table(
         "feedback_storypromise sp JOIN feedback_story s ON s.id = sp.story_id AND s.tenant_id = sp.tenant_id",
@@ -176,13 +185,15 @@ def _grouped(
     columns: list[tuple[str, list[Any]]],
     where: str,
     where_params: list[Any],
+    group_params: list[Any] = (),
+    from_params: list[Any] = (),
 ) -> Groups:
     """``{group key: [column values]}`` of ``SELECT group_by, columns … GROUP BY group_by``."""
     sql = (
         f"SELECT {', '.join(group_by)}, {', '.join(c for c, _ in columns)} FROM {from_sql} "  # noqa: S608
         f"WHERE {where} GROUP BY {', '.join(str(i + 1) for i in range(len(group_by)))}"
     )
-    params = [p for _, ps in columns for p in ps] + where_params
+    params = [*group_params] + [p for _, ps in columns for p in ps] + [*from_params] + where_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {tuple(row[: len(group_by)]): [int(v or 0) for v in row[len(group_by) :]] for row in cursor}
@@ -211,6 +222,7 @@ def _collect(
     into: dict[int, dict[str, int]],
     *,
     rollup: bool,
+    from_params: list[Any] = (),
 ) -> None:
     """Run the grouped query(ies) of ``kind`` over ``spans`` and add each commitment's counts."""
     table = TABLES[kind]
@@ -223,7 +235,7 @@ def _collect(
         for count in table.counts:
             sql = f"sum({count.rollup_column}) FILTER (WHERE {condition})" if rollup else count.raw
             columns.append((sql.replace("{span}", condition), params))
-    groups = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params)
+    groups = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params, (), from_params)
     width = len(table.counts)
     for t in terms:
         for span in span_of[t.commitment_id]:
@@ -252,21 +264,83 @@ def _collect(
         for s in span_keys
         for threshold in thresholds
     ]
-    within = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params)
+    within = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params, (), from_params)
     for t in terms:
         for span in span_of[t.commitment_id]:
             column = span_keys.index(span) * len(thresholds) + thresholds.index(t.threshold_seconds)
             into[t.commitment_id]["within"] += _add(within, t, column)
 
 
-def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
-    """Raw signals of each window ``(since, T]``: one span per distinct ``since``."""
+def _collect_nested(
+    kind: str,
+    terms: list[Terms],
+    start_of: dict[int, Any],
+    bound: str,
+    from_sql: str,
+    where: str,
+    where_params: list[Any],
+    into: dict[int, dict[str, int]],
+    *,
+    rollup: bool,
+) -> None:
+    """Windows that all end at ``T`` are nested: rows are grouped by their *bucket* — how many
+    window starts they are past (``bound`` is ``"day >= %s"``-like) — and each commitment adds
+    the buckets from its own start on. One aggregate per count, however many windows."""
     table = TABLES[kind]
-    spans = {t.since: ("s.occurred_at > %s", [t.since]) for t in terms}
+    starts = sorted(set(start_of.values()))
+    case = "CASE " + " ".join(f"WHEN {bound} THEN {i}" for i in reversed(range(len(starts)))) + " ELSE -1 END"
+    case_params = list(reversed(starts))
+    key_column = table.key_column.split(".")[-1] if rollup else table.key_column
+    touchpoint = "touchpoint_id" if rollup else "s.touchpoint_id"
+
+    def add(groups: Groups, t: Terms, column: int, bucket_at: int, threshold: bool = False) -> int:
+        first = starts.index(start_of[t.commitment_id])
+        total = 0
+        for group, values in groups.items():
+            if group[0] != _key(t) or (t.touchpoint_id is not None and group[1] != t.touchpoint_id):
+                continue
+            if group[bucket_at] < first or (threshold and group[2] != t.threshold_seconds):
+                continue
+            total += values[column]
+        return total
+
+    columns = [
+        (f"sum({c.rollup_column})" if rollup else c.raw.replace("{span}", "TRUE"), []) for c in table.counts
+    ]
+    groups = _grouped(from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params)
+    for t in terms:
+        for i, count in enumerate(table.counts):
+            into[t.commitment_id][count.name] += add(groups, t, i, 2)
+    if kind != "duration":
+        return
+    thresholds = sorted({t.threshold_seconds for t in terms})
+    if rollup:
+        within = _grouped(
+            WITHIN_ROLLUP,
+            ["measure_id", "touchpoint_id", "threshold_seconds", case],
+            [("sum(within)", [])],
+            f"{where} AND threshold_seconds = ANY(%s)",
+            [*where_params, thresholds],
+            case_params,
+        )
+        for t in terms:
+            into[t.commitment_id]["within"] += add(within, t, 0, 3, threshold=True)
+        return
+    columns = [("count(*) FILTER (WHERE s.duration_seconds <= %s)", [threshold]) for threshold in thresholds]
+    within = _grouped(from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params)
+    for t in terms:
+        into[t.commitment_id]["within"] += add(within, t, thresholds.index(t.threshold_seconds), 2)
+
+
+def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
+    """Raw signals of each window ``(since, T]``."""
+    table = TABLES[kind]
     where = f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s AND {table.key_column} = ANY(%s)"
-    params = [require_tenant_id(), min(spans), at, sorted({_key(t) for t in terms})]
-    span_of = {t.commitment_id: [t.since] for t in terms}
-    _collect(kind, terms, spans, span_of, table.raw_from, where, params, into, rollup=False)
+    start_of = {t.commitment_id: t.since for t in terms}
+    params = [require_tenant_id(), min(start_of.values()), at, sorted({_key(t) for t in terms})]
+    _collect_nested(
+        kind, terms, start_of, "s.occurred_at > %s", table.raw_from, where, params, into, rollup=False
+    )
 
 
 def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
@@ -282,22 +356,15 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
     last_day = _utc_day(at)
     first_full = {t.commitment_id: _utc_day(t.since) + timedelta(days=1) for t in terms}
 
-    # Rollups: one span per distinct first whole day (windows of at least one day, so ≤ T's day).
-    starts = {d for d in first_full.values() if d < last_day}
-    if starts:
-        spans = {d: ("day >= %s", [d]) for d in starts}
-        span_of = {cid: [d] if d < last_day else [] for cid, d in first_full.items()}
+    # Rollups: the whole days from each window's first one (windows of at least one day, so
+    # every first whole day is ≤ T's day; one equal to it leaves nothing to the rollups).
+    start_of = {cid: d for cid, d in first_full.items() if d < last_day}
+    if start_of:
         where = f"tenant_id = %s AND day >= %s AND day < %s AND {table.key_column.split('.')[-1]} = ANY(%s)"
-        _collect(
-            kind,
-            terms,
-            spans,
-            span_of,
-            table.rollup,
-            where,
-            [tenant_id, min(starts), last_day, keys],
-            into,
-            rollup=True,
+        params = [tenant_id, min(start_of.values()), last_day, keys]
+        with_days = [t for t in terms if t.commitment_id in start_of]
+        _collect_nested(
+            kind, with_days, start_of, "day >= %s", table.rollup, where, params, into, rollup=True
         )
 
     # Raw edges: (since, first whole day) per distinct since, and [T's day, T] once.
@@ -318,7 +385,20 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
         f"AND {table.key_column} = ANY(%s) AND ({ranges})"
     )
     params = [tenant_id, min(t.since for t in terms), at, keys, *[v for h in heads for v in h], tail]
-    _collect(kind, terms, spans, span_of, table.raw_from, where, params, into, rollup=False)
+    from_sql, from_params = table.raw_from, []
+    if table.edge_columns:
+        columns = ", ".join(("tenant_id", "occurred_at", *table.edge_columns))
+        name = table.raw_from.split()[0]
+        scans = [
+            f"SELECT {columns} FROM {name} WHERE tenant_id = %s AND occurred_at > %s AND occurred_at < %s"  # noqa: S608
+        ] * len(heads) + [
+            f"SELECT {columns} FROM {name} WHERE tenant_id = %s AND occurred_at >= %s AND occurred_at <= %s"  # noqa: S608
+        ]
+        from_sql = f"({' UNION ALL '.join(scans)}) s"
+        from_params = [*[v for h in heads for v in (tenant_id, *h)], tenant_id, tail, at]
+    _collect(
+        kind, terms, spans, span_of, from_sql, where, params, into, rollup=False, from_params=from_params
+    )
 
 
 def signal_counts(terms: list[Terms], at: datetime, *, source: str = "rollup") -> dict[int, dict[str, int]]:
