@@ -27,14 +27,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_fsm import can_proceed
 
 from feedback.models import (
     EXTERNAL_ID_MAX,
+    OPEN_ESCALATION_STATES,
     STORY_TEXT_MAX,
     SURVEY_SCORE_RANGES,
+    Escalation,
+    EscalationEntry,
+    EscalationEvidence,
+    EscalationSettings,
+    EscalationSeverity,
+    EscalationState,
     IdempotencyRecord,
     ServiceEvent,
     Signal,
@@ -49,7 +59,9 @@ from promises.models import Measure, Promise
 from promises.selectors import measure_list
 from tenants.context import require_tenant_id, tenant_context
 from tenants.errors import DomainError
-from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
+from tenants.models import ApiKey, Department, Membership, MembershipDepartment, Tenant, Touchpoint
+from tenants.outbox import Email, outbox_enqueue
+from tenants.permissions import can
 from tenants.rescoring import scoring_mark_dirty
 
 MAX_BATCH_ITEMS = 1000
@@ -112,6 +124,7 @@ def story_create(
         StoryPromise.objects.bulk_create(
             StoryPromise(tenant=tenant, story=story, promise=p) for p in {p.pk: p for p in promises}.values()
         )
+        escalations_auto_from_stories(tenant=tenant, story_ids=[story.pk])
         transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
         return story
 
@@ -550,6 +563,9 @@ def signals_ingest(
             ]
             if links:
                 StoryPromise.objects.bulk_create(links)
+                escalations_auto_from_stories(
+                    tenant=tenant, story_ids=[result.id for result, _, _ in new_rows]
+                )
             transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
         for result, values, _ in valid:
             if result.status == "duplicate" and result.id is None:
@@ -803,3 +819,698 @@ def signal_import_rejected_csv(*, signal_import: SignalImport) -> Iterable[list[
         for name, reasons in entry["errors"].items():
             for reason in reasons:
                 yield [str(entry["line"]), str(entry["external_id"]), name, reason]
+
+
+# --- Escalations ------------------------------------------------------------------------------
+#
+#   proposed ──approve──▶ approved ──start──▶ in_progress ──resolve──▶ resolved ──close──▶ closed
+#       └──reject (reason)──▶ rejected            resolved ──reopen (reason)──▶ in_progress
+#
+# Every transition locks the row (SELECT … FOR UPDATE), checks the state and then who acts
+# (tenants.permissions), writes a timeline entry and enqueues its e-mails in the outbox, all in
+# one transaction: of two managers approving at once, the second finds it approved already.
+
+ESCALATION_MAIL_KIND = "escalation"
+_VERBS = {
+    "approve": "approved",
+    "reject": "rejected",
+    "start": "moved to in progress",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "close": "closed",
+}
+_TRANSITION_ACTIONS = {
+    "approve": "escalation.decide",
+    "reject": "escalation.decide",
+    "start": "escalation.work",
+    "resolve": "escalation.work",
+    "reopen": "escalation.close",
+    "close": "escalation.close",
+}
+AUTO_BREACH_KINDS = {
+    "commitment_not_met": EscalationSeverity.HIGH,
+    "hidden_breach": EscalationSeverity.MEDIUM,
+}
+
+
+class EscalationRefused(DomainError):
+    """The actor may not do this to this escalation (mapped to 403); ``code`` says why."""
+
+    def __init__(self, message: str, *, code: str = "forbidden"):
+        super().__init__(message, code=code)
+
+
+class EscalationStateConflict(DomainError):
+    """The escalation is not in a state that allows the transition (mapped to 409)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, code="invalid_transition")
+
+
+Actorish = Membership | ApiKey | None
+
+
+def escalation_settings_get(*, tenant: Tenant) -> EscalationSettings:
+    """The tenant's escalation settings; the defaults (unsaved) when an admin never changed them."""
+    with tenant_context(tenant):
+        return EscalationSettings.objects.first() or EscalationSettings(tenant=tenant)
+
+
+def escalation_settings_update(*, tenant: Tenant, actor: Membership, **values: Any) -> EscalationSettings:
+    """Change the tenant's escalation settings (admins; the view checks the action)."""
+    with tenant_context(tenant), transaction.atomic():
+        current = EscalationSettings.objects.select_for_update().first() or EscalationSettings(tenant=tenant)
+        for name, value in values.items():
+            setattr(current, name, value)
+        current.full_clean()
+        current.save()
+        return current
+
+
+def _actor_parts(actor: Actorish) -> tuple[str, Membership | None, str]:
+    if isinstance(actor, Membership):
+        return Escalation.ProposerKind.MEMBER, actor, actor.user.get_full_name() or actor.user.email
+    if isinstance(actor, ApiKey):
+        return Escalation.ProposerKind.API_KEY, None, f"API key {actor.name}"
+    return Escalation.ProposerKind.SYSTEM, None, "cxgov (automatic)"
+
+
+def _entry(escalation: Escalation, actor: Actorish, kind: str, **fields: Any) -> EscalationEntry:
+    actor_kind, member, label = _actor_parts(actor)
+    return EscalationEntry.objects.create(
+        escalation=escalation, kind=kind, actor_kind=actor_kind, actor=member, actor_label=label, **fields
+    )
+
+
+def _page_url(tenant: Tenant, path: str) -> str:
+    domain = settings.CXGOV_BASE_DOMAIN
+    scheme = "http" if domain == "localhost" else "https"
+    return f"{scheme}://{tenant.slug}.{domain}{path}"
+
+
+def _escalation_mail(
+    tenant: Tenant,
+    escalation: Escalation,
+    *,
+    key: str,
+    to: Iterable[tuple[str, str]],
+    subject: str,
+    text: str,
+) -> int:
+    """Queue one e-mail per ``(recipient id, address)`` in the outbox, once per ``key``."""
+    link = _page_url(tenant, f"/escalations/{escalation.pk}/")
+    body = (
+        f"{text}\n\nEscalation: {escalation.title}\nSeverity: {escalation.get_severity_display()}\n{link}\n"
+    )
+    return outbox_enqueue(
+        kind=ESCALATION_MAIL_KIND,
+        emails=[
+            Email(
+                dedupe_key=f"escalation:{escalation.pk}:{key}:{recipient}",
+                to=address,
+                subject=f"[cxgov] {subject}",
+                text=body,
+            )
+            for recipient, address in dict(to).items()
+        ],
+    )
+
+
+def _department_managers(department_id: int) -> list[tuple[str, str]]:
+    rows = MembershipDepartment.objects.filter(
+        department_id=department_id,
+        membership__role=Membership.Role.MANAGER,
+        membership__is_active=True,
+        membership__user__is_active=True,
+    ).values_list("membership_id", "membership__user__email")
+    return [(str(member_id), email) for member_id, email in rows]
+
+
+def _tenant_admins() -> list[tuple[str, str]]:
+    rows = Membership.objects.filter(
+        role=Membership.Role.ADMIN, is_active=True, user__is_active=True
+    ).values_list("pk", "user__email")
+    return [(str(member_id), email) for member_id, email in rows]
+
+
+def _member_address(member: Membership | None) -> list[tuple[str, str]]:
+    if member is None or not member.is_active:
+        return []
+    return [(str(member.pk), member.user.email)]
+
+
+def _open_duplicate(promise: Promise | None, touchpoint: Touchpoint | None) -> Escalation | None:
+    if promise is None or touchpoint is None:
+        return None
+    return (
+        Escalation.objects.select_for_update()
+        .filter(promise=promise, touchpoint=touchpoint, state__in=OPEN_ESCALATION_STATES)
+        .order_by("proposed_at", "id")
+        .first()
+    )
+
+
+def _attach_stories(escalation: Escalation, stories: Sequence[Story], actor: Actorish) -> int:
+    known = set(escalation.evidence.values_list("story_id", flat=True))
+    new = [s for s in {s.pk: s for s in stories}.values() if s.pk not in known]
+    if not new:
+        return 0
+    EscalationEvidence.objects.bulk_create(EscalationEvidence(escalation=escalation, story=s) for s in new)
+    for story in new:
+        _entry(escalation, actor, EscalationEntry.Kind.EVIDENCE, note=f"Story {story.pk}: {story.text[:200]}")
+    return len(new)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    escalation: Escalation
+    merged: bool  # True: the stories joined an open escalation of the same promise and touchpoint
+
+
+def escalation_propose(
+    *,
+    tenant: Tenant,
+    actor: Actorish,
+    title: str,
+    severity: str,
+    department: Department,
+    description: str = "",
+    promise: Promise | None = None,
+    touchpoint: Touchpoint | None = None,
+    stories: Sequence[Story] = (),
+    breach_event_id: int | None = None,
+    breach: dict[str, Any] | None = None,
+) -> Proposal:
+    """Propose an escalation, or merge into an open one of the same promise and touchpoint.
+
+    ``actor`` None is the system (automatic proposals). A breach event already escalated is not
+    proposed twice (the existing escalation is returned, ``merged``). The department's managers
+    are e-mailed (outbox) about a new proposal.
+    """
+    with tenant_context(tenant), transaction.atomic():
+        if isinstance(actor, Membership | ApiKey) and not can(actor, "escalation.propose"):
+            raise EscalationRefused("You may not propose escalations; ask a colleague who logs stories.")
+        for obj, what in ((department, "department"), (promise, "promise"), (touchpoint, "touchpoint")):
+            if obj is not None and obj.tenant_id != tenant.pk:
+                raise DomainError(f"Unknown {what}.", field=what)
+        if severity not in EscalationSeverity.values:
+            raise DomainError(
+                f"severity {severity!r} is not one of: {', '.join(EscalationSeverity.values)}.",
+                field="severity",
+            )
+        if breach_event_id is not None:
+            existing = Escalation.objects.filter(breach_event_id=breach_event_id).first()
+            if existing is not None:
+                return Proposal(existing, merged=True)
+        # Proposals for one promise and touchpoint queue here, so two at once cannot both open one.
+        if promise is not None and touchpoint is not None:
+            _lock(f"cxgov:escalation:{tenant.pk}:{promise.pk}:{touchpoint.pk}")
+        duplicate = _open_duplicate(promise, touchpoint)
+        if duplicate is not None:
+            _attach_stories(duplicate, stories, actor)
+            if breach_event_id is not None and duplicate.breach_event_id is None:
+                duplicate.breach_event_id, duplicate.breach = breach_event_id, breach or {}
+                duplicate.save(update_fields=["breach_event_id", "breach", "updated_at"])
+                _entry(duplicate, actor, EscalationEntry.Kind.EVIDENCE, note=(breach or {}).get("title", ""))
+            return Proposal(duplicate, merged=True)
+        now = timezone.now()
+        clocks = escalation_settings_get(tenant=tenant)
+        proposer_kind, member, _ = _actor_parts(actor)
+        escalation = Escalation(
+            tenant=tenant,
+            title=title.strip()[:300],
+            description=description.strip(),
+            severity=severity,
+            department=department,
+            promise=promise,
+            touchpoint=touchpoint,
+            breach_event_id=breach_event_id,
+            breach=breach or {},
+            proposer_kind=proposer_kind,
+            proposed_by=member,
+            proposed_by_key=actor if isinstance(actor, ApiKey) else None,
+            proposed_at=now,
+            decision_due_at=now + timedelta(hours=clocks.decision_hours(severity)),
+        )
+        escalation.full_clean()
+        escalation.save()
+        _entry(escalation, actor, EscalationEntry.Kind.TRANSITION, to_state=EscalationState.PROPOSED)
+        _attach_stories(escalation, stories, actor)
+        managers = [
+            m for m in _department_managers(department.pk) if member is None or m[0] != str(member.pk)
+        ]
+        _escalation_mail(
+            tenant,
+            escalation,
+            key="proposed",
+            to=managers,
+            subject=f"Escalation awaiting your decision: {escalation.title[:120]}",
+            text=f"A {escalation.get_severity_display().lower()} escalation for {department.name} awaits a "
+            f"decision by {timezone.localtime(escalation.decision_due_at):%Y-%m-%d %H:%M %Z}.",
+        )
+        return Proposal(escalation, merged=False)
+
+
+def escalation_propose_from_story(
+    *,
+    tenant: Tenant,
+    story: Story,
+    actor: Actorish,
+    severity: str | None = None,
+    title: str = "",
+    description: str = "",
+    department: Department | None = None,
+) -> Proposal:
+    """"Escalate this story": the story is the evidence; its first promise and its touchpoint
+    name the escalation; the department defaults to the story's, else the promise's owner."""  # fmt: skip
+    with tenant_context(tenant):
+        promise = _story_promise(story, active_only=False)
+        department = department or story.department or (promise.owner if promise else None)
+        if department is None:
+            raise DomainError(
+                "Choose the department responsible: this story names none and touches no promise.",
+                field="department",
+            )
+        return escalation_propose(
+            tenant=tenant,
+            actor=actor,
+            title=title or f"Customer story at {story.touchpoint.name}: {story.text[:120]}",
+            description=description or story.text,
+            severity=severity or _story_severity(story),
+            department=department,
+            promise=promise,
+            touchpoint=story.touchpoint,
+            stories=[story],
+        )
+
+
+def _story_promise(story: Story, *, active_only: bool) -> Promise | None:
+    promises = (
+        Promise.objects.filter(story_links__story=story).select_related("owner").order_by("title", "id")
+    )
+    if active_only:
+        promises = promises.filter(status=Promise.Status.ACTIVE)
+    return promises.first()
+
+
+def _story_severity(story: Story) -> str:
+    return EscalationSeverity.HIGH if story.severity == Story.Severity.HIGH else EscalationSeverity.MEDIUM
+
+
+def escalations_auto_from_stories(*, tenant: Tenant, story_ids: Sequence[int]) -> list[Proposal]:
+    """The automatic rule for new stories (in the caller's transaction): severity high or
+    sentiment at or below the tenant's threshold, touching an active promise → proposed by the
+    system, or merged into the open escalation of the same promise and touchpoint."""
+    if not story_ids:
+        return []
+    with tenant_context(tenant):
+        rules = escalation_settings_get(tenant=tenant)
+        if not rules.auto_from_stories:
+            return []
+        candidates = (
+            Story.objects.filter(pk__in=list(story_ids))
+            .filter(Q(severity=Story.Severity.HIGH) | Q(sentiment__lte=rules.story_sentiment_threshold))
+            .filter(promise_links__promise__status=Promise.Status.ACTIVE)
+            .select_related("touchpoint", "department")
+            .distinct()
+            .order_by("id")
+        )
+        proposals = []
+        for story in candidates:
+            promise = _story_promise(story, active_only=True)
+            proposals.append(
+                escalation_propose(
+                    tenant=tenant,
+                    actor=None,
+                    title=f"“{promise.title}” at {story.touchpoint.name}: {story.text[:120]}",
+                    description=story.text,
+                    severity=_story_severity(story),
+                    department=promise.owner,
+                    promise=promise,
+                    touchpoint=story.touchpoint,
+                    stories=[story],
+                )
+            )
+        return proposals
+
+
+def escalation_propose_from_breach(
+    *,
+    tenant: Tenant,
+    breach_event_id: int,
+    kind: str,
+    title: str,
+    department_id: int | None,
+    promise_id: int | None = None,
+    touchpoint_id: int | None = None,
+    previous_value: float | None = None,
+    current_value: float | None = None,
+    details: dict[str, Any] | None = None,
+) -> Proposal | None:
+    """The automatic rule for a new breach event of the scoring engine (called by
+    ``metrics.services.breaches_detect``): a commitment no longer met or a hidden breach with a
+    responsible department is proposed by the system, once per breach event."""
+    severity = AUTO_BREACH_KINDS.get(kind)
+    if severity is None or department_id is None:
+        return None
+    with tenant_context(tenant):
+        if not escalation_settings_get(tenant=tenant).auto_from_breaches:
+            return None
+        department = Department.objects.filter(pk=department_id).first()
+        if department is None:
+            return None
+        promise = Promise.objects.filter(pk=promise_id).first() if promise_id else None
+        touchpoint = Touchpoint.objects.filter(pk=touchpoint_id).first() if touchpoint_id else None
+        snapshot = {
+            "id": breach_event_id,
+            "kind": kind,
+            "title": title,
+            "previous_value": previous_value,
+            "current_value": current_value,
+            "details": details or {},
+        }
+        return escalation_propose(
+            tenant=tenant,
+            actor=None,
+            title=title,
+            description=title,
+            severity=severity,
+            department=department,
+            promise=promise,
+            touchpoint=touchpoint,
+            breach_event_id=breach_event_id,
+            breach=snapshot,
+        )
+
+
+def _refusal(action: str, actor: Actorish, escalation: Escalation) -> str:
+    if isinstance(actor, ApiKey):
+        if action == "escalation.decide":
+            return "Approval is for people: an API key can never approve or reject an escalation."
+        return "This API key lacks the scope escalations:write."
+    if actor is None:
+        return "No one is acting."
+    if action == "escalation.decide":
+        if escalation.proposed_by_id == actor.pk:
+            return (
+                f"You proposed this escalation: another manager of {escalation.department.name} "
+                "or an admin must decide on it."
+            )
+        return f"Only a manager of {escalation.department.name} or an admin can approve or reject this escalation."
+    if action == "escalation.work":
+        return f"Only the owner, a manager of {escalation.department.name} or an admin can work on this escalation."
+    return (
+        f"Only the proposer, the owner, a manager of {escalation.department.name} or an admin "
+        "can close or reopen this escalation."
+    )
+
+
+def _transition(
+    *,
+    tenant: Tenant,
+    escalation: Escalation,
+    actor: Actorish,
+    name: str,
+    note: str = "",
+    note_required: str = "",
+    apply=None,
+) -> Escalation:
+    with tenant_context(tenant), transaction.atomic():
+        locked = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("department", "proposed_by__user", "owner__user")
+            .filter(pk=escalation.pk)
+            .first()
+        )
+        if locked is None:
+            raise EscalationRefused("No such escalation.", code="not_found")
+        method = getattr(locked, name)
+        if not can_proceed(method):
+            allowed = [t.name for t in locked.get_available_state_transitions()]
+            then = f"; from here it can be: {', '.join(_VERBS[a] for a in allowed)}" if allowed else ""
+            raise EscalationStateConflict(
+                f"This escalation is {locked.get_state_display().lower()}, so it cannot be {_VERBS[name]}{then}."
+            )
+        if actor is None or not can(actor, _TRANSITION_ACTIONS[name], locked):
+            raise EscalationRefused(_refusal(_TRANSITION_ACTIONS[name], actor, locked))
+        note = (note or "").strip()
+        if note_required and not note:
+            raise DomainError(note_required, field="note")
+        before = locked.state
+        method()
+        now = timezone.now()
+        if apply is not None:
+            apply(locked, now)
+        locked.full_clean()
+        locked.save()
+        _entry(
+            locked,
+            actor,
+            EscalationEntry.Kind.TRANSITION,
+            from_state=before,
+            to_state=locked.state,
+            note=note,
+        )
+        escalation.__dict__.update(locked.__dict__)
+        return locked
+
+
+def escalation_approve(
+    *,
+    tenant: Tenant,
+    escalation: Escalation,
+    actor: Membership,
+    owner: Membership | None = None,
+    note: str = "",
+) -> Escalation:
+    """Approve a proposed escalation and assign its owner in the responsible department
+    (default: the approving manager; an admin approving must name one if not in it).
+    Starts the resolution clock. E-mails the proposer and the owner (outbox)."""
+
+    def apply(e: Escalation, now) -> None:
+        chosen = owner or actor
+        if (
+            chosen.role != Membership.Role.ADMIN
+            and not chosen.departments.filter(pk=e.department_id).exists()
+        ):
+            raise DomainError(
+                f"The owner must be a member of {e.department.name}; choose someone in that department.",
+                field="owner",
+            )
+        if not chosen.is_active:
+            raise DomainError("The owner must be an active member.", field="owner")
+        clocks = escalation_settings_get(tenant=tenant)
+        e.owner, e.decided_at = chosen, now
+        e.resolution_due_at = now + timedelta(hours=clocks.resolution_hours(e.severity))
+        e.overdue_level = 0  # a new clock starts
+
+    approved = _transition(
+        tenant=tenant, escalation=escalation, actor=actor, name="approve", note=note, apply=apply
+    )
+    with tenant_context(tenant), transaction.atomic():
+        entry = _entry(
+            approved,
+            actor,
+            EscalationEntry.Kind.ASSIGNED,
+            note=f"Owner: {approved.owner.user.get_full_name() or approved.owner.user.email}",
+        )
+        _escalation_mail(
+            tenant,
+            approved,
+            key="approved",
+            to=_member_address(approved.proposed_by),
+            subject=f"Your escalation was approved: {approved.title[:120]}",
+            text=f"Approved by {_actor_parts(actor)[2]}." + (f"\nNote: {note}" if note else ""),
+        )
+        _escalation_mail(
+            tenant,
+            approved,
+            key=f"assigned:{entry.pk}",
+            to=_member_address(approved.owner),
+            subject=f"You own an escalation: {approved.title[:120]}",
+            text="You were assigned this escalation; resolve it by "
+            f"{timezone.localtime(approved.resolution_due_at):%Y-%m-%d %H:%M %Z}.",
+        )
+    return approved
+
+
+def escalation_reject(
+    *, tenant: Tenant, escalation: Escalation, actor: Membership, reason: str
+) -> Escalation:
+    """Reject a proposed escalation with a reason (required). E-mails the proposer."""
+
+    def apply(e: Escalation, now) -> None:
+        e.decided_at = now
+
+    with transaction.atomic():
+        rejected = _transition(
+            tenant=tenant,
+            escalation=escalation,
+            actor=actor,
+            name="reject",
+            note=reason,
+            note_required="Say why it is rejected: the proposer reads the reason.",
+            apply=apply,
+        )
+        with tenant_context(tenant):
+            _escalation_mail(
+                tenant,
+                rejected,
+                key="rejected",
+                to=_member_address(rejected.proposed_by),
+                subject=f"Your escalation was rejected: {rejected.title[:120]}",
+                text=f"Rejected by {_actor_parts(actor)[2]}.\nReason: {reason.strip()}",
+            )
+    return rejected
+
+
+def escalation_start(
+    *, tenant: Tenant, escalation: Escalation, actor: Membership | ApiKey, note: str = ""
+) -> Escalation:
+    """Move an approved escalation to in progress (the owner, a department manager, an admin)."""
+    return _transition(tenant=tenant, escalation=escalation, actor=actor, name="start", note=note)
+
+
+def escalation_resolve(
+    *, tenant: Tenant, escalation: Escalation, actor: Membership | ApiKey, resolution: str
+) -> Escalation:
+    """Resolve with a resolution note (required); it closes by itself after the tenant's
+    ``auto_close_days`` unless reopened."""
+
+    def apply(e: Escalation, now) -> None:
+        e.resolved_at, e.resolution = now, resolution.strip()
+
+    return _transition(
+        tenant=tenant,
+        escalation=escalation,
+        actor=actor,
+        name="resolve",
+        note=resolution,
+        note_required="Describe the resolution: what was done about it.",
+        apply=apply,
+    )
+
+
+def escalation_reopen(
+    *, tenant: Tenant, escalation: Escalation, actor: Membership | ApiKey, reason: str
+) -> Escalation:
+    """Reopen a resolved escalation (back to in progress) with a reason (required)."""
+
+    def apply(e: Escalation, now) -> None:
+        e.resolved_at = None
+
+    return _transition(
+        tenant=tenant,
+        escalation=escalation,
+        actor=actor,
+        name="reopen",
+        note=reason,
+        note_required="Say why it is reopened.",
+        apply=apply,
+    )
+
+
+def escalation_close(
+    *, tenant: Tenant, escalation: Escalation, actor: Membership | ApiKey | None, note: str = ""
+) -> Escalation:
+    """Close a resolved escalation (the proposer, the owner, a department manager, an admin)."""
+
+    def apply(e: Escalation, now) -> None:
+        e.closed_at = now
+
+    return _transition(
+        tenant=tenant, escalation=escalation, actor=actor, name="close", note=note, apply=apply
+    )
+
+
+def escalation_comment(
+    *, tenant: Tenant, escalation: Escalation, actor: Membership | ApiKey, text: str
+) -> EscalationEntry:
+    """Add a comment to the timeline (the caller checked that ``actor`` may see the escalation)."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("Write the comment first.", field="text")
+    if len(text) > STORY_TEXT_MAX:
+        raise DomainError(f"Keep the comment to at most {STORY_TEXT_MAX} characters.", field="text")
+    with tenant_context(tenant), transaction.atomic():
+        if not can(actor, "escalation.comment"):
+            raise EscalationRefused("You may not comment on escalations.")
+        return _entry(escalation, actor, EscalationEntry.Kind.COMMENT, note=text)
+
+
+def _system_close(escalation: Escalation) -> None:
+    escalation.close()
+    escalation.closed_at = timezone.now()
+    escalation.save()
+    _entry(
+        escalation,
+        None,
+        EscalationEntry.Kind.TRANSITION,
+        from_state=EscalationState.RESOLVED,
+        to_state=EscalationState.CLOSED,
+        note="Closed automatically: resolved and not reopened.",
+    )
+
+
+def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
+    """The clock (beat fans it out per tenant): escalate overdue ones up, close old resolved ones.
+
+    Level 1 (the due time passed) reminds the department's managers; level 2 (the tenant's
+    ``admin_after_hours`` later) tells the tenant admins. Each level happens once per clock
+    (decision, then resolution) and is recorded on the escalation and its timeline; a second
+    scan finds nothing to do. Rows another scan holds are skipped, not waited for.
+    """
+    counts = {"level_1": 0, "level_2": 0, "closed": 0}
+    with tenant_context(tenant), transaction.atomic():
+        now = timezone.now()
+        clocks = escalation_settings_get(tenant=tenant)
+        late = (
+            Escalation.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("department")
+            .filter(overdue_level__lt=2)
+            .filter(
+                Q(state=EscalationState.PROPOSED, decision_due_at__lt=now)
+                | Q(
+                    state__in=[EscalationState.APPROVED, EscalationState.IN_PROGRESS],
+                    resolution_due_at__lt=now,
+                )
+            )
+            .order_by("id")
+        )
+        admins = None
+        for escalation in late:
+            due = escalation.due_at
+            level = 2 if now >= due + timedelta(hours=clocks.admin_after_hours) else 1
+            clock = "decision" if escalation.state == EscalationState.PROPOSED else "resolution"
+            for reached in range(escalation.overdue_level + 1, level + 1):
+                if reached == 1:
+                    to = _department_managers(escalation.department_id)
+                    who = f"the managers of {escalation.department.name}"
+                else:
+                    admins = _tenant_admins() if admins is None else admins
+                    to, who = admins, "the tenant admins"
+                _escalation_mail(
+                    tenant,
+                    escalation,
+                    key=f"overdue:{clock}:{reached}",
+                    to=to,
+                    subject=f"Overdue escalation (level {reached}): {escalation.title[:120]}",
+                    text=f"The {clock} was due {timezone.localtime(due):%Y-%m-%d %H:%M %Z} and is overdue.",
+                )
+                _entry(
+                    escalation,
+                    None,
+                    EscalationEntry.Kind.OVERDUE,
+                    level=reached,
+                    note=f"The {clock} is overdue (due {due:%Y-%m-%d %H:%M} UTC): {who} were told.",
+                )
+                counts[f"level_{reached}"] += 1
+            escalation.overdue_level = level
+            escalation.save(update_fields=["overdue_level", "updated_at"])
+        stale = Escalation.objects.select_for_update(skip_locked=True).filter(
+            state=EscalationState.RESOLVED, resolved_at__lte=now - timedelta(days=clocks.auto_close_days)
+        )
+        for escalation in stale.order_by("id"):
+            _system_close(escalation)
+            counts["closed"] += 1
+    return counts

@@ -28,3 +28,18 @@ def signal_import_run(tenant_id: int, import_id: int) -> None:
             "imported are skipped as duplicates).",
         )
         raise
+
+
+@shared_task(base=TenantTask)
+def escalations_overdue_scan(tenant_id: int) -> dict[str, int]:
+    """One tenant's escalation clock: overdue levels and auto-close (idempotent)."""
+    return services.escalations_overdue_scan(tenant=Tenant.objects.get(pk=tenant_id))
+
+
+@shared_task
+def escalations_overdue_dispatch() -> int:
+    """Beat: one escalation clock scan per active tenant."""
+    tenant_ids = list(Tenant.objects.filter(status=Tenant.Status.ACTIVE).values_list("id", flat=True))
+    for tenant_id in tenant_ids:
+        escalations_overdue_scan.delay(tenant_id)
+    return len(tenant_ids)

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from feedback.services import escalation_propose_from_breach
 from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot
 from tenants.context import require_tenant_id
@@ -261,7 +262,22 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
             condition |= q
         BreachEvent.objects.filter(condition, resolved_at__isnull=True).update(resolved_at=timezone.now())
     # The open-event constraint turns a repeat into nothing.
-    return BreachEvent.objects.bulk_create(new, ignore_conflicts=True)
+    created = BreachEvent.objects.bulk_create(new, ignore_conflicts=True)
+    # This run's new events may open escalations (feedback's rules; proposed once per event).
+    for e in BreachEvent.objects.filter(run=run).select_related("commitment"):
+        escalation_propose_from_breach(
+            tenant=run.tenant,
+            breach_event_id=e.pk,
+            kind=e.kind,
+            title=e.title,
+            department_id=e.department_id,
+            promise_id=e.promise_id,
+            touchpoint_id=e.commitment.touchpoint_id if e.commitment else None,
+            previous_value=e.previous_value,
+            current_value=e.current_value,
+            details=e.details,
+        )
+    return created
 
 
 # --- Reading ----------------------------------------------------------------------------------

@@ -41,6 +41,39 @@ def _not_self(membership: Membership, target: Any) -> bool:
     return target is None or getattr(target, "pk", None) != membership.pk
 
 
+def _department_ids(membership: Membership) -> frozenset[int]:
+    """The member's departments, read once per membership object (a page asks many times)."""
+    cached = getattr(membership, "_cxgov_department_ids", None)
+    if cached is None:
+        cached = frozenset(membership.departments.values_list("pk", flat=True))
+        membership._cxgov_department_ids = cached
+    return cached
+
+
+def _manages(membership: Membership, escalation: Any) -> bool:
+    if membership.role == ADMIN:
+        return True
+    return membership.role == MANAGER and escalation.department_id in _department_ids(membership)
+
+
+def _escalation_decider(membership: Membership, escalation: Any) -> bool:
+    if escalation is None:
+        return True
+    return _manages(membership, escalation) and escalation.proposed_by_id != membership.pk
+
+
+def _escalation_worker(membership: Membership, escalation: Any) -> bool:
+    if escalation is None:
+        return True
+    return escalation.owner_id == membership.pk or _manages(membership, escalation)
+
+
+def _escalation_closer(membership: Membership, escalation: Any) -> bool:
+    if escalation is None:
+        return True
+    return escalation.proposed_by_id == membership.pk or _escalation_worker(membership, escalation)
+
+
 ACTIONS: dict[str, Rule] = {
     # Platform and sign-in flows
     "platform.probe": Rule("Health and readiness probes", public=True),
@@ -154,6 +187,49 @@ ACTIONS: dict[str, Rule] = {
         scopes=frozenset({"scores:read"}),
     ),
     "scores.settings": Rule("Change the perception-gap threshold of hidden-breach flags", roles=ADMINS),
+    # Escalations
+    "escalation.view_own": Rule(
+        "See the escalations raised from one's own stories or proposed by oneself",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+    ),
+    "escalation.view_all": Rule(
+        "See, filter and export every escalation; the manager's inbox",
+        roles=frozenset({MANAGER, ADMIN}),
+        scopes=frozenset({"escalations:read", "escalations:write"}),
+    ),
+    "escalation.propose": Rule(
+        'Propose an escalation ("escalate this story")',
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"escalations:write"}),
+    ),
+    "escalation.decide": Rule(
+        "Approve (assigning an owner) or reject a proposed escalation",
+        roles=frozenset({MANAGER, ADMIN}),
+        condition=_escalation_decider,
+        condition_text="people only; a manager of the responsible department or an admin; never their own proposal",
+    ),
+    "escalation.work": Rule(
+        "Move an approved escalation to in progress and resolve it with a resolution note",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"escalations:write"}),
+        condition=_escalation_worker,
+        condition_text="the owner, a manager of the responsible department, or an admin",
+    ),
+    "escalation.close": Rule(
+        "Close a resolved escalation, or reopen it with a reason",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"escalations:write"}),
+        condition=_escalation_closer,
+        condition_text="the proposer, the owner, a manager of the responsible department, or an admin",
+    ),
+    "escalation.comment": Rule(
+        "Comment on an escalation one can see",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"escalations:write"}),
+    ),
+    "escalation.settings": Rule(
+        "Change the automatic proposal rules and the clocks of escalations", roles=ADMINS
+    ),
     # Department digests
     "digest.preferences": Rule("Choose which of one's departments' digests one receives", roles=EVERYONE),
     "digest.unsubscribe": Rule(

@@ -135,6 +135,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.digest_tasks.digests_dispatch",
         "schedule": env.float("CXGOV_DIGEST_SECONDS", default=300.0),
     },
+    # Escalation clocks: overdue levels and auto-close, a scan per tenant (no countdowns).
+    "escalations-overdue": {
+        "task": "feedback.tasks.escalations_overdue_dispatch",
+        "schedule": env.float("CXGOV_ESCALATION_SCAN_SECONDS", default=300.0),
+    },
 }
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}

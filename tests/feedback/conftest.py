@@ -48,3 +48,33 @@ def client_with(secret: str, **headers) -> APIClient:
 @pytest.fixture
 def api(api_key) -> APIClient:
     return client_with(api_key.secret)
+
+
+# --- Escalations ------------------------------------------------------------------------------
+
+
+def escalation_setup(tenant: Tenant) -> None:
+    """On top of :func:`signal_setup`: the promise is active; a second manager of Customer
+    Service (``manager2``), a second employee (``employee2``) and a Logistics department with its
+    own manager (``logistics``)."""
+    from promises.models import Promise
+    from tenants.services import department_create, member_add
+    from tests.conftest import TEST_PASSWORD
+
+    signal_setup(tenant)
+    with tenant_context(tenant):
+        Promise.objects.filter(slug="fast-refunds").update(status=Promise.Status.ACTIVE)
+        service = Department.objects.get(slug="customer-service")
+    logistics = department_create(tenant=tenant, name="Logistics")
+    for email, role, department in (
+        (f"manager2@{tenant.slug}.test", "manager", service),
+        (f"employee2@{tenant.slug}.test", "employee", service),
+        (f"logistics@{tenant.slug}.test", "manager", logistics),
+    ):
+        member_add(tenant=tenant, email=email, role=role, password=TEST_PASSWORD, departments=[department])
+
+
+@pytest.fixture
+def escalations_world(tenant) -> Tenant:
+    escalation_setup(tenant)
+    return tenant

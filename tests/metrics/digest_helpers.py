@@ -11,6 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from feedback.models import EscalationSettings
 from feedback.services import story_create
 from metrics.digests import Period, digest_schedule, period_due
 from metrics.models import DigestSettings, ScoreRun
@@ -95,6 +96,8 @@ def seed_digest_tenant(
     seed_demo_promises(tenant)
     with tenant_context(tenant):
         DigestSettings.objects.create(cadence=cadence, weekday=0, send_hour=8)
+        # These tests count the e-mails in the outbox: no escalation proposals from the stories.
+        EscalationSettings.objects.create(auto_from_stories=False, auto_from_breaches=False)
         period = period_due(tenant=tenant, schedule=digest_schedule(tenant=tenant), now=now)
         promises = {p.slug: p for p in Promise.objects.filter(kind="customer").order_by("slug")}
         departments = {d.name: d for d in Department.objects.all()}
