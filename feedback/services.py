@@ -1304,33 +1304,34 @@ def escalation_approve(
         e.resolution_due_at = now + timedelta(hours=clocks.resolution_hours(e.severity))
         e.overdue_level = 0  # a new clock starts
 
-    approved = _transition(
-        tenant=tenant, escalation=escalation, actor=actor, name="approve", note=note, apply=apply
-    )
-    with tenant_context(tenant), transaction.atomic():
-        entry = _entry(
-            approved,
-            actor,
-            EscalationEntry.Kind.ASSIGNED,
-            note=f"Owner: {approved.owner.user.get_full_name() or approved.owner.user.email}",
+    with transaction.atomic():  # the approval and its e-mails commit together
+        approved = _transition(
+            tenant=tenant, escalation=escalation, actor=actor, name="approve", note=note, apply=apply
         )
-        _escalation_mail(
-            tenant,
-            approved,
-            key="approved",
-            to=_member_address(approved.proposed_by),
-            subject=f"Your escalation was approved: {approved.title[:120]}",
-            text=f"Approved by {_actor_parts(actor)[2]}." + (f"\nNote: {note}" if note else ""),
-        )
-        _escalation_mail(
-            tenant,
-            approved,
-            key=f"assigned:{entry.pk}",
-            to=_member_address(approved.owner),
-            subject=f"You own an escalation: {approved.title[:120]}",
-            text="You were assigned this escalation; resolve it by "
-            f"{timezone.localtime(approved.resolution_due_at):%Y-%m-%d %H:%M %Z}.",
-        )
+        with tenant_context(tenant), transaction.atomic():
+            entry = _entry(
+                approved,
+                actor,
+                EscalationEntry.Kind.ASSIGNED,
+                note=f"Owner: {approved.owner.user.get_full_name() or approved.owner.user.email}",
+            )
+            _escalation_mail(
+                tenant,
+                approved,
+                key="approved",
+                to=_member_address(approved.proposed_by),
+                subject=f"Your escalation was approved: {approved.title[:120]}",
+                text=f"Approved by {_actor_parts(actor)[2]}." + (f"\nNote: {note}" if note else ""),
+            )
+            _escalation_mail(
+                tenant,
+                approved,
+                key=f"assigned:{entry.pk}",
+                to=_member_address(approved.owner),
+                subject=f"You own an escalation: {approved.title[:120]}",
+                text="You were assigned this escalation; resolve it by "
+                f"{timezone.localtime(approved.resolution_due_at):%Y-%m-%d %H:%M %Z}.",
+            )
     return approved
 
 
