@@ -353,3 +353,47 @@ class Invitation(TenantModel):
 
     def __str__(self) -> str:
         return f"invitation of {self.email} as {self.role}"
+
+
+class OutboxMessage(TenantModel):
+    """An e-mail that must be sent exactly once: written in the transaction that decided it,
+    delivered by ``tenants.outbox.outbox_deliver`` (see that module for the guarantees).
+
+    ``dedupe_key`` names what the message is for (``digest:<department>:<period>:<member>``,
+    ``escalation:<id>:approved:<member>``…): enqueueing the same key twice stores one message.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up after retries)"
+
+    kind = models.CharField(max_length=32, help_text="What sent it: digest, escalation…")
+    dedupe_key = models.CharField(max_length=255)
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True, default="")
+    headers = models.JSONField(default=dict, blank=True)
+    message_id = models.CharField(max_length=255, help_text="Message-ID header, derived from dedupe_key.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(db_default=Now())
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint("tenant", "dedupe_key", name="outbox_unique_dedupe_key")]
+        indexes = [
+            models.Index(
+                fields=["tenant", "next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="outbox_due_idx",
+            ),
+            models.Index(fields=["tenant", "kind", "-created_at"], name="outbox_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email}: {self.subject}"

@@ -120,6 +120,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.heartbeat_dispatch",
         "schedule": env.float("CXGOV_HEARTBEAT_SECONDS", default=60.0),
     },
+    # E-mails of the outbox: retries and what a dead worker left pending.
+    "outbox-sweep": {
+        "task": "tenants.tasks.outbox_sweep",
+        "schedule": env.float("CXGOV_OUTBOX_SECONDS", default=60.0),
+    },
     # Dirty tenants (new signals, changed commitments) get one recompute each, coalesced.
     "scores-dispatch": {
         "task": "metrics.tasks.scores_dispatch",
