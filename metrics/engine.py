@@ -162,6 +162,12 @@ TABLES: dict[str, Table] = {
     ),
 }
 WITHIN_ROLLUP = "metrics_serviceeventwithinrollup"
+MONTH_ROLLUPS = {  # day rollup -> the same counters per UTC month (``day`` = the month's 1st)
+    "metrics_surveyrollup": "metrics_surveymonthrollup",
+    "metrics_serviceeventrollup": "metrics_serviceeventmonthrollup",
+    WITHIN_ROLLUP: "metrics_serviceeventwithinmonthrollup",
+    "metrics_storyrollup": "metrics_storymonthrollup",
+}
 
 
 def _key(t: Terms) -> int:
@@ -282,6 +288,7 @@ def _collect_nested(
     into: dict[int, dict[str, int]],
     *,
     rollup: bool,
+    within_from: str = WITHIN_ROLLUP,
 ) -> None:
     """Windows that all end at ``T`` are nested: rows are grouped by their *bucket* — how many
     window starts they are past (``bound`` is ``"day >= %s"``-like) — and each commitment adds
@@ -316,7 +323,7 @@ def _collect_nested(
     thresholds = sorted({t.threshold_seconds for t in terms})
     if rollup:
         within = _grouped(
-            WITHIN_ROLLUP,
+            within_from,
             ["measure_id", "touchpoint_id", "threshold_seconds", case],
             [("sum(within)", [])],
             f"{where} AND threshold_seconds = ANY(%s)",
@@ -344,7 +351,8 @@ def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dic
 
 
 def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
-    """Whole UTC days from the rollups, the partial days at both edges from the raw signals.
+    """Whole UTC months and days from the rollups, the partial days at both edges from the raw
+    signals.
 
     The whole days strictly inside ``(since, T]`` run from the day after since's day (a day
     starting exactly at ``since`` is not whole: ``since`` is excluded) up to, not including,
@@ -356,16 +364,48 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
     last_day = _utc_day(at)
     first_full = {t.commitment_id: _utc_day(t.since) + timedelta(days=1) for t in terms}
 
-    # Rollups: the whole days from each window's first one (windows of at least one day, so
-    # every first whole day is ≤ T's day; one equal to it leaves nothing to the rollups).
-    start_of = {cid: d for cid, d in first_full.items() if d < last_day}
-    if start_of:
-        where = f"tenant_id = %s AND day >= %s AND day < %s AND {table.key_column.split('.')[-1]} = ANY(%s)"
-        params = [tenant_id, min(start_of.values()), last_day, keys]
-        with_days = [t for t in terms if t.commitment_id in start_of]
+    # The whole days [first, T's day) of each window: its whole UTC months from the month
+    # rollups (nested windows: one bucket per distinct first month), the days of its partial
+    # first and last months from the day rollups (one span each).
+    key_column = table.key_column.split(".")[-1]
+    last_month = last_day.replace(day=1)
+    month_of: dict[int, date] = {}
+    day_spans: dict[Any, tuple[str, list[Any]]] = {}
+    day_span_of: dict[int, list[Any]] = {}
+    for t in terms:
+        cid, first = t.commitment_id, first_full[t.commitment_id]
+        if first >= last_day:
+            continue
+        month = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+        if month < last_month:
+            month_of[cid] = month
+            ranges = [(first, month), (last_month, last_day)]
+        else:
+            ranges = [(first, last_day)]
+        day_span_of[cid] = [r for r in ranges if r[0] < r[1]]
+        for lo, hi in day_span_of[cid]:
+            day_spans[(lo, hi)] = ("day >= %s AND day < %s", [lo, hi])
+    if month_of:
+        where = f"tenant_id = %s AND day >= %s AND day < %s AND {key_column} = ANY(%s)"
+        params = [tenant_id, min(month_of.values()), last_month, keys]
         _collect_nested(
-            kind, with_days, start_of, "day >= %s", table.rollup, where, params, into, rollup=True
+            kind,
+            [t for t in terms if t.commitment_id in month_of],
+            month_of,
+            "day >= %s",
+            MONTH_ROLLUPS[table.rollup],
+            where,
+            params,
+            into,
+            rollup=True,
+            within_from=MONTH_ROLLUPS[WITHIN_ROLLUP],
         )
+    if day_spans:
+        spans_sql = " OR ".join(["(day >= %s AND day < %s)"] * len(day_spans))
+        where = f"tenant_id = %s AND {key_column} = ANY(%s) AND ({spans_sql})"
+        params = [tenant_id, keys, *[v for span in sorted(day_spans) for v in span]]
+        with_days = [t for t in terms if day_span_of.get(t.commitment_id)]
+        _collect(kind, with_days, day_spans, day_span_of, table.rollup, where, params, into, rollup=True)
 
     # Raw edges: (since, first whole day) per distinct since, and [T's day, T] once.
     spans: dict[Any, tuple[str, list[Any]]] = {}

@@ -121,6 +121,89 @@ class StoryRollup(TenantModel):
         ]
 
 
+# Month rollups: the same counters per UTC calendar month (``day`` is the month's first day),
+# kept by the same triggers. A window reads its whole months here and only the days of its
+# first and last (partial) month from the day rollups: about a tenth of the rows.
+MONTH_HELP = "First day of the UTC month of occurred_at."
+
+
+class SurveyMonthRollup(TenantModel):
+    audit_exempt = DERIVED
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = models.ForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text=MONTH_HELP)
+    n = models.BigIntegerField(default=0)
+    score_sum = models.BigIntegerField(default=0)
+    promoters = models.BigIntegerField(default=0)
+    passives = models.BigIntegerField(default=0)
+    detractors = models.BigIntegerField(default=0)
+    satisfied = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "tenant",
+                "measure",
+                "touchpoint",
+                "day",
+                name="survey_month_rollup_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+
+class ServiceEventMonthRollup(TenantModel):
+    audit_exempt = DERIVED
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text=MONTH_HELP)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "measure", "touchpoint", "day", name="service_event_month_rollup_unique"
+            )
+        ]
+
+
+class ServiceEventWithinMonthRollup(TenantModel):
+    audit_exempt = DERIVED
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text=MONTH_HELP)
+    threshold_seconds = models.PositiveIntegerField()
+    within = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "tenant",
+                "measure",
+                "threshold_seconds",
+                "touchpoint",
+                "day",
+                name="service_event_within_month_unique",
+            )
+        ]
+
+
+class StoryMonthRollup(TenantModel):
+    audit_exempt = DERIVED
+    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text=MONTH_HELP)
+    n = models.BigIntegerField(default=0)
+    non_negative = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "promise", "touchpoint", "day", name="story_month_rollup_unique"
+            )
+        ]
+
+
 # --- Scores -----------------------------------------------------------------------------------
 
 

@@ -31,6 +31,26 @@ SELECT s.tenant_id, s.measure_id, t.threshold_seconds, s.touchpoint_id,
  GROUP BY 1, 2, 3, 4, 5
 """
 
+# Month rollups from day rollups: (day table, month table, key columns, counter columns).
+_MONTHS = [
+    ("metrics_surveyrollup", "metrics_surveymonthrollup", "measure_id, touchpoint_id",
+     "n, score_sum, promoters, passives, detractors, satisfied"),
+    ("metrics_serviceeventrollup", "metrics_serviceeventmonthrollup", "measure_id, touchpoint_id", "n"),
+    ("metrics_serviceeventwithinrollup", "metrics_serviceeventwithinmonthrollup",
+     "measure_id, threshold_seconds, touchpoint_id", "within"),
+    ("metrics_storyrollup", "metrics_storymonthrollup", "promise_id, touchpoint_id", "n, non_negative"),
+]  # fmt: skip
+
+
+def _months_sql(day_table: str, month_table: str, keys: str, counts: str, only: str = "") -> str:
+    sums = ", ".join(f"sum({c})" for c in counts.split(", "))
+    return (
+        f"INSERT INTO {month_table} (tenant_id, {keys}, day, {counts}) "  # noqa: S608
+        f"SELECT tenant_id, {keys}, date_trunc('month', day)::date, {sums} FROM {day_table} "
+        f"WHERE tenant_id = %(t)s {only} GROUP BY tenant_id, {keys}, date_trunc('month', day)::date"
+    )
+
+
 _REBUILD = [
     "DELETE FROM metrics_surveyrollup WHERE tenant_id = %(t)s",
     """
@@ -56,6 +76,7 @@ _REBUILD = [
      WHERE sp.tenant_id = %(t)s GROUP BY 1, 2, 3, 4
     """,
     "DELETE FROM metrics_serviceeventwithinrollup WHERE tenant_id = %(t)s",
+    *[f"DELETE FROM {month} WHERE tenant_id = %(t)s" for _, month, _, _ in _MONTHS],  # noqa: S608
 ]
 
 
@@ -98,6 +119,18 @@ def thresholds_register() -> int:
         )
         new_ids = [row[0] for row in cursor.fetchall()]
         cursor.execute(_WITHIN_BACKFILL.format(only="AND t.id = ANY(%s)"), [tenant_id, new_ids])
+        day, month, keys, counts = _MONTHS[2]
+        cursor.execute(
+            _months_sql(
+                day,
+                month,
+                keys,
+                counts,
+                "AND (measure_id, threshold_seconds) IN (SELECT measure_id, threshold_seconds "
+                "FROM metrics_durationthreshold WHERE id = ANY(%(new)s))",
+            ),
+            {"t": tenant_id, "new": new_ids},
+        )
     return len(missing)
 
 
@@ -109,4 +142,6 @@ def rollups_rebuild() -> None:
         for statement in _REBUILD:
             cursor.execute(statement, {"t": tenant_id})
         cursor.execute(_WITHIN_BACKFILL.format(only=""), [tenant_id])
+        for day, month, keys, counts in _MONTHS:
+            cursor.execute(_months_sql(day, month, keys, counts), {"t": tenant_id})
     thresholds_register()

@@ -58,9 +58,7 @@ CREATE TRIGGER metrics_rollup_delete AFTER DELETE ON {table}
 """
 
 
-SURVEY = _function(
-    "metrics_survey_rollup",
-    """
+SURVEY_BODY = """
         INSERT INTO metrics_surveyrollup AS r
             (tenant_id, measure_id, touchpoint_id, day, n, score_sum, promoters, passives, detractors, satisfied)
         SELECT c.tenant_id, c.measure_id, c.touchpoint_id, (c.occurred_at AT TIME ZONE 'UTC')::date,
@@ -79,15 +77,13 @@ SURVEY = _function(
             passives = r.passives + EXCLUDED.passives,
             detractors = r.detractors + EXCLUDED.detractors,
             satisfied = r.satisfied + EXCLUDED.satisfied;
-""",
-)
+"""
+SURVEY = _function("metrics_survey_rollup", SURVEY_BODY)
 
-SERVICE_EVENT = _function(
-    "metrics_service_event_rollup",
-    f"""
+SERVICE_EVENT_BODY = """
         INSERT INTO metrics_serviceeventrollup AS r (tenant_id, measure_id, touchpoint_id, day, n)
         SELECT c.tenant_id, c.measure_id, c.touchpoint_id, (c.occurred_at AT TIME ZONE 'UTC')::date, sum(c.sign)
-          FROM {{changes}} c
+          FROM {changes} c
          GROUP BY 1, 2, 3, 4
          ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, measure_id, touchpoint_id, day) DO UPDATE SET n = r.n + EXCLUDED.n;
@@ -95,7 +91,7 @@ SERVICE_EVENT = _function(
             (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
         SELECT c.tenant_id, c.measure_id, t.threshold_seconds, c.touchpoint_id,
                (c.occurred_at AT TIME ZONE 'UTC')::date, sum(c.sign)
-          FROM {{changes}} c
+          FROM {changes} c
           JOIN metrics_durationthreshold t
             ON t.tenant_id = c.tenant_id AND t.measure_id = c.measure_id
            AND c.duration_seconds <= t.threshold_seconds
@@ -103,12 +99,10 @@ SERVICE_EVENT = _function(
          ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (tenant_id, measure_id, threshold_seconds, touchpoint_id, day)
             DO UPDATE SET within = r.within + EXCLUDED.within;
-""",
-)
+"""
+SERVICE_EVENT = _function("metrics_service_event_rollup", SERVICE_EVENT_BODY)
 
-STORY = _function(
-    "metrics_story_rollup",
-    """
+STORY_BODY = """
         INSERT INTO metrics_storyrollup AS r (tenant_id, promise_id, touchpoint_id, day, n, non_negative)
         SELECT c.tenant_id, c.promise_id, s.touchpoint_id, (s.occurred_at AT TIME ZONE 'UTC')::date,
                sum(c.sign), coalesce(sum(c.sign) FILTER (WHERE s.sentiment >= -0.05), 0)
@@ -118,8 +112,8 @@ STORY = _function(
          ORDER BY 1, 2, 3, 4
         ON CONFLICT (tenant_id, promise_id, touchpoint_id, day) DO UPDATE SET
             n = r.n + EXCLUDED.n, non_negative = r.non_negative + EXCLUDED.non_negative;
-""",
-)
+"""
+STORY = _function("metrics_story_rollup", STORY_BODY)
 
 FORWARD = [
     SURVEY,

@@ -13,9 +13,13 @@ from feedback.models import ServiceEvent, StoryPromise, SurveyResponse
 from metrics.engine import scores_compute
 from metrics.models import (
     DurationThreshold,
+    ServiceEventMonthRollup,
     ServiceEventRollup,
+    ServiceEventWithinMonthRollup,
     ServiceEventWithinRollup,
+    StoryMonthRollup,
     StoryRollup,
+    SurveyMonthRollup,
     SurveyRollup,
 )
 from metrics.rollups import rollups_rebuild, thresholds_register
@@ -28,7 +32,7 @@ DAY = 86400
 # that is often exactly 0 or one second either side of midnight.
 offsets = st.builds(
     lambda day, near, anywhere: day * DAY + (near if near is not None else anywhere),
-    st.integers(-25, 2),
+    st.integers(-80, 2),
     st.one_of(st.none(), st.sampled_from([0, 1, -1])),
     st.integers(0, DAY - 1),
 )
@@ -56,7 +60,8 @@ stories = st.lists(
     ),
     max_size=10,
 )
-windows = st.lists(st.integers(1, 20), min_size=7, max_size=7)
+# Up to 75 days: windows holding whole UTC months (read from the month rollups) and not.
+windows = st.lists(st.integers(1, 75), min_size=7, max_size=7)
 as_of = st.builds(
     lambda day, seconds: BASE + timedelta(days=day, seconds=seconds),
     st.integers(-3, 2),
@@ -162,6 +167,45 @@ def _rows() -> dict[str, set[tuple]]:
                 "promise_id", "touchpoint_id", "day", "n", "non_negative"
             )
         ),
+        "survey_month": set(
+            SurveyMonthRollup.objects.filter(n__gt=0).values_list(
+                "measure_id", "touchpoint_id", "day", "n", "score_sum", "promoters", "detractors", "satisfied"
+            )
+        ),
+        "event_month": set(
+            ServiceEventMonthRollup.objects.filter(n__gt=0).values_list(
+                "measure_id", "touchpoint_id", "day", "n"
+            )
+        ),
+        "within_month": set(
+            ServiceEventWithinMonthRollup.objects.filter(within__gt=0).values_list(
+                "measure_id", "touchpoint_id", "day", "threshold_seconds", "within"
+            )
+        ),
+        "story_month": set(
+            StoryMonthRollup.objects.filter(n__gt=0).values_list("promise_id", "touchpoint_id", "day", "n")
+        ),
+    }
+
+
+def _assert_months_add_up(rows: dict[str, set[tuple]]) -> None:
+    """Each month row holds the sum of its days' rows."""
+    from collections import Counter
+
+    def by_month(day_rows, key, value):
+        totals = Counter()
+        for r in day_rows:
+            totals[(*key(r), r[2].replace(day=1))] += value(r)
+        return {k: v for k, v in totals.items() if v}
+
+    assert by_month(rows["survey"], lambda r: r[:2], lambda r: r[3]) == {
+        (m, t, d): n for m, t, d, n, *_ in rows["survey_month"]
+    }
+    assert by_month(rows["within"], lambda r: (r[0], r[1], r[3]), lambda r: r[4]) == {
+        (m, t, th, d): w for m, t, d, th, w in rows["within_month"]
+    }
+    assert by_month(rows["story"], lambda r: r[:2], lambda r: r[3]) == {
+        (p, t, d): n for p, t, d, n in rows["story_month"]
     }
 
 
@@ -194,6 +238,7 @@ def test_rebuild_gives_the_rows_the_triggers_keep(scoring):
         ),
     }
     assert sum(r[3] for r in triggered["survey"]) == 11
+    _assert_months_add_up(triggered)
     rollups_rebuild()
     assert _rows() == triggered
     assert DurationThreshold.objects.count() == 1
@@ -246,3 +291,5 @@ def test_a_threshold_registered_after_the_events_is_backfilled(scoring):
             "within", flat=True
         )
     ) == {4}
+    assert ServiceEventWithinMonthRollup.objects.filter(threshold_seconds=61).exists()
+    _assert_months_add_up(_rows())
