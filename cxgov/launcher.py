@@ -384,6 +384,8 @@ class Launcher:
         env = dict(os.environ)
         env["DJANGO_SETTINGS_MODULE"] = self.config.settings_module
         env["PYTHONUNBUFFERED"] = "1"  # log lines reach the log files as they happen
+        # Links in e-mails (digests) point at this instance's address and port.
+        env.setdefault("CXGOV_TENANT_URL", self.config.url("{slug}.localhost"))
         if not env.get("DATABASE_URL"):
             say(f"Starting the embedded PostgreSQL (data in {self.config.var_dir / 'pg'}) ...")
             self.postgres = EmbeddedPostgres(self.config.var_dir / "pg")
@@ -502,6 +504,12 @@ class Launcher:
         say(f"PostgreSQL: {postgres}")
         say(f"Redis:      {redis}")
         say(f"Logs:       {config.log_dir}/{{web,worker,beat}}.log  (e.g. tail -f {config.log_dir}/web.log)")
+        if os.environ.get("EMAIL_URL") or os.environ.get("ANYMAIL_ESP"):
+            say("E-mails:    sent through EMAIL_URL / ANYMAIL_ESP")
+        else:
+            say(
+                f"E-mails:    not sent: printed to {config.log_dir}/worker.log (digests, invitations; set EMAIL_URL to send)"
+            )
         say("Press Ctrl-C to stop.")
         say(rule)
         say(f"cxgov is running at {config.url(f'{BANNER_TENANT}.localhost')}")

@@ -55,3 +55,13 @@ def test_scoring_benchmark_runs_and_matches_hand_written_sql(transactional_db):
     assert set(result["ratios"]) >= set(scoring.GOALS)
     assert all(value > 0 for value in result["full"].values())
     assert [active for active, _ in result["commitments_curve"]] == [5, 40]
+
+
+def test_digests_benchmark_runs(transactional_db):
+    from bench import digests as digests_bench
+
+    result = digests_bench.run(departments=2, members=6)
+    assert result["emails"] == 6
+    assert result["queries_per_department_min"] == result["queries_per_department_max"]
+    assert result["connections"] == result["batches"] == 1
+    assert result["render_s"] > 0 and result["e2e_s"] > 0
