@@ -392,3 +392,45 @@ def test_the_next_period_is_after_now(seeded):
     assert period.send_at > NOW and period.key == "weekly:2026-11-30..2026-12-07"
     assert timezone.localtime(period.send_at, digests.ZoneInfo("Europe/Berlin")).hour == 8
     assert period.send_at - NOW < timedelta(days=7)
+
+
+def test_the_slice_lists_the_department_s_escalations_awaiting_overdue_and_resolved(seeded):
+    from feedback.models import Escalation
+
+    period = seeded.period
+    inside = period.start + timedelta(days=2)
+    with tenant_context(seeded.tenant):
+        cs, ops = seeded.departments["Customer Service"], seeded.departments["Operations"]
+
+        def escalation(title: str, department, **fields) -> int:
+            row = Escalation.objects.create(
+                title=title,
+                severity="high",
+                department=department,
+                proposer_kind="system",
+                proposed_at=inside,
+                decision_due_at=period.end + timedelta(days=1),
+            )
+            Escalation.objects.filter(pk=row.pk).update(**fields)
+            return row.pk
+
+        waiting = escalation("Refund refused twice", cs)
+        late = escalation("Courier lost the parcel", cs, decision_due_at=inside + timedelta(hours=4))
+        working = escalation(
+            "Hotline queue over an hour",
+            cs,
+            state="in_progress",
+            resolution_due_at=inside + timedelta(hours=8),
+        )
+        done = escalation(
+            "Label printer fixed", cs, state="resolved", resolved_at=inside + timedelta(hours=1)
+        )
+        escalation("Warehouse scanner down", ops)  # another department's
+    slice_ = data_for(seeded, "Customer Service").slice
+    escalations = slice_["escalations"]
+    assert [e["id"] for e in escalations["awaiting"]] == [late, waiting]
+    assert {e["id"] for e in escalations["overdue"]} == {late, working}
+    assert [e["id"] for e in escalations["resolved"]] == [done]
+    text, html = digests.digest_render(data_for(seeded, "Customer Service")).for_recipient("u")
+    assert "Courier lost the parcel" in text and f"http://acme.localhost:8000/escalations/{late}/" in html
+    assert "Warehouse scanner down" not in text
