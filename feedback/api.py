@@ -289,6 +289,9 @@ class EscalationFilter(filters.FilterSet):
 
 
 class EscalationEntrySerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(help_text="transition, comment, evidence, assigned or overdue.")
+    actor_kind = serializers.CharField(help_text="member, api_key or system.")
+
     class Meta:
         model = EscalationEntry
         fields = [

@@ -467,6 +467,7 @@ class EscalationTransitionView(generics.GenericAPIView):
     serializer_class = EscalationTransitionSerializer
 
     @extend_schema(
+        operation_id="v1_escalations_transition",
         request=EscalationTransitionSerializer,
         responses={200: EscalationDetailSerializer, **_ESCALATION_PROBLEMS},
         examples=[

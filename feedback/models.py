@@ -111,6 +111,10 @@ class Story(Signal):
         return self.text[:60]
 
 
+# Named at module level for the API schema (cxgov.settings SPECTACULAR_SETTINGS enum names).
+StorySeverity = Story.Severity
+
+
 class StoryPromise(TenantModel):
     """A promise a story touches."""
 

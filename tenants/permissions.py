@@ -223,9 +223,7 @@ ACTIONS: dict[str, Rule] = {
         condition_text="the proposer, the owner, a manager of the responsible department, or an admin",
     ),
     "escalation.comment": Rule(
-        "Comment on an escalation one can see",
-        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
-        scopes=frozenset({"escalations:write"}),
+        "Comment on an escalation one can see", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})
     ),
     "escalation.settings": Rule(
         "Change the automatic proposal rules and the clocks of escalations", roles=ADMINS

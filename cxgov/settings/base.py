@@ -249,4 +249,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Escalations have four severities, stories three: each set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "EscalationSeverityEnum": "feedback.models.EscalationSeverity",
+        "StorySeverityEnum": "feedback.models.StorySeverity",
+    },
 }
