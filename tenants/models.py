@@ -363,6 +363,10 @@ class OutboxMessage(TenantModel):
     ``escalation:<id>:approved:<member>``…): enqueueing the same key twice stores one message.
     """
 
+    # Delivery bookkeeping, not a decision: what caused each message (a transition, a digest)
+    # is audited where it happened, and the row itself records attempts, errors and sent_at.
+    audit_exempt = "delivery bookkeeping; the decisions that enqueue messages are audited"
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
@@ -387,10 +391,9 @@ class OutboxMessage(TenantModel):
         ordering = ["id"]
         constraints = [models.UniqueConstraint("tenant", "dedupe_key", name="outbox_unique_dedupe_key")]
         indexes = [
+            # The claim reads the oldest pending message: one index row, however many wait.
             models.Index(
-                fields=["tenant", "next_attempt_at"],
-                condition=models.Q(status="pending"),
-                name="outbox_due_idx",
+                fields=["tenant", "id"], condition=models.Q(status="pending"), name="outbox_pending_order_idx"
             ),
             models.Index(fields=["tenant", "kind", "-created_at"], name="outbox_kind_idx"),
         ]

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -27,6 +28,7 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -91,7 +93,31 @@ def _backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** (attempts - 1)), timedelta(hours=6))
 
 
-def _message(m: OutboxMessage, connection) -> EmailMultiAlternatives:
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    to_email: str
+    subject: str
+    body_text: str
+    body_html: str
+    headers: dict[str, str]
+    message_id: str
+    attempts: int
+
+
+# The oldest due message nobody else holds, locked until this transaction ends. Plain SQL:
+# it runs once per message, and the ORM's query building would cost more than the query.
+_CLAIM = """
+    SELECT id, to_email, subject, body_text, body_html, headers, message_id, attempts
+      FROM tenants_outboxmessage
+     WHERE tenant_id = %s AND status = 'pending' AND next_attempt_at <= now() {kind}
+     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+"""
+_SENT = "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = now(), last_error = '' WHERE id = %s"
+_FAILED = "UPDATE tenants_outboxmessage SET status = %s, attempts = %s, next_attempt_at = %s, last_error = %s WHERE id = %s"
+
+
+def _message(m: _Claimed, connection) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=m.subject,
         body=m.body_text,
@@ -110,41 +136,44 @@ def outbox_deliver(*, kind: str | None = None, limit: int = BATCH_SIZE) -> dict[
     Returns ``{"sent": …, "failed": …}`` for this batch.
     """
     sent = failed = 0
+    tenant_id = require_tenant_id()
+    claim = _CLAIM.format(kind="AND kind = %s" if kind else "")
+    claim_params = [tenant_id, kind] if kind else [tenant_id]
     connection = get_connection()
     opened = False
     try:
         for _ in range(limit):
-            with transaction.atomic():
-                due = OutboxMessage.objects.filter(
-                    status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now()
-                )
-                if kind:
-                    due = due.filter(kind=kind)
-                message = due.select_for_update(skip_locked=True).order_by("id").first()
-                if message is None:
+            with transaction.atomic(), db_connection.cursor() as cursor:
+                cursor.execute(claim, claim_params)
+                row = cursor.fetchone()
+                if row is None:
                     break
+                message = _Claimed(
+                    *row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:]
+                )
                 if not opened:
                     connection.open()
                     opened = True
-                message.attempts += 1
+                attempts = message.attempts + 1
                 try:
                     _message(message, connection).send()
                 except Exception as error:  # the provider's failure, whatever its type
                     failed += 1
-                    message.last_error = f"{type(error).__name__}: {error}"[:2000]
-                    if message.attempts >= MAX_ATTEMPTS:
-                        message.status = OutboxMessage.Status.FAILED
-                    else:
-                        message.next_attempt_at = timezone.now() + _backoff(message.attempts)
-                    logger.warning(
-                        "outbox send failed", id=message.pk, attempts=message.attempts, error=str(error)
+                    gave_up = attempts >= MAX_ATTEMPTS
+                    cursor.execute(
+                        _FAILED,
+                        [
+                            OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
+                            attempts,
+                            timezone.now() + (timedelta(0) if gave_up else _backoff(attempts)),
+                            f"{type(error).__name__}: {error}"[:2000],
+                            message.id,
+                        ],
                     )
+                    logger.warning("outbox send failed", id=message.id, attempts=attempts, error=str(error))
                 else:
                     sent += 1
-                    message.status = OutboxMessage.Status.SENT
-                    message.sent_at = timezone.now()
-                    message.last_error = ""
-                message.save(update_fields=["attempts", "status", "sent_at", "last_error", "next_attempt_at"])
+                    cursor.execute(_SENT, [attempts, message.id])
     finally:
         if opened:
             connection.close()

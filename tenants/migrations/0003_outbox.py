@@ -36,9 +36,9 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['id'],
-                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['tenant', 'next_attempt_at'], name='outbox_due_idx'), models.Index(fields=['tenant', 'kind', '-created_at'], name='outbox_kind_idx')],
+                'indexes': [models.Index(condition=models.Q(('status', 'pending')), fields=['tenant', 'id'], name='outbox_pending_order_idx'), models.Index(fields=['tenant', 'kind', '-created_at'], name='outbox_kind_idx')],
                 'constraints': [models.UniqueConstraint(models.F('tenant'), models.F('dedupe_key'), name='outbox_unique_dedupe_key')],
             },
         ),
-        tenants.rls.SecureTenantTable("outboxmessage", hidden=("body_text", "body_html")),
+        tenants.rls.SecureTenantTable("outboxmessage", audit=False),
     ]
