@@ -107,13 +107,15 @@ class _Claimed:
 
 # The oldest due message nobody else holds, locked until this transaction ends. Plain SQL:
 # it runs once per message, and the ORM's query building would cost more than the query.
+# statement_timestamp(), like the column's default: now() is the transaction's start, earlier
+# than messages enqueued further on in the same transaction.
 _CLAIM = """
     SELECT id, to_email, subject, body_text, body_html, headers, message_id, attempts
       FROM tenants_outboxmessage
-     WHERE tenant_id = %s AND status = 'pending' AND next_attempt_at <= now() {kind}
+     WHERE tenant_id = %s AND status = 'pending' AND next_attempt_at <= statement_timestamp() {kind}
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
-_SENT = "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = now(), last_error = '' WHERE id = %s"
+_SENT = "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = clock_timestamp(), last_error = '' WHERE id = %s"
 _FAILED = "UPDATE tenants_outboxmessage SET status = %s, attempts = %s, next_attempt_at = %s, last_error = %s WHERE id = %s"
 
 
