@@ -182,7 +182,8 @@ def _utc_day(at: datetime) -> date:
     return at.astimezone(UTC).date()
 
 
-Groups = dict[tuple, list[int]]
+# Result rows of a grouped query by their first column (measure or promise): [(group, values)].
+Groups = dict[Any, list[tuple[tuple, list[int]]]]
 
 
 def _grouped(
@@ -194,7 +195,7 @@ def _grouped(
     group_params: list[Any] = (),
     from_params: list[Any] = (),
 ) -> Groups:
-    """``{group key: [column values]}`` of ``SELECT group_by, columns … GROUP BY group_by``."""
+    """The rows of ``SELECT group_by, columns … GROUP BY group_by``, by their first column."""
     sql = (
         f"SELECT {', '.join(group_by)}, {', '.join(c for c, _ in columns)} FROM {from_sql} "  # noqa: S608
         f"WHERE {where} GROUP BY {', '.join(str(i + 1) for i in range(len(group_by)))}"
@@ -202,86 +203,17 @@ def _grouped(
     params = [*group_params] + [p for _, ps in columns for p in ps] + [*from_params] + where_params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {tuple(row[: len(group_by)]): [int(v or 0) for v in row[len(group_by) :]] for row in cursor}
+        groups: Groups = defaultdict(list)
+        for row in cursor:
+            groups[row[0]].append((tuple(row[: len(group_by)]), [int(v or 0) for v in row[len(group_by) :]]))
+        return groups
 
 
-def _add(groups: Groups, t: Terms, column: int, *, threshold: bool = False) -> int:
-    """What commitment ``t`` counts in ``column``: its key, its touchpoint (or all), its threshold."""
-    total = 0
-    for group, values in groups.items():
-        if group[0] != _key(t) or (t.touchpoint_id is not None and group[1] != t.touchpoint_id):
-            continue
-        if threshold and group[2] != t.threshold_seconds:
-            continue
-        total += values[column]
-    return total
-
-
-def _collect(
+def _collect_segments(
     kind: str,
     terms: list[Terms],
-    spans: dict[Any, tuple[str, list[Any]]],
-    span_of: dict[int, list[Any]],
-    from_sql: str,
-    where: str,
-    where_params: list[Any],
-    into: dict[int, dict[str, int]],
-    *,
-    rollup: bool,
-    from_params: list[Any] = (),
-) -> None:
-    """Run the grouped query(ies) of ``kind`` over ``spans`` and add each commitment's counts."""
-    table = TABLES[kind]
-    span_keys = sorted(spans)
-    key_column = table.key_column.split(".")[-1] if rollup else table.key_column
-    touchpoint = "touchpoint_id" if rollup else "s.touchpoint_id"
-    columns: list[tuple[str, list[Any]]] = []
-    for span in span_keys:
-        condition, params = spans[span]
-        for count in table.counts:
-            sql = f"sum({count.rollup_column}) FILTER (WHERE {condition})" if rollup else count.raw
-            columns.append((sql.replace("{span}", condition), params))
-    groups = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params, (), from_params)
-    width = len(table.counts)
-    for t in terms:
-        for span in span_of[t.commitment_id]:
-            base = span_keys.index(span) * width
-            for i, count in enumerate(table.counts):
-                into[t.commitment_id][count.name] += _add(groups, t, base + i)
-    if kind != "duration":
-        return
-    # Duration: the events within each commitment's own threshold.
-    thresholds = sorted({t.threshold_seconds for t in terms})
-    if rollup:
-        columns = [(f"sum(within) FILTER (WHERE {spans[s][0]})", spans[s][1]) for s in span_keys]
-        within = _grouped(
-            WITHIN_ROLLUP,
-            ["measure_id", "touchpoint_id", "threshold_seconds"],
-            columns,
-            f"{where} AND threshold_seconds = ANY(%s)",
-            [*where_params, thresholds],
-        )
-        for t in terms:
-            for span in span_of[t.commitment_id]:
-                into[t.commitment_id]["within"] += _add(within, t, span_keys.index(span), threshold=True)
-        return
-    columns = [
-        (f"count(*) FILTER (WHERE {spans[s][0]} AND s.duration_seconds <= %s)", [*spans[s][1], threshold])
-        for s in span_keys
-        for threshold in thresholds
-    ]
-    within = _grouped(from_sql, [key_column, touchpoint], columns, where, where_params, (), from_params)
-    for t in terms:
-        for span in span_of[t.commitment_id]:
-            column = span_keys.index(span) * len(thresholds) + thresholds.index(t.threshold_seconds)
-            into[t.commitment_id]["within"] += _add(within, t, column)
-
-
-def _collect_nested(
-    kind: str,
-    terms: list[Terms],
-    start_of: dict[int, Any],
-    bound: str,
+    bounds: list[tuple[str, Any]],
+    segments_of: dict[int, set[int]],
     from_sql: str,
     where: str,
     where_params: list[Any],
@@ -289,35 +221,43 @@ def _collect_nested(
     *,
     rollup: bool,
     within_from: str = WITHIN_ROLLUP,
+    from_params: list[Any] = (),
 ) -> None:
-    """Windows that all end at ``T`` are nested: rows are grouped by their *bucket* — how many
-    window starts they are past (``bound`` is ``"day >= %s"``-like) — and each commitment adds
-    the buckets from its own start on. One aggregate per count, however many windows."""
+    """Rows grouped by (key, touchpoint, *segment*), each commitment adding up its segments.
+
+    ``bounds`` are the segments' lower bounds in increasing order, as ``(condition, value)``
+    (``"day >= %s"``, ``"s.occurred_at > %s"``…): a row belongs to the last segment whose
+    condition it meets (``where`` keeps only rows of some commitment's time ranges). The
+    windows' ranges are unions of segments, so one aggregate per count serves every window.
+    """
     table = TABLES[kind]
-    starts = sorted(set(start_of.values()))
-    case = "CASE " + " ".join(f"WHEN {bound} THEN {i}" for i in reversed(range(len(starts)))) + " ELSE -1 END"
-    case_params = list(reversed(starts))
+    case = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _) in reversed(list(enumerate(bounds))))
+    case += " ELSE -1 END"
+    case_params = [value for _, value in reversed(bounds)]
     key_column = table.key_column.split(".")[-1] if rollup else table.key_column
     touchpoint = "touchpoint_id" if rollup else "s.touchpoint_id"
 
-    def add(groups: Groups, t: Terms, column: int, bucket_at: int, threshold: bool = False) -> int:
-        first = starts.index(start_of[t.commitment_id])
-        total = 0
-        for group, values in groups.items():
-            if group[0] != _key(t) or (t.touchpoint_id is not None and group[1] != t.touchpoint_id):
+    def totals(groups: Groups, t: Terms, segment_at: int, width: int, threshold: bool = False) -> list[int]:
+        """Column sums over the groups of ``t``: its key, touchpoint (or all), segments, threshold."""
+        mine, sums = segments_of[t.commitment_id], None
+        for group, values in groups.get(_key(t), ()):
+            if t.touchpoint_id is not None and group[1] != t.touchpoint_id:
                 continue
-            if group[bucket_at] < first or (threshold and group[2] != t.threshold_seconds):
+            if group[segment_at] not in mine or (threshold and group[2] != t.threshold_seconds):
                 continue
-            total += values[column]
-        return total
+            sums = list(values) if sums is None else [a + b for a, b in zip(sums, values, strict=True)]
+        return sums or [0] * width
 
     columns = [
         (f"sum({c.rollup_column})" if rollup else c.raw.replace("{span}", "TRUE"), []) for c in table.counts
     ]
-    groups = _grouped(from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params)
+    groups = _grouped(
+        from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params, from_params
+    )
     for t in terms:
-        for i, count in enumerate(table.counts):
-            into[t.commitment_id][count.name] += add(groups, t, i, 2)
+        sums = totals(groups, t, 2, len(table.counts))
+        for count, value in zip(table.counts, sums, strict=True):
+            into[t.commitment_id][count.name] += value
     if kind != "duration":
         return
     thresholds = sorted({t.threshold_seconds for t in terms})
@@ -331,12 +271,24 @@ def _collect_nested(
             case_params,
         )
         for t in terms:
-            into[t.commitment_id]["within"] += add(within, t, 0, 3, threshold=True)
+            into[t.commitment_id]["within"] += totals(within, t, 3, 1, threshold=True)[0]
         return
     columns = [("count(*) FILTER (WHERE s.duration_seconds <= %s)", [threshold]) for threshold in thresholds]
-    within = _grouped(from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params)
+    within = _grouped(
+        from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params, from_params
+    )
     for t in terms:
-        into[t.commitment_id]["within"] += add(within, t, thresholds.index(t.threshold_seconds), 2)
+        into[t.commitment_id]["within"] += totals(within, t, 2, len(thresholds))[
+            thresholds.index(t.threshold_seconds)
+        ]
+
+
+def _nested(bound: str, start_of: dict[int, Any]) -> tuple[list[tuple[str, Any]], dict[int, set[int]]]:
+    """Windows that all end at ``T`` are nested: a segment per distinct start, and each
+    commitment takes the segments from its own start on."""
+    starts = sorted(set(start_of.values()))
+    segments_of = {cid: set(range(starts.index(start), len(starts))) for cid, start in start_of.items()}
+    return [(bound, start) for start in starts], segments_of
 
 
 def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
@@ -345,9 +297,8 @@ def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dic
     where = f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s AND {table.key_column} = ANY(%s)"
     start_of = {t.commitment_id: t.since for t in terms}
     params = [require_tenant_id(), min(start_of.values()), at, sorted({_key(t) for t in terms})]
-    _collect_nested(
-        kind, terms, start_of, "s.occurred_at > %s", table.raw_from, where, params, into, rollup=False
-    )
+    bounds, segments_of = _nested("s.occurred_at > %s", start_of)
+    _collect_segments(kind, terms, bounds, segments_of, table.raw_from, where, params, into, rollup=False)
 
 
 def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
@@ -365,13 +316,12 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
     first_full = {t.commitment_id: _utc_day(t.since) + timedelta(days=1) for t in terms}
 
     # The whole days [first, T's day) of each window: its whole UTC months from the month
-    # rollups (nested windows: one bucket per distinct first month), the days of its partial
-    # first and last months from the day rollups (one span each).
+    # rollups (nested windows: a segment per distinct first month), the days of its partial
+    # first and last months from the day rollups (segments cut at every range's bounds).
     key_column = table.key_column.split(".")[-1]
     last_month = last_day.replace(day=1)
     month_of: dict[int, date] = {}
-    day_spans: dict[Any, tuple[str, list[Any]]] = {}
-    day_span_of: dict[int, list[Any]] = {}
+    day_ranges: dict[int, list[tuple[date, date]]] = {}
     for t in terms:
         cid, first = t.commitment_id, first_full[t.commitment_id]
         if first >= last_day:
@@ -382,17 +332,17 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
             ranges = [(first, month), (last_month, last_day)]
         else:
             ranges = [(first, last_day)]
-        day_span_of[cid] = [r for r in ranges if r[0] < r[1]]
-        for lo, hi in day_span_of[cid]:
-            day_spans[(lo, hi)] = ("day >= %s AND day < %s", [lo, hi])
+        if ranges := [r for r in ranges if r[0] < r[1]]:
+            day_ranges[cid] = ranges
     if month_of:
         where = f"tenant_id = %s AND day >= %s AND day < %s AND {key_column} = ANY(%s)"
         params = [tenant_id, min(month_of.values()), last_month, keys]
-        _collect_nested(
+        bounds, segments_of = _nested("day >= %s", month_of)
+        _collect_segments(
             kind,
             [t for t in terms if t.commitment_id in month_of],
-            month_of,
-            "day >= %s",
+            bounds,
+            segments_of,
             MONTH_ROLLUPS[table.rollup],
             where,
             params,
@@ -400,23 +350,35 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
             rollup=True,
             within_from=MONTH_ROLLUPS[WITHIN_ROLLUP],
         )
-    if day_spans:
-        spans_sql = " OR ".join(["(day >= %s AND day < %s)"] * len(day_spans))
+    if day_ranges:
+        cuts = sorted({d for ranges in day_ranges.values() for r in ranges for d in r})
+        segments_of = {
+            cid: {i for i, cut in enumerate(cuts) if any(lo <= cut < hi for lo, hi in ranges)}
+            for cid, ranges in day_ranges.items()
+        }
+        distinct = sorted({r for ranges in day_ranges.values() for r in ranges})
+        spans_sql = " OR ".join(["(day >= %s AND day < %s)"] * len(distinct))
         where = f"tenant_id = %s AND {key_column} = ANY(%s) AND ({spans_sql})"
-        params = [tenant_id, keys, *[v for span in sorted(day_spans) for v in span]]
-        with_days = [t for t in terms if day_span_of.get(t.commitment_id)]
-        _collect(kind, with_days, day_spans, day_span_of, table.rollup, where, params, into, rollup=True)
+        params = [tenant_id, keys, *[d for r in distinct for d in r]]
+        _collect_segments(
+            kind,
+            [t for t in terms if t.commitment_id in day_ranges],
+            [("day >= %s", cut) for cut in cuts],
+            segments_of,
+            table.rollup,
+            where,
+            params,
+            into,
+            rollup=True,
+        )
 
-    # Raw edges: (since, first whole day) per distinct since, and [T's day, T] once.
-    spans: dict[Any, tuple[str, list[Any]]] = {}
-    span_of = {}
-    for t in terms:
-        first = _day_start(first_full[t.commitment_id])
-        spans[("head", t.since)] = ("s.occurred_at > %s AND s.occurred_at < %s", [t.since, first])
-        span_of[t.commitment_id] = [("head", t.since), ("tail", None)]
-    tail = _day_start(last_day)
-    spans[("tail", None)] = ("s.occurred_at >= %s", [tail])
+    # Raw edges: (since, first whole day) per distinct since, and [T's day, T] once. The heads
+    # of whole-day windows lie on distinct days, before T's day: each is its own segment.
     heads = sorted({(t.since, _day_start(first_full[t.commitment_id])) for t in terms})
+    tail = _day_start(last_day)
+    sinces = [since for since, _ in heads]
+    bounds = [("s.occurred_at > %s", since) for since in sinces] + [("s.occurred_at >= %s", tail)]
+    segments_of = {t.commitment_id: {sinces.index(t.since), len(sinces)} for t in terms}
     ranges = " OR ".join(
         ["(s.occurred_at > %s AND s.occurred_at < %s)"] * len(heads) + ["s.occurred_at >= %s"]
     )
@@ -424,7 +386,7 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
         f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s "
         f"AND {table.key_column} = ANY(%s) AND ({ranges})"
     )
-    params = [tenant_id, min(t.since for t in terms), at, keys, *[v for h in heads for v in h], tail]
+    params = [tenant_id, min(sinces), at, keys, *[v for h in heads for v in h], tail]
     from_sql, from_params = table.raw_from, []
     if table.edge_columns:
         columns = ", ".join(("tenant_id", "occurred_at", *table.edge_columns))
@@ -436,8 +398,8 @@ def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, 
         ]
         from_sql = f"({' UNION ALL '.join(scans)}) s"
         from_params = [*[v for h in heads for v in (tenant_id, *h)], tenant_id, tail, at]
-    _collect(
-        kind, terms, spans, span_of, from_sql, where, params, into, rollup=False, from_params=from_params
+    _collect_segments(
+        kind, terms, bounds, segments_of, from_sql, where, params, into, rollup=False, from_params=from_params
     )
 
 
