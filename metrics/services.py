@@ -167,6 +167,11 @@ def _by_id(items: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     return {item["id"]: item for item in items}
 
 
+def _num(x: float | None) -> str:
+    """A score for a sentence: at most 2 decimals, no trailing zeros (80, 79.4, 94.44)."""
+    return "—" if x is None else f"{x:.2f}".rstrip("0").rstrip(".")
+
+
 def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachEvent]:
     """Record new breaches of ``run`` against ``previous`` and resolve the ones that cleared.
 
@@ -202,7 +207,7 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
                 Scope.COMMITMENT,
                 c["id"],
                 f"{c['measure']}{where} is no longer met for “{promise.get('title', c['promise'])}”: "
-                f"{c['actual']} against a target of {c['target']}",
+                f"{_num(c['actual'])} against a target of {_num(c['target'])}",
                 promise_id=c["promise_id"],
                 commitment_id=c["id"],
                 department_id=promise.get("owner_id"),
@@ -220,8 +225,8 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
                 BreachEvent.Kind.HIDDEN_BREACH,
                 Scope.PROMISE,
                 p["id"],
-                f"Hidden breach of “{p['title']}”: operations score {p['operational_score']}, "
-                f"customers {p['perceived_score']} (gap {p['perception_gap']})",
+                f"Hidden breach of “{p['title']}”: operations score {_num(p['operational_score'])}, "
+                f"customers {_num(p['perceived_score'])} (gap {_num(p['perception_gap'])} points)",
                 promise_id=p["id"],
                 department_id=p["owner_id"],
                 previous_value=prev_promises.get(p["id"], {}).get("perception_gap"),
@@ -244,7 +249,7 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
                 BreachEvent.Kind.SCORE_DROP,
                 scope,
                 scope_id,
-                f"{label} dropped {before - after:.2f} points, from {before} to {after}",
+                f"{label} dropped {_num(before - after)} points, from {_num(before)} to {_num(after)}",
                 department_id=scope_id if scope == Scope.DEPARTMENT else None,
                 previous_value=before,
                 current_value=after,
