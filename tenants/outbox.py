@@ -5,7 +5,8 @@
   adds nothing), and asks for delivery after commit.
 - :func:`outbox_deliver` sends the tenant's due messages over **one** e-mail connection per
   batch. Each message is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` in its own
-  transaction, sent, and marked sent in that same transaction: two workers never send the
+  transaction, sent, and marked sent in that same transaction (the mark, its commit and the
+  next claim are pipelined: one round trip a message): two workers never send the
   same message, and a worker killed mid-batch leaves the messages it had not marked pending
   (they go out on the next sweep) while those it marked stay sent. The one window left is a
   crash between the mail server accepting a message and the commit; the message then goes out
@@ -25,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import psycopg
 import structlog
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -132,51 +134,115 @@ def _message(m: _Claimed, connection) -> EmailMultiAlternatives:
     return email
 
 
+def _claimed(row) -> _Claimed:
+    return _Claimed(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:])
+
+
+def _failure(message: _Claimed, attempts: int, error: Exception) -> list:
+    """The parameters of ``_FAILED``: retry later with backoff, or give up after the last attempt."""
+    gave_up = attempts >= MAX_ATTEMPTS
+    logger.warning("outbox send failed", id=message.id, attempts=attempts, error=str(error))
+    return [
+        OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
+        attempts,
+        timezone.now() + (timedelta(0) if gave_up else _backoff(attempts)),
+        f"{type(error).__name__}: {error}"[:2000],
+        message.id,
+    ]
+
+
 def outbox_deliver(*, kind: str | None = None, limit: int = BATCH_SIZE) -> dict[str, int]:
-    """Send the active tenant's due messages (optionally of one ``kind``) over one connection.
+    """Send up to ``limit`` of the active tenant's due messages (optionally of one ``kind``)
+    over one e-mail connection.
+
+    Each message: claim it (row-locked), send it, mark it, commit. Outside any transaction the
+    mark, its commit and the next claim travel to the database together (psycopg's pipeline
+    mode: one round trip a message); inside one (messages the caller has not committed yet)
+    the same steps run one by one in savepoint-free atomic blocks of the caller's connection.
 
     Returns ``{"sent": …, "failed": …}`` for this batch.
     """
-    sent = failed = 0
     tenant_id = require_tenant_id()
     claim = _CLAIM.format(kind="AND kind = %s" if kind else "")
     claim_params = [tenant_id, kind] if kind else [tenant_id]
-    connection = get_connection()
-    opened = False
+    connection = _LazyConnection(get_connection())
     try:
-        for _ in range(limit):
-            with transaction.atomic(), db_connection.cursor() as cursor:
-                cursor.execute(claim, claim_params)
-                row = cursor.fetchone()
-                if row is None:
-                    break
-                message = _Claimed(
-                    *row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:]
-                )
-                if not opened:
-                    connection.open()
-                    opened = True
-                attempts = message.attempts + 1
-                try:
-                    _message(message, connection).send()
-                except Exception as error:  # the provider's failure, whatever its type
-                    failed += 1
-                    gave_up = attempts >= MAX_ATTEMPTS
-                    cursor.execute(
-                        _FAILED,
-                        [
-                            OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
-                            attempts,
-                            timezone.now() + (timedelta(0) if gave_up else _backoff(attempts)),
-                            f"{type(error).__name__}: {error}"[:2000],
-                            message.id,
-                        ],
-                    )
-                    logger.warning("outbox send failed", id=message.id, attempts=attempts, error=str(error))
-                else:
-                    sent += 1
-                    cursor.execute(_SENT, [attempts, message.id])
+        if db_connection.in_atomic_block:
+            return _deliver_in_transaction(claim, claim_params, connection, limit)
+        return _deliver_pipelined(claim, claim_params, connection, limit)
     finally:
-        if opened:
-            connection.close()
+        connection.close()
+
+
+class _LazyConnection:
+    """The batch's one e-mail connection, opened at the first message (none for an empty batch)."""
+
+    def __init__(self, backend):
+        self.backend, self.opened = backend, False
+
+    def get(self):
+        if not self.opened:
+            self.backend.open()
+            self.opened = True
+        return self.backend
+
+    def close(self) -> None:
+        if self.opened:
+            self.backend.close()
+
+
+def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
+    with db_connection.cursor() as cursor:  # brings the session settings (tenant) up to date
+        cursor.execute("SELECT 1")
+    raw = db_connection.connection
+    cursor = psycopg.Cursor(raw)
+    sent = failed = 0
+    try:
+        cursor.execute("BEGIN")
+        cursor.execute(claim, claim_params)
+        row = cursor.fetchone()
+        for _ in range(limit):
+            if row is None:
+                break
+            message = _claimed(row)
+            attempts = message.attempts + 1
+            try:
+                _message(message, connection.get()).send()
+            except Exception as error:  # the provider's failure, whatever its type
+                failed += 1
+                mark, params = _FAILED, _failure(message, attempts, error)
+            else:
+                sent += 1
+                mark, params = _SENT, [attempts, message.id]
+            with raw.pipeline():
+                cursor.execute(mark, params)
+                cursor.execute("COMMIT")
+                cursor.execute("BEGIN")
+                cursor.execute(claim, claim_params)
+            row = cursor.fetchone()
+    finally:
+        if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            raw.execute("ROLLBACK")  # releases a claimed, unsent message
+        cursor.close()
+    return {"sent": sent, "failed": failed}
+
+
+def _deliver_in_transaction(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
+    sent = failed = 0
+    for _ in range(limit):
+        with transaction.atomic(), db_connection.cursor() as cursor:
+            cursor.execute(claim, claim_params)
+            row = cursor.fetchone()
+            if row is None:
+                break
+            message = _claimed(row)
+            attempts = message.attempts + 1
+            try:
+                _message(message, connection.get()).send()
+            except Exception as error:  # the provider's failure, whatever its type
+                failed += 1
+                cursor.execute(_FAILED, _failure(message, attempts, error))
+            else:
+                sent += 1
+                cursor.execute(_SENT, [attempts, message.id])
     return {"sent": sent, "failed": failed}
