@@ -125,7 +125,7 @@ def escalation_detail(escalation_id: int, membership: Membership | None) -> Esca
     return (
         escalations.filter(pk=escalation_id)
         .prefetch_related(
-            Prefetch("evidence", queryset=EscalationEvidence.objects.select_related("story__touchpoint")),
+            "evidence",  # story ids only; the stories themselves come next
             Prefetch("stories", queryset=stories),
             Prefetch("entries", queryset=EscalationEntry.objects.select_related("actor__user")),
         )

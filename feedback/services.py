@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django_fsm import can_proceed
@@ -976,8 +976,18 @@ def _attach_stories(escalation: Escalation, stories: Sequence[Story], actor: Act
     if not new:
         return 0
     EscalationEvidence.objects.bulk_create(EscalationEvidence(escalation=escalation, story=s) for s in new)
-    for story in new:
-        _entry(escalation, actor, EscalationEntry.Kind.EVIDENCE, note=f"Story {story.pk}: {story.text[:200]}")
+    actor_kind, member, label = _actor_parts(actor)
+    EscalationEntry.objects.bulk_create(
+        EscalationEntry(
+            escalation=escalation,
+            kind=EscalationEntry.Kind.EVIDENCE,
+            actor_kind=actor_kind,
+            actor=member,
+            actor_label=label,
+            note=f"Story {story.pk}: {story.text[:200]}",
+        )
+        for story in new
+    )
     return len(new)
 
 
@@ -1000,6 +1010,7 @@ def escalation_propose(
     stories: Sequence[Story] = (),
     breach_event_id: int | None = None,
     breach: dict[str, Any] | None = None,
+    clocks: EscalationSettings | None = None,
 ) -> Proposal:
     """Propose an escalation, or merge into an open one of the same promise and touchpoint.
 
@@ -1034,7 +1045,7 @@ def escalation_propose(
                 _entry(duplicate, actor, EscalationEntry.Kind.EVIDENCE, note=(breach or {}).get("title", ""))
             return Proposal(duplicate, merged=True)
         now = timezone.now()
-        clocks = escalation_settings_get(tenant=tenant)
+        clocks = clocks or escalation_settings_get(tenant=tenant)
         proposer_kind, member, _ = _actor_parts(actor)
         escalation = Escalation(
             tenant=tenant,
@@ -1132,12 +1143,21 @@ def escalations_auto_from_stories(*, tenant: Tenant, story_ids: Sequence[int]) -
             .filter(Q(severity=Story.Severity.HIGH) | Q(sentiment__lte=rules.story_sentiment_threshold))
             .filter(promise_links__promise__status=Promise.Status.ACTIVE)
             .select_related("touchpoint", "department")
+            .prefetch_related(
+                Prefetch(
+                    "promise_links",
+                    queryset=StoryPromise.objects.filter(promise__status=Promise.Status.ACTIVE)
+                    .select_related("promise__owner")
+                    .order_by("promise__title", "promise__id"),
+                    to_attr="active_links",
+                )
+            )
             .distinct()
             .order_by("id")
         )
         proposals = []
         for story in candidates:
-            promise = _story_promise(story, active_only=True)
+            promise = story.active_links[0].promise  # the first by title, like _story_promise
             proposals.append(
                 escalation_propose(
                     tenant=tenant,
@@ -1149,6 +1169,7 @@ def escalations_auto_from_stories(*, tenant: Tenant, story_ids: Sequence[int]) -
                     promise=promise,
                     touchpoint=story.touchpoint,
                     stories=[story],
+                    clocks=rules,
                 )
             )
         return proposals
@@ -1174,7 +1195,8 @@ def escalation_propose_from_breach(
     if severity is None or department_id is None:
         return None
     with tenant_context(tenant):
-        if not escalation_settings_get(tenant=tenant).auto_from_breaches:
+        rules = escalation_settings_get(tenant=tenant)
+        if not rules.auto_from_breaches:
             return None
         department = Department.objects.filter(pk=department_id).first()
         if department is None:
@@ -1200,6 +1222,7 @@ def escalation_propose_from_breach(
             touchpoint=touchpoint,
             breach_event_id=breach_event_id,
             breach=snapshot,
+            clocks=rules,
         )
 
 
@@ -1479,13 +1502,16 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
             .order_by("id")
         )
         admins = None
+        managers: dict[int, list[tuple[str, str]]] = {}  # per department, read once per scan
         for escalation in late:
             due = escalation.due_at
             level = 2 if now >= due + timedelta(hours=clocks.admin_after_hours) else 1
             clock = "decision" if escalation.state == EscalationState.PROPOSED else "resolution"
             for reached in range(escalation.overdue_level + 1, level + 1):
                 if reached == 1:
-                    to = _department_managers(escalation.department_id)
+                    if escalation.department_id not in managers:
+                        managers[escalation.department_id] = _department_managers(escalation.department_id)
+                    to = managers[escalation.department_id]
                     who = f"the managers of {escalation.department.name}"
                 else:
                     admins = _tenant_admins() if admins is None else admins

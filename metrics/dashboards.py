@@ -20,6 +20,7 @@ from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from feedback.models import Story
+from metrics.engine import SENTIMENT_NON_NEGATIVE
 from metrics.models import (
     BreachEvent,
     Scope,
@@ -38,7 +39,7 @@ RECENT_BREACHES = 10
 STORIES_SHOWN = 5
 JOURNEY_DAYS = 90
 # A story below this VADER compound score is negative (the story_sentiment measure counts the rest).
-NEGATIVE_BELOW = -0.05
+NEGATIVE_BELOW = SENTIMENT_NON_NEGATIVE
 
 # Colour bands of a score, best first: (lowest score of the band, label, background colour).
 # The colours are light enough for dark text (contrast ≥ 4.5:1); the label and the number
@@ -288,9 +289,7 @@ def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:
 def department_scores(*, department: Department) -> dict[str, Any]:
     """A department's dashboard: the promises it owns or contributes to, its open breaches."""
     run = latest_run()
-    contributed = set(
-        PromiseContributor.objects.filter(department=department).values_list("promise_id", flat=True)
-    )
+    contributed = PromiseContributor.objects.filter(department=department).values("promise_id")
     promises = list(
         Promise.objects.filter(Q(owner=department) | Q(pk__in=contributed))
         .order_by("title", "id")
@@ -313,10 +312,10 @@ def department_scores(*, department: Department) -> dict[str, Any]:
             }
         )
     ids = [p["id"] for p in promises]
-    events = _open_first(
-        BreachEvent.objects.filter(resolved_at__isnull=True).filter(
-            Q(department=department) | Q(promise_id__in=ids)
-        )
+    events = (
+        BreachEvent.objects.filter(resolved_at__isnull=True)
+        .filter(Q(department=department) | Q(promise_id__in=ids))
+        .order_by("-detected_at", "-id")
     )
     summary = None
     if run is not None:

@@ -30,7 +30,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import css_inline
-from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.core.validators import validate_email
@@ -40,7 +39,9 @@ from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from feedback.models import Story
+from feedback.models import Escalation, Story
+from feedback.selectors import overdue_condition
+from metrics.dashboards import NEGATIVE_BELOW
 from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSettings, DigestSubscriber, ScoreRun
 from promises.models import PromiseContributor
 from tenants.context import require_tenant_id
@@ -53,7 +54,6 @@ UNSUBSCRIBE_SALT = "cxgov.digests.unsubscribe"
 UNSUBSCRIBE_PLACEHOLDER = "cxgov-digest-unsubscribe-placeholder"
 NEGATIVE_STORIES = 5
 POSITIVE_STORIES = 2
-NEGATIVE_BELOW = -0.05
 POSITIVE_ABOVE = 0.05
 ESCALATIONS_SHOWN = 10
 _INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
@@ -87,10 +87,6 @@ class Period:
         return f"{self.first_day:%d %b} – {last:%d %b %Y}"
 
 
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-
 def _send_instant(day: date, hour: int, tz: ZoneInfo) -> datetime:
     # A nonexistent local hour (spring forward) resolves with the offset before the change,
     # i.e. an hour later on the wall clock; an ambiguous one (fall back) to its first occurrence.
@@ -112,8 +108,8 @@ def _period(cadence: str, end_day: date, hour: int, tz: ZoneInfo) -> Period:
         cadence=cadence,
         first_day=first,
         end_day=end_day,
-        start=_local_midnight(first, tz),
-        end=_local_midnight(end_day, tz),
+        start=_send_instant(first, 0, tz),
+        end=_send_instant(end_day, 0, tz),
         send_at=_send_instant(end_day, hour, tz),
     )
 
@@ -367,20 +363,13 @@ def _stories(
     }
 
 
-def escalations_for_digest(*, department_id: int, period: Period, as_of: datetime, base: str) -> dict | None:
+def escalations_for_digest(*, department_id: int, period: Period, as_of: datetime, base: str) -> dict:
     """The department's escalations awaiting a decision, overdue, and resolved in the period.
 
-    Three queries. ``None`` when the escalation workflow (``feedback.Escalation``) is not
-    installed: the digest then leaves the section out. Read through the app registry so the
-    digest does not depend on that workflow being deployed.
+    Three queries.
     """
-    try:
-        model = apps.get_model("feedback", "Escalation")
-    except LookupError:
-        return None
     columns = ("id", "title", "state", "severity", "decision_due_at", "resolution_due_at", "resolved_at")
-    mine = model.objects.filter(department_id=department_id)
-    working = ("approved", "in_progress")
+    mine = Escalation.objects.filter(department_id=department_id)
 
     def rows(qs) -> list[dict[str, Any]]:
         return [
@@ -397,9 +386,7 @@ def escalations_for_digest(*, department_id: int, period: Period, as_of: datetim
         ]
 
     awaiting = mine.filter(state="proposed", proposed_at__lt=as_of).order_by("decision_due_at", "id")
-    overdue = mine.filter(
-        Q(state="proposed", decision_due_at__lt=as_of) | Q(state__in=working, resolution_due_at__lt=as_of)
-    ).order_by("decision_due_at", "id")
+    overdue = mine.filter(overdue_condition(as_of)).order_by("decision_due_at", "id")
     resolved = mine.filter(resolved_at__gte=period.start, resolved_at__lt=as_of).order_by("resolved_at", "id")
     return {
         "awaiting": rows(awaiting),
@@ -663,8 +650,10 @@ def digest_preferences_set(*, tenant: Tenant, membership: Membership, subscribed
     with transaction.atomic():
         mine = set(Department.objects.filter(members=membership).values_list("pk", flat=True))
         DigestOptOut.objects.filter(membership=membership, department_id__in=mine & subscribed_ids).delete()
-        for department_id in sorted(mine - subscribed_ids):
-            DigestOptOut.objects.get_or_create(membership=membership, department_id=department_id)
+        DigestOptOut.objects.bulk_create(  # the unique (membership, department) keeps repeats out
+            [DigestOptOut(membership=membership, department_id=d) for d in sorted(mine - subscribed_ids)],
+            ignore_conflicts=True,
+        )
 
 
 @dataclass(frozen=True)

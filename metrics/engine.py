@@ -94,17 +94,16 @@ def terms_at(at: datetime) -> list[Terms]:
 
 # --- Counting signals in PostgreSQL -------------------------------------------------------------
 #
-# One grouped query per table: rows grouped by (measure or promise, touchpoint[, threshold]),
-# one conditional aggregate per (time span, count) — a span per distinct window start, not per
-# commitment — then each commitment adds up the groups it selects (its key, its touchpoint or
-# every touchpoint). The cost follows the signals read and the distinct windows, not the
-# number of commitments.
+# One grouped query per table and part of the window: rows grouped by (measure or promise,
+# touchpoint, time segment[, threshold]) with one aggregate per count, then each commitment adds
+# up the groups it selects (its key, its touchpoint or every touchpoint, its segments). The cost
+# follows the rows read and the distinct windows, not the number of commitments.
 
 
 @dataclass(frozen=True)
 class Count:
-    """A count a measure needs: its raw aggregate (``{span}`` is the time condition) and the
-    rollup column holding the same number per day."""
+    """A count a measure needs: its aggregate over raw signals and the rollup column holding the
+    same number per day (or month)."""
 
     name: str
     raw: str
@@ -125,9 +124,8 @@ class Table:
     edge_columns: tuple[str, ...] = ()
 
 
-def _count(name: str, predicate: str = "", column: str | None = None) -> Count:
-    condition = f"{{span}} AND {predicate}" if predicate else "{span}"
-    return Count(name, f"count(*) FILTER (WHERE {condition})", column or name)
+def _count(name: str, predicate: str = "") -> Count:
+    return Count(name, f"count(*) FILTER (WHERE {predicate})" if predicate else "count(*)", name)
 
 
 TABLES: dict[str, Table] = {
@@ -140,7 +138,7 @@ TABLES: dict[str, Table] = {
             _count("promoters", "s.score >= 9"),
             _count("detractors", "s.score <= 6"),
             _count("satisfied", "s.score >= 4"),
-            Count("score_sum", "sum(s.score) FILTER (WHERE {span})", "score_sum"),
+            Count("score_sum", "sum(s.score)", "score_sum"),
         ),
         "metrics_surveyrollup",
         ("measure_id", "touchpoint_id", "score"),
@@ -248,9 +246,7 @@ def _collect_segments(
             sums = list(values) if sums is None else [a + b for a, b in zip(sums, values, strict=True)]
         return sums or [0] * width
 
-    columns = [
-        (f"sum({c.rollup_column})" if rollup else c.raw.replace("{span}", "TRUE"), []) for c in table.counts
-    ]
+    columns = [(f"sum({c.rollup_column})" if rollup else c.raw, []) for c in table.counts]
     groups = _grouped(
         from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params, from_params
     )

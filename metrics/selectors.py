@@ -41,12 +41,8 @@ def score_history_queryset(
     kind: str | None = None,
 ) -> QuerySet[ScoreSnapshot]:
     """The snapshots of one scope, oldest first; ``since``/``until`` bound ``as_of`` (inclusive)."""
-    snapshots = ScoreSnapshot.objects.filter(scope=scope)
-    snapshots = (
-        snapshots.filter(scope_id__isnull=True)
-        if scope == Scope.TENANT
-        else snapshots.filter(scope_id=scope_id)
-    )
+    # The tenant scope has no id: scope_id=None is IS NULL.
+    snapshots = ScoreSnapshot.objects.filter(scope=scope, scope_id=scope_id)
     if since is not None:
         snapshots = snapshots.filter(as_of__gte=since)
     if until is not None:

@@ -143,8 +143,14 @@ def scores_daily(*, tenant: Tenant, now: datetime | None = None) -> list[ScoreRu
     """
     now = now or timezone.now()
     runs = []
-    for end in quarter_ends(tenant=tenant, before=now, count=4):
-        if not ScoreRun.objects.filter(kind=ScoreRun.Kind.QUARTER_END, as_of=end).exists():
+    ends = quarter_ends(tenant=tenant, before=now, count=4)
+    taken = set(
+        ScoreRun.objects.filter(kind=ScoreRun.Kind.QUARTER_END, as_of__in=ends).values_list(
+            "as_of", flat=True
+        )
+    )
+    for end in ends:
+        if end not in taken:
             runs.append(_run_or_busy(tenant=tenant, kind=ScoreRun.Kind.QUARTER_END, at=end))
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if not ScoreRun.objects.filter(kind=ScoreRun.Kind.DAILY, as_of=midnight).exists():
@@ -269,7 +275,7 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
     # The open-event constraint turns a repeat into nothing.
     created = BreachEvent.objects.bulk_create(new, ignore_conflicts=True)
     # This run's new events may open escalations (feedback's rules; proposed once per event).
-    for e in BreachEvent.objects.filter(run=run).select_related("commitment"):
+    for e in BreachEvent.objects.filter(run=run).select_related("commitment") if new else ():
         escalation_propose_from_breach(
             tenant=run.tenant,
             breach_event_id=e.pk,

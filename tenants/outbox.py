@@ -138,17 +138,28 @@ def _claimed(row) -> _Claimed:
     return _Claimed(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:])
 
 
-def _failure(message: _Claimed, attempts: int, error: Exception) -> list:
-    """The parameters of ``_FAILED``: retry later with backoff, or give up after the last attempt."""
-    gave_up = attempts >= MAX_ATTEMPTS
-    logger.warning("outbox send failed", id=message.id, attempts=attempts, error=str(error))
-    return [
-        OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
-        attempts,
-        timezone.now() + (timedelta(0) if gave_up else _backoff(attempts)),
-        f"{type(error).__name__}: {error}"[:2000],
-        message.id,
-    ]
+def _send(row, connection: _LazyConnection) -> tuple[bool, str, list]:
+    """Send the claimed ``row``: whether it went, and the statement (with its parameters) that
+    marks it sent, or due again later with backoff, or given up after the last attempt."""
+    message = _claimed(row)
+    attempts = message.attempts + 1
+    try:
+        _message(message, connection.get()).send()
+    except Exception as error:  # the provider's failure, whatever its type
+        gave_up = attempts >= MAX_ATTEMPTS
+        logger.warning("outbox send failed", id=message.id, attempts=attempts, error=str(error))
+        return (
+            False,
+            _FAILED,
+            [
+                OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
+                attempts,
+                timezone.now() + (timedelta(0) if gave_up else _backoff(attempts)),
+                f"{type(error).__name__}: {error}"[:2000],
+                message.id,
+            ],
+        )
+    return True, _SENT, [attempts, message.id]
 
 
 def outbox_deliver(*, kind: str | None = None, limit: int = BATCH_SIZE) -> dict[str, int]:
@@ -158,7 +169,7 @@ def outbox_deliver(*, kind: str | None = None, limit: int = BATCH_SIZE) -> dict[
     Each message: claim it (row-locked), send it, mark it, commit. Outside any transaction the
     mark, its commit and the next claim travel to the database together (psycopg's pipeline
     mode: one round trip a message); inside one (messages the caller has not committed yet)
-    the same steps run one by one in savepoint-free atomic blocks of the caller's connection.
+    the same steps run one by one, a savepoint per message, in the caller's transaction.
 
     Returns ``{"sent": …, "failed": …}`` for this batch.
     """
@@ -204,16 +215,8 @@ def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -
         for _ in range(limit):
             if row is None:
                 break
-            message = _claimed(row)
-            attempts = message.attempts + 1
-            try:
-                _message(message, connection.get()).send()
-            except Exception as error:  # the provider's failure, whatever its type
-                failed += 1
-                mark, params = _FAILED, _failure(message, attempts, error)
-            else:
-                sent += 1
-                mark, params = _SENT, [attempts, message.id]
+            ok, mark, params = _send(row, connection)
+            sent, failed = sent + ok, failed + (not ok)
             with raw.pipeline():
                 cursor.execute(mark, params)
                 cursor.execute("COMMIT")
@@ -235,14 +238,7 @@ def _deliver_in_transaction(claim: str, claim_params: list, connection, limit: i
             row = cursor.fetchone()
             if row is None:
                 break
-            message = _claimed(row)
-            attempts = message.attempts + 1
-            try:
-                _message(message, connection.get()).send()
-            except Exception as error:  # the provider's failure, whatever its type
-                failed += 1
-                cursor.execute(_FAILED, _failure(message, attempts, error))
-            else:
-                sent += 1
-                cursor.execute(_SENT, [attempts, message.id])
+            ok, mark, params = _send(row, connection)
+            sent, failed = sent + ok, failed + (not ok)
+            cursor.execute(mark, params)
     return {"sent": sent, "failed": failed}

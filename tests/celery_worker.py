@@ -96,13 +96,26 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
 
 
-def start_worker(*, settings_dict: dict, redis_url: str, log_path: Path, hostname: str) -> subprocess.Popen:
+def start_worker(
+    *,
+    settings_dict: dict,
+    redis_url: str,
+    log_path: Path,
+    hostname: str,
+    settings_module: str = "cxgov.settings.test",
+    env: dict[str, str | None] | None = None,
+) -> subprocess.Popen:
+    """Start a worker; ``env`` adds variables to the process's environment (``None`` removes one)."""
+    extra = env or {}
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cxgov.settings.test",
+        "DJANGO_SETTINGS_MODULE": settings_module,
         "DATABASE_URL": database_url(settings_dict),
         "TEST_REDIS_URL": redis_url,
     }
+    env.update({k: v for k, v in extra.items() if v is not None})
+    for k in [k for k, v in extra.items() if v is None]:
+        env.pop(k, None)
     log = open(log_path, "ab")  # noqa: SIM115 - stays open for the worker's life
     return subprocess.Popen(
         [

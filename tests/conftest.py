@@ -7,6 +7,7 @@ processes and workers — so row-level security is what a test sees.
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from django.test import Client
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant, User
 from tenants.services import department_create, member_add, tenant_create, touchpoint_create
+from tests.celery_worker import TaskEvents, start_worker
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -135,3 +137,39 @@ def member_clients(tenant) -> dict[str, Client]:
     """One signed-in client per role in tenant acme; the admin has enrolled TOTP."""
     enrol_totp(User.objects.get(email="admin@acme.test"))
     return {role: signed_in("acme", f"{role}@acme.test") for role in Membership.Role.values}
+
+
+@pytest.fixture(scope="module")
+def worker_events(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process for the test module, and its task events."""
+    hostname = f"cxgov-{request.module.__name__.rsplit('.', 1)[-1]}-{settings.TEST_RUN_ID}@localhost"
+    events = TaskEvents()
+    events.start()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    process = start_worker(
+        settings_dict=connections["default"].settings_dict,
+        redis_url=settings.REDIS_URL,
+        log_path=log_path,
+        hostname=hostname,
+    )
+    try:
+        events.wait(
+            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == hostname, 90
+        )
+        yield events
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        events.stop()
+        if process.returncode not in (0, -15):
+            print(log_path.read_text())
+
+
+@pytest.fixture
+def worker(worker_events):
+    """The running worker's events, starting from this test: earlier tests' events are forgotten."""
+    worker_events.forget()
+    return worker_events

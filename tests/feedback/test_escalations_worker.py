@@ -16,7 +16,6 @@ from tenants.tasks import outbox_deliver_task
 from tests.conftest import make_tenant
 from tests.feedback.conftest import escalation_setup
 from tests.feedback.test_escalations import propose
-from tests.tenants.test_tasks import worker, worker_events  # noqa: F401 -- the real worker fixtures
 
 
 def _received(events, name: str) -> str:

@@ -4,9 +4,7 @@ exactly one e-mail. Sent e-mails are files written by the worker (they outlive i
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +20,8 @@ from tenants.context import tenant_context
 from tenants.models import OutboxMessage
 from tenants.services import member_add
 from tenants.tasks import outbox_sweep
-from tests.celery_worker import ROOT, TaskEvents, database_url
+from tests import celery_worker
+from tests.celery_worker import TaskEvents
 from tests.metrics.digest_helpers import seed_digest_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,40 +31,17 @@ BLOCK_AFTER = 12
 
 
 def start_worker(*, name: str, mail_dir: Path, log_path: Path, block_after: int | None) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.metrics.digest_worker_settings",
-        "DATABASE_URL": database_url(connections["default"].settings_dict),
-        "TEST_REDIS_URL": settings.REDIS_URL,
-        "CXGOV_TEST_MAIL_DIR": str(mail_dir),
-        "CXGOV_TEST_MAIL_SIGNAL": f"{settings.CXGOV_REDIS_PREFIX}:mail-blocked",
-    }
-    env.pop("CXGOV_TEST_MAIL_BLOCK_AFTER", None)
-    if block_after is not None:
-        env["CXGOV_TEST_MAIL_BLOCK_AFTER"] = str(block_after)
-    log = open(log_path, "ab")  # noqa: SIM115 - stays open for the worker's life
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cxgov",
-            "worker",
-            "-E",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            name,
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    return celery_worker.start_worker(
+        settings_dict=connections["default"].settings_dict,
+        redis_url=settings.REDIS_URL,
+        log_path=log_path,
+        hostname=name,
+        settings_module="tests.metrics.digest_worker_settings",
+        env={
+            "CXGOV_TEST_MAIL_DIR": str(mail_dir),
+            "CXGOV_TEST_MAIL_SIGNAL": f"{settings.CXGOV_REDIS_PREFIX}:mail-blocked",
+            "CXGOV_TEST_MAIL_BLOCK_AFTER": None if block_after is None else str(block_after),
+        },
     )
 
 

@@ -2,52 +2,23 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 
 from metrics.models import ScoreRun
 from metrics.services import SCORING_LOCK_CLASS
 from metrics.tasks import queued_key, scores_dispatch, scores_recompute
 from tenants.context import tenant_context
 from tenants.rescoring import dirty_key, scoring_mark_dirty
-from tests.celery_worker import TaskEvents, start_worker
+from tests.celery_worker import TaskEvents
 from tests.conftest import make_tenant
 from tests.metrics.conftest import T, scoring_setup
 
-WORKER_NAME = f"cxgov-metrics-test-{settings.TEST_RUN_ID}@localhost"
 RECOMPUTE = "metrics.tasks.scores_recompute"
-
-
-@pytest.fixture(scope="module")
-def worker_events(django_db_setup, django_db_blocker, tmp_path_factory):
-    events = TaskEvents()
-    events.start()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    process = start_worker(
-        settings_dict=connections["default"].settings_dict,
-        redis_url=settings.REDIS_URL,
-        log_path=log_path,
-        hostname=WORKER_NAME,
-    )
-    try:
-        events.wait(
-            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == WORKER_NAME, 90
-        )
-        yield events
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        events.stop()
-        if process.returncode not in (0, -15):
-            print(log_path.read_text())
 
 
 @pytest.fixture

@@ -1,10 +1,6 @@
 """The tenant task base on a real Celery worker process (solo pool: one process, in order)."""
 
-import subprocess
-
 import pytest
-from django.conf import settings
-from django.db import connections
 from django.test import Client
 
 from cxgov.celery import app
@@ -12,44 +8,7 @@ from tenants.context import tenant_context
 from tenants.models import Tenant, TenantHeartbeat
 from tenants.services import tenant_set_status
 from tenants.tasks import heartbeat_dispatch, tenant_heartbeat
-from tests.celery_worker import TaskEvents, start_worker
 from tests.conftest import make_tenant
-
-WORKER_NAME = f"cxgov-test-{settings.TEST_RUN_ID}@localhost"
-
-
-@pytest.fixture(scope="module")
-def worker_events(django_db_setup, django_db_blocker, tmp_path_factory):
-    events = TaskEvents()
-    events.start()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    process = start_worker(
-        settings_dict=connections["default"].settings_dict,
-        redis_url=settings.REDIS_URL,
-        log_path=log_path,
-        hostname=WORKER_NAME,
-    )
-    try:
-        events.wait(
-            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == WORKER_NAME, 90
-        )
-        yield events
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        events.stop()
-        if process.returncode not in (0, -15):
-            print(log_path.read_text())
-
-
-@pytest.fixture
-def worker(worker_events):
-    """The running worker's events, starting from this test: earlier tests' events are forgotten."""
-    worker_events.forget()
-    return worker_events
 
 
 @pytest.fixture
