@@ -13,8 +13,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import Q
 
 from metrics.rollups import thresholds_register
-from promises.models import CommitmentVersion, Promise, PromiseContributor
+from promises.models import CommitmentVersion, Measure, Promise, PromiseContributor
 from tenants.context import require_tenant_id
 from tenants.models import Department, Tenant, Touchpoint
 
@@ -57,36 +57,39 @@ class Terms:
 
 
 def terms_at(at: datetime) -> list[Terms]:
-    versions = (
+    rows = (
         CommitmentVersion.objects.filter(effective_from__lte=at)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
-        .select_related("commitment__measure", "commitment__touchpoint", "commitment__promise")
         .order_by("commitment_id")
+        .values_list(
+            "commitment_id",
+            "pk",
+            "number",
+            "commitment__promise_id",
+            "commitment__promise__slug",
+            "commitment__measure_id",
+            "commitment__measure__key",
+            "commitment__measure__kind",
+            "commitment__touchpoint_id",
+            "commitment__touchpoint__slug",
+            "target",
+            "threshold_seconds",
+            "window_days",
+            "min_sample",
+            "weight",
+        )
     )
+    # In UTC: w days are an absolute span, whatever zone ``at`` is given in.
+    at_utc = at.astimezone(UTC)
     terms = []
-    for v in versions:
-        c = v.commitment
+    for row in rows:
+        measure = Measure(key=row[6], kind=row[7])  # for its scale and commitment kind
         terms.append(
             Terms(
-                commitment_id=c.pk,
-                version_id=v.pk,
-                version=v.number,
-                promise_id=c.promise_id,
-                promise_slug=c.promise.slug,
-                measure_id=c.measure_id,
-                measure_key=c.measure.key,
-                measure_kind=c.measure.kind,
-                touchpoint_id=c.touchpoint_id,
-                touchpoint_slug=c.touchpoint.slug if c.touchpoint_id else None,
-                target=v.target,
-                threshold_seconds=v.threshold_seconds,
-                window_days=v.window_days,
-                min_sample=v.min_sample,
-                weight=v.weight,
-                scale=c.measure.scale,
-                kind=c.measure.commitment_kind,
-                # In UTC: w days are an absolute span, whatever zone ``at`` is given in.
-                since=at.astimezone(UTC) - timedelta(days=v.window_days),
+                *row,
+                scale=measure.scale,
+                kind=measure.commitment_kind,
+                since=at_utc - timedelta(days=row[12]),
             )
         )
     return terms
@@ -94,10 +97,18 @@ def terms_at(at: datetime) -> list[Terms]:
 
 # --- Counting signals in PostgreSQL -------------------------------------------------------------
 #
-# One grouped query per table and part of the window: rows grouped by (measure or promise,
-# touchpoint, time segment[, threshold]) with one aggregate per count, then each commitment adds
-# up the groups it selects (its key, its touchpoint or every touchpoint, its segments). The cost
-# follows the rows read and the distinct windows, not the number of commitments.
+# A window (since, T] is the half-open range [since + 1 µs, T + 1 µs) (timestamps have microsecond
+# resolution), written as a signed sum of *pieces* at three levels: whole months (month rollups),
+# whole days (day rollups) and spans of raw signals. Where a partial month or day is cheaper to
+# read as the whole minus its complement, it is: the days of T's month are that month less the
+# days after T's day, and T's own day is its day rollup less the raw signals after T — normally
+# none, as the rollup path serves the present. Each level's pieces are cut at all their bounds
+# into disjoint segments; one grouped query per table and level returns the counts per (measure
+# or promise, touchpoint, segment[, threshold]), and each commitment adds up its segments with
+# their signs. The cost follows the rows read and the distinct windows, not the commitments.
+
+MICROSECOND = timedelta(microseconds=1)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -119,8 +130,8 @@ class Table:
     key_column: str  # what a commitment selects by: its measure, or its promise (stories)
     counts: tuple[Count, ...]
     rollup: str
-    # The columns the counts read; with them, the raw edges of a window are read as a union of
-    # index-only range scans of (tenant_id, occurred_at) INCLUDE (these columns).
+    # The columns the counts read; with them, several spans of raw signals are read as a union
+    # of index-only range scans of (tenant_id, occurred_at) INCLUDE (these columns).
     edge_columns: tuple[str, ...] = ()
 
 
@@ -138,7 +149,7 @@ TABLES: dict[str, Table] = {
             _count("promoters", "s.score >= 9"),
             _count("detractors", "s.score <= 6"),
             _count("satisfied", "s.score >= 4"),
-            Count("score_sum", "sum(s.score)", "score_sum"),
+            Count("score_sum", "coalesce(sum(s.score), 0)::bigint", "score_sum"),
         ),
         "metrics_surveyrollup",
         ("measure_id", "touchpoint_id", "score"),
@@ -172,231 +183,253 @@ def _key(t: Terms) -> int:
     return t.promise_id if t.measure_kind == "stories" else t.measure_id
 
 
-def _day_start(d: date) -> datetime:
-    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+# --- Windows as signed pieces
 
 
-def _utc_day(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+@dataclass(frozen=True)
+class Piece:
+    """``sign`` × the signals in ``[lo, hi)`` at a ``level``: ``month`` or ``day`` (rollups,
+    ``date`` bounds: whole UTC months or days) or ``raw`` (signals, ``datetime`` bounds)."""
+
+    level: str
+    lo: Any
+    hi: Any
+    sign: int = 1
 
 
-# Result rows of a grouped query by their first column (measure or promise): [(group, values)].
-Groups = dict[Any, list[tuple[tuple, list[int]]]]
+def _month_after(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-def _grouped(
-    from_sql: str,
-    group_by: list[str],
-    columns: list[tuple[str, list[Any]]],
-    where: str,
-    where_params: list[Any],
-    group_params: list[Any] = (),
-    from_params: list[Any] = (),
-) -> Groups:
-    """The rows of ``SELECT group_by, columns … GROUP BY group_by``, by their first column."""
-    sql = (
-        f"SELECT {', '.join(group_by)}, {', '.join(c for c, _ in columns)} FROM {from_sql} "  # noqa: S608
-        f"WHERE {where} GROUP BY {', '.join(str(i + 1) for i in range(len(group_by)))}"
-    )
-    params = [*group_params] + [p for _, ps in columns for p in ps] + [*from_params] + where_params
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        groups: Groups = defaultdict(list)
-        for row in cursor:
-            groups[row[0]].append((tuple(row[: len(group_by)]), [int(v or 0) for v in row[len(group_by) :]]))
-        return groups
-
-
-def _collect_segments(
-    kind: str,
-    terms: list[Terms],
-    bounds: list[tuple[str, Any]],
-    segments_of: dict[int, set[int]],
-    from_sql: str,
-    where: str,
-    where_params: list[Any],
-    into: dict[int, dict[str, int]],
-    *,
-    rollup: bool,
-    within_from: str = WITHIN_ROLLUP,
-    from_params: list[Any] = (),
-) -> None:
-    """Rows grouped by (key, touchpoint, *segment*), each commitment adding up its segments.
-
-    ``bounds`` are the segments' lower bounds in increasing order, as ``(condition, value)``
-    (``"day >= %s"``, ``"s.occurred_at > %s"``…): a row belongs to the last segment whose
-    condition it meets (``where`` keeps only rows of some commitment's time ranges). The
-    windows' ranges are unions of segments, so one aggregate per count serves every window.
-    """
-    table = TABLES[kind]
-    case = "CASE " + " ".join(f"WHEN {cond} THEN {i}" for i, (cond, _) in reversed(list(enumerate(bounds))))
-    case += " ELSE -1 END"
-    case_params = [value for _, value in reversed(bounds)]
-    key_column = table.key_column.split(".")[-1] if rollup else table.key_column
-    touchpoint = "touchpoint_id" if rollup else "s.touchpoint_id"
-
-    def totals(groups: Groups, t: Terms, segment_at: int, width: int, threshold: bool = False) -> list[int]:
-        """Column sums over the groups of ``t``: its key, touchpoint (or all), segments, threshold."""
-        mine, sums = segments_of[t.commitment_id], None
-        for group, values in groups.get(_key(t), ()):
-            if t.touchpoint_id is not None and group[1] != t.touchpoint_id:
-                continue
-            if group[segment_at] not in mine or (threshold and group[2] != t.threshold_seconds):
-                continue
-            sums = list(values) if sums is None else [a + b for a, b in zip(sums, values, strict=True)]
-        return sums or [0] * width
-
-    columns = [(f"sum({c.rollup_column})" if rollup else c.raw, []) for c in table.counts]
-    groups = _grouped(
-        from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params, from_params
-    )
-    for t in terms:
-        sums = totals(groups, t, 2, len(table.counts))
-        for count, value in zip(table.counts, sums, strict=True):
-            into[t.commitment_id][count.name] += value
-    if kind != "duration":
-        return
-    thresholds = sorted({t.threshold_seconds for t in terms})
-    if rollup:
-        within = _grouped(
-            within_from,
-            ["measure_id", "touchpoint_id", "threshold_seconds", case],
-            [("sum(within)", [])],
-            f"{where} AND threshold_seconds = ANY(%s)",
-            [*where_params, thresholds],
-            case_params,
-        )
-        for t in terms:
-            into[t.commitment_id]["within"] += totals(within, t, 3, 1, threshold=True)[0]
-        return
-    columns = [("count(*) FILTER (WHERE s.duration_seconds <= %s)", [threshold]) for threshold in thresholds]
-    within = _grouped(
-        from_sql, [key_column, touchpoint, case], columns, where, where_params, case_params, from_params
-    )
-    for t in terms:
-        into[t.commitment_id]["within"] += totals(within, t, 2, len(thresholds))[
-            thresholds.index(t.threshold_seconds)
-        ]
-
-
-def _nested(bound: str, start_of: dict[int, Any]) -> tuple[list[tuple[str, Any]], dict[int, set[int]]]:
-    """Windows that all end at ``T`` are nested: a segment per distinct start, and each
-    commitment takes the segments from its own start on."""
-    starts = sorted(set(start_of.values()))
-    segments_of = {cid: set(range(starts.index(start), len(starts))) for cid, start in start_of.items()}
-    return [(bound, start) for start in starts], segments_of
-
-
-def _raw_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
-    """Raw signals of each window ``(since, T]``."""
-    table = TABLES[kind]
-    where = f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s AND {table.key_column} = ANY(%s)"
-    start_of = {t.commitment_id: t.since for t in terms}
-    params = [require_tenant_id(), min(start_of.values()), at, sorted({_key(t) for t in terms})]
-    bounds, segments_of = _nested("s.occurred_at > %s", start_of)
-    _collect_segments(kind, terms, bounds, segments_of, table.raw_from, where, params, into, rollup=False)
-
-
-def _rollup_counts(kind: str, terms: list[Terms], at: datetime, into: dict[int, dict[str, int]]) -> None:
-    """Whole UTC months and days from the rollups, the partial days at both edges from the raw
-    signals.
-
-    The whole days strictly inside ``(since, T]`` run from the day after since's day (a day
-    starting exactly at ``since`` is not whole: ``since`` is excluded) up to, not including,
-    T's day; the raw edges are ``(since, first whole day)`` and ``[T's day, T]``.
-    """
-    table = TABLES[kind]
-    tenant_id = require_tenant_id()
-    keys = sorted({_key(t) for t in terms})
-    last_day = _utc_day(at)
-    first_full = {t.commitment_id: _utc_day(t.since) + timedelta(days=1) for t in terms}
-
-    # The whole days [first, T's day) of each window: its whole UTC months from the month
-    # rollups (nested windows: a segment per distinct first month), the days of its partial
-    # first and last months from the day rollups (segments cut at every range's bounds).
-    key_column = table.key_column.split(".")[-1]
-    last_month = last_day.replace(day=1)
-    month_of: dict[int, date] = {}
-    day_ranges: dict[int, list[tuple[date, date]]] = {}
-    for t in terms:
-        cid, first = t.commitment_id, first_full[t.commitment_id]
-        if first >= last_day:
+def _whole_days(lo: date, hi: date) -> list[Piece]:
+    """The whole days ``[lo, hi)``: whole months from the month rollups; a partial month as its
+    days, or as the month less the days outside it when those are fewer."""
+    pieces: list[Piece] = []
+    while lo < hi:
+        month, end = lo.replace(day=1), _month_after(lo.replace(day=1))
+        if lo == month and end <= hi:
+            pieces.append(Piece("month", month, hi.replace(day=1)))
+            lo = hi.replace(day=1)
             continue
-        month = first if first.day == 1 else (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-        if month < last_month:
-            month_of[cid] = month
-            ranges = [(first, month), (last_month, last_day)]
+        stop = min(end, hi)
+        if (end - month).days - (stop - lo).days < (stop - lo).days:
+            pieces.append(Piece("month", month, end))
+            pieces += [Piece("day", a, b, -1) for a, b in ((month, lo), (stop, end)) if a < b]
         else:
-            ranges = [(first, last_day)]
-        if ranges := [r for r in ranges if r[0] < r[1]]:
-            day_ranges[cid] = ranges
-    if month_of:
-        where = f"tenant_id = %s AND day >= %s AND day < %s AND {key_column} = ANY(%s)"
-        params = [tenant_id, min(month_of.values()), last_month, keys]
-        bounds, segments_of = _nested("day >= %s", month_of)
-        _collect_segments(
-            kind,
-            [t for t in terms if t.commitment_id in month_of],
-            bounds,
-            segments_of,
-            MONTH_ROLLUPS[table.rollup],
-            where,
-            params,
-            into,
-            rollup=True,
-            within_from=MONTH_ROLLUPS[WITHIN_ROLLUP],
-        )
-    if day_ranges:
-        cuts = sorted({d for ranges in day_ranges.values() for r in ranges for d in r})
-        segments_of = {
-            cid: {i for i, cut in enumerate(cuts) if any(lo <= cut < hi for lo, hi in ranges)}
-            for cid, ranges in day_ranges.items()
-        }
-        distinct = sorted({r for ranges in day_ranges.values() for r in ranges})
-        spans_sql = " OR ".join(["(day >= %s AND day < %s)"] * len(distinct))
-        where = f"tenant_id = %s AND {key_column} = ANY(%s) AND ({spans_sql})"
-        params = [tenant_id, keys, *[d for r in distinct for d in r]]
-        _collect_segments(
-            kind,
-            [t for t in terms if t.commitment_id in day_ranges],
-            [("day >= %s", cut) for cut in cuts],
-            segments_of,
-            table.rollup,
-            where,
-            params,
-            into,
-            rollup=True,
-        )
+            pieces.append(Piece("day", lo, stop))
+        lo = stop
+    return pieces
 
-    # Raw edges: (since, first whole day) per distinct since, and [T's day, T] once. The heads
-    # of whole-day windows lie on distinct days, before T's day: each is its own segment.
-    heads = sorted({(t.since, _day_start(first_full[t.commitment_id])) for t in terms})
-    tail = _day_start(last_day)
-    sinces = [since for since, _ in heads]
-    bounds = [("s.occurred_at > %s", since) for since in sinces] + [("s.occurred_at >= %s", tail)]
-    segments_of = {t.commitment_id: {sinces.index(t.since), len(sinces)} for t in terms}
-    ranges = " OR ".join(
-        ["(s.occurred_at > %s AND s.occurred_at < %s)"] * len(heads) + ["s.occurred_at >= %s"]
-    )
-    where = (
-        f"{table.tenant_column} = %s AND s.occurred_at > %s AND s.occurred_at <= %s "
-        f"AND {table.key_column} = ANY(%s) AND ({ranges})"
-    )
-    params = [tenant_id, min(sinces), at, keys, *[v for h in heads for v in h], tail]
-    from_sql, from_params = table.raw_from, []
-    if table.edge_columns:
-        columns = ", ".join(("tenant_id", "occurred_at", *table.edge_columns))
-        name = table.raw_from.split()[0]
-        scans = [
-            f"SELECT {columns} FROM {name} WHERE tenant_id = %s AND occurred_at > %s AND occurred_at < %s"  # noqa: S608
-        ] * len(heads) + [
-            f"SELECT {columns} FROM {name} WHERE tenant_id = %s AND occurred_at >= %s AND occurred_at <= %s"  # noqa: S608
+
+def window_pieces(since: datetime, at: datetime) -> list[Piece]:
+    """The window ``(since, at]`` as signed pieces whose sum is exactly its signals."""
+    lo, hi = since.astimezone(UTC) + MICROSECOND, at.astimezone(UTC) + MICROSECOND
+    first = datetime.combine(lo.date(), time(), UTC)
+    if first < lo:
+        first += DAY  # the first whole day starts at the first midnight from lo on
+    last = datetime.combine(hi.date(), time(), UTC)  # hi's day: [last, hi) is partial
+    if first > last:
+        return [Piece("raw", lo, hi)]
+    pieces = []
+    if lo < first:  # the head: raw, or its day less the raw signals before it if shorter
+        day = first - DAY
+        if first - lo <= lo - day:
+            pieces.append(Piece("raw", lo, first))
+        else:
+            pieces += [Piece("day", day.date(), first.date()), Piece("raw", day, lo, -1)]
+    pieces += _whole_days(first.date(), last.date())
+    if last < hi:  # T's day up to T: raw, or its day less the raw signals after T if shorter
+        if hi - last <= last + DAY - hi:
+            pieces.append(Piece("raw", last, hi))
+        else:
+            pieces += [Piece("day", last.date(), last.date() + DAY), Piece("raw", hi, last + DAY, -1)]
+    return pieces
+
+
+@dataclass
+class Segments:
+    """A level's pieces cut at all their bounds: the segments some commitment counts, and each
+    commitment's sign per segment."""
+
+    cuts: list[Any]
+    used: list[int]  # indexes i of the segments [cuts[i], cuts[i + 1]) with a nonzero sign
+    signs: dict[int, dict[int, int]]  # commitment id -> {segment: sign}
+
+    @classmethod
+    def of(cls, pieces_of: dict[int, list[Piece]]) -> Segments:
+        cuts = sorted({bound for pieces in pieces_of.values() for p in pieces for bound in (p.lo, p.hi)})
+        index = {cut: i for i, cut in enumerate(cuts)}
+        signs: dict[int, dict[int, int]] = {}
+        for cid, pieces in pieces_of.items():
+            mine: dict[int, int] = defaultdict(int)
+            for p in pieces:
+                for i in range(index[p.lo], index[p.hi]):
+                    mine[i] += p.sign
+            signs[cid] = {i: s for i, s in mine.items() if s}
+        return cls(cuts, sorted({i for mine in signs.values() for i in mine}), signs)
+
+    def runs(self) -> list[tuple[Any, Any, list[int]]]:
+        """The used segments merged into contiguous runs ``(lo, hi, segments)``."""
+        runs: list[tuple[Any, Any, list[int]]] = []
+        for i in self.used:
+            if runs and runs[-1][1] == self.cuts[i]:
+                runs[-1] = (runs[-1][0], self.cuts[i + 1], [*runs[-1][2], i])
+            else:
+                runs.append((self.cuts[i], self.cuts[i + 1], [i]))
+        return runs
+
+
+@dataclass
+class Part:
+    """One grouped count of one table at one level: ``SELECT group, segment, columns FROM
+    from_sql WHERE where`` over its segments, and how its rows add to its commitments' counts."""
+
+    terms: list[Terms]
+    segments: Segments
+    group: list[str]  # key, touchpoint[, threshold]
+    columns: list[tuple[str, list[Any]]]
+    names: list[str | None]  # the count each column adds to (None: not this way, see below)
+    from_sql: str
+    where: str
+    where_params: list[Any]
+    column: str  # the time column the segments cut: ``day`` or ``s.occurred_at``
+    by_threshold: bool = False
+    # Raw durations: a column per threshold; each commitment adds the one of its threshold.
+    thresholds: list[int] = field(default_factory=list)
+
+
+def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> list[Part]:
+    table = TABLES[kind]
+    keys = sorted({_key(t) for t in terms})
+    if level == "raw":
+        where = f"{table.tenant_column} = %s AND {table.key_column} = ANY(%s)"
+        thresholds = sorted({t.threshold_seconds for t in terms}) if kind == "duration" else []
+        columns = [(c.raw, []) for c in table.counts]
+        columns += [("count(*) FILTER (WHERE s.duration_seconds <= %s)", [t]) for t in thresholds]
+        names = [c.name for c in table.counts] + [None] * len(thresholds)
+        group = [table.key_column, "s.touchpoint_id"]
+        params = [require_tenant_id(), keys]
+        return [
+            Part(
+                terms,
+                segments,
+                group,
+                columns,
+                names,
+                table.raw_from,
+                where,
+                params,
+                "s.occurred_at",
+                thresholds=thresholds,
+            )
         ]
-        from_sql = f"({' UNION ALL '.join(scans)}) s"
-        from_params = [*[v for h in heads for v in (tenant_id, *h)], tenant_id, tail, at]
-    _collect_segments(
-        kind, terms, bounds, segments_of, from_sql, where, params, into, rollup=False, from_params=from_params
-    )
+    key_column = table.key_column.split(".")[-1]
+    where = f"tenant_id = %s AND {key_column} = ANY(%s)"
+    params = [require_tenant_id(), keys]
+    rollup = MONTH_ROLLUPS[table.rollup] if level == "month" else table.rollup
+    columns = [(f"sum({c.rollup_column})::bigint", []) for c in table.counts]
+    parts = [
+        Part(
+            terms,
+            segments,
+            [key_column, "touchpoint_id"],
+            columns,
+            [c.name for c in table.counts],
+            rollup,
+            where,
+            params,
+            "day",
+        )
+    ]
+    if kind == "duration":
+        within = MONTH_ROLLUPS[WITHIN_ROLLUP] if level == "month" else WITHIN_ROLLUP
+        parts.append(
+            Part(
+                terms,
+                segments,
+                ["measure_id", "touchpoint_id", "threshold_seconds"],
+                [("sum(within)::bigint", [])],
+                ["within"],
+                within,
+                f"{where} AND threshold_seconds = ANY(%s)",
+                [*params, sorted({t.threshold_seconds for t in terms})],
+                "day",
+                by_threshold=True,
+            )
+        )
+    return parts
+
+
+def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
+    """Every part in one statement: per part, one range scan of its time column per contiguous
+    run of segments (a row is in one segment, or told apart by a ``CASE``), grouped per run so
+    PostgreSQL can hash small groups; rows ``(part, key, touchpoint, threshold, segment, values…)``
+    padded to the widest part. Then each commitment adds its groups with their signs."""
+    width = max(len(p.columns) for p in parts)
+    branches, params = [], []
+    for tag, p in enumerate(parts):
+        threshold = p.group[2] if p.by_threshold else "NULL::integer"
+        values = [c for c, _ in p.columns] + ["NULL::bigint"] * (width - len(p.columns))
+        grouped = [str(i + 2) for i in range(len(p.group))]
+        for lo, hi, inside in p.segments.runs():
+            segment_params: list[Any] = []
+            segment, group_by = str(inside[0]), grouped
+            if len(inside) > 1:  # a row is in the last segment whose lower bound it reaches
+                segment = (
+                    "CASE " + " ".join(f"WHEN {p.column} >= %s THEN {i}" for i in reversed(inside)) + " END"
+                )
+                segment_params = [p.segments.cuts[i] for i in reversed(inside)]
+                group_by = [*grouped, "5"]
+            branches.append(
+                f"SELECT {tag}, {p.group[0]}::bigint, {p.group[1]}, {threshold}, {segment}, {', '.join(values)} "  # noqa: S608
+                f"FROM {p.from_sql} WHERE {p.where} AND {p.column} >= %s AND {p.column} < %s "
+                f"GROUP BY {', '.join(group_by)}"
+            )
+            params += [*segment_params, *(v for _, ps in p.columns for v in ps), *p.where_params, lo, hi]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
+    groups: list[dict[tuple, tuple]] = [{} for _ in parts]
+    touchpoints: list[dict[Any, set]] = [defaultdict(set) for _ in parts]
+    for tag, key, touchpoint, threshold, segment, *values in rows:
+        group = (
+            (key, touchpoint, threshold, segment) if parts[tag].by_threshold else (key, touchpoint, segment)
+        )
+        groups[tag][group] = values
+        touchpoints[tag][key].add(touchpoint)
+    for p, values_of, touchpoints_of in zip(parts, groups, touchpoints, strict=True):
+        _add(into, p.terms, p.segments.signs, values_of, touchpoints_of, p.names, by_threshold=p.by_threshold)
+        for i, threshold in enumerate(p.thresholds):
+            names: list[str | None] = [None] * len(p.names)
+            names[len(p.names) - len(p.thresholds) + i] = "within"
+            mine = [t for t in p.terms if t.threshold_seconds == threshold]
+            _add(into, mine, p.segments.signs, values_of, touchpoints_of, names)
+
+
+def _add(
+    into: dict[int, dict[str, int]],
+    terms: list[Terms],
+    signs: dict[int, dict[int, int]],
+    values_of: dict[tuple, tuple],
+    touchpoints_of: dict[Any, set],
+    names: list[str | None],
+    *,
+    by_threshold: bool = False,
+) -> None:
+    """Each commitment adds its groups (its key, its touchpoint or every touchpoint, its
+    segments and, with ``by_threshold``, its threshold) with their signs; ``names`` name the
+    value columns (``None``: a column this call leaves alone)."""
+    named = [(i, name) for i, name in enumerate(names) if name is not None]
+    for t in terms:
+        key, counts = _key(t), into[t.commitment_id]
+        touchpoints = touchpoints_of.get(key, ()) if t.touchpoint_id is None else (t.touchpoint_id,)
+        threshold = (t.threshold_seconds,) if by_threshold else ()
+        for touchpoint in touchpoints:
+            for segment, sign in signs[t.commitment_id].items():
+                values = values_of.get((key, touchpoint, *threshold, segment))
+                if values is not None:
+                    for i, name in named:
+                        counts[name] += sign * values[i]
 
 
 def signal_counts(terms: list[Terms], at: datetime, *, source: str = "rollup") -> dict[int, dict[str, int]]:
@@ -407,11 +440,22 @@ def signal_counts(terms: list[Terms], at: datetime, *, source: str = "rollup") -
         by_kind[t.measure_kind].append(t)
     if source == "rollup" and "duration" in by_kind:
         thresholds_register()  # a threshold new to the rollups gets its counters first
+    parts: list[Part] = []
     for kind, group in sorted(by_kind.items()):
         if source == "raw":
-            _raw_counts(kind, group, at, counts)
+            pieces_of = {
+                t.commitment_id: [Piece("raw", t.since + MICROSECOND, at + MICROSECOND)] for t in group
+            }
         else:
-            _rollup_counts(kind, group, at, counts)
+            pieces_of = {t.commitment_id: window_pieces(t.since, at) for t in group}
+        for level in ("month", "day", "raw"):
+            segments = Segments.of(
+                {cid: [p for p in pieces if p.level == level] for cid, pieces in pieces_of.items()}
+            )
+            if segments.used:
+                parts += _parts(kind, level, [t for t in group if segments.signs[t.commitment_id]], segments)
+    if parts:
+        _count_parts(parts, counts)
     return counts
 
 
@@ -479,7 +523,7 @@ def commitment_score(t: Terms, counts: dict[str, int]) -> CommitmentScore:
 
 @dataclass
 class PromiseScore:
-    promise: Promise
+    promise: dict[str, Any]  # id, slug, title, owner_id, weight
     score: Decimal | None
     delivery_rate: Decimal | None
     operational: Decimal | None
@@ -495,7 +539,7 @@ class PromiseScore:
         return "met" if self.delivery_rate == HUNDRED else "not_met"
 
 
-def promise_score(promise: Promise, scores: list[CommitmentScore], threshold: Decimal) -> PromiseScore:
+def promise_score(promise: dict[str, Any], scores: list[CommitmentScore], threshold: Decimal) -> PromiseScore:
     counted = [c for c in scores if c.counted]
     w = [(c.terms.weight, c) for c in counted]
     score = _weighted([(wt, c.score) for wt, c in w])
@@ -524,23 +568,27 @@ def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> d
             Q(pk__in=list(by_promise))
             | Q(kind=Promise.Kind.CUSTOMER, activated_at__lte=at)
             & (Q(retired_at__isnull=True) | Q(retired_at__gt=at))
-        ).order_by("title", "id")
+        )
+        .order_by("title", "id")
+        .values("id", "slug", "title", "owner_id", "weight")
     )
     threshold = Decimal(tenant.perception_gap_threshold)
-    promise_scores = [promise_score(p, by_promise.get(p.pk, []), threshold) for p in promises]
-    scored = [(p.promise.weight, p) for p in promise_scores if p.score is not None]
+    promise_scores = [promise_score(p, by_promise.get(p["id"], []), threshold) for p in promises]
+    scored = [(p.promise["weight"], p) for p in promise_scores if p.score is not None]
 
     contributors: dict[int, set[int]] = defaultdict(set)
     for promise_id, department_id in PromiseContributor.objects.values_list("promise_id", "department_id"):
         contributors[department_id].add(promise_id)
     departments = []
-    for d in Department.objects.order_by("name", "id"):
-        mine = [(w, p) for w, p in scored if p.promise.owner_id == d.pk or p.promise.pk in contributors[d.pk]]
+    for d in Department.objects.order_by("name", "id").values("id", "slug", "name"):
+        mine = [
+            (w, p)
+            for w, p in scored
+            if p.promise["owner_id"] == d["id"] or p.promise["id"] in contributors[d["id"]]
+        ]
         departments.append(
             {
-                "id": d.pk,
-                "slug": d.slug,
-                "name": d.name,
+                **d,
                 "score": _r(_weighted([(w, p.score) for w, p in mine])),
                 "delivery_rate": _r(_weighted([(w, p.delivery_rate) for w, p in mine])),
                 "promises": len(mine),
@@ -549,13 +597,11 @@ def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> d
 
     all_commitments = [c for p in promise_scores for c in p.commitments]
     touchpoints = []
-    for tp in Touchpoint.objects.order_by("position", "name", "id"):
-        here = [c for c in all_commitments if c.counted and c.terms.touchpoint_id == tp.pk]
+    for tp in Touchpoint.objects.order_by("position", "name", "id").values("id", "slug", "name"):
+        here = [c for c in all_commitments if c.counted and c.terms.touchpoint_id == tp["id"]]
         touchpoints.append(
             {
-                "id": tp.pk,
-                "slug": tp.slug,
-                "name": tp.name,
+                **tp,
                 "score": _r(_weighted([(c.terms.weight, c.score) for c in here])),
                 "commitments": len(here),
             }
@@ -576,11 +622,8 @@ def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> d
 
 def _promise_json(p: PromiseScore) -> dict[str, Any]:
     return {
-        "id": p.promise.pk,
-        "slug": p.promise.slug,
-        "title": p.promise.title,
-        "owner_id": p.promise.owner_id,
-        "weight": float(p.promise.weight),
+        **p.promise,
+        "weight": float(p.promise["weight"]),
         "score": _r(p.score),
         "delivery_rate": _r(p.delivery_rate),
         "operational_score": _r(p.operational),

@@ -54,6 +54,7 @@ class SurveyRollup(TenantModel):
                 "tenant", "measure", "touchpoint", "day", name="survey_rollup_unique", nulls_distinct=False
             )
         ]
+        indexes = [models.Index(fields=["tenant", "day"], name="survey_rollup_day_idx")]
 
 
 class ServiceEventRollup(TenantModel):
@@ -69,6 +70,7 @@ class ServiceEventRollup(TenantModel):
                 "tenant", "measure", "touchpoint", "day", name="service_event_rollup_unique"
             )
         ]
+        indexes = [models.Index(fields=["tenant", "day"], name="service_event_rollup_day_idx")]
 
 
 class DurationThreshold(TenantModel):
@@ -105,6 +107,7 @@ class ServiceEventWithinRollup(TenantModel):
                 name="service_event_within_unique",
             )
         ]
+        indexes = [models.Index(fields=["tenant", "day"], name="service_event_within_day_idx")]
 
 
 class StoryRollup(TenantModel):
@@ -119,11 +122,13 @@ class StoryRollup(TenantModel):
         constraints = [
             models.UniqueConstraint("tenant", "promise", "touchpoint", "day", name="story_rollup_unique")
         ]
+        # The few whole days a window reads beside its months: a range of days, every key.
+        indexes = [models.Index(fields=["tenant", "day"], name="story_rollup_day_idx")]
 
 
 # Month rollups: the same counters per UTC calendar month (``day`` is the month's first day),
-# kept by the same triggers. A window reads its whole months here and only the days of its
-# first and last (partial) month from the day rollups: about a tenth of the rows.
+# kept by the same triggers. A window reads its whole months here, and a partial month as its
+# days or as the month less the days outside it, whichever are fewer (``metrics.engine``).
 MONTH_HELP = "First day of the UTC month of occurred_at."
 
 
