@@ -19,12 +19,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
 
 from metrics.rollups import thresholds_register
-from promises.models import CommitmentVersion, Measure, Promise, PromiseContributor
+from promises.models import Measure
 from tenants.context import require_tenant_id
-from tenants.models import Department, Tenant, Touchpoint
+from tenants.models import Tenant
 
 SENTIMENT_NON_NEGATIVE = -0.05
 ZERO = Decimal(0)
@@ -56,43 +55,99 @@ class Terms:
     since: datetime  # the window is (since, T]
 
 
-def terms_at(at: datetime) -> list[Terms]:
-    rows = (
-        CommitmentVersion.objects.filter(effective_from__lte=at)
-        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
-        .order_by("commitment_id")
-        .values_list(
-            "commitment_id",
-            "pk",
-            "number",
-            "commitment__promise_id",
-            "commitment__promise__slug",
-            "commitment__measure_id",
-            "commitment__measure__key",
-            "commitment__measure__kind",
-            "commitment__touchpoint_id",
-            "commitment__touchpoint__slug",
-            "target",
-            "threshold_seconds",
-            "window_days",
-            "min_sample",
-            "weight",
-        )
-    )
+# What counts at T, in one statement: the commitment versions in effect (with their promise,
+# measure and touchpoint), whether one of them uses a duration threshold the rollups do not count
+# yet, the promises scored (those with commitments, and the active customer promises), promise
+# contributors, departments and touchpoints. A recompute runs this and the counting statement.
+_AT_SQL = """
+WITH terms AS (
+    SELECT v.commitment_id, v.id AS version_id, v.number, c.promise_id, p.slug AS promise_slug,
+           c.measure_id, m.key, m.kind, c.touchpoint_id, tp.slug AS touchpoint_slug, v.target,
+           v.threshold_seconds, v.window_days, v.min_sample, v.weight
+      FROM promises_commitmentversion v
+      JOIN promises_commitment c ON c.id = v.commitment_id AND c.tenant_id = v.tenant_id
+      JOIN promises_promise p ON p.id = c.promise_id AND p.tenant_id = v.tenant_id
+      JOIN promises_measure m ON m.id = c.measure_id AND m.tenant_id = v.tenant_id
+      LEFT JOIN tenants_touchpoint tp ON tp.id = c.touchpoint_id AND tp.tenant_id = v.tenant_id
+     WHERE v.tenant_id = %(tenant)s AND v.effective_from <= %(at)s
+       AND (v.effective_to IS NULL OR v.effective_to > %(at)s)
+)
+SELECT
+    (SELECT coalesce(json_agg(json_build_array(
+                commitment_id, version_id, number, promise_id, promise_slug, measure_id, key, kind,
+                touchpoint_id, touchpoint_slug, target::text, threshold_seconds, window_days,
+                min_sample, weight::text) ORDER BY commitment_id), '[]')
+       FROM terms),
+    EXISTS (SELECT 1 FROM terms t
+             WHERE t.threshold_seconds IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM metrics_durationthreshold d
+                                WHERE d.tenant_id = %(tenant)s AND d.measure_id = t.measure_id
+                                  AND d.threshold_seconds = t.threshold_seconds)),
+    (SELECT coalesce(json_agg(json_build_object(
+                'id', id, 'slug', slug, 'title', title, 'owner_id', owner_id, 'weight', weight::text)
+                ORDER BY title, id), '[]')
+       FROM promises_promise
+      WHERE tenant_id = %(tenant)s
+        AND (id IN (SELECT promise_id FROM terms)
+             OR kind = 'customer' AND activated_at <= %(at)s AND (retired_at IS NULL OR retired_at > %(at)s))),
+    (SELECT coalesce(json_agg(json_build_array(promise_id, department_id)), '[]')
+       FROM promises_promisecontributor WHERE tenant_id = %(tenant)s),
+    (SELECT coalesce(json_agg(json_build_object('id', id, 'slug', slug, 'name', name) ORDER BY name, id), '[]')
+       FROM tenants_department WHERE tenant_id = %(tenant)s),
+    (SELECT coalesce(json_agg(json_build_object('id', id, 'slug', slug, 'name', name)
+                              ORDER BY position, name, id), '[]')
+       FROM tenants_touchpoint WHERE tenant_id = %(tenant)s)
+"""
+
+
+@dataclass
+class AtT:
+    """What counts at ``T`` (see ``_AT_SQL``)."""
+
+    terms: list[Terms]
+    thresholds_missing: bool
+    promises: list[dict[str, Any]]  # id, slug, title, owner_id, weight (Decimal)
+    contributors: list[tuple[int, int]]  # (promise id, department id)
+    departments: list[dict[str, Any]]  # id, slug, name
+    touchpoints: list[dict[str, Any]]  # id, slug, name; in journey order
+
+
+def at_t(at: datetime) -> AtT:
+    with connection.cursor() as cursor:
+        cursor.execute(_AT_SQL, {"tenant": require_tenant_id(), "at": at})
+        terms, missing, promises, contributors, departments, touchpoints = cursor.fetchone()
     # In UTC: w days are an absolute span, whatever zone ``at`` is given in.
     at_utc = at.astimezone(UTC)
-    terms = []
-    for row in rows:
-        measure = Measure(key=row[6], kind=row[7])  # for its scale and commitment kind
-        terms.append(
-            Terms(
-                *row,
-                scale=measure.scale,
-                kind=measure.commitment_kind,
-                since=at_utc - timedelta(days=row[12]),
-            )
-        )
-    return terms
+    for promise in promises:
+        promise["weight"] = Decimal(promise["weight"])
+    return AtT(
+        [_terms(row, at_utc) for row in terms],
+        missing,
+        promises,
+        [tuple(pair) for pair in contributors],
+        departments,
+        touchpoints,
+    )
+
+
+def _terms(row: list[Any], at_utc: datetime) -> Terms:
+    measure = Measure(key=row[6], kind=row[7])  # for its scale and commitment kind
+    return Terms(
+        *row[:10],
+        target=Decimal(row[10]),
+        threshold_seconds=row[11],
+        window_days=row[12],
+        min_sample=row[13],
+        weight=Decimal(row[14]),
+        scale=measure.scale,
+        kind=measure.commitment_kind,
+        since=at_utc - timedelta(days=row[12]),
+    )
+
+
+def terms_at(at: datetime) -> list[Terms]:
+    """The commitment versions counting at ``at``."""
+    return at_t(at).terms
 
 
 # --- Counting signals in PostgreSQL -------------------------------------------------------------
@@ -432,13 +487,18 @@ def _add(
                         counts[name] += sign * values[i]
 
 
-def signal_counts(terms: list[Terms], at: datetime, *, source: str = "rollup") -> dict[int, dict[str, int]]:
-    """``{commitment id: {count name: value}}`` for every commitment in ``terms``."""
+def signal_counts(
+    terms: list[Terms], at: datetime, *, source: str = "rollup", thresholds_missing: bool = True
+) -> dict[int, dict[str, int]]:
+    """``{commitment id: {count name: value}}`` for every commitment in ``terms``.
+
+    ``thresholds_missing``: whether a duration threshold of ``terms`` may lack its rollup
+    counters (when unsure, leave True: the registry is checked)."""
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_kind: dict[str, list[Terms]] = defaultdict(list)
     for t in terms:
         by_kind[t.measure_kind].append(t)
-    if source == "rollup" and "duration" in by_kind:
+    if source == "rollup" and "duration" in by_kind and thresholds_missing:
         thresholds_register()  # a threshold new to the rollups gets its counters first
     parts: list[Part] = []
     for kind, group in sorted(by_kind.items()):
@@ -557,30 +617,24 @@ def promise_score(promise: dict[str, Any], scores: list[CommitmentScore], thresh
 
 def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> dict[str, Any]:
     """Every score of ``tenant`` as of ``at``, in the shape of ``GET /api/v1/scores``."""
-    terms = terms_at(at)
-    counts = signal_counts(terms, at, source=source) if terms else {}
+    now = at_t(at)
+    terms = now.terms
+    counts = (
+        signal_counts(terms, at, source=source, thresholds_missing=now.thresholds_missing) if terms else {}
+    )
     by_promise: dict[int, list[CommitmentScore]] = defaultdict(list)
     for t in terms:
         by_promise[t.promise_id].append(commitment_score(t, counts.get(t.commitment_id, {})))
 
-    promises = list(
-        Promise.objects.filter(
-            Q(pk__in=list(by_promise))
-            | Q(kind=Promise.Kind.CUSTOMER, activated_at__lte=at)
-            & (Q(retired_at__isnull=True) | Q(retired_at__gt=at))
-        )
-        .order_by("title", "id")
-        .values("id", "slug", "title", "owner_id", "weight")
-    )
     threshold = Decimal(tenant.perception_gap_threshold)
-    promise_scores = [promise_score(p, by_promise.get(p["id"], []), threshold) for p in promises]
+    promise_scores = [promise_score(p, by_promise.get(p["id"], []), threshold) for p in now.promises]
     scored = [(p.promise["weight"], p) for p in promise_scores if p.score is not None]
 
     contributors: dict[int, set[int]] = defaultdict(set)
-    for promise_id, department_id in PromiseContributor.objects.values_list("promise_id", "department_id"):
+    for promise_id, department_id in now.contributors:
         contributors[department_id].add(promise_id)
     departments = []
-    for d in Department.objects.order_by("name", "id").values("id", "slug", "name"):
+    for d in now.departments:
         mine = [
             (w, p)
             for w, p in scored
@@ -597,7 +651,7 @@ def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> d
 
     all_commitments = [c for p in promise_scores for c in p.commitments]
     touchpoints = []
-    for tp in Touchpoint.objects.order_by("position", "name", "id").values("id", "slug", "name"):
+    for tp in now.touchpoints:
         here = [c for c in all_commitments if c.counted and c.terms.touchpoint_id == tp["id"]]
         touchpoints.append(
             {

@@ -203,8 +203,8 @@ class _LazyConnection:
 
 
 def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
-    with db_connection.cursor() as cursor:  # brings the session settings (tenant) up to date
-        cursor.execute("SELECT 1")
+    db_connection.ensure_connection()
+    db_connection.apply_session_settings()  # the tenant, for the statements below
     raw = db_connection.connection
     cursor = psycopg.Cursor(raw)
     sent = failed = 0

@@ -30,12 +30,17 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         if isinstance(sql, str) and sql.startswith(_TRANSACTION_CONTROL):
             # Savepoint statements read no table, and may run in an aborted transaction.
             return execute(sql, params, many, context)
+        self.apply_session_settings()
+        return execute(sql, params, many, context)
+
+    def apply_session_settings(self):
+        """Bring the session settings up to date with the context: for statements that bypass
+        Django's cursor (on ``self.connection`` directly). The connection must be open."""
         wanted = session_settings()
         if wanted != self._session_settings:
             with self.connection.cursor() as cursor:
                 cursor.execute(_SET_SESSION, wanted)
             self._session_settings = wanted
-        return execute(sql, params, many, context)
 
     def forget_session_settings(self):
         self._session_settings = _UNKNOWN
