@@ -418,14 +418,14 @@ def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> lis
 def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
     """Every part in one statement: per part, one range scan of its time column per contiguous
     run of segments (a row is in one segment, or told apart by a ``CASE``), grouped per run so
-    PostgreSQL can hash small groups; rows ``(part, key, touchpoint, threshold, segment, values…)``
+    PostgreSQL can hash small groups; rows ``(part, key, touchpoint, segment, threshold, values…)``
     padded to the widest part. Then each commitment adds its groups with their signs."""
     width = max(len(p.columns) for p in parts)
     branches, params = [], []
     for tag, p in enumerate(parts):
         threshold = p.group[2] if p.by_threshold else "NULL::integer"
         values = [c for c, _ in p.columns] + ["NULL::bigint"] * (width - len(p.columns))
-        grouped = [str(i + 2) for i in range(len(p.group))]
+        grouped = ["2", "3", "5"] if p.by_threshold else ["2", "3"]
         for lo, hi, inside in p.segments.runs():
             segment_params: list[Any] = []
             segment, group_by = str(inside[0]), grouped
@@ -434,9 +434,9 @@ def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
                     "CASE " + " ".join(f"WHEN {p.column} >= %s THEN {i}" for i in reversed(inside)) + " END"
                 )
                 segment_params = [p.segments.cuts[i] for i in reversed(inside)]
-                group_by = [*grouped, "5"]
+                group_by = [*grouped, "4"]
             branches.append(
-                f"SELECT {tag}, {p.group[0]}::bigint, {p.group[1]}, {threshold}, {segment}, {', '.join(values)} "  # noqa: S608
+                f"SELECT {tag}, {p.group[0]}::bigint, {p.group[1]}, {segment}, {threshold}, {', '.join(values)} "  # noqa: S608
                 f"FROM {p.from_sql} WHERE {p.where} AND {p.column} >= %s AND {p.column} < %s "
                 f"GROUP BY {', '.join(group_by)}"
             )
@@ -446,12 +446,9 @@ def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
         rows = cursor.fetchall()
     groups: list[dict[tuple, tuple]] = [{} for _ in parts]
     touchpoints: list[dict[Any, set]] = [defaultdict(set) for _ in parts]
-    for tag, key, touchpoint, threshold, segment, *values in rows:
-        group = (
-            (key, touchpoint, threshold, segment) if parts[tag].by_threshold else (key, touchpoint, segment)
-        )
-        groups[tag][group] = values
-        touchpoints[tag][key].add(touchpoint)
+    for row in rows:  # by (key, touchpoint, segment, threshold or None)
+        groups[row[0]][row[1:5]] = row[5:]
+        touchpoints[row[0]][row[1]].add(row[2])
     for p, values_of, touchpoints_of in zip(parts, groups, touchpoints, strict=True):
         _add(into, p.terms, p.segments.signs, values_of, touchpoints_of, p.names, by_threshold=p.by_threshold)
         for i, threshold in enumerate(p.thresholds):
@@ -478,10 +475,10 @@ def _add(
     for t in terms:
         key, counts = _key(t), into[t.commitment_id]
         touchpoints = touchpoints_of.get(key, ()) if t.touchpoint_id is None else (t.touchpoint_id,)
-        threshold = (t.threshold_seconds,) if by_threshold else ()
+        threshold = t.threshold_seconds if by_threshold else None
         for touchpoint in touchpoints:
             for segment, sign in signs[t.commitment_id].items():
-                values = values_of.get((key, touchpoint, *threshold, segment))
+                values = values_of.get((key, touchpoint, segment, threshold))
                 if values is not None:
                     for i, name in named:
                         counts[name] += sign * values[i]
