@@ -29,6 +29,7 @@ from unittest import mock
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings.dev")
 
 import django  # noqa: E402
+import psycopg  # noqa: E402
 
 django.setup()
 
@@ -45,6 +46,7 @@ from tenants.models import (  # noqa: E402
     Department,
     Membership,
     MembershipDepartment,
+    OutboxBody,
     OutboxMessage,
     Tenant,
     Touchpoint,
@@ -199,9 +201,23 @@ def _period(tenant: Tenant) -> digests.Period:
 
 
 def _reset(tenant: Tenant) -> None:
+    """No digest made or sent yet; the outbox vacuumed (as the database's owner, whether or not
+    autovacuum runs here) so that every run starts from the same table, not from the dead rows
+    of the runs before it."""
     with tenant_context(tenant):
         OutboxMessage.objects.filter(kind=digests.OUTBOX_KIND).delete()
+        OutboxBody.objects.filter(key__startswith="digest:").delete()
         Digest.objects.all().delete()
+    s = connection.settings_dict
+    owner = psycopg.conninfo.make_conninfo(
+        dbname=s["NAME"],
+        user=s["USER"] or None,
+        host=s["HOST"] or None,
+        port=s["PORT"] or None,
+        password=s["PASSWORD"] or None,
+    )
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE tenants_outboxmessage, tenants_outboxbody")
 
 
 def _no_database(*args, **kwargs):
@@ -276,12 +292,12 @@ def run(departments: int = 50, members: int = 5000) -> dict[str, float]:
 
 
 def _email_message(email: digests.Email):
+    """The e-mail as delivery builds it: the shared body with the recipient's values filled in."""
     from django.core.mail import EmailMultiAlternatives
 
-    message = EmailMultiAlternatives(
-        subject=email.subject, body=email.text, to=[email.to], headers=email.headers
-    )
-    message.attach_alternative(email.html, "text/html")
+    text, html = OutboxBody.filled(email.body.text, email.body.html, email.fill)
+    message = EmailMultiAlternatives(subject=email.subject, body=text, to=[email.to], headers=email.headers)
+    message.attach_alternative(html, "text/html")
     return message
 
 

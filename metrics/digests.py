@@ -23,7 +23,6 @@ promises, commitments not met, escalations and stories.
 
 from __future__ import annotations
 
-import html as html_lib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -46,8 +45,8 @@ from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSetting
 from promises.models import PromiseContributor
 from tenants.context import require_tenant_id
 from tenants.errors import DomainError
-from tenants.models import Department, Membership, OutboxMessage, Tenant
-from tenants.outbox import Email, outbox_enqueue
+from tenants.models import Department, Membership, OutboxBody, OutboxMessage, Tenant
+from tenants.outbox import Body, Email, outbox_enqueue
 
 OUTBOX_KIND = "digest"
 UNSUBSCRIBE_SALT = "cxgov.digests.unsubscribe"
@@ -487,10 +486,7 @@ class RenderedDigest:
     html: str  # CSS inlined; same placeholder
 
     def for_recipient(self, unsubscribe_url: str) -> tuple[str, str]:
-        return (
-            self.text.replace(UNSUBSCRIBE_PLACEHOLDER, unsubscribe_url),
-            self.html.replace(UNSUBSCRIBE_PLACEHOLDER, html_lib.escape(unsubscribe_url)),
-        )
+        return OutboxBody.filled(self.text, self.html, {UNSUBSCRIBE_PLACEHOLDER: unsubscribe_url})
 
 
 def digest_render(data: DigestData) -> RenderedDigest:
@@ -520,18 +516,20 @@ def unsubscribe_url(base_url: str, payload: dict[str, int]) -> str:
 
 
 def digest_emails(*, data: DigestData, rendered: RenderedDigest, outbox_prefix: str) -> list[Email]:
+    """One e-mail per recipient; the digest itself is stored once, each e-mail fills in its
+    recipient's unsubscribe link."""
     emails = []
     list_id = f"<{data.slice['department']['slug']}.{data.tenant['slug']}.digests.cxgov>"
+    body = Body(key=f"{outbox_prefix}body", text=rendered.text, html=rendered.html)
     for recipient in data.recipients:
         link = unsubscribe_url(data.base_url, recipient.token)
-        text, html = rendered.for_recipient(link)
         emails.append(
             Email(
                 dedupe_key=f"{outbox_prefix}{recipient.key}",
                 to=recipient.email,
                 subject=rendered.subject,
-                text=text,
-                html=html,
+                body=body,
+                fill={UNSUBSCRIBE_PLACEHOLDER: link},
                 headers={
                     "List-Id": list_id,
                     "List-Unsubscribe": f"<{link}>",

@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from tenants.context import require_tenant_id
-from tenants.models import OutboxMessage
+from tenants.models import OutboxBody, OutboxMessage
 
 logger = structlog.get_logger("cxgov.outbox")
 
@@ -44,13 +44,25 @@ BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
+class Body:
+    """What many e-mails share, stored once: text and HTML with placeholders each e-mail fills
+    (``Email.fill``). ``key`` names it like a dedupe key."""
+
+    key: str
+    text: str
+    html: str = ""
+
+
+@dataclass(frozen=True)
 class Email:
     dedupe_key: str
     to: str
     subject: str
-    text: str
+    text: str = ""
     html: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    body: Body | None = None  # instead of ``text`` and ``html``: a shared body…
+    fill: dict[str, str] = field(default_factory=dict)  # …with these placeholders filled in
 
 
 def message_id_for(tenant_id: int, dedupe_key: str) -> str:
@@ -60,8 +72,11 @@ def message_id_for(tenant_id: int, dedupe_key: str) -> str:
 
 
 def outbox_enqueue(*, kind: str, emails: Iterable[Email]) -> int:
-    """Store ``emails`` for delivery; returns how many were new (repeats of a key are skipped)."""
+    """Store ``emails`` for delivery; returns how many were new (repeats of a key are skipped).
+
+    A body shared by several e-mails is stored once (:class:`Body`)."""
     tenant_id = require_tenant_id()
+    body_ids = _bodies_store({e.body.key: e.body for e in emails if e.body is not None})
     rows = [
         OutboxMessage(
             kind=kind,
@@ -70,6 +85,8 @@ def outbox_enqueue(*, kind: str, emails: Iterable[Email]) -> int:
             subject=e.subject,
             body_text=e.text,
             body_html=e.html,
+            body_id=body_ids[e.body.key] if e.body is not None else None,
+            fill=e.fill,
             headers=e.headers,
             message_id=message_id_for(tenant_id, e.dedupe_key),
         )
@@ -83,6 +100,16 @@ def outbox_enqueue(*, kind: str, emails: Iterable[Email]) -> int:
     if created:
         transaction.on_commit(lambda: _deliver_soon(tenant_id))
     return created
+
+
+def _bodies_store(bodies: dict[str, Body]) -> dict[str, int]:
+    """``{key: id}`` of ``bodies``, stored unless stored already."""
+    if not bodies:
+        return {}
+    OutboxBody.objects.bulk_create(
+        [OutboxBody(key=b.key, text=b.text, html=b.html) for b in bodies.values()], ignore_conflicts=True
+    )
+    return dict(OutboxBody.objects.filter(key__in=list(bodies)).values_list("key", "id"))
 
 
 def _deliver_soon(tenant_id: int) -> None:
@@ -105,6 +132,8 @@ class _Claimed:
     headers: dict[str, str]
     message_id: str
     attempts: int
+    body_id: int | None
+    fill: dict[str, str]
 
 
 # The oldest due message nobody else holds, locked until this transaction ends. Plain SQL:
@@ -112,7 +141,7 @@ class _Claimed:
 # statement_timestamp(), like the column's default: now() is the transaction's start, earlier
 # than messages enqueued further on in the same transaction.
 _CLAIM = """
-    SELECT id, to_email, subject, body_text, body_html, headers, message_id, attempts
+    SELECT id, to_email, subject, body_text, body_html, headers, message_id, attempts, body_id, fill
       FROM tenants_outboxmessage
      WHERE tenant_id = %s AND status = 'pending' AND next_attempt_at <= statement_timestamp() {kind}
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
@@ -121,30 +150,52 @@ _SENT = "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_a
 _FAILED = "UPDATE tenants_outboxmessage SET status = %s, attempts = %s, next_attempt_at = %s, last_error = %s WHERE id = %s"
 
 
-def _message(m: _Claimed, connection) -> EmailMultiAlternatives:
+_BODY = "SELECT text, html FROM tenants_outboxbody WHERE id = %s"
+
+
+class _Bodies:
+    """The shared bodies of a batch's messages, each read once (with ``cursor``)."""
+
+    def __init__(self, cursor):
+        self.cursor, self.read = cursor, {}
+
+    def contents(self, m: _Claimed) -> tuple[str, str]:
+        if m.body_id is None:
+            return m.body_text, m.body_html
+        if m.body_id not in self.read:
+            self.cursor.execute(_BODY, [m.body_id])
+            self.read[m.body_id] = self.cursor.fetchone()
+        return OutboxBody.filled(*self.read[m.body_id], m.fill)
+
+
+def _message(m: _Claimed, text: str, html: str, connection) -> EmailMultiAlternatives:
     email = EmailMultiAlternatives(
         subject=m.subject,
-        body=m.body_text,
+        body=text,
         to=[m.to_email],
         headers={"Message-ID": m.message_id, **m.headers},
         connection=connection,
     )
-    if m.body_html:
-        email.attach_alternative(m.body_html, "text/html")
+    if html:
+        email.attach_alternative(html, "text/html")
     return email
 
 
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def _claimed(row) -> _Claimed:
-    return _Claimed(*row[:5], json.loads(row[5]) if isinstance(row[5], str) else row[5], *row[6:])
+    return _Claimed(*row[:5], _json(row[5]), *row[6:9], _json(row[9]))
 
 
-def _send(row, connection: _LazyConnection) -> tuple[bool, str, list]:
+def _send(row, connection: _LazyConnection, bodies: _Bodies) -> tuple[bool, str, list]:
     """Send the claimed ``row``: whether it went, and the statement (with its parameters) that
     marks it sent, or due again later with backoff, or given up after the last attempt."""
     message = _claimed(row)
     attempts = message.attempts + 1
     try:
-        _message(message, connection.get()).send()
+        _message(message, *bodies.contents(message), connection.get()).send()
     except Exception as error:  # the provider's failure, whatever its type
         gave_up = attempts >= MAX_ATTEMPTS
         logger.warning("outbox send failed", id=message.id, attempts=attempts, error=str(error))
@@ -207,6 +258,7 @@ def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -
     db_connection.apply_session_settings()  # the tenant, for the statements below
     raw = db_connection.connection
     cursor = psycopg.Cursor(raw)
+    bodies = _Bodies(cursor)
     sent = failed = 0
     try:
         cursor.execute("BEGIN")
@@ -215,7 +267,7 @@ def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -
         for _ in range(limit):
             if row is None:
                 break
-            ok, mark, params = _send(row, connection)
+            ok, mark, params = _send(row, connection, bodies)
             sent, failed = sent + ok, failed + (not ok)
             with raw.pipeline():
                 cursor.execute(mark, params)
@@ -238,7 +290,7 @@ def _deliver_in_transaction(claim: str, claim_params: list, connection, limit: i
             row = cursor.fetchone()
             if row is None:
                 break
-            ok, mark, params = _send(row, connection)
+            ok, mark, params = _send(row, connection, _Bodies(cursor))
             sent, failed = sent + ok, failed + (not ok)
             cursor.execute(mark, params)
     return {"sent": sent, "failed": failed}
