@@ -9,11 +9,12 @@ import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection as db_connection
+from django.db import transaction
 from django.utils import timezone
 
 from tenants.context import tenant_context
-from tenants.models import OutboxMessage
-from tenants.outbox import MAX_ATTEMPTS, Email, outbox_deliver, outbox_enqueue
+from tenants.models import OutboxBody, OutboxMessage
+from tenants.outbox import MAX_ATTEMPTS, Body, Email, outbox_deliver, outbox_enqueue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,6 +54,42 @@ def test_enqueue_twice_stores_one_message_per_key_and_delivers_once(tenant):
     assert message.alternatives[0][1] == "text/html"
     with tenant_context(tenant):
         assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def shared(n: int) -> list[Email]:
+    body = Body(key="news:1:body", text="Hello — leave: LINK", html="<p>Hello</p><a href='LINK'>leave</a>")
+    return [
+        Email(
+            dedupe_key=f"news:1:{i}",
+            to=f"p{i}@acme.test",
+            subject="News",
+            body=body,
+            fill={"LINK": f"/u?a={i}&b"},
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("in_transaction", [False, True])
+def test_a_shared_body_is_stored_once_and_each_message_fills_in_its_values(tenant, in_transaction):
+    with tenant_context(tenant):
+        assert outbox_enqueue(kind="test", emails=shared(3)) == 3
+        assert outbox_enqueue(kind="test", emails=shared(4)) == 1  # a retried task: one new recipient
+        assert OutboxBody.objects.count() == 1
+        assert set(OutboxMessage.objects.values_list("body_text", "body_html")) == {("", "")}
+        if in_transaction:
+            with transaction.atomic():
+                assert outbox_deliver() == {"sent": 4, "failed": 0}
+        else:
+            assert outbox_deliver() == {"sent": 4, "failed": 0}
+        assert OutboxMessage.objects.select_related("body").get(to_email="p2@acme.test").contents() == (
+            "Hello — leave: /u?a=2&b",
+            "<p>Hello</p><a href='/u?a=2&amp;b'>leave</a>",
+        )
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert sorted(sent) == [f"p{i}@acme.test" for i in range(4)]
+    assert sent["p3@acme.test"].body == "Hello — leave: /u?a=3&b"
+    assert sent["p3@acme.test"].alternatives[0][0] == "<p>Hello</p><a href='/u?a=3&amp;b'>leave</a>"
 
 
 def test_one_connection_per_batch(tenant, settings):
