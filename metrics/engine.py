@@ -1,13 +1,14 @@
 """The alignment engine: every score of a tenant as of an instant ``T`` (``docs/scoring.md``).
 
-1. :func:`terms_at` — the commitment versions counting at ``T`` (one query).
+1. :func:`at_t` — what counts at ``T``: the commitment versions in effect, the promises,
+   contributors, departments and touchpoints (one statement).
 2. :func:`signal_counts` — per commitment, the counts its measure needs over its window
-   ``(T − w days, T]``, aggregated in PostgreSQL with one conditional-aggregate query per
-   table (``count(*) FILTER (WHERE …)`` per commitment), never by loading signals:
+   ``(T − w days, T]``, aggregated in PostgreSQL (one statement), never by loading signals:
    - ``source="raw"``: over the raw signal tables (the reference; used for a past ``as_of``);
-   - ``source="rollup"``: whole UTC days from the rollup tables plus the two partial days at
-     the window's edges from the raw tables, so the result is identical at any instant.
-3. :func:`scores_from` — the formulas, in ``Decimal``, rounded to 2 decimals at the end.
+   - ``source="rollup"``: the window as signed pieces — whole months and days from the rollup
+     tables, spans of raw signals at its edges (:func:`window_pieces`) — so the result is
+     identical at any instant.
+3. The formulas, in ``Decimal``, rounded to 2 decimals at the end.
 """
 
 from __future__ import annotations

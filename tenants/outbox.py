@@ -2,7 +2,9 @@
 
 - :func:`outbox_enqueue` stores messages in the caller's transaction (a rolled-back decision
   sends nothing), one per ``dedupe_key`` (enqueueing again — a task retried or run twice —
-  adds nothing), and asks for delivery after commit.
+  adds nothing), and asks for delivery after commit. A body many messages share (a digest to
+  every member of a department) is stored once (:class:`Body`); each message fills in its own
+  values (its unsubscribe link) when it is sent.
 - :func:`outbox_deliver` sends the tenant's due messages over **one** e-mail connection per
   batch. Each message is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` in its own
   transaction, sent, and marked sent in that same transaction (the mark, its commit and the
