@@ -51,7 +51,8 @@ def test_scoring_benchmark_runs_and_matches_hand_written_sql(transactional_db):
         ingest_batches=2,
         batch=50,
     )
-    assert result["commitments_checked"] == 20 * 5 + 5 + 40  # every check ran
+    # every check ran (solo once more for each crowded turn after the first)
+    assert result["commitments_checked"] == 20 * (5 + scoring.INDEPENDENCE_TURNS - 1) + 5 + 40
     assert set(result["ratios"]) >= set(scoring.GOALS)
     assert all(value > 0 for value in result["full"].values())
     assert [active for active, _ in result["commitments_curve"]] == [5, 40]
