@@ -186,9 +186,6 @@ class Table:
     key_column: str  # what a commitment selects by: its measure, or its promise (stories)
     counts: tuple[Count, ...]
     rollup: str
-    # The columns the counts read; with them, several spans of raw signals are read as a union
-    # of index-only range scans of (tenant_id, occurred_at) INCLUDE (these columns).
-    edge_columns: tuple[str, ...] = ()
 
 
 def _count(name: str, predicate: str = "") -> Count:
@@ -208,7 +205,6 @@ TABLES: dict[str, Table] = {
             Count("score_sum", "coalesce(sum(s.score), 0)::bigint", "score_sum"),
         ),
         "metrics_surveyrollup",
-        ("measure_id", "touchpoint_id", "score"),
     ),
     "duration": Table(
         "feedback_serviceevent s",
@@ -216,7 +212,6 @@ TABLES: dict[str, Table] = {
         "s.measure_id",
         (_count("n"),),
         "metrics_serviceeventrollup",
-        ("measure_id", "touchpoint_id", "duration_seconds"),
     ),
     "stories": Table(
         "feedback_storypromise sp JOIN feedback_story s ON s.id = sp.story_id AND s.tenant_id = sp.tenant_id",
