@@ -408,8 +408,9 @@ class OutboxMessage(TenantModel):
     subject = models.CharField(max_length=255)
     body_text = models.TextField(blank=True, default="")
     body_html = models.TextField(blank=True, default="")
-    # Or, instead of its own text and HTML, a shared body with this message's values filled in.
-    body = models.ForeignKey(OutboxBody, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    # Or, instead of its own text and HTML, a shared body with this message's values filled in
+    # (a body in use cannot be deleted, except with its tenant).
+    body = models.ForeignKey(OutboxBody, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
     fill = models.JSONField(default=dict, blank=True, help_text="Placeholder → value in the shared body.")
     headers = models.JSONField(default=dict, blank=True)
     message_id = models.CharField(max_length=255, help_text="Message-ID header, derived from dedupe_key.")
