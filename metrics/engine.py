@@ -339,14 +339,22 @@ class Part:
     segments: Segments
     group: list[str]  # key, touchpoint[, threshold]
     columns: list[tuple[str, list[Any]]]
-    names: list[str | None]  # the count each column adds to (None: not this way, see below)
+    names: list[str]  # the count each column adds to, in order
     from_sql: str
     where: str
     where_params: list[Any]
     column: str  # the time column the segments cut: ``day`` or ``s.occurred_at``
     by_threshold: bool = False
-    # Raw durations: a column per threshold; each commitment adds the one of its threshold.
+    # Raw durations: after ``names``, a column per threshold; each commitment adds the one of
+    # its own threshold to its "within" count.
     thresholds: list[int] = field(default_factory=list)
+
+    def columns_of(self, t: Terms) -> list[tuple[int, str]]:
+        """``(column index, count name)`` that ``t`` adds up."""
+        named = list(enumerate(self.names))
+        if self.thresholds:
+            named.append((len(self.names) + self.thresholds.index(t.threshold_seconds), "within"))
+        return named
 
 
 def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> list[Part]:
@@ -357,7 +365,7 @@ def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> lis
         thresholds = sorted({t.threshold_seconds for t in terms}) if kind == "duration" else []
         columns = [(c.raw, []) for c in table.counts]
         columns += [("count(*) FILTER (WHERE s.duration_seconds <= %s)", [t]) for t in thresholds]
-        names = [c.name for c in table.counts] + [None] * len(thresholds)
+        names = [c.name for c in table.counts]
         group = [table.key_column, "s.touchpoint_id"]
         params = [require_tenant_id(), keys]
         return [
@@ -446,34 +454,20 @@ def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
         groups[row[0]][row[1:5]] = row[5:]
         touchpoints[row[0]][row[1]].add(row[2])
     for p, values_of, touchpoints_of in zip(parts, groups, touchpoints, strict=True):
-        _add(into, p.terms, p.segments.signs, values_of, touchpoints_of, p.names, by_threshold=p.by_threshold)
-        for i, threshold in enumerate(p.thresholds):
-            names: list[str | None] = [None] * len(p.names)
-            names[len(p.names) - len(p.thresholds) + i] = "within"
-            mine = [t for t in p.terms if t.threshold_seconds == threshold]
-            _add(into, mine, p.segments.signs, values_of, touchpoints_of, names)
+        _add(into, p, values_of, touchpoints_of)
 
 
 def _add(
-    into: dict[int, dict[str, int]],
-    terms: list[Terms],
-    signs: dict[int, dict[int, int]],
-    values_of: dict[tuple, tuple],
-    touchpoints_of: dict[Any, set],
-    names: list[str | None],
-    *,
-    by_threshold: bool = False,
+    into: dict[int, dict[str, int]], p: Part, values_of: dict[tuple, tuple], touchpoints_of: dict
 ) -> None:
-    """Each commitment adds its groups (its key, its touchpoint or every touchpoint, its
-    segments and, with ``by_threshold``, its threshold) with their signs; ``names`` name the
-    value columns (``None``: a column this call leaves alone)."""
-    named = [(i, name) for i, name in enumerate(names) if name is not None]
-    for t in terms:
-        key, counts = _key(t), into[t.commitment_id]
+    """Each commitment of ``p`` adds its groups (its key, its touchpoint or every touchpoint, its
+    segments and, for threshold counters, its threshold) with their signs."""
+    for t in p.terms:
+        key, counts, named = _key(t), into[t.commitment_id], p.columns_of(t)
         touchpoints = touchpoints_of.get(key, ()) if t.touchpoint_id is None else (t.touchpoint_id,)
-        threshold = t.threshold_seconds if by_threshold else None
+        threshold = t.threshold_seconds if p.by_threshold else None
         for touchpoint in touchpoints:
-            for segment, sign in signs[t.commitment_id].items():
+            for segment, sign in p.segments.signs[t.commitment_id].items():
                 values = values_of.get((key, touchpoint, segment, threshold))
                 if values is not None:
                     for i, name in named:
