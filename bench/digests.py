@@ -37,6 +37,7 @@ from django.core.mail.backends.base import BaseEmailBackend  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
+from bench.owner import owner_conninfo  # noqa: E402
 from feedback.models import Story  # noqa: E402
 from metrics import digests  # noqa: E402
 from metrics.models import Digest, DigestSettings, ScoreRun  # noqa: E402
@@ -208,15 +209,7 @@ def _reset(tenant: Tenant) -> None:
         OutboxMessage.objects.filter(kind=digests.OUTBOX_KIND).delete()
         OutboxBody.objects.filter(key__startswith="digest:").delete()
         Digest.objects.all().delete()
-    s = connection.settings_dict
-    owner = psycopg.conninfo.make_conninfo(
-        dbname=s["NAME"],
-        user=s["USER"] or None,
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        password=s["PASSWORD"] or None,
-    )
-    with psycopg.connect(owner, autocommit=True) as conn:
+    with psycopg.connect(owner_conninfo(), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE tenants_outboxmessage, tenants_outboxbody")
 
 

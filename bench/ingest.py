@@ -42,10 +42,10 @@ django.setup()
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
 from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 
+from bench.owner import owner_conninfo  # noqa: E402
 from feedback.models import SourceKind, SurveyResponse  # noqa: E402
 from promises.models import Measure  # noqa: E402
 from promises.services import measures_ensure_builtin  # noqa: E402
@@ -85,17 +85,6 @@ def _item(external_id: str, i: int, occurred_at: datetime) -> dict:
         "respondent_ref": f"r-{i}",
         "external_id": external_id,
     }
-
-
-def _conninfo() -> str:
-    s = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(
-        dbname=s["NAME"],
-        user=s["USER"] or None,
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        password=s["PASSWORD"] or None,
-    )
 
 
 def _bare_view(tenant: Tenant, measure_id: int, touchpoint_id: int, source_id: int):
@@ -171,7 +160,7 @@ def run(rows: int = 20000, batch: int = 1000, singles: int = 300) -> dict[str, f
     copy_seconds = insert_seconds = http_seconds = 0.0
     answers = []
     try:
-        with psycopg.connect(_conninfo()) as owner, psycopg.connect(_conninfo()) as app:
+        with psycopg.connect(owner_conninfo()) as owner, psycopg.connect(owner_conninfo()) as app:
             owner.execute("SELECT set_config('app.tenant_id', %s, false)", [str(tenant.pk)])
             owner.commit()
             app.execute(f"SET ROLE {settings.CXGOV_DB_APP_ROLE}")

@@ -60,6 +60,7 @@ import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import F  # noqa: E402
 
+from bench.owner import owner_conninfo  # noqa: E402
 from feedback import services as feedback_services  # noqa: E402
 from metrics.engine import Terms, commitment_score, scores_compute, signal_counts, terms_at  # noqa: E402
 from metrics.rollups import rollups_rebuild, thresholds_register  # noqa: E402
@@ -103,17 +104,6 @@ class Bench:
     duration_measures: list[int]
     touchpoints: list[int]
     commitments: list[int]  # in creation order; the first ``active`` ones count
-
-
-def _conninfo() -> str:
-    s = connection.settings_dict
-    return psycopg.conninfo.make_conninfo(
-        dbname=s["NAME"],
-        user=s["USER"] or None,
-        host=s["HOST"] or None,
-        port=s["PORT"] or None,
-        password=s["PASSWORD"] or None,
-    )
 
 
 # --- Setup --------------------------------------------------------------------------------------
@@ -230,7 +220,7 @@ LOAD_CHUNK = 250_000
 
 @contextmanager
 def _owner():
-    with psycopg.connect(_conninfo(), autocommit=True) as owner:
+    with psycopg.connect(owner_conninfo(), autocommit=True) as owner:
         yield owner
 
 

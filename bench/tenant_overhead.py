@@ -30,6 +30,7 @@ django.setup()
 import psycopg  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from bench.owner import owner_conninfo  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
 from tenants.models import Department, Tenant  # noqa: E402
 from tenants.services import department_create, tenant_create  # noqa: E402
@@ -54,14 +55,7 @@ def run(queries: int, switch_every: int = 50) -> dict[str, float]:
             targets.append((tenant, Department.objects.values_list("pk", flat=True).first()))
 
     settings_dict = connection.settings_dict
-    conninfo = psycopg.conninfo.make_conninfo(
-        dbname=settings_dict["NAME"],
-        user=settings_dict["USER"] or None,
-        host=settings_dict["HOST"] or None,
-        port=settings_dict["PORT"] or None,
-        password=settings_dict["PASSWORD"] or None,
-    )
-    with psycopg.connect(conninfo, autocommit=True) as raw:
+    with psycopg.connect(owner_conninfo(), autocommit=True) as raw:
         raw.execute(f"SET ROLE {settings_dict['OPTIONS']['assume_role']}")
         tenant, pk = targets[0]
         raw.execute("SELECT set_config('app.tenant_id', %s, false)", [str(tenant.pk)])

@@ -302,14 +302,16 @@ def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -
 
 def _deliver_in_transaction(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
     sent = failed = after = 0
-    for _ in range(limit):
-        with transaction.atomic(), db_connection.cursor() as cursor:
-            cursor.execute(claim, [*claim_params, after])
-            row = cursor.fetchone()
-            if row is None:
-                break
-            after = row[0]
-            ok, mark, params = _send(row, connection, _Bodies(cursor))
-            sent, failed = sent + ok, failed + (not ok)
-            cursor.execute(mark, params)
+    with db_connection.cursor() as cursor:
+        bodies = _Bodies(cursor)
+        for _ in range(limit):
+            with transaction.atomic():
+                cursor.execute(claim, [*claim_params, after])
+                row = cursor.fetchone()
+                if row is None:
+                    break
+                after = row[0]
+                ok, mark, params = _send(row, connection, bodies)
+                sent, failed = sent + ok, failed + (not ok)
+                cursor.execute(mark, params)
     return {"sent": sent, "failed": failed}
