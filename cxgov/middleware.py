@@ -3,6 +3,7 @@ import re
 import uuid
 
 import structlog
+from django.conf import settings
 
 from tenants.context import Actor, actor_context
 
@@ -35,4 +36,19 @@ class RequestContextMiddleware:
         response["X-Request-ID"] = request.request_id
         if request.path not in ("/healthz", "/readyz") and not request.path.startswith("/static/"):
             logger.info("request", method=request.method, path=request.path, status=response.status_code)
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Send ``Permissions-Policy`` (Django has no setting for it): the browser features named in
+    ``CXGOV_PERMISSIONS_POLICY`` are off for every page, so injected markup cannot use them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.policy = getattr(settings, "CXGOV_PERMISSIONS_POLICY", "")
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Permissions-Policy", self.policy)
         return response

@@ -43,7 +43,9 @@ NEGATIVE_BELOW = SENTIMENT_NON_NEGATIVE
 
 # Colour bands of a score, best first: (lowest score of the band, label, background colour).
 # The colours are light enough for dark text (contrast ≥ 4.5:1); the label and the number
-# always accompany the colour, so nothing depends on seeing it.
+# always accompany the colour, so nothing depends on seeing it. Pages colour a band with its
+# CSS class (``band_class``; the Content-Security-Policy forbids style attributes), whose rule
+# in cxgov/static/cxgov/app.css carries the same colour.
 SCORE_BANDS = (
     (90.0, "strong", "#b7e4c7"),
     (75.0, "good", "#d8f3dc"),
@@ -55,25 +57,33 @@ NO_SCORE_BAND = ("no data", "#e9ecef")
 STAGES = dict(Touchpoint.Stage.choices)
 
 
+def band_class(label: str) -> str:
+    """The CSS class that colours a band on a page: ``band-no-data`` for "no data"."""
+    return "band-" + label.replace(" ", "-")
+
+
 def score_band(score: float | None) -> dict[str, str]:
-    """The label and colour of ``score`` on the dashboards' colour scale."""
+    """The label, colour and CSS class of ``score`` on the dashboards' colour scale."""
     if score is None:
         label, colour = NO_SCORE_BAND
-        return {"label": label, "colour": colour}
+        return {"label": label, "colour": colour, "css": band_class(label)}
     for lowest, label, colour in SCORE_BANDS:
         if score >= lowest:
-            return {"label": label, "colour": colour}
+            return {"label": label, "colour": colour, "css": band_class(label)}
     label, colour = SCORE_BANDS[-1][1:]
-    return {"label": label, "colour": colour}
+    return {"label": label, "colour": colour, "css": band_class(label)}
 
 
 def score_legend() -> list[dict[str, str]]:
     bands = []
     upper = "100"
     for lowest, label, colour in SCORE_BANDS:
-        bands.append({"label": label, "colour": colour, "range": f"{lowest:g}–{upper}"})
+        bands.append(
+            {"label": label, "colour": colour, "css": band_class(label), "range": f"{lowest:g}–{upper}"}
+        )
         upper = f"<{lowest:g}"
-    bands.append({"label": NO_SCORE_BAND[0], "colour": NO_SCORE_BAND[1], "range": "too few signals"})
+    label, colour = NO_SCORE_BAND
+    bands.append({"label": label, "colour": colour, "css": band_class(label), "range": "too few signals"})
     return bands
 
 

@@ -18,6 +18,11 @@ urlpatterns = [
         name="console_digest_preview",
     ),
     path(
+        "admin/digests/departments/<int:pk>/preview/email/",
+        views.console_digest_preview_email,
+        name="console_digest_preview_email",
+    ),
+    path(
         "admin/digests/departments/<int:pk>/subscribers/<int:subscriber_pk>/remove/",
         views.console_digest_subscriber_remove,
         name="console_digest_subscriber_remove",

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "tenants",
     "promises",
     "feedback",
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cxgov.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "cxgov.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +75,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -181,6 +186,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Response headers -----------------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only from
+# the product itself; anything inline needs the request's nonce ({{ CSP_NONCE }}), and no
+# inline event handler or style attribute runs. Nobody may frame a page (clickjacking);
+# pages that must be framed by the product itself relax frame-ancestors with a decorator.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # data: for Bootstrap's inline SVG icons and the TOTP QR code.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page of the product uses are switched off (Permissions-Policy).
+CXGOV_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")

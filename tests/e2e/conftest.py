@@ -34,13 +34,67 @@ def browser():
     os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
+# Reports every Content-Security-Policy violation of a document (in any frame) to the test.
+_REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.cxgovCspViolation(
+    [event.effectiveDirective, event.blockedURI, event.sourceFile + ":" + event.lineNumber, event.sample].join(" | ")
+  );
+});
+"""
+
+
+class SecurityPolicyWatch:
+    """What the browser reported against the site's security headers during one test."""
+
+    def __init__(self):
+        self.violations: list[str] = []
+        self.console: list[str] = []
+        self.documents_without_csp: list[str] = []
+
+    def on_console(self, message):
+        text = message.text
+        if (
+            "Content Security Policy" in text
+            or "Content-Security-Policy" in text
+            or "Permissions-Policy" in text
+        ):
+            self.console.append(f"{message.type}: {text}")
+
+    def on_response(self, response):
+        # Every page the product serves carries the policy: a test cannot pass with it off.
+        if response.request.resource_type == "document" and "content-security-policy" not in response.headers:
+            self.documents_without_csp.append(f"{response.status} {response.url}")
+
+    def problems(self) -> list[str]:
+        return (
+            [f"securitypolicyviolation: {v}" for v in self.violations]
+            + [f"console: {c}" for c in self.console]
+            + [f"no Content-Security-Policy header: {d}" for d in self.documents_without_csp]
+        )
+
+
 @pytest.fixture
-def page(browser):
+def csp_watch():
+    return SecurityPolicyWatch()
+
+
+@pytest.fixture
+def page(browser, csp_watch):
+    """A fresh browser page; the test fails if the browser saw any Content-Security-Policy
+    violation (an event or a console message) or a page served without the policy."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.expose_binding("cxgovCspViolation", lambda _source, text: csp_watch.violations.append(text))
+    context.add_init_script(_REPORT_CSP_VIOLATIONS)
     page = context.new_page()
+    page.on("console", csp_watch.on_console)
+    page.on("response", csp_watch.on_response)
     page.set_default_timeout(15_000)
     yield page
+    # Violations are reported asynchronously: let the page settle before reading them.
+    page.wait_for_timeout(100)
     context.close()
+    assert csp_watch.problems() == [], "\n".join(csp_watch.problems())
 
 
 @pytest.fixture
