@@ -338,7 +338,17 @@ def test_admin_previews_and_sees_the_log_with_failed_sends(seeded, admin_client)
     department = seeded.departments["Customer Service"]
     preview = admin_client.get(f"/admin/digests/departments/{department.pk}/preview/")
     assert preview.status_code == 200
-    assert b"Customer Service digest" in preview.content and b"srcdoc=" in preview.content
+    assert b"Customer Service digest" in preview.content
+    # The e-mail's HTML is a framed document of its own, with a policy of its own.
+    frame_url = f"/admin/digests/departments/{department.pk}/preview/email/"
+    assert f'src="{frame_url}"'.encode() in preview.content
+    email = admin_client.get(frame_url)
+    assert email.status_code == 200 and b"Customer Service: the customer reality" in email.content
+    policy = dict(part.strip().partition(" ")[::2] for part in email["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'" and "script-src" not in policy
+    assert policy["style-src"] == "'unsafe-inline'"
+    assert policy["frame-ancestors"] == "'self'" and "sandbox" in policy
+    assert email["X-Frame-Options"] == "SAMEORIGIN"
     with tenant_context(seeded.tenant):
         digests.digest_send_department(
             tenant=seeded.tenant, department=department, period=seeded.period, now=NOW
@@ -362,6 +372,8 @@ def test_digest_pages_are_for_admins_and_another_tenant_s_department_is_not_foun
     globex_admin = signed_in("globex", "admin@globex.test")
     department = seeded.departments["Customer Service"]
     assert globex_admin.get(f"/admin/digests/departments/{department.pk}/preview/").status_code == 404
+    assert globex_admin.get(f"/admin/digests/departments/{department.pk}/preview/email/").status_code == 404
+    assert employee.get(f"/admin/digests/departments/{department.pk}/preview/email/").status_code == 403
 
 
 def test_a_member_chooses_their_digests(seeded):
