@@ -44,6 +44,19 @@ class AccountAdapter(DefaultAccountAdapter):
         # People join a tenant by invitation from its admins, never by signing up.
         return False
 
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """Count failed sign-ins per e-mail address *and* source address.
+
+        allauth counts them per address alone, so five wrong passwords from anywhere locked the
+        owner out for five minutes: anyone who knew an address could keep its owner out. Per
+        address and source, a guesser locks out only itself; guessing from many sources is
+        bounded by the per-source limit (ACCOUNT_RATE_LIMITS "30/5m/ip"). allauth uses this key
+        to count (``pre_authenticate``), to undo a success's count and to forget the failures
+        after a password reset, so all three stay per source.
+        """
+        per_address = super()._get_login_attempts_cache_key(request, **credentials)
+        return f"{per_address}:{self.get_client_ip(request)}"
+
     def pre_authenticate(self, request, **credentials):
         try:
             super().pre_authenticate(request, **credentials)

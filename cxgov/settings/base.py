@@ -173,8 +173,10 @@ ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[cxgov] "
-# Failed sign-ins: 5 per e-mail address per 5 minutes, 30 per IP address per 5 minutes.
-# Counted in the cache, i.e. Redis, so every web process shares the count.
+# Failed sign-ins: 5 per e-mail address from one source address per 5 minutes (the "key" is
+# address + source, tenants.auth.AccountAdapter, so a stranger's guesses cannot lock the owner
+# out), 30 per source address per 5 minutes. Counted in the cache, i.e. Redis, so every web
+# process shares the count.
 ACCOUNT_RATE_LIMITS = {"login_failed": "30/5m/ip,5/5m/key", "reset_password": "20/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "cxgov"

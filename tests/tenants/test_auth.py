@@ -6,6 +6,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.test import Client
 
 from tenants.auth import THROTTLED_MESSAGE
 from tenants.context import Actor, actor_context, tenant_context
@@ -66,6 +67,29 @@ def test_too_many_attempts_blocks_with_a_message_that_says_what_to_do(tenant):
     for _ in range(5):
         sign_in(client, "ghost@acme.test", "wrong-password-x")
     assert "Too many sign-in attempts" in sign_in(client, "ghost@acme.test").content.decode()
+
+
+def test_a_stranger_s_wrong_passwords_do_not_lock_the_owner_out(tenant):
+    """Failed sign-ins count per address *and* source: five wrong passwords from source A block
+    A (with the clear message), while the owner, from source B, signs in with the right one."""
+    stranger = Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="203.0.113.7")
+    owner = Client(HTTP_HOST="acme.localhost", REMOTE_ADDR="198.51.100.20")
+    for _ in range(6):
+        sign_in(stranger, "employee@acme.test", "wrong-password-x")
+    assert "Too many sign-in attempts" in sign_in(stranger, "employee@acme.test").content.decode()
+
+    signed = sign_in(owner, "employee@acme.test")
+    assert signed.status_code == 302 and signed["Location"] == "/"
+    assert owner.get("/").status_code == 200
+    assert User.objects.get(email="employee@acme.test").last_login is not None
+    [succeeded] = events(tenant, "login.succeeded")
+    assert succeeded.detail["email"] == "employee@acme.test"
+
+    # The stranger is still throttled, even with the right password, and told what to do.
+    still = sign_in(stranger, "employee@acme.test").content.decode()
+    assert "Too many sign-in attempts" in still and "reset your password" in still
+    assert "_auth_user_id" not in stranger.session
+    assert len(events(tenant, "login.throttled")) == 3
 
 
 def test_throttle_counters_live_in_redis_shared_by_all_processes(tenant):
