@@ -5,9 +5,14 @@ Models are found by introspection (``tests.factories.tenant_models``): a new sub
 """
 
 import pytest
+from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
+from django.test.utils import isolate_apps
+
+from feedback.models import Story
 
 from tenants.context import TenantContextMissing, TenantMismatch, tenant_context
+from tenants.models import Tenant, TenantModel
 from tests.factories import make_row, tenant_models
 
 MODELS = tenant_models()
@@ -46,9 +51,74 @@ def test_runs_as_the_application_role(db, settings):
     assert session_user != current_user
 
 
+def _uncovered_tenant_models(registry) -> list[str]:
+    """Models whose rows belong to a tenant but that are no ``TenantModel`` (so they have no
+    scoped manager, no row-level security and no place in the tests below): any model of any
+    installed app, auto-created many-to-many tables included, that holds a foreign key to
+    ``Tenant`` or to a tenant-owned model, or a many-to-many between tenant-owned models."""
+
+    def tenant_owned(model) -> bool:
+        return model is Tenant or (isinstance(model, type) and issubclass(model, TenantModel))
+
+    uncovered = []
+    for model in registry.get_models(include_auto_created=True):
+        if issubclass(model, TenantModel):
+            continue
+        references = [f.related_model for f in model._meta.concrete_fields if f.is_relation]
+        references += [f.related_model for f in model._meta.many_to_many]
+        if any(tenant_owned(related) for related in references):
+            uncovered.append(model._meta.label)
+    return sorted(uncovered)
+
+
 def test_every_tenant_model_is_covered():
-    labels = {m._meta.label for m in MODELS}
-    assert {"tenants.Department", "tenants.Touchpoint", "tenants.Membership"} <= labels
+    assert _uncovered_tenant_models(apps) == []
+    # The parametrized tests below run over MODELS: exactly the TenantModels there are.
+    assert MODELS == [
+        m for m in sorted(apps.get_models(), key=lambda m: m._meta.label) if issubclass(m, TenantModel)
+    ]
+    assert {"feedback.Story", "promises.Commitment", "tenants.Membership", "metrics.Digest"} <= {
+        m._meta.label for m in MODELS
+    }
+
+
+@isolate_apps("feedback")
+def test_a_model_holding_tenant_rows_without_the_base_is_found():
+    """The check above fails for a model that forgot ``TenantModel`` — whether it points at the
+    tenant, at a tenant's row, or links tenant rows many-to-many."""
+
+    class Note(models.Model):
+        tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "feedback"
+
+    class StoryLink(models.Model):
+        story = models.ForeignKey(Story, on_delete=models.CASCADE)
+
+        class Meta:
+            app_label = "feedback"
+
+    class Tagging(models.Model):
+        stories = models.ManyToManyField(Story)
+
+        class Meta:
+            app_label = "feedback"
+
+    class Global(models.Model):
+        name = models.CharField(max_length=10)
+
+        class Meta:
+            app_label = "feedback"
+
+    isolated = Note._meta.apps
+    assert isolated is not apps
+    assert _uncovered_tenant_models(isolated) == [
+        "feedback.Note",
+        "feedback.StoryLink",
+        "feedback.Tagging",
+        "feedback.Tagging_stories",
+    ]
 
 
 @pytest.mark.parametrize("model", MODELS, ids=_ids)
