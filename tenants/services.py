@@ -114,9 +114,11 @@ def member_add(
         user = User.objects.create_user(
             email=email, password=password, first_name=first_name, last_name=last_name
         )
-    with tenant_context(tenant):
+    with transaction.atomic(), tenant_context(tenant):
         membership, _ = Membership.objects.get_or_create(user=user, defaults={"role": role})
         if membership.role != role:
+            if membership.role == Membership.Role.ADMIN and membership.is_active:
+                _ensure_another_admin(membership)
             membership.role = role
             membership.save(update_fields=["role"])
         for department in departments:
@@ -457,10 +459,25 @@ def member_set_active(
 
 
 def _ensure_another_admin(membership: Membership) -> None:
-    others = Membership.objects.filter(role=Membership.Role.ADMIN, is_active=True).exclude(pk=membership.pk)
-    if not others.exists():
+    """Refuse to lower, deactivate or remove ``membership`` if it is the tenant's last active admin.
+
+    The tenant's active admin rows are locked (in id order, so two callers cannot deadlock)
+    before counting: two admins lowering each other at the same moment would otherwise each
+    see the other still admin, and both succeed, leaving a tenant nobody can administer. The
+    second waits for the first and, re-reading, finds itself the last admin. Must run inside
+    the caller's transaction, before the change.
+    """
+    admins = list(
+        Membership.objects.filter(role=Membership.Role.ADMIN, is_active=True)
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+    if not [pk for pk in admins if pk != membership.pk]:
         raise DomainError(
-            "A tenant needs at least one active admin; make someone else admin first.", field="role"
+            f"{membership.user.email} is the last active admin of this tenant: make someone else admin "
+            "first, then change or deactivate this membership.",
+            field="role",
         )
 
 

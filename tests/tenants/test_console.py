@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core import mail
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tenants.context import tenant_context
+from tenants.errors import DomainError
 from tenants.models import (
     ApiKey,
     AuditEvent,
@@ -34,6 +37,8 @@ from tenants.services import (
     department_create,
     invitation_create,
     member_add,
+    member_set_active,
+    member_update,
     touchpoint_create,
 )
 from tests.conftest import TEST_PASSWORD, client_for, enrol_totp, signed_in
@@ -620,16 +625,110 @@ def test_lowering_an_admins_role_takes_effect_at_once(admin, tenant):
     assert "/admin/" not in text(second.get("/"))
 
 
-def test_the_last_admin_cannot_be_lowered(tenant, member_clients):
-    member_add(tenant=tenant, email="second-admin@acme.test", role="admin", password=TEST_PASSWORD)
-    enrol_totp(User.objects.get(email="second-admin@acme.test"))
-    other = signed_in("acme", "second-admin@acme.test")
-    reauthenticate(other)
+def _admin_states(tenant: Tenant) -> list[tuple[str, str, bool]]:
     with tenant_context(tenant):
-        Membership.objects.filter(user__email="admin@acme.test").update(is_active=False)
-    target = membership(tenant, "second-admin@acme.test")
-    response = other.post(f"/admin/members/{target.pk}/", {"role": "viewer"})
-    assert "You cannot change your own role" in text(response)
+        return list(
+            Membership.objects.filter(role="admin")
+            .order_by("user__email")
+            .values_list("user__email", "role", "is_active")
+        )
+
+
+def _while_holding_a_change(tenant: Tenant, change, concurrent_request):
+    """Run ``change()`` in an open transaction, send ``concurrent_request()`` (another thread,
+    another database connection) before it commits, then commit; returns the request's answer.
+
+    The transaction is held until the request either finished or waits for one of its locks,
+    so the request can never have seen the change committed."""
+    answers = []
+
+    def request():
+        try:
+            answers.append(concurrent_request())
+        finally:
+            connections.close_all()
+
+    with transaction.atomic(), tenant_context(tenant):
+        change()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            [ours] = cursor.fetchone()
+            thread = threading.Thread(target=request)
+            thread.start()
+            while thread.is_alive():
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND %s = ANY(pg_blocking_pids(pid))",
+                    [ours],
+                )
+                if cursor.fetchone()[0]:
+                    break
+                thread.join(0.01)
+    thread.join()
+    [answer] = answers
+    return answer
+
+
+@pytest.fixture
+def two_admins(transactional_db, tenant):
+    """Acme with a second admin; both enrolled TOTP. Returns the second admin's client."""
+    member_add(tenant=tenant, email="second-admin@acme.test", role="admin", password=TEST_PASSWORD)
+    for email in ("admin@acme.test", "second-admin@acme.test"):
+        enrol_totp(User.objects.get(email=email))
+    second = signed_in("acme", "second-admin@acme.test")
+    reauthenticate(second)
+    return second
+
+
+def test_the_last_admin_cannot_be_lowered(two_admins, tenant):
+    """Two admins lower each other at the same moment: the first change wins, the second is
+    refused with a clear message and changes nothing, so the tenant keeps an admin."""
+    first, second = membership(tenant, "admin@acme.test"), membership(tenant, "second-admin@acme.test")
+    response = _while_holding_a_change(
+        tenant,
+        lambda: member_update(
+            tenant=tenant, membership=second, role="viewer", departments=[], changed_by=first
+        ),
+        lambda: two_admins.post(f"/admin/members/{first.pk}/", {"role": "viewer"}),
+    )
+    assert response.status_code == 200
+    assert "admin@acme.test is the last active admin of this tenant: make someone else admin first" in text(
+        response
+    )
+    assert _admin_states(tenant) == [("admin@acme.test", "admin", True)]
+    assert membership(tenant, "second-admin@acme.test").role == "viewer"
+    assert [e.detail["member"] for e in events(tenant, action="member.role_changed")] == [
+        "second-admin@acme.test"
+    ]
+
+
+def test_the_last_admin_cannot_be_deactivated(two_admins, tenant):
+    first, second = membership(tenant, "admin@acme.test"), membership(tenant, "second-admin@acme.test")
+    response = _while_holding_a_change(
+        tenant,
+        lambda: member_set_active(tenant=tenant, membership=second, active=False, changed_by=first),
+        lambda: two_admins.post(f"/admin/members/{first.pk}/active/", {"active": "0"}),
+    )
+    # Back to the member's page with the reason (the requester, deactivated meanwhile, is out
+    # from their next request, so the message is read where the page would show it).
+    assert response.status_code == 302 and response["Location"] == f"/admin/members/{first.pk}/"
+    [message] = [str(m) for m in get_messages(response.wsgi_request)]
+    assert message.startswith("admin@acme.test is the last active admin of this tenant")
+    assert _admin_states(tenant) == [
+        ("admin@acme.test", "admin", True),
+        ("second-admin@acme.test", "admin", False),
+    ]
+    assert [e.detail["member"] for e in events(tenant, action="member.deactivated")] == [
+        "second-admin@acme.test"
+    ]
+
+
+def test_adding_the_last_admin_again_with_another_role_is_refused(tenant):
+    """``member_add`` (tenant set-up, demo seeding) cannot lower the last admin either."""
+    before = _admin_states(tenant)
+    with pytest.raises(DomainError, match="admin@acme.test is the last active admin"):
+        member_add(tenant=tenant, email="admin@acme.test", role="viewer")
+    assert _admin_states(tenant) == before == [("admin@acme.test", "admin", True)]
+    assert events(tenant, action="update", model="tenants.Membership") == []
 
 
 def test_member_forms_ignore_tenant_staff_and_superuser_and_refuse_other_tenants_departments(
