@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -246,13 +246,36 @@ def test_queries_do_not_grow_with_the_batch(signals, api_key, kind):
     assert large <= 15
 
 
-def test_ingest_marks_the_tenant_dirty_for_scoring(signals, api_key, django_capture_on_commit_callbacks):
+class _RolledBack(Exception):
+    pass
+
+
+def test_ingest_marks_the_tenant_dirty_for_scoring(transactional_db, signals, api_key):
+    """The tenant is marked for rescoring only once the signals are committed: not while the
+    transaction is open (a worker would score without them), not after a rollback (nothing to
+    score), not for a batch that stored nothing. Real transactions, no captured callbacks."""
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete(dirty_key(signals.pk))
-    with django_capture_on_commit_callbacks(execute=True):
-        ingest(signals, api_key, "service_events", [event(duration_seconds=-5)])
-    assert not client.exists(dirty_key(signals.pk))
-    with django_capture_on_commit_callbacks(execute=True):
-        ingest(signals, api_key, "service_events", [event()])
-    assert client.exists(dirty_key(signals.pk))
-    client.delete(dirty_key(signals.pk))
+    key = dirty_key(signals.pk)
+    client.delete(key)
+    try:
+        # Rolled back: neither the event nor the mark survives.
+        with pytest.raises(_RolledBack), transaction.atomic():
+            [created] = ingest(signals, api_key, "service_events", [event()])
+            assert created["status"] == "created"
+            raise _RolledBack
+        assert count(signals, ServiceEvent) == 0
+        assert not client.exists(key)
+
+        # Nothing stored (every item rejected): no mark.
+        [rejected] = ingest(signals, api_key, "service_events", [event(duration_seconds=-5)])
+        assert rejected["status"] == "rejected"
+        assert not client.exists(key)
+
+        # Stored: no mark before the commit, the mark right after it.
+        with transaction.atomic():
+            ingest(signals, api_key, "service_events", [event()])
+            assert not client.exists(key)
+        assert count(signals, ServiceEvent) == 1
+        assert client.exists(key)
+    finally:
+        client.delete(key)
