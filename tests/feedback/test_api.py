@@ -77,9 +77,18 @@ def test_more_than_1000_items_is_413(api, signals):
 
 
 def test_a_body_over_the_size_limit_is_413(api, signals, settings):
+    """Over the limit, nothing of the batch is stored, not even the Idempotency-Key's answer
+    (a retry with a smaller body must not be answered from it); under it, the same items go in."""
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
-    response = api.post("/api/v1/survey-responses", {"items": [response_item()] * 50}, format="json")
-    assert "size limit" in assert_problem(response, 413)["detail"]
+    items = [response_item(external_id=str(n)) for n in range(50)]
+    for path in ("/api/v1/survey-responses", "/api/v1/stories"):
+        response = api.post(path, {"items": items}, format="json", HTTP_IDEMPOTENCY_KEY=f"big-{path}")
+        assert "size limit" in assert_problem(response, 413)["detail"]
+    assert count(signals, SurveyResponse) == count(signals, Story) == count(signals, IdempotencyRecord) == 0
+
+    small = api.post("/api/v1/survey-responses", {"items": items[:5]}, format="json")
+    assert small.status_code == 200 and small.json()["created"] == 5
+    assert count(signals, SurveyResponse) == 5
 
 
 @pytest.mark.parametrize(
