@@ -181,10 +181,60 @@ def test_unknown_object_answers_with_a_not_found_page(admin):
 # --- who may open the console ----------------------------------------------------------------
 
 
+# What each console page must show: its heading, then what it is about (acme's own rows and
+# the form's submit button); a page that renders but lost its content fails here.
+CONSOLE_PAGE_CONTENT = {
+    "/admin/settings/": ("Settings", ["acme.localhost", 'value="Acme Retail"', "Save settings"]),
+    "/admin/departments/": ("Departments", ["Customer Service", "Rename Customer Service", "Add department"]),
+    "/admin/touchpoints/": ("Touchpoints", ["Delivery", "Move Delivery earlier", "Add touchpoint"]),
+    "/admin/members/": (
+        "Members",
+        ["admin@acme.test", "employee@acme.test", "manager@acme.test", "Manage viewer@acme.test"],
+    ),
+    "/admin/members/invite/": ("Invite a person", ["Customer Service", "Send invitation"]),
+    "/admin/api-keys/": ("API keys", ["Survey tool", "feedback:write", "Create an API key"]),
+    "/admin/api-keys/new/": ("Create an API key", ["Push feedback", "Read alignment scores", "Create key"]),
+    "/admin/audit/": ("Audit log", ["admin@acme.test", "Survey tool", "API key created (api_key.created)"]),
+    "/admin/departments/{department}/edit/": (
+        "Rename “Customer Service”",
+        ['value="Customer Service"', "Save name"],
+    ),
+    "/admin/departments/{department}/delete/": (
+        "Delete the department “Customer Service”?",
+        ["Its 2 active members will no longer belong to it", "Delete department"],
+    ),
+    "/admin/touchpoints/{touchpoint}/edit/": ("Edit “Delivery”", ['value="Delivery"', "Save touchpoint"]),
+    "/admin/touchpoints/{touchpoint}/delete/": (
+        "Delete the touchpoint “Delivery”?",
+        ["It leaves the customer journey", "Delete touchpoint"],
+    ),
+    "/admin/members/{member}/": (
+        "viewer@acme.test",
+        ["viewer@acme.test · Viewer · active", "Save role and departments", "Deactivate viewer@acme.test"],
+    ),
+    "/admin/api-keys/{api_key}/revoke/": ("Revoke the API key “Survey tool”", ["Revoke key"]),
+}
+
+
+def test_every_console_page_has_its_expected_content():
+    assert set(CONSOLE_PAGE_CONTENT) == set(LIST_PAGES + OBJECT_PAGES)
+
+
 @pytest.mark.parametrize("path", LIST_PAGES + OBJECT_PAGES)
-def test_admin_opens_every_console_page(member_clients, tenant, path):
+def test_admin_opens_every_console_page(member_clients, tenant, other_tenant, path):
     response = member_clients["admin"].get(path.format(**ids(tenant)))
     assert response.status_code == 200
+    page = text(response)
+    main = page[page.index("<main") : page.index("</main>")]
+    heading, expected = CONSOLE_PAGE_CONTENT[path]
+    [h1] = re.findall(r"<h1[^>]*>(.*?)</h1>", main, re.S)
+    assert re.sub(r"<[^>]+>", "", h1).startswith(heading)
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))  # what a reader sees
+    for snippet in expected:
+        assert snippet in main or snippet in plain, f"{path} lacks {snippet!r}"
+    # The console's menu marks the page's section; nothing of the other tenant shows.
+    assert 'aria-current="page"' in main
+    assert "globex" not in page.lower()
 
 
 @pytest.mark.parametrize("role", ["manager", "employee", "viewer"])
