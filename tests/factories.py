@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from tenants.context import tenant_context
 from tenants.models import Tenant, TenantModel, User
 
 _counter = itertools.count(1)
@@ -32,6 +33,27 @@ def tenant_models() -> list[type[TenantModel]]:
         (m for m in apps.get_models() if issubclass(m, TenantModel) and not m._meta.abstract),
         key=lambda m: m._meta.label,
     )
+
+
+# Refused requests are themselves recorded (security events), and an API key notes when it was
+# last used even for a refused request: neither is a change that a refusal must not make.
+_NOT_STATE = {"tenants.AuditEvent"}
+_VOLATILE_COLUMNS = {"tenants.ApiKey": {"last_used_at"}}
+
+
+def tenant_state(tenant: Tenant) -> dict[str, list[tuple]]:
+    """Every row of every tenant-owned table of ``tenant``, to assert that a refused write
+    changed nothing: ``before = tenant_state(t)`` … ``assert tenant_state(t) == before``."""
+    state = {}
+    with tenant_context(tenant):
+        for model in tenant_models():
+            label = model._meta.label
+            if label in _NOT_STATE:
+                continue
+            volatile = _VOLATILE_COLUMNS.get(label, set())
+            columns = [f.attname for f in model._meta.concrete_fields if f.attname not in volatile]
+            state[label] = sorted(model.objects.values_list(*columns), key=repr)
+    return state
 
 
 def _value_for(field: models.Field, tenant: Tenant):

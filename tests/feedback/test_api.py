@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from feedback.models import IdempotencyRecord, ServiceEvent, Story, SurveyResponse
 from tenants.context import tenant_context
 from tenants.services import api_key_create, touchpoint_create
+from tests.factories import tenant_state
 from tests.feedback.conftest import client_with, signal_setup
 
 PROBLEM = "application/problem+json"
@@ -100,12 +101,16 @@ def test_a_body_over_the_size_limit_is_413(api, signals, settings):
     ],
 )
 def test_malformed_bodies_are_400(api, signals, body, detail):
+    before = tenant_state(signals)
     assert detail in assert_problem(api.post("/api/v1/stories", body, format="json"), 400)["detail"]
+    assert tenant_state(signals) == before
 
 
 def test_invalid_json_is_400(api, signals):
+    before = tenant_state(signals)
     response = api.post("/api/v1/stories", "{not json", content_type="application/json")
     assert_problem(response, 400)
+    assert tenant_state(signals) == before
 
 
 def test_a_key_without_feedback_write_is_403(signals):
@@ -118,7 +123,10 @@ def test_a_key_without_feedback_write_is_403(signals):
 def test_no_key_is_401(signals):
     from rest_framework.test import APIClient
 
-    assert_problem(APIClient().post("/api/v1/stories", {}, format="json"), 401)
+    before = tenant_state(signals)
+    body = {"text": "Refund took weeks", "occurred_at": NOW, "touchpoint": "delivery"}
+    assert_problem(APIClient().post("/api/v1/stories", body, format="json"), 401)
+    assert tenant_state(signals) == before
 
 
 def test_a_key_of_one_tenant_cannot_name_anothers_touchpoint(api, signals, other_tenant):

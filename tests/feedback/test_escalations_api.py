@@ -11,6 +11,7 @@ from feedback.models import Escalation
 from tenants.context import tenant_context
 from tenants.services import api_key_create
 from tests.conftest import make_tenant
+from tests.factories import tenant_state
 from tests.feedback.conftest import client_with, escalation_setup
 from tests.feedback.test_escalations import member, move, propose, story
 
@@ -67,9 +68,13 @@ def test_scopes(escalations_world, reader):
     tenant = escalations_world
     feedback_key = client_with(api_key_create(tenant=tenant, name="CRM", scopes=["feedback:write"]).secret)
     assert feedback_key.get("/api/v1/escalations").status_code == 403
-    assert reader.post("/api/v1/escalations", {}, format="json").status_code == 403
     escalation = propose(tenant)
+    before = tenant_state(tenant)
+    payload = {"title": "Refunds stuck", "severity": "high", "department": "customer-service"}
+    assert reader.post("/api/v1/escalations", payload, format="json").status_code == 403
     assert reader.post(f"/api/v1/escalations/{escalation.pk}/start", {}, format="json").status_code == 403
+    assert feedback_key.post("/api/v1/escalations", payload, format="json").status_code == 403
+    assert tenant_state(tenant) == before
 
 
 def test_propose_with_stories_then_merge(escalations_world, writer):
@@ -94,22 +99,26 @@ def test_propose_with_stories_then_merge(escalations_world, writer):
     merged = writer.post("/api/v1/escalations", payload | {"stories": [second.pk]}, format="json")
     assert merged.status_code == 200 and merged.json()["id"] == body["id"]
     assert merged.json()["stories"] == [first.pk, second.pk]
+    before = tenant_state(tenant)
     unknown = writer.post("/api/v1/escalations", payload | {"stories": [999999]}, format="json")
     assert unknown.status_code == 400 and "stories" in unknown.json()["errors"]
     other = make_tenant("globex", "Globex Bank")
     escalation_setup(other)
     foreign_story = story(other, text="Globex story.", promise=False)
+    theirs = tenant_state(other)
     assert (
         writer.post(
             "/api/v1/escalations", payload | {"stories": [foreign_story.pk]}, format="json"
         ).status_code
         == 400
     )
+    assert tenant_state(tenant) == before and tenant_state(other) == theirs
 
 
 def test_api_keys_never_approve_but_move_on(escalations_world, writer):
     tenant = escalations_world
     escalation = propose(tenant)
+    before = tenant_state(tenant)
     for name in ("approve", "reject"):
         refused = writer.post(f"/api/v1/escalations/{escalation.pk}/{name}", {"note": "ok"}, format="json")
         assert refused.status_code == 403 and "Approval is for people" in refused.json()["detail"]
@@ -118,18 +127,23 @@ def test_api_keys_never_approve_but_move_on(escalations_world, writer):
         conflict.status_code == 409
         and "is proposed, so it cannot be moved to in progress" in conflict.json()["detail"]
     )
+    assert tenant_state(tenant) == before
     move(tenant, escalation, "approve", "manager")
     assert (
         writer.post(f"/api/v1/escalations/{escalation.pk}/start", {}, format="json").json()["state"]
         == "in_progress"
     )
+    before = tenant_state(tenant)
     missing = writer.post(f"/api/v1/escalations/{escalation.pk}/resolve", {"note": ""}, format="json")
     assert missing.status_code == 400 and "Describe the resolution" in missing.json()["detail"]
+    assert tenant_state(tenant) == before
     done = writer.post(
         f"/api/v1/escalations/{escalation.pk}/resolve", {"note": "Fixed."}, format="json"
     ).json()
     assert done["state"] == "resolved" and done["resolution"] == "Fixed."
+    before = tenant_state(tenant)
     assert writer.post("/api/v1/escalations/999999/close", {}, format="json").status_code == 404
+    assert tenant_state(tenant) == before
     with tenant_context(tenant):
         assert Escalation.objects.get().owner == member(tenant, "manager")
 
