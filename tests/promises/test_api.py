@@ -21,6 +21,7 @@ from promises.services import (
 from tenants.context import tenant_context
 from tenants.models import AuditEvent, Department
 from tenants.services import api_key_create, department_create
+from tests.factories import tenant_state
 from tests.promises.conftest import World
 
 PROBLEM = "application/problem+json"
@@ -93,14 +94,22 @@ def test_filters_status_kind_department_touchpoint(world, reader):
 
 def test_a_read_key_cannot_write(world, reader):
     promise = world.customer_promise()
+    before = tenant_state(world.tenant)
     assert (
         "promises:write"
         in problem(reader.post("/api/v1/promises", NEW_PROMISE, format="json"), 403)["detail"]
     )
     for path in ("submit", "activate", "retire"):
         problem(reader.post(f"/api/v1/promises/{promise.pk}/{path}"), 403)
-    problem(reader.post(f"/api/v1/promises/{promise.pk}/commitments", {}, format="json"), 403)
+    problem(reader.patch(f"/api/v1/promises/{promise.pk}", {"title": "Changed"}, format="json"), 403)
+    problem(
+        reader.post(
+            f"/api/v1/promises/{promise.pk}/commitments", {"measure": "csat", "target": "80"}, format="json"
+        ),
+        403,
+    )
     problem(reader.post("/api/v1/measures", {"key": "x", "name": "X", "unit": "days"}, format="json"), 403)
+    assert tenant_state(world.tenant) == before
     # A key without a promises scope cannot even read.
     scores = api(world.tenant, ["scores:read"])
     for path in ("/api/v1/promises", f"/api/v1/promises/{promise.pk}", "/api/v1/measures"):
@@ -184,6 +193,7 @@ def test_create_add_commitments_submit_and_activate_semantics(
 
 def test_validation_errors_name_the_field(world, writer):
     promise = world.customer_promise(commitments=False)
+    before = tenant_state(world.tenant)
     url = f"/api/v1/promises/{promise.pk}/commitments"
     body = problem(writer.post(url, {"measure": "nps", "target": "150"}, format="json"), 400)
     assert "target" in body["errors"] and "150" in body["detail"]
@@ -205,6 +215,7 @@ def test_validation_errors_name_the_field(world, writer):
     )
     assert "weight" in body["errors"]
     problem(writer.patch(f"/api/v1/promises/{promise.pk}", {"kind": "brand"}, format="json"), 400)
+    assert tenant_state(world.tenant) == before
     response = writer.patch(f"/api/v1/promises/{promise.pk}", {"title": "Returns, no hassle"}, format="json")
     assert response.status_code == 200 and response.json()["title"] == "Returns, no hassle"
 
@@ -216,12 +227,14 @@ def test_measures_list_and_create(world, reader, writer):
         "/api/v1/measures", {"key": "delivery_time", "name": "Delivery", "unit": "days"}, format="json"
     )
     assert response.status_code == 201 and response.json()["kind"] == "duration"
+    before = tenant_state(world.tenant)
     assert (
         "key"
         in problem(
             writer.post("/api/v1/measures", {"key": "nps", "name": "N", "unit": "days"}, format="json"), 400
         )["errors"]
     )
+    assert tenant_state(world.tenant) == before
 
 
 def test_another_tenants_promises_are_not_found(world, writer, other_tenant):
@@ -235,6 +248,7 @@ def test_another_tenants_promises_are_not_found(world, writer, other_tenant):
             tenant=other_tenant, promise=theirs, measure=measure, target=Decimal(80)
         )
     ours = world.customer_promise(commitments=False)
+    before, theirs_before = tenant_state(world.tenant), tenant_state(other_tenant)
     for method, path in [
         ("get", f"/api/v1/promises/{theirs.pk}"),
         ("patch", f"/api/v1/promises/{theirs.pk}"),
@@ -247,15 +261,18 @@ def test_another_tenants_promises_are_not_found(world, writer, other_tenant):
         ("patch", f"/api/v1/promises/{ours.pk}/commitments/{commitment.pk}"),
     ]:
         problem(getattr(writer, method)(path, {"title": "x", "target": "1"}, format="json"), 404)
+    assert tenant_state(world.tenant) == before and tenant_state(other_tenant) == theirs_before
     assert writer.get("/api/v1/promises").json()["results"][0]["title"] == ours.title
     assert len(writer.get("/api/v1/promises").json()["results"]) == 1
     # Another tenant's department slug is simply unknown here.
     with tenant_context(other_tenant):
         department_create(tenant=other_tenant, name="Globex Only")
+    before = tenant_state(world.tenant)
     body = problem(
         writer.post("/api/v1/promises", {**NEW_PROMISE, "owner": "globex-only"}, format="json"), 400
     )
     assert "owner" in body["errors"]
+    assert tenant_state(world.tenant) == before
     with tenant_context(other_tenant):
         assert Promise.objects.get(pk=theirs.pk).status == Promise.Status.DRAFT
         assert CommitmentVersion.objects.get(commitment=commitment).target == Decimal(80)
