@@ -16,6 +16,7 @@ from feedback.models import Escalation, EscalationSettings
 from tenants.context import tenant_context
 from tenants.models import Department, User
 from tests.conftest import enrol_totp, make_tenant, signed_in
+from tests.factories import tenant_state
 from tests.feedback.test_escalations import member, move, propose, story
 
 
@@ -55,8 +56,13 @@ def test_an_employee_escalates_their_story(escalations_world, clients):
     page = text(clients["employee"].get(f"/escalations/{escalation.pk}/"))
     assert "Refund stuck" in page and "The refund took three weeks." in page and "→ proposed" not in page
     # A colleague cannot escalate someone else's story (they cannot see it); a viewer may not at all.
+    before = tenant_state(tenant)
     assert clients["employee2"].get(f"/stories/{logged.pk}/escalate/").status_code == 404
     assert clients["viewer"].get(f"/stories/{logged.pk}/escalate/").status_code == 403
+    again = {"title": "Again", "severity": "high", "department": service.pk, "description": "x"}
+    assert clients["employee2"].post(f"/stories/{logged.pk}/escalate/", again).status_code == 404
+    assert clients["viewer"].post(f"/stories/{logged.pk}/escalate/", again).status_code == 403
+    assert tenant_state(tenant) == before
 
 
 def test_the_inbox_approves_inline_with_htmx(escalations_world, clients):
@@ -99,10 +105,12 @@ def test_the_inbox_holds_only_what_i_may_decide(escalations_world, clients):
     assert theirs.title in manager_inbox and own.title not in manager_inbox
     assert theirs.title not in text(clients["logistics"].get("/escalations/inbox/"))
     # Deciding anyway is refused with the reason; nothing changes.
+    before = tenant_state(tenant)
     clients["logistics"].post(f"/escalations/{theirs.pk}/approve/", {"note": ""})
     page = text(clients["logistics"].get(f"/escalations/{theirs.pk}/", follow=True))
     assert "Only a manager of Customer Service or an admin" in page
     clients["manager"].post(f"/escalations/{own.pk}/approve/", {"note": ""})
+    assert tenant_state(tenant) == before
     with tenant_context(tenant):
         assert set(Escalation.objects.values_list("state", flat=True)) == {"proposed"}
     assert clients["employee"].get("/escalations/inbox/").status_code == 403
@@ -166,7 +174,9 @@ def test_admins_change_the_settings(escalations_world, clients):
         "medium_decision_hours": 48, "medium_resolution_hours": 336, "low_decision_hours": 72,
         "low_resolution_hours": 720, "admin_after_hours": 12, "auto_close_days": 7,
     }  # fmt: skip
+    before = tenant_state(tenant)
     assert clients["manager"].post("/escalations/settings/", data).status_code == 403
+    assert tenant_state(tenant) == before
     assert clients["admin"].post("/escalations/settings/", data).status_code == 302
     with tenant_context(tenant):
         saved = EscalationSettings.objects.get()

@@ -22,6 +22,7 @@ from tenants.context import tenant_context
 from tenants.models import Department, Membership, Touchpoint
 from tenants.services import touchpoint_create
 from tests.conftest import signed_in
+from tests.factories import tenant_state
 
 
 def text(response) -> str:
@@ -168,8 +169,13 @@ def test_validation_messages_say_what_to_fix(stories_world, member_clients):
 
 def test_a_viewer_cannot_log_or_see_stories(stories_world, member_clients):
     viewer = member_clients["viewer"]
+    before = tenant_state(stories_world)
     assert viewer.get("/stories/new/").status_code == 403
-    assert viewer.post("/stories/new/", {"text": "x"}).status_code == 403
+    with tenant_context(stories_world):
+        delivery = Touchpoint.objects.get(name="Delivery")
+    story = {"text": "The refund took weeks", "occurred_at": "2026-01-05T10:00", "touchpoint": delivery.pk}
+    assert viewer.post("/stories/new/", story).status_code == 403
+    assert tenant_state(stories_world) == before
     assert viewer.get("/stories/mine/").status_code == 403
     assert viewer.get("/stories/").status_code == 403
 

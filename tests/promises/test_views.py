@@ -23,6 +23,7 @@ from promises.services import (
 from tenants.context import tenant_context
 from tenants.models import AuditEvent, Department
 from tests.conftest import signed_in
+from tests.factories import tenant_state
 from tests.promises.conftest import World
 
 
@@ -133,6 +134,7 @@ def test_employees_and_viewers_cannot_reach_the_forms_or_transitions(world, clie
         f"/promises/{draft.pk}/retire/",
         "/promises/sign-offs/",
     ]
+    before = tenant_state(world.tenant)
     for role in ("employee", "viewer"):
         for path in paths:
             assert clients[role].get(path).status_code == 403, (role, path)
@@ -141,6 +143,7 @@ def test_employees_and_viewers_cannot_reach_the_forms_or_transitions(world, clie
     # Overriding is the admins' alone; signing off the managers'.
     assert clients["manager"].post(f"/promises/{draft.pk}/activate/", {"reason": "x"}).status_code == 403
     assert clients["admin"].post(f"/promises/{draft.pk}/sign-off/", {}).status_code == 403
+    assert tenant_state(world.tenant) == before
 
 
 # --- The lifecycle through the pages ----------------------------------------------------------
@@ -391,6 +394,7 @@ def test_another_tenants_promise_is_not_found_on_every_page(world, clients, othe
     ours = world.customer_promise()
     our_commitment = Commitment.objects.get(promise=ours)
     assert clients["manager"].get(f"/promises/{theirs.pk}/").status_code == 404
+    before, theirs_before = tenant_state(world.tenant), tenant_state(other_tenant)
     paths = [
         f"/promises/{theirs.pk}/edit/",
         f"/promises/{theirs.pk}/commitments/new/",
@@ -406,6 +410,7 @@ def test_another_tenants_promise_is_not_found_on_every_page(world, clients, othe
         role = "admin" if "activate" in path else "manager"
         assert clients[role].get(path).status_code == 404, path
         assert clients[role].post(path, {"reason": "x", "decision": "approve"}).status_code == 404, path
+    assert tenant_state(world.tenant) == before and tenant_state(other_tenant) == theirs_before
     assert "Globex promise" not in text(clients["admin"].get("/promises/"))
     assert (
         clients["manager"].get(f"/promises/{ours.pk}/commitments/{our_commitment.pk}/edit/").status_code

@@ -31,6 +31,7 @@ from tenants.services import (
     tenant_set_status,
     touchpoint_create,
 )
+from tests.factories import tenant_state
 
 PROBLEM = "application/problem+json"
 READ = ["promises:read"]
@@ -235,11 +236,13 @@ def test_touchpoint_reorder_must_name_each_own_touchpoint_once(tenant, other_ten
     with tenant_context(other_tenant):
         foreign = Touchpoint.objects.get(name="Delivery")
     client = client_with(issue(tenant, WRITE))
+    before, theirs = tenant_state(tenant), tenant_state(other_tenant)
 
     for ordered_ids in ([website.pk], [website.pk, website.pk], [website.pk, foreign.pk], []):
         response = client.post("/api/v1/touchpoints/reorder", {"ordered_ids": ordered_ids}, format="json")
         body = assert_problem(response, 400)
         assert list(body["errors"]) == ["ordered_ids"]
+    assert tenant_state(tenant) == before and tenant_state(other_tenant) == theirs
 
     with tenant_context(tenant):
         assert list(Touchpoint.objects.order_by("position").values_list("pk", flat=True)) == [
@@ -510,7 +513,9 @@ def test_invalid_input_is_a_400_problem_per_field(tenant, path, payload, field, 
 
 
 def test_unknown_journey_stage_lists_the_allowed_ones(tenant):
-    response = client_with(issue(tenant, WRITE)).post(
+    client = client_with(issue(tenant, WRITE))
+    before = tenant_state(tenant)
+    response = client.post(
         "/api/v1/touchpoints", {"name": "Kiosk", "journey_stage": "nirvana"}, format="json"
     )
     assert assert_problem(response, 400)["errors"] == {
@@ -519,6 +524,7 @@ def test_unknown_journey_stage_lists_the_allowed_ones(tenant):
             'delivery, use, support, loyalty (or "" for none).'
         ]
     }
+    assert tenant_state(tenant) == before
 
 
 def test_renaming_to_a_taken_name_is_refused_with_the_services_message(tenant):
@@ -536,9 +542,11 @@ def test_renaming_to_a_taken_name_is_refused_with_the_services_message(tenant):
 
 def test_a_body_that_is_not_json_is_refused(tenant):
     client = client_with(issue(tenant, WRITE))
+    before = tenant_state(tenant)
     malformed = client.post("/api/v1/departments", "{not json", content_type="application/json")
     assert "JSON parse error" in assert_problem(malformed, 400)["detail"]
     assert_problem(client.post("/api/v1/departments", "name=X", content_type="text/plain"), 415)
+    assert tenant_state(tenant) == before
 
 
 def test_a_department_still_referred_to_is_a_409_problem(tenant):

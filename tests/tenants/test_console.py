@@ -42,6 +42,7 @@ from tenants.services import (
     touchpoint_create,
 )
 from tests.conftest import TEST_PASSWORD, client_for, enrol_totp, signed_in
+from tests.factories import tenant_state
 
 LIST_PAGES = [
     "/admin/settings/",
@@ -853,6 +854,7 @@ def stale_admin(tenant):
 
 def test_sensitive_writes_demand_reauthentication_and_change_nothing(stale_admin, tenant):
     refs = ids(tenant)
+    before = tenant_state(tenant)
     attempts = [
         ("/admin/api-keys/new/", {"name": "Helpdesk", "scopes": ["feedback:write"]}),
         (f"/admin/members/{refs['member']}/", {"role": "manager"}),
@@ -863,6 +865,7 @@ def test_sensitive_writes_demand_reauthentication_and_change_nothing(stale_admin
         response = stale_admin.post(path, data)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/reauthenticate/?next=")
+    assert tenant_state(tenant) == before
     viewer = membership(tenant, "viewer@acme.test")
     assert (viewer.role, viewer.is_active) == ("viewer", True)
     with tenant_context(tenant):
