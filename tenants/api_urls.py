@@ -326,6 +326,7 @@ class ApiDocsView(SpectacularSwaggerView):
     # Its inline style and start-up script carry the Content-Security-Policy nonce.
     template_name = "tenants/api_docs.html"
 
+    @extend_schema(exclude=True)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         # drf-spectacular opens the opener policy for OAuth2 pop-ups; API keys need none.
