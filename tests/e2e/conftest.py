@@ -80,21 +80,37 @@ def csp_watch():
 
 
 @pytest.fixture
-def page(browser, csp_watch):
-    """A fresh browser page; the test fails if the browser saw any Content-Security-Policy
-    violation (an event or a console message) or a page served without the policy."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.expose_binding("cxgovCspViolation", lambda _source, text: csp_watch.violations.append(text))
-    context.add_init_script(_REPORT_CSP_VIOLATIONS)
-    page = context.new_page()
-    page.on("console", csp_watch.on_console)
-    page.on("response", csp_watch.on_response)
-    page.set_default_timeout(15_000)
-    yield page
-    # Violations are reported asynchronously: let the page settle before reading them.
-    page.wait_for_timeout(100)
-    context.close()
+def new_page(browser, csp_watch):
+    """``new_page(**context_options)`` → a page in a browser context of its own (one person's
+    session). Every browser test gets its pages here (or through ``page``): the test fails if
+    the browser saw any Content-Security-Policy violation (an event or a console message) or a
+    page served without the policy."""
+    pages = []
+
+    def open_page(**context_options):
+        context = browser.new_context(**context_options)
+        context.expose_binding("cxgovCspViolation", lambda _source, text: csp_watch.violations.append(text))
+        context.add_init_script(_REPORT_CSP_VIOLATIONS)
+        page = context.new_page()
+        page.on("console", csp_watch.on_console)
+        page.on("response", csp_watch.on_response)
+        page.set_default_timeout(15_000)
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        # Violations are reported asynchronously: let each page settle before reading them.
+        if not page.is_closed():
+            page.wait_for_timeout(100)
+        page.context.close()
     assert csp_watch.problems() == [], "\n".join(csp_watch.problems())
+
+
+@pytest.fixture
+def page(new_page):
+    """A fresh desktop-sized browser page, watched like every page of ``new_page``."""
+    return new_page(viewport={"width": 1280, "height": 900})
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def sign_in(page, base: str, email: str, path: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
 
 
-def test_a_story_escalated_approved_resolved_and_seen_by_its_author(browser, site):
+def test_a_story_escalated_approved_resolved_and_seen_by_its_author(new_page, site):
     tenant = make_tenant("acme", "Acme Retail")
     escalation_setup(tenant)
     with tenant_context(tenant):
@@ -42,7 +42,7 @@ def test_a_story_escalated_approved_resolved_and_seen_by_its_author(browser, sit
     base = site("acme")
 
     # The employee escalates their story.
-    employee_page = browser.new_context().new_page()
+    employee_page = new_page()
     sign_in(employee_page, base, "employee@acme.test", f"/stories/{story.pk}/")
     employee_page.get_by_role("link", name="Escalate this story").click()
     employee_page.get_by_label("Title").fill("Parcels left in the rain, refunds missing")
@@ -55,7 +55,7 @@ def test_a_story_escalated_approved_resolved_and_seen_by_its_author(browser, sit
         escalation = Escalation.objects.get()
 
     # The manager approves it from the inbox, inline.
-    manager_page = browser.new_context().new_page()
+    manager_page = new_page()
     sign_in(manager_page, base, "manager@acme.test", "/escalations/inbox/")
     row = manager_page.locator(f"#escalation-{escalation.pk}")
     expect(row).to_contain_text("Parcels left in the rain")

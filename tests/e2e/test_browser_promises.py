@@ -24,7 +24,7 @@ def sign_in(page: Page, base: str, email: str) -> None:
     expect(page).to_have_url(re.compile(r"/promises/$"))
 
 
-def test_a_manager_drafts_and_submits_a_promise_two_managers_sign_it_off(page, browser, site):
+def test_a_manager_drafts_and_submits_a_promise_two_managers_sign_it_off(page, new_page, site):
     tenant = make_tenant("acme", "Acme Retail")
     operations = department_create(tenant=tenant, name="Operations")
     marketing = department_create(tenant=tenant, name="Marketing")
@@ -80,16 +80,14 @@ def test_a_manager_drafts_and_submits_a_promise_two_managers_sign_it_off(page, b
         ("ops.manager@acme.test", "Operations"),
         ("mkt.manager@acme.test", "Marketing"),
     ):
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        other = context.new_page()
-        other.set_default_timeout(15_000)
+        other = new_page(viewport={"width": 1280, "height": 900})
         sign_in(other, base, email)
         other.get_by_role("link", name="My sign-offs").first.click()
         other.get_by_role("link", name=re.compile("Review")).click()
         expect(other.get_by_role("heading", name="Sign off “A human answers within 4 hours”")).to_be_visible()
         other.get_by_role("button", name="Approve").click()
         expect(other.get_by_text(f"Approved for {department}.")).to_be_visible()
-        context.close()
+        other.context.close()
 
     page.goto(promise_url)
     expect(page.locator("#promise-status")).to_have_text("Active")

@@ -17,12 +17,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
+def phone(new_page):
+    return new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
 
 
 def test_an_employee_logs_a_story_on_a_phone(phone, site):
