@@ -37,15 +37,25 @@ class _Receiver(EventReceiver):
 
 @dataclass
 class TaskEvents:
-    """Collects every Celery event in a queue, from a background thread."""
+    """Collects the Celery events of the workers named ``hostnames`` (``watch`` adds one) in a
+    queue, from a background thread. Any other worker's events are dropped: a test waits for
+    what *its* worker did, whatever else shares the broker."""
 
+    hostnames: set[str] = field(default_factory=set)
     events: queue.Queue = field(default_factory=queue.Queue)
     seen: list[dict] = field(default_factory=list)
+
+    def watch(self, hostname: str) -> None:
+        self.hostnames.add(hostname)
+
+    def _collect(self, event: dict) -> None:
+        if event.get("hostname") in self.hostnames:
+            self.events.put(event)
 
     def start(self) -> None:
         ready = threading.Event()
         self._connection = app.connection_for_read()
-        self._receiver = _Receiver(self._connection, handlers={"*": self.events.put}, app=app, ready=ready)
+        self._receiver = _Receiver(self._connection, handlers={"*": self._collect}, app=app, ready=ready)
         self._thread = threading.Thread(target=self._receiver.capture, kwargs={"limit": None}, daemon=True)
         self._thread.start()
         if not ready.wait(30):
@@ -85,6 +95,27 @@ class TaskEvents:
 
     def outcome(self, task_id: str, timeout: float = 60.0) -> dict:
         return self.wait(lambda e: e.get("uuid") == task_id and e["type"] in FINAL_STATES, timeout)
+
+    def answering(self, hostname: str, timeout: float = 90.0) -> dict:
+        """Wait for a heartbeat of ``hostname`` after it came online: its event loop runs, so it
+        answers pings (``worker-online`` is sent before the control consumer listens)."""
+        first = self.online(hostname, timeout)
+        return self.wait(
+            lambda e: (
+                e["type"] == "worker-heartbeat"
+                and e["hostname"] == hostname
+                and e["timestamp"] > first["timestamp"]
+            ),
+            timeout,
+        )
+
+    def online(self, hostname: str, timeout: float = 90.0) -> dict:
+        """Wait until the worker ``hostname`` is up (and watch it)."""
+        self.watch(hostname)
+        return self.wait(
+            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == hostname,
+            timeout,
+        )
 
 
 def database_url(settings_dict: dict) -> str:

@@ -143,7 +143,7 @@ def member_clients(tenant) -> dict[str, Client]:
 def worker_events(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process for the test module, and its task events."""
     hostname = f"cxgov-{request.module.__name__.rsplit('.', 1)[-1]}-{settings.TEST_RUN_ID}@localhost"
-    events = TaskEvents()
+    events = TaskEvents({hostname})
     events.start()
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     process = start_worker(
@@ -151,11 +151,10 @@ def worker_events(request, django_db_setup, django_db_blocker, tmp_path_factory)
         redis_url=settings.REDIS_URL,
         log_path=log_path,
         hostname=hostname,
+        settings_module=getattr(request.module, "WORKER_SETTINGS", "cxgov.settings.test"),
     )
     try:
-        events.wait(
-            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == hostname, 90
-        )
+        events.online(hostname)
         yield events
     finally:
         process.terminate()
