@@ -127,6 +127,33 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{credentials}{host}{port}/{settings_dict['NAME']}"
 
 
+def _environment(
+    settings_dict: dict, redis_url: str, settings_module: str, env: dict[str, str | None] | None
+) -> dict[str, str]:
+    extra = env or {}
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        "DATABASE_URL": database_url(settings_dict),
+        "TEST_REDIS_URL": redis_url,
+    }
+    environment.update({k: v for k, v in extra.items() if v is not None})
+    for k in [k for k, v in extra.items() if v is None]:
+        environment.pop(k, None)
+    return environment
+
+
+def _start(args: list[str], environment: dict[str, str], log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "ab")  # noqa: SIM115 - stays open for the process's life
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "cxgov", *args],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 def start_worker(
     *,
     settings_dict: dict,
@@ -137,37 +164,38 @@ def start_worker(
     env: dict[str, str | None] | None = None,
 ) -> subprocess.Popen:
     """Start a worker; ``env`` adds variables to the process's environment (``None`` removes one)."""
-    extra = env or {}
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": settings_module,
-        "DATABASE_URL": database_url(settings_dict),
-        "TEST_REDIS_URL": redis_url,
-    }
-    env.update({k: v for k, v in extra.items() if v is not None})
-    for k in [k for k, v in extra.items() if v is None]:
-        env.pop(k, None)
-    log = open(log_path, "ab")  # noqa: SIM115 - stays open for the worker's life
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "cxgov",
-            "worker",
-            "-E",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            hostname,
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    return _start(
+        ["worker", "-E", "--pool", "solo", "--loglevel", "INFO", "--hostname", hostname]
+        + ["--without-mingle", "--without-gossip"],
+        _environment(settings_dict, redis_url, settings_module, env),
+        log_path,
     )
+
+
+def start_beat(
+    *,
+    settings_dict: dict,
+    redis_url: str,
+    log_path: Path,
+    schedule_path: Path,
+    settings_module: str,
+    env: dict[str, str | None] | None = None,
+) -> subprocess.Popen:
+    """Start Celery beat with the schedule of ``settings_module`` (its state in ``schedule_path``)."""
+    return _start(
+        ["beat", "--loglevel", "INFO", "--schedule", str(schedule_path)],
+        _environment(settings_dict, redis_url, settings_module, env),
+        log_path,
+    )
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    """Terminate ``process`` if it still runs; kill it when it does not stop within 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

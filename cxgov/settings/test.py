@@ -39,6 +39,6 @@ CXGOV_REDIS_PREFIX = f"cxgov-test-{TEST_RUN_ID}"
 # the run's workers, event receivers and /readyz meet only one another, whatever else runs on
 # the same Redis.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
     "global_keyprefix": f"run{TEST_RUN_ID}:",
-}  # noqa: F405
+}
