@@ -96,6 +96,37 @@ class TaskEvents:
     def outcome(self, task_id: str, timeout: float = 60.0) -> dict:
         return self.wait(lambda e: e.get("uuid") == task_id and e["type"] in FINAL_STATES, timeout)
 
+    def finish(self, name: str, count: int, timeout: float = 120.0) -> list[dict]:
+        """Wait for ``count`` more runs of the task ``name`` (each received, then its final
+        event), not counting runs an earlier call followed; returns their outcomes."""
+        followed = self.__dict__.setdefault("_followed", set())
+        outcomes = []
+        for _ in range(count):
+            received = self.wait(
+                lambda e: (
+                    e["type"] == "task-received" and e.get("name") == name and e["uuid"] not in followed
+                ),
+                timeout,
+            )
+            followed.add(received["uuid"])
+            outcomes.append(self.outcome(received["uuid"], timeout))
+        return outcomes
+
+    def drain(self, timeout: float = 120.0) -> None:
+        """Wait until the worker has nothing left: a no-op task sent now finishes with no other
+        task received meanwhile (tasks queued by earlier tasks' commits included). The solo
+        worker runs tasks in order, so everything received before the no-op is done too."""
+        while True:
+            start = len(self.seen)
+            sentinel = app.send_task("celery.accumulate", args=[None])
+            self.outcome(sentinel.id, timeout)
+            if not [
+                e
+                for e in self.seen[start:]
+                if e["type"] == "task-received" and e.get("name") != "celery.accumulate"
+            ]:
+                return
+
     def answering(self, hostname: str, timeout: float = 90.0) -> dict:
         """Wait for a heartbeat of ``hostname`` after it came online: its event loop runs, so it
         answers pings (``worker-online`` is sent before the control consumer listens)."""
