@@ -9,14 +9,16 @@ import csv
 import html
 import io
 import re
+from datetime import timedelta
 
 import psycopg
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
+from django.utils import timezone
 
 from feedback.models import ServiceEvent, SignalImport, SurveyResponse
-from feedback.services import signal_import_create
+from feedback.services import signal_import_create, signal_imports_resume_stalled
 from feedback.tasks import signal_import_run
 from tenants.context import tenant_context
 from tenants.models import Membership
@@ -202,3 +204,40 @@ def test_another_tenants_import_is_not_found(worker, signals, other_tenant, memb
         assert SurveyResponse.objects.count() == 0
     with tenant_context(other_tenant):
         assert SurveyResponse.objects.count() == 3
+
+
+@pytest.mark.django_db  # nothing reaches the worker: queued after commit, and this test never commits
+def test_the_sweep_queues_again_only_the_tenants_imports_gone_quiet(signals, other_tenant):
+    signal_setup(other_tenant)
+    imports = {}
+    for tenant, name in ((signals, "stale"), (signals, "fresh"), (signals, "done"), (other_tenant, "other")):
+        with tenant_context(tenant):
+            admin = Membership.objects.get(user__email=f"admin@{tenant.slug}.test")
+        imports[name] = signal_import_create(
+            tenant=tenant, kind="survey_responses", content=SURVEY_CSV, actor=admin
+        )
+    long_ago = timezone.now() - timedelta(minutes=5)
+    with tenant_context(signals):
+        SignalImport.objects.filter(pk=imports["stale"].pk).update(
+            status="running", processed_rows=4, heartbeat_at=long_ago
+        )
+        SignalImport.objects.filter(pk=imports["done"].pk).update(status="done", heartbeat_at=long_ago)
+    with tenant_context(other_tenant):
+        SignalImport.objects.filter(pk=imports["other"].pk).update(status="running", heartbeat_at=long_ago)
+
+    def state(tenant) -> dict[int, tuple]:
+        with tenant_context(tenant):
+            return {i.pk: (i.status, i.processed_rows, i.heartbeat_at) for i in SignalImport.objects.all()}
+
+    before = state(signals) | state(other_tenant)
+    assert signal_imports_resume_stalled(tenant=signals, stale_after=timedelta(seconds=30)) == [
+        imports["stale"].pk
+    ]
+    after = state(signals) | state(other_tenant)
+    stale = imports["stale"].pk
+    assert after[stale][:2] == ("running", 4) and after[stale][2] > long_ago  # progress kept, heartbeat set
+    assert {pk: v for pk, v in after.items() if pk != stale} == {
+        pk: v for pk, v in before.items() if pk != stale
+    }
+    # Just queued again: the next sweep leaves it to that task.
+    assert signal_imports_resume_stalled(tenant=signals, stale_after=timedelta(seconds=30)) == []

@@ -110,6 +110,7 @@ def test_an_import_killed_at_4000_rows_resumes_on_a_new_worker_with_every_row_on
         assert hold.held.wait(60) and hold.error is None, hold.error
         first = celery_worker.start_worker(**common, log_path=tmp_path / "a.log", hostname=first_name)
         events.online(first_name)
+        created = time.monotonic()
         signal_import = signal_import_create(
             tenant=tenant, kind="survey_responses", content=survey_csv(), actor=admin
         )
@@ -120,6 +121,7 @@ def test_an_import_killed_at_4000_rows_resumes_on_a_new_worker_with_every_row_on
         while not someone_waits_for(hold.xid):
             assert time.monotonic() < deadline, (tmp_path / "a.log").read_text()[-3000:]
             time.sleep(0.2)
+        print(f"\nthe first worker stored {KILL_AT} rows in {time.monotonic() - created:.1f} s")
         first.kill()
         assert first.wait(30) == -9
         hold.released.set()
