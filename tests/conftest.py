@@ -143,19 +143,23 @@ def member_clients(tenant) -> dict[str, Client]:
 def worker_events(request, django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process for the test module, and its task events."""
     hostname = f"cxgov-{request.module.__name__.rsplit('.', 1)[-1]}-{settings.TEST_RUN_ID}@localhost"
-    events = TaskEvents()
+    events = TaskEvents({hostname})
     events.start()
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    work_dir = tmp_path_factory.mktemp("worker")
+    log_path = work_dir / "worker.log"
+    # A module names other worker settings in WORKER_SETTINGS; e-mails sent through
+    # tests.metrics.mail_dir_backend land in ``events.mail_dir``.
+    events.mail_dir = work_dir / "mail"
     process = start_worker(
         settings_dict=connections["default"].settings_dict,
         redis_url=settings.REDIS_URL,
         log_path=log_path,
         hostname=hostname,
+        settings_module=getattr(request.module, "WORKER_SETTINGS", "cxgov.settings.test"),
+        env={"CXGOV_TEST_MAIL_DIR": str(events.mail_dir)},
     )
     try:
-        events.wait(
-            lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == hostname, 90
-        )
+        events.online(hostname)
         yield events
     finally:
         process.terminate()
@@ -172,4 +176,7 @@ def worker_events(request, django_db_setup, django_db_blocker, tmp_path_factory)
 def worker(worker_events):
     """The running worker's events, starting from this test: earlier tests' events are forgotten."""
     worker_events.forget()
-    return worker_events
+    yield worker_events
+    # What the test's tasks queued after their commits (deliveries…) ends before the database
+    # is emptied for the next test.
+    worker_events.drain()

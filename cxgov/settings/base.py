@@ -116,7 +116,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# How long a task taken by a worker may stay unacknowledged before Redis hands it to another
+# worker: longer than the longest task (else a task still running is run twice), short enough
+# that the task of a killed worker runs again soon. Reasoning in docs/operations.md.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CXGOV_VISIBILITY_TIMEOUT", default=900)}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = "default"
 # A static schedule of dispatchers; each fans out one task per active tenant.
@@ -145,12 +148,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metrics.digest_tasks.digests_dispatch",
         "schedule": env.float("CXGOV_DIGEST_SECONDS", default=300.0),
     },
+    # CSV imports a killed worker left unfinished (heartbeat older than CXGOV_IMPORT_STALE_SECONDS).
+    "signal-imports-sweep": {
+        "task": "feedback.tasks.signal_imports_sweep",
+        "schedule": env.float("CXGOV_IMPORT_SWEEP_SECONDS", default=15.0),
+    },
     # Escalation clocks: overdue levels and auto-close, a scan per tenant (no countdowns).
     "escalations-overdue": {
         "task": "feedback.tasks.escalations_overdue_dispatch",
         "schedule": env.float("CXGOV_ESCALATION_SCAN_SECONDS", default=300.0),
     },
 }
+
+# CSV imports: a task stores rows for this long, then queues its continuation; an unfinished
+# import whose last chunk committed longer ago than the stale time is queued again by the sweep.
+CXGOV_IMPORT_SLICE_SECONDS = env.float("CXGOV_IMPORT_SLICE_SECONDS", default=60.0)
+CXGOV_IMPORT_STALE_SECONDS = env.float("CXGOV_IMPORT_STALE_SECONDS", default=30.0)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 

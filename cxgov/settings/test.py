@@ -35,3 +35,10 @@ STATIC_ROOT = None  # static files come from the apps (finders); nothing is coll
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_DEFAULT_QUEUE = f"default-{TEST_RUN_ID}"
 CXGOV_REDIS_PREFIX = f"cxgov-test-{TEST_RUN_ID}"
+# Every key and channel of the run's broker (queues, events, worker pings) carries the run id:
+# the run's workers, event receivers and /readyz meet only one another, whatever else runs on
+# the same Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405
+    "global_keyprefix": f"run{TEST_RUN_ID}:",
+}

@@ -214,3 +214,77 @@ def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> 
         assert (var_dir / "pg" / "PG_VERSION").exists()  # the data stays for the next run
     finally:
         stop_everything(launcher, var_dir)
+
+
+def start_launcher(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Output, Path, int]:
+    var_dir = tmp_path / "var"
+    port = free_port()
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+    env.pop("CELERY_BROKER_URL", None)
+    env.update(CXGOV_VAR_DIR=str(var_dir), PORT=str(port), DJANGO_SETTINGS_MODULE="cxgov.settings.dev")
+    launcher = subprocess.Popen(
+        [sys.executable, "-m", "cxgov.launcher"],
+        cwd=REPO_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        bufsize=0,
+    )
+    return launcher, Output(launcher), var_dir, port
+
+
+def child_running(launcher: subprocess.Popen[bytes], subcommand: str) -> psutil.Process:
+    """The launcher's direct child ``celery -A cxgov <subcommand>``."""
+    found = [
+        child
+        for child in psutil.Process(launcher.pid).children()
+        if is_alive(child) and subcommand in child.cmdline() and "celery" in " ".join(child.cmdline())
+    ]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_a_killed_worker_or_beat_is_restarted_while_web_keeps_serving(tmp_path: Path) -> None:
+    launcher, output, var_dir, port = start_launcher(tmp_path)
+    acme = f"acme.localhost:{port}"
+    try:
+        ready = output.read_until(lambda line: line.startswith(READY_LINE), START_TIMEOUT)
+        assert ready is not None, output.text()
+
+        for subcommand in ("worker", "beat"):
+            old = child_running(launcher, subcommand)
+            old.send_signal(signal.SIGKILL)
+            exited = output.read_until(
+                lambda line, s=subcommand: line.startswith(f"{s} exited on its own"), 60
+            )
+            assert exited is not None and "code -9" in exited and "restarting it in" in exited, output.text()
+            restarted = output.read_until(
+                lambda line, s=subcommand: line.startswith(f"{s} restarted (pid "), 60
+            )
+            assert restarted is not None, output.text()
+            new_pid = int(restarted.removeprefix(f"{subcommand} restarted (pid ").rstrip(").").strip())
+            assert new_pid != old.pid and not is_alive(old)
+            assert child_running(launcher, subcommand).pid == new_pid
+            # Web kept serving through it, and the launcher kept running.
+            status, _, _ = get(port, "/", host=acme)
+            assert status == 302 and launcher.poll() is None
+
+        # The new worker answers: /readyz pings it (a restarted worker needs a moment to listen).
+        deadline = time.monotonic() + 120
+        while True:
+            status, _, body = get(port, "/readyz")
+            if status == 200:
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(1)
+        assert json.loads(body)["checks"]["worker"].startswith("ok"), body
+        status, _, body = get(port, "/healthz")
+        assert status == 200, body
+
+        launcher.send_signal(signal.SIGINT)
+        output.read_to_end(STOP_TIMEOUT)
+        assert launcher.wait(timeout=STOP_TIMEOUT) == 0, output.text()
+        assert "cxgov stopped." in output.lines, output.text()
+    finally:
+        stop_everything(launcher, var_dir)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from rest_framework.test import APIClient
 
+from feedback.models import SignalImport
 from promises.models import Measure, Promise
 from promises.services import measures_ensure_builtin
 from tenants.context import tenant_context
@@ -26,6 +29,33 @@ def signal_setup(tenant: Tenant) -> None:
             statement="Your money back within a week.",
             owner=Department.objects.get(slug="customer-service"),
         )
+
+
+def import_finished(events, tenant: Tenant, import_id: int, wait_for_run: float = 120.0) -> SignalImport:
+    """Follow a worker's runs of an import (a run, its continuations, a resume) through its
+    task events until the import is done or failed, and return it.
+
+    ``events``: the worker's :class:`tests.celery_worker.TaskEvents`; ``wait_for_run``: how long
+    the next run may take to be received.
+    """
+    followed: set[str] = set()
+    while True:
+        with tenant_context(tenant):
+            signal_import = SignalImport.objects.get(pk=import_id)
+        if signal_import.status in (SignalImport.Status.DONE, SignalImport.Status.FAILED):
+            return signal_import
+        received = events.wait(
+            lambda e: (
+                e["type"] == "task-received"
+                and e.get("name") == "feedback.tasks.signal_import_run"
+                and e["uuid"] not in followed
+                and ast.literal_eval(e["args"])[1] == import_id
+            ),
+            wait_for_run,
+        )
+        followed.add(received["uuid"])
+        outcome = events.outcome(received["uuid"], 600)
+        assert outcome["type"] == "task-succeeded", outcome.get("exception")
 
 
 @pytest.fixture

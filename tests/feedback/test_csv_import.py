@@ -1,20 +1,32 @@
-"""CSV import of survey responses and service events: upload, task, progress, report, re-import."""
+"""CSV import of survey responses and service events: upload, task, progress, report, re-import.
+
+Imports run on a real Celery worker process (the module's ``worker``), as in production."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import html
 import io
 import re
+from datetime import timedelta
 
+import psycopg
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django.utils import timezone
 
 from feedback.models import ServiceEvent, SignalImport, SurveyResponse
-from feedback.services import signal_import_create
+from feedback.services import signal_import_create, signal_imports_resume_stalled
 from feedback.tasks import signal_import_run
 from tenants.context import tenant_context
 from tenants.models import Membership
-from tests.feedback.conftest import signal_setup
+from tests.celery_worker import database_url
+from tests.feedback.conftest import import_finished, signal_setup
+
+# The worker reads what the test wrote: every test commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 SURVEY_CSV = """external_id,measure,score,occurred_at,touchpoint,respondent_ref,comment
 r-1,nps,9,2026-01-05T10:00:00+01:00,delivery,cust-1,Great
@@ -46,21 +58,33 @@ def upload(client, kind: str, content: str, name: str = "signals.csv"):
     )
 
 
-def run(tenant, response) -> SignalImport:
-    """Run the import the upload queued, synchronously (no broker), and return it."""
-    import_id = int(re.search(r"/signals/import/(\d+)/", response["Location"]).group(1))
-    signal_import_run.apply(args=(tenant.id, import_id))
-    with tenant_context(tenant):
-        return SignalImport.objects.get(pk=import_id)
+@contextlib.contextmanager
+def writes_held(table: str):
+    """Another session (the owner's, as a backup or migration would) holds ``table`` in SHARE
+    mode: the worker's first insert into it waits, its chunk uncommitted, until the block ends."""
+    with psycopg.connect(database_url(connections["default"].settings_dict)) as other:
+        other.execute(f'LOCK TABLE "{table}" IN SHARE MODE')
+        yield
+        other.rollback()
 
 
-def test_an_admin_imports_survey_responses_with_a_report_of_bad_rows(signals, member_clients):
+def import_id_of(response) -> int:
+    return int(re.search(r"/signals/import/(\d+)/", response["Location"]).group(1))
+
+
+def run(worker, tenant, response) -> SignalImport:
+    """The import the upload queued, once the worker has finished it."""
+    return import_finished(worker, tenant, import_id_of(response))
+
+
+def test_an_admin_imports_survey_responses_with_a_report_of_bad_rows(worker, signals, member_clients):
     client = member_clients["admin"]
-    response = upload(client, "survey_responses", SURVEY_CSV)
-    assert response.status_code == 302
-    queued = text(client.get(response["Location"]))
-    assert "Queued" in queued and 'hx-trigger="every 1s"' in client.get(response["Location"]).content.decode()
-    imp = run(signals, response)
+    with writes_held(SurveyResponse._meta.db_table):
+        response = upload(client, "survey_responses", SURVEY_CSV)
+        assert response.status_code == 302
+        queued = client.get(response["Location"]).content.decode()
+        assert "Queued" in text(client.get(response["Location"])) and 'hx-trigger="every 1s"' in queued
+    imp = run(worker, signals, response)
     assert imp.status == SignalImport.Status.DONE and imp.total_rows == 8 and imp.processed_rows == 8
     assert (imp.created_count, imp.duplicate_count, imp.rejected_count) == (3, 0, 5)
     with tenant_context(signals):
@@ -88,22 +112,26 @@ def test_an_admin_imports_survey_responses_with_a_report_of_bad_rows(signals, me
     }
 
 
-def test_re_importing_the_same_file_creates_nothing_new(signals, member_clients):
+def test_re_importing_the_same_file_creates_nothing_new(worker, signals, member_clients):
     client = member_clients["admin"]
-    first = run(signals, upload(client, "survey_responses", SURVEY_CSV))
-    second = run(signals, upload(client, "survey_responses", SURVEY_CSV))
+    first = run(worker, signals, upload(client, "survey_responses", SURVEY_CSV))
+    second = run(worker, signals, upload(client, "survey_responses", SURVEY_CSV))
     assert (second.created_count, second.duplicate_count, second.rejected_count) == (0, 3, 5)
     assert first.created_count == 3
     with tenant_context(signals):
         assert SurveyResponse.objects.count() == 3
     # Running a finished import again does nothing either.
-    signal_import_run.apply(args=(signals.id, second.pk))
+    again = signal_import_run.delay(signals.id, second.pk)
+    assert worker.outcome(again.id)["type"] == "task-succeeded"
     with tenant_context(signals):
         assert SurveyResponse.objects.count() == 3
+        unchanged = SignalImport.objects.get(pk=second.pk)
+    assert (unchanged.created_count, unchanged.duplicate_count, unchanged.rejected_count) == (0, 3, 5)
+    assert unchanged.finished_at == second.finished_at
 
 
-def test_service_events_import(signals, member_clients):
-    imp = run(signals, upload(member_clients["admin"], "service_events", EVENTS_CSV))
+def test_service_events_import(worker, signals, member_clients):
+    imp = run(worker, signals, upload(member_clients["admin"], "service_events", EVENTS_CSV))
     assert (imp.created_count, imp.rejected_count) == (1, 2)
     reasons = {e["line"]: e["errors"] for e in imp.report}
     assert "a duration cannot be negative" in reasons[3]["duration_seconds"][0]
@@ -112,11 +140,11 @@ def test_service_events_import(signals, member_clients):
         assert ServiceEvent.objects.get().duration_seconds == 86400
 
 
-def test_large_files_are_fed_in_chunks_with_progress(signals, member_clients):
+def test_large_files_are_fed_in_chunks_with_progress(worker, signals, member_clients):
     lines = ["external_id,measure,score,occurred_at"] + [
         f"bulk-{n},csat,{1 + n % 5},2026-01-05T10:00:00Z" for n in range(2500)
     ]
-    imp = run(signals, upload(member_clients["admin"], "survey_responses", "\n".join(lines)))
+    imp = run(worker, signals, upload(member_clients["admin"], "survey_responses", "\n".join(lines)))
     assert (imp.total_rows, imp.processed_rows, imp.created_count) == (2500, 2500, 2500)
     assert imp.progress_percent == 100
 
@@ -138,7 +166,7 @@ def test_a_bad_header_is_refused_at_upload_with_what_to_fix(signals, member_clie
         assert SignalImport.objects.count() == 0
 
 
-def test_templates_download_with_the_documented_columns(signals, member_clients):
+def test_templates_download_with_the_documented_columns(worker, signals, member_clients):
     client = member_clients["admin"]
     survey = client.get("/signals/import/template/survey_responses.csv")
     assert survey.status_code == 200 and survey["Content-Type"].startswith("text/csv")
@@ -148,7 +176,7 @@ def test_templates_download_with_the_documented_columns(signals, member_clients)
     assert events.splitlines()[0] == "external_id,measure,duration_seconds,occurred_at,touchpoint"
     assert client.get("/signals/import/template/stories.csv").status_code == 404
     # The template itself imports cleanly (given the touchpoint and measure it names exist).
-    imp = run(signals, upload(client, "service_events", events))
+    imp = run(worker, signals, upload(client, "service_events", events))
     assert (imp.created_count, imp.rejected_count) == (1, 0)
 
 
@@ -160,18 +188,56 @@ def test_only_admins_import(signals, member_clients):
     assert member_clients["admin"].get("/signals/import/").status_code == 200
 
 
-def test_another_tenants_import_is_not_found(signals, other_tenant, member_clients):
+def test_another_tenants_import_is_not_found(worker, signals, other_tenant, member_clients):
     signal_setup(other_tenant)
     with tenant_context(other_tenant):
         admin = Membership.objects.get(user__email="admin@globex.test")
     imp = signal_import_create(tenant=other_tenant, kind="survey_responses", content=SURVEY_CSV, actor=admin)
-    signal_import_run.apply(args=(other_tenant.id, imp.pk))
+    import_finished(worker, other_tenant, imp.pk)
     client = member_clients["admin"]
     for path in ("/", "/status/", "/rejected.csv"):
         assert client.get(f"/signals/import/{imp.pk}{path}").status_code == 404
     # A task given the wrong tenant's id finds nothing and does nothing.
-    assert signal_import_run.apply(args=(signals.id, imp.pk)).successful()
+    wrong_tenant = signal_import_run.delay(signals.id, imp.pk)
+    assert worker.outcome(wrong_tenant.id)["type"] == "task-succeeded"
     with tenant_context(signals):
         assert SurveyResponse.objects.count() == 0
     with tenant_context(other_tenant):
         assert SurveyResponse.objects.count() == 3
+
+
+@pytest.mark.django_db  # nothing reaches the worker: queued after commit, and this test never commits
+def test_the_sweep_queues_again_only_the_tenants_imports_gone_quiet(signals, other_tenant):
+    signal_setup(other_tenant)
+    imports = {}
+    for tenant, name in ((signals, "stale"), (signals, "fresh"), (signals, "done"), (other_tenant, "other")):
+        with tenant_context(tenant):
+            admin = Membership.objects.get(user__email=f"admin@{tenant.slug}.test")
+        imports[name] = signal_import_create(
+            tenant=tenant, kind="survey_responses", content=SURVEY_CSV, actor=admin
+        )
+    long_ago = timezone.now() - timedelta(minutes=5)
+    with tenant_context(signals):
+        SignalImport.objects.filter(pk=imports["stale"].pk).update(
+            status="running", processed_rows=4, heartbeat_at=long_ago
+        )
+        SignalImport.objects.filter(pk=imports["done"].pk).update(status="done", heartbeat_at=long_ago)
+    with tenant_context(other_tenant):
+        SignalImport.objects.filter(pk=imports["other"].pk).update(status="running", heartbeat_at=long_ago)
+
+    def state(tenant) -> dict[int, tuple]:
+        with tenant_context(tenant):
+            return {i.pk: (i.status, i.processed_rows, i.heartbeat_at) for i in SignalImport.objects.all()}
+
+    before = state(signals) | state(other_tenant)
+    assert signal_imports_resume_stalled(tenant=signals, stale_after=timedelta(seconds=30)) == [
+        imports["stale"].pk
+    ]
+    after = state(signals) | state(other_tenant)
+    stale = imports["stale"].pk
+    assert after[stale][:2] == ("running", 4) and after[stale][2] > long_ago  # progress kept, heartbeat set
+    assert {pk: v for pk, v in after.items() if pk != stale} == {
+        pk: v for pk, v in before.items() if pk != stale
+    }
+    # Just queued again: the next sweep leaves it to that task.
+    assert signal_imports_resume_stalled(tenant=signals, stale_after=timedelta(seconds=30)) == []

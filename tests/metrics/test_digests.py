@@ -4,7 +4,12 @@ unsubscribing, tenant isolation, constant queries, and the admin and member page
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 from django.core import mail, signing
@@ -19,10 +24,14 @@ from tenants.context import tenant_context
 from tenants.models import Membership, OutboxMessage
 from tenants.outbox import outbox_deliver
 from tenants.services import member_add
+from tenants.tasks import outbox_deliver_task
 from tests.conftest import client_for, enrol_totp, signed_in
 from tests.metrics.digest_helpers import department_promise_ids, seed_digest_tenant
 
 pytestmark = pytest.mark.django_db
+# The module's worker sends e-mails as files (tests/metrics/mail_dir_backend.py).
+WORKER_SETTINGS = "tests.metrics.digest_worker_settings"
+DIGEST_SEND = "metrics.digest_tasks.digest_send"
 
 # Tuesday 1 Dec 2026, 10:00 in Berlin: Monday's 08:00 weekly digest (23–30 Nov) is due.
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -133,46 +142,57 @@ def department_members(seeded, name: str) -> set[str]:
         )
 
 
-def test_a_task_run_twice_sends_each_recipient_one_e_mail(seeded):
+def sent_e_mails(mail_dir: Path) -> list[EmailMessage]:
+    """The e-mails the worker sent (tests.metrics.mail_dir_backend: one file each)."""
+    return [
+        BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(mail_dir.glob("*.eml"))
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_run_twice_sends_each_recipient_one_e_mail(worker, seeded):
+    shutil.rmtree(worker.mail_dir, ignore_errors=True)
     tenant = seeded.tenant
     with tenant_context(tenant):
         department = seeded.departments["Customer Service"]
         DigestSubscriber.objects.create(department=department, email="board@acme.example")
-    for _ in range(2):
-        digest_send.apply(args=[tenant.pk, department.pk, seeded.period.key]).get()
+    runs = [digest_send.delay(tenant.pk, department.pk, seeded.period.key) for _ in range(2)]
+    assert [worker.outcome(r.id)["type"] for r in runs] == ["task-succeeded"] * 2
     with tenant_context(tenant):
         assert Digest.objects.count() == 1
         digest = Digest.objects.get()
         assert OutboxMessage.objects.filter(kind="digest").count() == digest.recipients
-        outbox_deliver()
-        outbox_deliver()
+    # Each run's delivery was queued after its commit; delivering twice more sends nothing new.
+    worker.finish("tenants.tasks.outbox_deliver_task", 1)
+    for _ in range(2):
+        assert worker.outcome(outbox_deliver_task.delay(tenant.pk).id)["type"] == "task-succeeded"
     expected = department_members(seeded, "Customer Service") | {"board@acme.example"}
-    recipients = sorted(m.to[0] for m in mail.outbox)
+    messages = sent_e_mails(worker.mail_dir)
+    recipients = sorted(str(m["To"]) for m in messages)
     assert recipients == sorted(expected) and digest.recipients == len(expected)
-    message = mail.outbox[0]
-    assert message.alternatives[0][1] == "text/html"
-    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    message = messages[0]
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert re.fullmatch(
-        r"<http://acme\.localhost:8000/digests/unsubscribe/[^/]+/>", message.extra_headers["List-Unsubscribe"]
+        r"<http://acme\.localhost:8000/digests/unsubscribe/[^/]+/>", message["List-Unsubscribe"].strip()
     )
 
 
-def test_the_dispatcher_run_twice_queues_each_department_once(seeded, time_machine):
+@pytest.mark.django_db(transaction=True)
+def test_the_dispatcher_run_twice_queues_each_department_once(worker, seeded, time_machine):
     time_machine.move_to(NOW, tick=False)
     with tenant_context(seeded.tenant):
         DepartmentDigest.objects.create(department=seeded.departments["Sales"], is_enabled=False)
-    from celery import current_app
-
-    current_app.conf.task_always_eager = True
-    try:
-        first = digests_dispatch()
-        second = digests_dispatch()
-    finally:
-        current_app.conf.task_always_eager = False
-    assert first == len(seeded.departments) - 1 and second == 0
+    enabled = len(seeded.departments) - 1
+    first = digests_dispatch()
+    assert first == enabled
+    outcomes = worker.finish(DIGEST_SEND, first)
+    assert {o["type"] for o in outcomes} == {"task-succeeded"}, outcomes
+    # Once the worker has made them, the dispatcher run again queues nothing.
+    assert digests_dispatch() == 0
     with tenant_context(seeded.tenant):
-        made = set(Digest.objects.values_list("department__name", flat=True))
-    assert made == set(seeded.departments) - {"Sales"}
+        made = list(Digest.objects.values_list("department__name", flat=True))
+    assert sorted(made) == sorted(set(seeded.departments) - {"Sales"})
 
 
 def test_queries_per_department_do_not_grow_with_recipients(seeded):

@@ -45,10 +45,6 @@ def start_worker(*, name: str, mail_dir: Path, log_path: Path, block_after: int 
     )
 
 
-def wait_online(events: TaskEvents, name: str) -> None:
-    events.wait(lambda e: e["type"] in ("worker-online", "worker-heartbeat") and e["hostname"] == name, 90)
-
-
 def sent_files(mail_dir: Path) -> Counter:
     return Counter(p.name.removesuffix(".eml").split("__", 1)[1] for p in mail_dir.glob("*.eml"))
 
@@ -78,12 +74,13 @@ def test_run_twice_and_killed_mid_batch_every_recipient_gets_exactly_one_e_mail(
     signal_key = f"{settings.CXGOV_REDIS_PREFIX}:mail-blocked"
     signal.delete(signal_key)
     first_name = f"digest-a-{settings.TEST_RUN_ID}@localhost"
+    events.watch(first_name)
     first = start_worker(
         name=first_name, mail_dir=mail_dir, log_path=tmp_path / "a.log", block_after=BLOCK_AFTER
     )
     second = None
     try:
-        wait_online(events, first_name)
+        events.online(first_name)
         runs = [digest_send.delay(tenant.pk, department.pk, seeded.period.key) for _ in range(2)]
         outcomes = [events.outcome(r.id, 120) for r in runs]
         assert [o["type"] for o in outcomes] == ["task-succeeded", "task-succeeded"], outcomes
@@ -100,10 +97,11 @@ def test_run_twice_and_killed_mid_batch_every_recipient_gets_exactly_one_e_mail(
 
         # A new worker; beat's outbox sweep picks up what the dead one left.
         second_name = f"digest-b-{settings.TEST_RUN_ID}@localhost"
+        events.watch(second_name)
         second = start_worker(
             name=second_name, mail_dir=mail_dir, log_path=tmp_path / "b.log", block_after=None
         )
-        wait_online(events, second_name)
+        events.online(second_name)
         events.forget()
         sweep = outbox_sweep.delay()
         assert events.outcome(sweep.id, 60)["type"] == "task-succeeded"
