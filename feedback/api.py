@@ -24,6 +24,7 @@ from feedback.models import (
 )
 from feedback.selectors import overdue_condition
 from feedback.services import FUTURE_TOLERANCE_TEXT, MAX_BATCH_ITEMS
+from tenants.api import JsonTypedInput
 
 _EXTERNAL_ID_HELP = (
     "Your id for this item. Sending an item with an id this API key already sent answers "
@@ -83,6 +84,7 @@ def batch_serializer(item: type[serializers.Serializer], name: str) -> type[seri
         {
             "items": serializers.ListField(
                 child=item(),
+                min_length=1,
                 max_length=MAX_BATCH_ITEMS,
                 help_text=f"Up to {MAX_BATCH_ITEMS} items. A single item may also be sent as the whole body.",
             ),
@@ -308,8 +310,12 @@ class EscalationEntrySerializer(serializers.ModelSerializer):
 
 class EscalationSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    promise = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    promise = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="The promise concerned, if any."
+    )
+    touchpoint = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="The touchpoint concerned, if any."
+    )
     proposed_by = serializers.SerializerMethodField(
         help_text="Who proposed it: a member's e-mail, an API key's name, or system."
     )
@@ -352,7 +358,7 @@ class EscalationDetailSerializer(EscalationSerializer):
         fields = [*EscalationSerializer.Meta.fields, "timeline"]
 
 
-class EscalationProposeSerializer(serializers.Serializer):
+class EscalationProposeSerializer(JsonTypedInput, serializers.Serializer):
     title = serializers.CharField(max_length=300)
     severity = serializers.ChoiceField(choices=EscalationSeverity.choices)
     department = serializers.SlugField(help_text="Slug of the responsible department.")
@@ -365,7 +371,7 @@ class EscalationProposeSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-class EscalationTransitionSerializer(serializers.Serializer):
+class EscalationTransitionSerializer(JsonTypedInput, serializers.Serializer):
     note = serializers.CharField(
         max_length=STORY_TEXT_MAX,
         required=False,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.db import connections
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
 
@@ -95,13 +96,18 @@ def contract_tenant(transactional_db, monkeypatch):
         assert bare.promise_id is None
     # The run sends far more than a partner would in a minute; the limit itself has its own tests.
     monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "1000000/min"})
+    # The live server answers each client connection in a thread of its own; with persistent
+    # database connections those threads would outlive the test and keep the database open.
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
     return tenant
 
 
 def run_contract(*, base_url: str, secret: str, **include) -> Statistic:
     """Run schemathesis over the live schema at ``base_url``; answer what it found (as its CLI
     counts it: cases generated, unique failures per operation)."""
-    schema = schemathesis.openapi.from_url(f"{base_url}/api/schema/?format=json", config=_contract_config(secret))
+    schema = schemathesis.openapi.from_url(
+        f"{base_url}/api/schema/?format=json", config=_contract_config(secret)
+    )
     if include:
         schema = schema.include(**include)
     statistic = Statistic()
