@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from cxgov import health
+from cxgov import errors, health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -15,6 +15,9 @@ urlpatterns = [
     path("", include("feedback.urls")),
     path("", include("metrics.digest_urls")),
     path("", include("tenants.urls")),
+    # Whatever no API route matched answers problem+json, never a page.
+    re_path(r"^api/(?P<unmatched>.*)$", errors.api_not_found, name="api-not-found"),
 ]
 
 handler404 = "cxgov.errors.not_found"
+handler500 = "cxgov.errors.server_error_page"

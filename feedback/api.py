@@ -23,15 +23,17 @@ from feedback.models import (
     SurveyResponse,
 )
 from feedback.selectors import overdue_condition
-from feedback.services import FUTURE_TOLERANCE_TEXT, MAX_BATCH_ITEMS
-from tenants.api import JsonTypedInput
+from feedback.services import MAX_BATCH_ITEMS
+from tenants.api import InstantFilter, JsonTypedInput, ProblemSerializer
+from tenants.validation import EARLIEST_TEXT, FUTURE_SKEW_TEXT, TEN_YEARS_SECONDS
 
 _EXTERNAL_ID_HELP = (
     "Your id for this item. Sending an item with an id this API key already sent answers "
     "`duplicate` and changes nothing."
 )
 _OCCURRED_AT_HELP = (
-    f"When it happened, ISO 8601 with a time zone; at most {FUTURE_TOLERANCE_TEXT} in the future."
+    f"When it happened, ISO 8601 with a time zone; from {EARLIEST_TEXT} on, "
+    f"and at most {FUTURE_SKEW_TEXT} ahead of the server's clock."
 )
 
 
@@ -69,7 +71,11 @@ class SurveyResponseItemSerializer(serializers.Serializer):
 
 class ServiceEventItemSerializer(serializers.Serializer):
     measure = serializers.SlugField(help_text="Key of one of the tenant's duration measures.")
-    duration_seconds = serializers.IntegerField(min_value=0, help_text="How long the case took.")
+    duration_seconds = serializers.IntegerField(
+        min_value=0,
+        max_value=TEN_YEARS_SECONDS,
+        help_text="How long the case took, in seconds (at most ten years).",
+    )
     occurred_at = serializers.DateTimeField(help_text=_OCCURRED_AT_HELP)
     touchpoint = serializers.SlugField(help_text="Slug of the touchpoint.")
     external_id = serializers.CharField(
@@ -110,6 +116,17 @@ class IngestResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicate = serializers.IntegerField()
     rejected = serializers.IntegerField()
+
+
+class IngestRejectedSerializer(ProblemSerializer):
+    """422: a problem; when every item was rejected it also carries the per-item results."""
+
+    results = ItemResultSerializer(
+        many=True, required=False, help_text="One result per item, in request order (all rejected)."
+    )
+    created = serializers.IntegerField(required=False)
+    duplicate = serializers.IntegerField(required=False)
+    rejected = serializers.IntegerField(required=False)
 
 
 # --- Listing (GET) ----------------------------------------------------------------------------
@@ -209,12 +226,12 @@ class _SignalFilter(filters.FilterSet):
     touchpoint = filters.CharFilter(
         field_name="touchpoint__slug", help_text="Only signals at this touchpoint (slug)."
     )
-    occurred_after = filters.IsoDateTimeFilter(
+    occurred_after = InstantFilter(
         field_name="occurred_at",
         lookup_expr="gte",
         help_text="Only signals that occurred at or after this time (ISO 8601, e.g. 2026-03-01T00:00:00Z).",
     )
-    occurred_before = filters.IsoDateTimeFilter(
+    occurred_before = InstantFilter(
         field_name="occurred_at",
         lookup_expr="lt",
         help_text="Only signals that occurred before this time (ISO 8601).",

@@ -28,6 +28,7 @@ from feedback.api import (
     EscalationProposeSerializer,
     EscalationSerializer,
     EscalationTransitionSerializer,
+    IngestRejectedSerializer,
     IngestResultSerializer,
     ServiceEventFilter,
     ServiceEventItemSerializer,
@@ -92,7 +93,9 @@ _INGEST_PROBLEMS = {
         description=f"More than {MAX_BATCH_ITEMS} items, or a body over the size limit: split the batch.",
     ),
     (422, PROBLEM_CONTENT_TYPE): OpenApiResponse(
-        ProblemSerializer, description="The Idempotency-Key was already used for a different request."
+        IngestRejectedSerializer,
+        description="Every item was rejected, so nothing was stored (`results` lists each item's errors); "
+        "or the Idempotency-Key was already used for a different request (no `results`).",
     ),
 }
 
@@ -184,7 +187,16 @@ class SignalIngestView(mixins.ListModelMixin, generics.GenericAPIView):
             )
         except IdempotencyKeyReused as exc:
             return problem(422, exc.message)
-        response = Response(answer.body, status=answer.status)
+        if answer.status == 422:
+            # Nothing was stored: a problem, still carrying every item's result.
+            response = problem(
+                422,
+                "No item was stored: every item was rejected. Each result lists the errors per "
+                "field; fix the items and send them again.",
+                **answer.body,
+            )
+        else:
+            response = Response(answer.body, status=answer.status)
         if answer.replayed:
             response["Idempotent-Replayed"] = "true"
         return response

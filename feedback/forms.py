@@ -24,9 +24,10 @@ from feedback.models import (
     SignalImport,
     Story,
 )
-from feedback.services import FUTURE_TOLERANCE, IMPORT_MAX_BYTES
+from feedback.services import IMPORT_MAX_BYTES
 from promises.models import Commitment, Promise
 from tenants.models import Department, Membership, Touchpoint
+from tenants.validation import date_problem, instant_problem
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -114,8 +115,8 @@ class StoryForm(forms.Form):
 
     def clean_occurred_at(self) -> dt.datetime:
         value = self.cleaned_data["occurred_at"]
-        if value > timezone.now() + FUTURE_TOLERANCE:
-            raise forms.ValidationError("That is in the future; pick when it happened.")
+        if problem := instant_problem("When", value):
+            raise forms.ValidationError(problem)
         return value
 
 
@@ -157,6 +158,9 @@ class StoryFilterForm(forms.Form):
         low, high = cleaned.get("sentiment_min"), cleaned.get("sentiment_max")
         if low is not None and high is not None and low > high:
             self.add_error("sentiment_max", "The upper bound is below the lower one; swap them.")
+        for name in ("date_from", "date_to"):
+            if cleaned.get(name) and (problem := date_problem(self.fields[name].label, cleaned[name])):
+                self.add_error(name, problem)
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date; swap them or pick a later end.")

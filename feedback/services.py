@@ -31,7 +31,6 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django_fsm import can_proceed
 
 from feedback.models import (
@@ -58,16 +57,22 @@ from feedback.sentiment import sentiment_score
 from promises.models import Measure, Promise
 from promises.selectors import measure_list
 from tenants.context import require_tenant_id, tenant_context
+from tenants.csvexport import csv_text
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, MembershipDepartment, Tenant, Touchpoint
 from tenants.outbox import Email, outbox_enqueue
 from tenants.permissions import can
 from tenants.rescoring import scoring_mark_dirty
+from tenants.validation import (
+    SMALLINT_RANGE,
+    duration_problem,
+    instant_problem,
+    integer_problem,
+    parse_instant,
+    text_problem,
+)
 
 MAX_BATCH_ITEMS = 1000
-# A signal may be dated up to a day ahead (clock skew, time zones mixed up by the sender).
-FUTURE_TOLERANCE = timedelta(days=1)
-FUTURE_TOLERANCE_TEXT = "1 day"
 SEGMENT_MAX_KEYS = 20
 SEGMENT_MAX_CHARS = 2000
 
@@ -170,7 +175,7 @@ class _Lookups:
     @classmethod
     def for_items(cls, kind: str, items: list[Any]) -> _Lookups:
         dicts = [item for item in items if isinstance(item, dict)]
-        touchpoint_slugs = {i["touchpoint"] for i in dicts if isinstance(i.get("touchpoint"), str)}
+        touchpoint_slugs = {i["touchpoint"] for i in dicts if _lookup_text(i.get("touchpoint"))}
         touchpoints = {t.slug: t for t in Touchpoint.objects.filter(slug__in=touchpoint_slugs)}
         if len(touchpoints) < len(touchpoint_slugs):
             # Some slug is unknown: the error lists the valid ones, so read them all.
@@ -184,7 +189,7 @@ class _Lookups:
                 for i in dicts
                 if isinstance(i.get("promises"), list)
                 for s in i["promises"]
-                if isinstance(s, str)
+                if _lookup_text(s)
             }
             if promise_slugs:
                 promises = {p.slug: p for p in Promise.objects.filter(slug__in=promise_slugs)}
@@ -196,8 +201,18 @@ class _Lookups:
         return cls(touchpoints, promises, departments, measures)
 
 
+def _lookup_text(value: Any) -> bool:
+    """A string that can be looked up at all (NUL cannot be sent to PostgreSQL)."""
+    return isinstance(value, str) and text_problem("", value) is None
+
+
 class _Item:
-    """Reads one item's fields, collecting an error per field instead of stopping at the first."""
+    """Reads one item's fields, collecting an error per field instead of stopping at the first.
+
+    Every value passes the shared rules of :mod:`tenants.validation` (the web form and the CSV
+    import read through the same rules), so a value that PostgreSQL or Python would refuse
+    later is rejected here, as this item's error, before the batch is written.
+    """
 
     def __init__(self, data: dict[str, Any], allowed: Iterable[str]):
         self.data = data
@@ -219,7 +234,9 @@ class _Item:
             self.error(name, f"{name} must be a string.")
             return ""
         value = value.strip()
-        if required and not value:
+        if problem := text_problem(name, value):
+            self.error(name, problem)
+        elif required and not value:
             self.error(name, f"{name} cannot be empty.")
         elif len(value) > max_length:
             self.error(name, f"{name} is {len(value)} characters long; keep it to at most {max_length}.")
@@ -239,6 +256,9 @@ class _Item:
                 "external_id", f"external_id is too long; keep it to at most {EXTERNAL_ID_MAX} characters."
             )
             return None
+        if problem := text_problem("external_id", value):
+            self.error("external_id", problem)
+            return None
         return value
 
     def integer(self, name: str) -> int | None:
@@ -246,8 +266,12 @@ class _Item:
         if value is None:
             self.error(name, f"{name} is required.")
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-            self.error(name, f"{name} must be a whole number, not {value!r}.")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not value.is_integer())
+        ):
+            self.error(name, f"{name} must be a whole number, not {_shown(value)}.")
             return None
         return int(value)
 
@@ -256,30 +280,15 @@ class _Item:
         if value is None or value == "":
             self.error("occurred_at", "occurred_at is required: when it happened, e.g. 2026-03-01T14:30:00Z.")
             return None
-        parsed = None
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value)
-            except ValueError:
-                parsed = None
+        parsed = parse_instant(value) if _lookup_text(value) else None
         if parsed is None:
             self.error(
                 "occurred_at",
-                f"occurred_at {value!r} is not a date and time; use ISO 8601, e.g. 2026-03-01T14:30:00Z.",
+                f"occurred_at {_shown(value)} is not a date and time; use ISO 8601, e.g. 2026-03-01T14:30:00Z.",
             )
             return None
-        if timezone.is_naive(parsed):
-            self.error(
-                "occurred_at",
-                f"occurred_at {value!r} has no time zone; add one, e.g. 2026-03-01T14:30:00Z or +01:00.",
-            )
-            return None
-        if parsed > now + FUTURE_TOLERANCE:
-            self.error(
-                "occurred_at",
-                f"occurred_at {value!r} is more than {FUTURE_TOLERANCE_TEXT} in the future; "
-                "send signals once they happened.",
-            )
+        if problem := instant_problem("occurred_at", parsed, now=now):
+            self.error("occurred_at", problem)
             return None
         return parsed
 
@@ -291,6 +300,9 @@ class _Item:
             return None
         if not isinstance(value, str):
             self.error("touchpoint", "touchpoint must be a touchpoint's slug (a string).")
+            return None
+        if problem := text_problem("touchpoint", value):
+            self.error("touchpoint", problem)
             return None
         touchpoint = lookups.touchpoints.get(value)
         if touchpoint is None:
@@ -315,6 +327,12 @@ class _Item:
             )
             return None
         return measure
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in an error message, cut short (a message never echoes a whole body)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
 
 
 _STORY_FIELDS = (
@@ -380,7 +398,9 @@ def _story_from(item: _Item, lookups: _Lookups, now: datetime) -> tuple[dict[str
 def _survey_response_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[str, Any]:
     measure = item.measure(lookups, kind=Measure.Kind.SURVEY)
     score = item.integer("score")
-    if measure is not None and score is not None:
+    if score is not None and (problem := integer_problem("score", score, low=0, high=SMALLINT_RANGE[1])):
+        item.error("score", problem)
+    elif measure is not None and score is not None:
         low, high = SURVEY_SCORE_RANGES[measure.key]
         if not low <= score <= high:
             item.error("score", f"{measure.key} score {score} is outside {low}…{high}.")
@@ -396,6 +416,15 @@ def _survey_response_from(item: _Item, lookups: _Lookups, now: datetime) -> dict
         )
     elif any(isinstance(v, dict | list) for v in segment.values()):
         item.error("segment", "segment values must be strings, numbers, booleans or null (no nesting).")
+    else:
+        for key, value in segment.items():
+            texts = [("a segment key", key)] + (
+                [(f"segment value of {key!r}", value)] if isinstance(value, str) else []
+            )
+            problems = [p for name, text in texts if (p := text_problem(name, text))]
+            if problems:
+                item.error("segment", problems[0])
+                break
     return {
         "measure": measure,
         "score": score,
@@ -410,8 +439,8 @@ def _survey_response_from(item: _Item, lookups: _Lookups, now: datetime) -> dict
 
 def _service_event_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[str, Any]:
     duration = item.integer("duration_seconds")
-    if duration is not None and duration < 0:
-        item.error("duration_seconds", f"duration_seconds is {duration}; a duration cannot be negative.")
+    if duration is not None and (problem := duration_problem("duration_seconds", duration)):
+        item.error("duration_seconds", problem)
     return {
         "measure": item.measure(lookups, kind=Measure.Kind.DURATION),
         "duration_seconds": duration,
@@ -606,7 +635,8 @@ def signals_ingest_request(
 
     With a key: the first request's answer is stored with its ``fingerprint``; a later request
     with the same key and fingerprint gets the stored answer (``replayed``) and writes nothing;
-    one with another fingerprint raises :class:`IdempotencyKeyReused`. Concurrent requests
+    one with another fingerprint raises :class:`IdempotencyKeyReused`. The status is 422 when
+    every item was rejected (nothing stored), else 200. Concurrent requests
     with the same key queue on an advisory lock, so exactly one of them does the work.
     """
     with tenant_context(tenant), transaction.atomic():
@@ -623,16 +653,18 @@ def signals_ingest_request(
                     )
                 return IngestAnswer(status=record.response_status, body=record.response_body, replayed=True)
         body = ingest_summary(signals_ingest(tenant=tenant, kind=kind, items=items, source=source))
+        # Nothing stored and nothing already there: the request as a whole failed.
+        status = 422 if body["rejected"] == len(items) else 200
         if idempotency_key:
             IdempotencyRecord.objects.create(
                 tenant=tenant,
                 key=idempotency_key,
                 api_key=source,
                 request_hash=fingerprint,
-                response_status=200,
+                response_status=status,
                 response_body=body,
             )
-    return IngestAnswer(status=200, body=body)
+    return IngestAnswer(status=status, body=body)
 
 
 # --- CSV import (admins) ----------------------------------------------------------------------
@@ -657,15 +689,12 @@ IMPORT_EXAMPLES: dict[str, tuple[str, ...]] = {
 IMPORT_INTEGER_COLUMNS = frozenset({"score", "duration_seconds"})
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
+_IMPORT_MAX_DIGITS = 40
 
 
 def signal_import_template(*, kind: str) -> str:
     """The CSV template of an import kind: the header and one example row."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(IMPORT_COLUMNS[kind])
-    writer.writerow(IMPORT_EXAMPLES[kind])
-    return out.getvalue()
+    return csv_text([IMPORT_COLUMNS[kind], IMPORT_EXAMPLES[kind]])
 
 
 def _import_header_check(kind: str, content: str) -> None:
@@ -697,6 +726,14 @@ def signal_import_create(
     if kind not in IMPORT_COLUMNS:
         raise DomainError(
             f"Unknown import kind {kind!r}; use one of: {', '.join(IMPORT_COLUMNS)}.", field="kind"
+        )
+    if (nul := content.find("\x00")) != -1:
+        line = content.count("\n", 0, nul) + 1
+        raise DomainError(
+            f"The file contains a NUL character on line {line}, so it is not a plain CSV text file "
+            "(often a spreadsheet saved in another format, or UTF-16). Open it in your spreadsheet, "
+            "save it as “CSV UTF-8”, and upload that file.",
+            field="file",
         )
     if len(content.encode()) > IMPORT_MAX_BYTES:
         raise DomainError(
@@ -731,14 +768,22 @@ def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] 
         if not any((value or "").strip() for value in row.values()):
             continue  # blank line
         item: dict[str, Any] = {}
+        problem = None
         for name, value in row.items():
             value = (value or "").strip()
             if not value:
                 continue
             if name in IMPORT_INTEGER_COLUMNS and _WHOLE_NUMBER.match(value):
+                if len(value) > _IMPORT_MAX_DIGITS:
+                    # Python refuses to parse thousands of digits; no column takes a number that long.
+                    problem = f"{name} is a {len(value.lstrip('+-'))}-digit number; no {name} is that large."
+                    break
                 item[name] = int(value)
             else:
                 item[name] = value
+        if problem is not None:
+            yield start, None, problem
+            continue
         if "external_id" not in item:
             yield start, None, "external_id is empty; every row needs one so that a re-import skips it."
             continue

@@ -6,7 +6,6 @@ like a missing one; so does a colleague's story for a member who may see only th
 
 from __future__ import annotations
 
-import csv
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
@@ -35,6 +34,7 @@ from feedback.forms import (
 )
 from feedback.models import Escalation, SignalImport, SourceKind, Story, StoryPromise
 from tenants.context import tenant_context
+from tenants.csvexport import csv_lines
 from tenants.errors import DomainError
 from tenants.forms import add_service_error
 from tenants.models import Membership, Touchpoint
@@ -206,48 +206,36 @@ EXPORT_COLUMNS = [
 ]  # fmt: skip
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @action_required("story.view_all")
 @require_GET
 def story_export(request):
     _, stories, _ = _filtered(request)
     tenant, zone = request.tenant, _zone(request)
 
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(EXPORT_COLUMNS)
+    def rows() -> Iterator[list]:
+        yield EXPORT_COLUMNS
         # The response is streamed after the view returned: enter the tenant again.
         with tenant_context(tenant):
             for story in stories.iterator(chunk_size=EXPORT_CHUNK):
-                yield writer.writerow(
-                    [
-                        story.pk,
-                        story.occurred_at.astimezone(zone).isoformat(),
-                        story.touchpoint.slug,
-                        " ".join(link.promise.slug for link in story.promise_links.all()),
-                        story.department.slug if story.department else "",
-                        story.segment,
-                        story.severity,
-                        f"{story.sentiment:.4f}",
-                        sentiment_label(story.sentiment),
-                        story.channel,
-                        _csv_safe(story.text),
-                    ]
-                )
+                yield [
+                    story.pk,
+                    story.occurred_at.astimezone(zone).isoformat(),
+                    story.touchpoint.slug,
+                    " ".join(link.promise.slug for link in story.promise_links.all()),
+                    story.department.slug if story.department else "",
+                    story.segment,
+                    story.severity,
+                    f"{story.sentiment:.4f}",
+                    sentiment_label(story.sentiment),
+                    story.channel,
+                    story.text,
+                ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    # Every cell passes tenants.csvexport: nothing in the file runs as a spreadsheet formula.
+    response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(timezone.now(), zone).strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="stories-{tenant.slug}-{stamp}.csv"'
     return response
-
-
-def _csv_safe(value: str) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # --- CSV import -------------------------------------------------------------------------------
@@ -304,8 +292,7 @@ def signal_import_status(request, pk: int):
 @require_GET
 def signal_import_rejected(request, pk: int):
     signal_import = _import_or_404(pk, with_report=True)
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in services.signal_import_rejected_csv(signal_import=signal_import))
+    rows = csv_lines(services.signal_import_rejected_csv(signal_import=signal_import))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{signal_import.pk}-rejected.csv"'
     return response
@@ -409,24 +396,21 @@ def escalation_export(request):
     def when(value) -> str:
         return value.astimezone(zone).isoformat() if value else ""
 
-    def rows() -> Iterator[str]:
-        writer = csv.writer(_Echo())
-        yield writer.writerow(ESCALATION_EXPORT_COLUMNS)
+    def rows() -> Iterator[list]:
+        yield ESCALATION_EXPORT_COLUMNS
         with tenant_context(tenant):
             for e in escalations.iterator(chunk_size=EXPORT_CHUNK):
                 proposer = e.proposed_by.user.email if e.proposed_by else e.get_proposer_kind_display()
-                yield writer.writerow(
-                    [
-                        e.pk, e.state, e.severity, _csv_safe(e.title), e.department.slug,
+                yield [
+                        e.pk, e.state, e.severity, e.title, e.department.slug,
                         e.promise.slug if e.promise else "", e.touchpoint.slug if e.touchpoint else "",
                         proposer, e.owner.user.email if e.owner else "", when(e.proposed_at),
                         when(e.decision_due_at), when(e.resolution_due_at), when(e.resolved_at),
                         when(e.closed_at), "yes" if e.is_overdue_at(now) else "no", e.overdue_level,
-                        _csv_safe(e.resolution),
-                    ]
-                )  # fmt: skip
+                        e.resolution,
+                    ]  # fmt: skip
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime(now, zone).strftime("%Y-%m-%d")
     response["Content-Disposition"] = f'attachment; filename="escalations-{tenant.slug}-{stamp}.csv"'
     return response

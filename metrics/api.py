@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from metrics.models import Scope, ScoreRun, ScoreSnapshot
 from tenants.api import QueryInput
+from tenants.validation import instant_problem, parse_instant, text_problem
 
 _INSTANT_EXAMPLE = "2026-03-31T22:00:00Z"
 
@@ -37,14 +37,15 @@ class InstantField(serializers.Field):
 
     def to_internal_value(self, data) -> datetime:
         value = str(data).strip()
-        try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
+        parsed = parse_instant(value) if text_problem("", value) is None else None
         if parsed is None:
-            self.fail("invalid", value=value)
+            self.fail("invalid", value=value[:60])
         if parsed.tzinfo is None:
-            self.fail("naive", value=value)
+            self.fail("naive", value=value[:60])
+        # Checked before converting: year 1 at +14:00 has no UTC equivalent in Python. Whether
+        # the future is allowed is the query's own rule (as_of: no; a range bound: yes).
+        if problem := instant_problem(self.field_name, parsed, future=True):
+            raise serializers.ValidationError(problem)
         return parsed.astimezone(UTC)
 
     def to_representation(self, value: datetime) -> str:

@@ -10,6 +10,7 @@ endpoints themselves live in :mod:`tenants.api_urls`.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -17,19 +18,28 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.utils import json as drf_json
 
 from tenants.context import Actor, enter_actor, enter_tenant
 from tenants.errors import DomainError
 from tenants.models import Department, Touchpoint
 from tenants.permissions import can, rule_for
 from tenants.services import ApiKeyRejected, api_key_authenticate
+from tenants.validation import (
+    JSON_MAX_DEPTH,
+    first_unpaired_surrogate,
+    instant_problem,
+    json_depth_exceeds,
+)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -97,6 +107,60 @@ def view_action_for(view, request) -> str | None:
 def _handler_for(view, request):
     method = request.method.lower()
     return getattr(view, method, None) if method in view.http_method_names else None
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"the number {text[:40]} is too large for a double; send a smaller one")
+    return value
+
+
+class SafeJSONParser(JSONParser):
+    """JSON bodies that cannot break the request: nesting deeper than
+    :data:`~tenants.validation.JSON_MAX_DEPTH` is refused before parsing (Python's parser would
+    recurse into a ``RecursionError``), and so is an unpaired surrogate (``"\\ud800"``), which
+    nothing downstream can encode. Both answer 400 problem+json naming what to change."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        raw = stream.read() if stream is not None else b""
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        try:
+            text = raw.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise exceptions.ParseError(
+                f"The body is not valid {encoding} text; send JSON encoded as UTF-8."
+            ) from None
+        if json_depth_exceeds(text):
+            raise exceptions.ParseError(
+                f"The JSON nests deeper than {JSON_MAX_DEPTH} levels of arrays and objects; "
+                "no endpoint takes that. Flatten the body."
+            )
+        try:
+            data = drf_json.loads(text, parse_float=_finite_float)
+        except ValueError as exc:
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        if found := first_unpaired_surrogate(data):
+            path, message = found
+            raise exceptions.ParseError(f"At {path}: {message}")
+        return data
+
+
+class InstantBoundField(IsoDateTimeField):
+    """An ISO 8601 filter bound inside the range every read can handle (see
+    :func:`tenants.validation.instant_problem`); it may lie in the future."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is not None and (problem := instant_problem("The time", parsed, future=True)):
+            raise DjangoValidationError(problem, code="out_of_range")
+        return parsed
+
+
+class InstantFilter(filters.IsoDateTimeFilter):
+    """``IsoDateTimeFilter`` with the shared time range rule."""
+
+    field_class = InstantBoundField
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):

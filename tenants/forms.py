@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from tenants.audit import SECURITY_ACTIONS
 from tenants.errors import DomainError
 from tenants.models import ApiKey, AuditEvent, Department, Membership, Touchpoint, User
+from tenants.validation import date_problem
 
 ROLE_HELP = (
     "Admins configure the tenant; managers approve their departments' escalations; employees log "
@@ -170,6 +171,12 @@ class ApiKeyForm(forms.Form):
         error_messages={"invalid": "Enter a date as YYYY-MM-DD, or leave it empty."},
     )
 
+    def clean_expires_on(self) -> dt.date | None:
+        day = self.cleaned_data.get("expires_on")
+        if day is not None and (problem := date_problem("The last day", day)):
+            raise forms.ValidationError(problem)
+        return day
+
     def expires_at(self, time_zone: str) -> dt.datetime | None:
         """Midnight after the chosen day, in ``time_zone``."""
         day = self.cleaned_data.get("expires_on")
@@ -219,6 +226,9 @@ class AuditFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("date_from", "date_to"):
+            if cleaned.get(name) and (problem := date_problem(self.fields[name].label, cleaned[name])):
+                self.add_error(name, problem)
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date; swap them or pick a later end.")

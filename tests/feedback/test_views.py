@@ -161,7 +161,7 @@ def test_validation_messages_say_what_to_fix(stories_world, member_clients):
     page = text(response)
     assert "Describe what happened: a sentence or two is enough." in page
     assert "Choose the touchpoint where it happened." in page
-    assert "That is in the future; pick when it happened." in page
+    assert "is in the future (more than 5 minutes ahead of the server" in page
     with tenant_context(stories_world):
         assert Story.objects.count() == 0
 
