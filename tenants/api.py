@@ -19,6 +19,7 @@ from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, serializers, status
@@ -295,7 +296,9 @@ def problem_exception_handler(exc, context):
 
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else None
-        return problem(status.HTTP_400_BAD_REQUEST, exc.message, errors=errors)
+        # Still referred to by other records: the documented 409 of every delete.
+        code = status.HTTP_409_CONFLICT if exc.code == "in_use" else status.HTTP_400_BAD_REQUEST
+        return problem(code, exc.message, errors=errors)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return problem(status.HTTP_400_BAD_REQUEST, "The request has invalid fields.", errors=errors)
@@ -356,7 +359,7 @@ def _expected_json_types(field: serializers.Field) -> tuple[type, ...] | None:
     if isinstance(field, serializers.FloatField):
         return (int, float)
     if isinstance(field, serializers.DecimalField):
-        return (str,) if field.coerce_to_string is not False else (int, float, str)
+        return (str,) if isinstance(field, DecimalTextField) else (int, float, str)
     if isinstance(field, serializers.ChoiceField):
         kinds = {type(choice) for choice in field.choices}
         return (str,) if kinds <= {str} else None
@@ -402,6 +405,30 @@ class JsonTypedInput:
             if errors:
                 raise exceptions.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class QueryFilterBackend(DjangoFilterBackend):
+    """django-filter, with query values checked against their schema types first: a boolean
+    filter takes ``true`` or ``false`` only, and an empty value is refused for every filter but
+    free text (django-filter would ignore both and answer the unfiltered list)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            errors = {}
+            for name, declared in filterset.filters.items():
+                value = request.query_params.get(name)
+                if value is None:
+                    continue
+                if isinstance(declared, filters.BooleanFilter) and value not in ("true", "false"):
+                    errors[name] = [
+                        f"“{value[:30]}” is not a boolean: send true or false, or leave “{name}” out."
+                    ]
+                elif value == "" and not isinstance(declared, filters.CharFilter):
+                    errors[name] = [f"“{name}” is empty: give a value, or leave the parameter out."]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return filterset
 
 
 class QueryInput:

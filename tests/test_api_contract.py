@@ -16,6 +16,10 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.db import connections
+from schemathesis.config._checks import (
+    NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES,
+    POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
+)
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
 
@@ -46,7 +50,19 @@ def _contract_config(secret: str) -> schemathesis.Config:
                 "database": "none",
             },
             "phases": {"enabled": True},
-            "checks": {"enabled": True},
+            "checks": {
+                "enabled": True,
+                # Schema-valid input may still be refused by a rule the schema cannot state (an
+                # unknown slug or cursor, a name already taken, a future instant): documented as
+                # 400 on every operation, and 422 when an ingest batch stored nothing.
+                "positive_data_acceptance": {
+                    "expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "400", "422"]
+                },
+                # A batch over 1,000 items is the documented 413 (split the batch).
+                "negative_data_rejection": {
+                    "expected-statuses": [*NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES, "413"]
+                },
+            },
         }
     )
 
