@@ -44,11 +44,15 @@ class StoryItemSerializer(serializers.Serializer):
     promises = serializers.ListField(
         child=serializers.SlugField(), required=False, help_text="Slugs of the promises it touches."
     )
-    department = serializers.SlugField(required=False, help_text="Slug of the department concerned.")
-    segment = serializers.CharField(max_length=120, required=False, help_text="Customer segment.")
+    department = serializers.SlugField(
+        required=False, allow_null=True, help_text="Slug of the department concerned."
+    )
+    segment = serializers.CharField(
+        max_length=120, required=False, allow_null=True, help_text="Customer segment."
+    )
     severity = serializers.ChoiceField(choices=Story.Severity.choices, required=False, default="medium")
     external_id = serializers.CharField(
-        max_length=EXTERNAL_ID_MAX, required=False, help_text=_EXTERNAL_ID_HELP
+        max_length=EXTERNAL_ID_MAX, required=False, allow_null=True, help_text=_EXTERNAL_ID_HELP
     )
 
 
@@ -56,16 +60,21 @@ class SurveyResponseItemSerializer(serializers.Serializer):
     measure = serializers.ChoiceField(choices=["nps", "csat", "ces"], help_text="The survey measure.")
     score = serializers.IntegerField(help_text="NPS 0–10, CSAT 1–5, CES 1–7.")
     occurred_at = serializers.DateTimeField(help_text=_OCCURRED_AT_HELP)
-    touchpoint = serializers.SlugField(required=False, help_text="Slug of the touchpoint surveyed.")
+    touchpoint = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text='Slug of the touchpoint surveyed; omit it (or send "" or null) for none.',
+    )
     segment = serializers.DictField(
         required=False, help_text='Up to 20 flat attributes, e.g. {"plan": "pro"}.'
     )
     respondent_ref = serializers.CharField(
-        max_length=120, required=False, help_text="Pseudonymous reference."
+        max_length=120, required=False, allow_null=True, help_text="Pseudonymous reference."
     )
-    comment = serializers.CharField(max_length=STORY_TEXT_MAX, required=False)
+    comment = serializers.CharField(max_length=STORY_TEXT_MAX, required=False, allow_null=True)
     external_id = serializers.CharField(
-        max_length=EXTERNAL_ID_MAX, required=False, help_text=_EXTERNAL_ID_HELP
+        max_length=EXTERNAL_ID_MAX, required=False, allow_null=True, help_text=_EXTERNAL_ID_HELP
     )
 
 
@@ -79,7 +88,7 @@ class ServiceEventItemSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField(help_text=_OCCURRED_AT_HELP)
     touchpoint = serializers.SlugField(help_text="Slug of the touchpoint.")
     external_id = serializers.CharField(
-        max_length=EXTERNAL_ID_MAX, required=False, help_text=_EXTERNAL_ID_HELP
+        max_length=EXTERNAL_ID_MAX, required=False, allow_null=True, help_text=_EXTERNAL_ID_HELP
     )
 
 
