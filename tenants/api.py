@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 import re
+from base64 import b64decode
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
@@ -175,6 +177,15 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.pk}"}
 
 
+def _cursor_keys(encoded: str) -> set[str]:
+    """The keys of a cursor's query string; empty unless they are some of DRF's ``o r p``."""
+    try:
+        keys = set(parse_qs(b64decode(encoded.encode("ascii")).decode("ascii"), keep_blank_values=True))
+    except (ValueError, UnicodeError):
+        return set()
+    return keys if keys and keys <= {"o", "r", "p"} else set()
+
+
 class CursorPagination(pagination.CursorPagination):
     """Cursor pages whose query parameters are checked, not guessed: a ``page_size`` that is not
     a whole number from 1 to 500, or a ``cursor`` this API did not hand out, is a 400 naming it
@@ -202,10 +213,16 @@ class CursorPagination(pagination.CursorPagination):
         return int(raw)
 
     def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
             raise self._invalid_cursor() from None
+        # What this API hands out always says where it stands (offset, direction or position);
+        # any other text that happens to decode is not a cursor.
+        if encoded and not _cursor_keys(encoded):
+            raise self._invalid_cursor()
+        return cursor
 
     def paginate_queryset(self, queryset, request, view=None):
         try:

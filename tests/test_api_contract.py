@@ -166,3 +166,27 @@ def test_the_api_keeps_its_contract(contract_tenant, live_server):
     )
     assert not report, f"{len(report)} contract failures:\n" + "\n".join(report)
     assert statistic.total_cases > 500
+
+
+def test_the_contract_run_reports_a_server_error(transactional_db, live_server, monkeypatch):
+    """The run above can fail: an endpoint that crashes is reported as a server error."""
+    from tenants.api_urls import TenantView
+    from tests.conftest import make_tenant
+
+    def crash(self, request):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+    monkeypatch.setattr(TenantView, "get", crash)
+    tenant = make_tenant("acme", "Acme Retail")
+    key = api_key_create(tenant=tenant, name="Contract", scopes=list(ApiKey.Scope.values))
+
+    statistic = run_contract(base_url=live_server.url, secret=key.secret, path="/api/v1/tenant")
+
+    titles = {
+        failure.title
+        for grouped in statistic.failures.values()
+        for g in grouped.values()
+        for failure in g.failures
+    }
+    assert "Server error" in titles
