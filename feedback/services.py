@@ -102,6 +102,8 @@ def story_create(
     A story with the ``external_id`` of one the same source already logged is not created
     again: the stored story is returned unchanged.
     """
+    if problem := instant_problem("occurred_at", occurred_at):
+        raise DomainError(problem, field="occurred_at")
     with tenant_context(tenant), transaction.atomic():
         source_kind, source_id = _source(source)
         if external_id is not None:
