@@ -1,6 +1,7 @@
 """Site-wide error pages: the API answers in its own error format, people get a page."""
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found, server_error
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -24,6 +25,8 @@ def not_found(request, exception):
     return page_not_found(request, exception)
 
 
+# Exempt from CSRF like every API view: a POST to an unknown API path is a 404, not an HTML 403.
+@csrf_exempt
 def api_not_found(request, unmatched: str = ""):
     """The last ``/api/`` route: any path no endpoint matched. A route rather than only the
     404 handler, so the answer is the same with ``DEBUG`` on (where Django shows its own page)."""

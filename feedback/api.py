@@ -24,7 +24,7 @@ from feedback.models import (
 )
 from feedback.selectors import overdue_condition
 from feedback.services import MAX_BATCH_ITEMS
-from tenants.api import InstantFilter, ProblemSerializer
+from tenants.api import InstantFilter, JsonTypedInput, ProblemSerializer
 from tenants.validation import EARLIEST_TEXT, FUTURE_SKEW_TEXT, TEN_YEARS_SECONDS
 
 _EXTERNAL_ID_HELP = (
@@ -44,11 +44,15 @@ class StoryItemSerializer(serializers.Serializer):
     promises = serializers.ListField(
         child=serializers.SlugField(), required=False, help_text="Slugs of the promises it touches."
     )
-    department = serializers.SlugField(required=False, help_text="Slug of the department concerned.")
-    segment = serializers.CharField(max_length=120, required=False, help_text="Customer segment.")
+    department = serializers.SlugField(
+        required=False, allow_null=True, help_text="Slug of the department concerned."
+    )
+    segment = serializers.CharField(
+        max_length=120, required=False, allow_null=True, help_text="Customer segment."
+    )
     severity = serializers.ChoiceField(choices=Story.Severity.choices, required=False, default="medium")
     external_id = serializers.CharField(
-        max_length=EXTERNAL_ID_MAX, required=False, help_text=_EXTERNAL_ID_HELP
+        max_length=EXTERNAL_ID_MAX, required=False, allow_null=True, help_text=_EXTERNAL_ID_HELP
     )
 
 
@@ -56,16 +60,21 @@ class SurveyResponseItemSerializer(serializers.Serializer):
     measure = serializers.ChoiceField(choices=["nps", "csat", "ces"], help_text="The survey measure.")
     score = serializers.IntegerField(help_text="NPS 0–10, CSAT 1–5, CES 1–7.")
     occurred_at = serializers.DateTimeField(help_text=_OCCURRED_AT_HELP)
-    touchpoint = serializers.SlugField(required=False, help_text="Slug of the touchpoint surveyed.")
+    touchpoint = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text='Slug of the touchpoint surveyed; omit it (or send "" or null) for none.',
+    )
     segment = serializers.DictField(
         required=False, help_text='Up to 20 flat attributes, e.g. {"plan": "pro"}.'
     )
     respondent_ref = serializers.CharField(
-        max_length=120, required=False, help_text="Pseudonymous reference."
+        max_length=120, required=False, allow_null=True, help_text="Pseudonymous reference."
     )
-    comment = serializers.CharField(max_length=STORY_TEXT_MAX, required=False)
+    comment = serializers.CharField(max_length=STORY_TEXT_MAX, required=False, allow_null=True)
     external_id = serializers.CharField(
-        max_length=EXTERNAL_ID_MAX, required=False, help_text=_EXTERNAL_ID_HELP
+        max_length=EXTERNAL_ID_MAX, required=False, allow_null=True, help_text=_EXTERNAL_ID_HELP
     )
 
 
@@ -79,7 +88,7 @@ class ServiceEventItemSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField(help_text=_OCCURRED_AT_HELP)
     touchpoint = serializers.SlugField(help_text="Slug of the touchpoint.")
     external_id = serializers.CharField(
-        max_length=EXTERNAL_ID_MAX, required=False, help_text=_EXTERNAL_ID_HELP
+        max_length=EXTERNAL_ID_MAX, required=False, allow_null=True, help_text=_EXTERNAL_ID_HELP
     )
 
 
@@ -90,6 +99,7 @@ def batch_serializer(item: type[serializers.Serializer], name: str) -> type[seri
         {
             "items": serializers.ListField(
                 child=item(),
+                min_length=1,
                 max_length=MAX_BATCH_ITEMS,
                 help_text=f"Up to {MAX_BATCH_ITEMS} items. A single item may also be sent as the whole body.",
             ),
@@ -326,8 +336,12 @@ class EscalationEntrySerializer(serializers.ModelSerializer):
 
 class EscalationSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    promise = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    promise = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="The promise concerned, if any."
+    )
+    touchpoint = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="The touchpoint concerned, if any."
+    )
     proposed_by = serializers.SerializerMethodField(
         help_text="Who proposed it: a member's e-mail, an API key's name, or system."
     )
@@ -370,7 +384,7 @@ class EscalationDetailSerializer(EscalationSerializer):
         fields = [*EscalationSerializer.Meta.fields, "timeline"]
 
 
-class EscalationProposeSerializer(serializers.Serializer):
+class EscalationProposeSerializer(JsonTypedInput, serializers.Serializer):
     title = serializers.CharField(max_length=300)
     severity = serializers.ChoiceField(choices=EscalationSeverity.choices)
     department = serializers.SlugField(help_text="Slug of the responsible department.")
@@ -383,7 +397,7 @@ class EscalationProposeSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
-class EscalationTransitionSerializer(serializers.Serializer):
+class EscalationTransitionSerializer(JsonTypedInput, serializers.Serializer):
     note = serializers.CharField(
         max_length=STORY_TEXT_MAX,
         required=False,

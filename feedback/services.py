@@ -225,7 +225,10 @@ class _Item:
         self.errors: dict[str, list[str]] = {}
         unknown = sorted(set(data) - set(allowed))
         for name in unknown:
-            self.error(name, f"Unknown field {name!r}; the fields are: {', '.join(sorted(allowed))}.")
+            # The answer is stored as JSON for idempotent replays: a name PostgreSQL cannot hold
+            # (NUL, a lone surrogate) is named by its escaped form instead.
+            shown = name if _lookup_text(name) else ascii(name)
+            self.error(shown, f"Unknown field {shown!r}; the fields are: {', '.join(sorted(allowed))}.")
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)

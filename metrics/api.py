@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from metrics.models import Scope, ScoreRun, ScoreSnapshot
+from tenants.api import QueryInput
 from tenants.validation import instant_problem, parse_instant, text_problem
 
 _INSTANT_EXAMPLE = "2026-03-31T22:00:00Z"
@@ -63,7 +64,7 @@ def _not_in_future(field: str, value: datetime | None) -> None:
         )
 
 
-class ScoresQuerySerializer(serializers.Serializer):
+class ScoresQuerySerializer(QueryInput, serializers.Serializer):
     as_of = InstantField(
         required=False,
         help_text="The instant the scores are computed at, ISO 8601 with a time zone "
@@ -75,7 +76,7 @@ class ScoresQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class ScoreHistoryQuerySerializer(serializers.Serializer):
+class ScoreHistoryQuerySerializer(QueryInput, serializers.Serializer):
     scope = serializers.ChoiceField(
         choices=Scope.choices,
         help_text="Whose scores: the tenant, or one promise, commitment, department or touchpoint.",

@@ -21,6 +21,7 @@ from promises.selectors import (
     promise_queryset,
     touchpoint_get_by_slug,
 )
+from tenants.api import DecimalTextField, JsonTypedInput
 
 # --- Reading ---------------------------------------------------------------------------------
 
@@ -45,7 +46,9 @@ class CommitmentSerializer(serializers.ModelSerializer):
     """A commitment with its current numbers and every version (oldest first)."""
 
     measure = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    touchpoint = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="null: at every touchpoint."
+    )
     current = serializers.SerializerMethodField()
     versions = serializers.SerializerMethodField()
 
@@ -81,7 +84,12 @@ class SignOffSerializer(serializers.ModelSerializer):
 class PromiseSerializer(serializers.ModelSerializer):
     owner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     contributors = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The brand promise it activates, if any.",
+    )
     commitments = CommitmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -131,7 +139,9 @@ class MeasureSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True)
     is_builtin = serializers.BooleanField(read_only=True)
     unit = serializers.ChoiceField(
-        choices=Measure.Unit.choices, help_text="Duration measures: how thresholds are shown (hours or days)."
+        choices=Measure.Unit.choices,
+        allow_blank=True,
+        help_text='Duration measures: how thresholds are shown (hours or days); "" for the others.',
     )
 
     class Meta:
@@ -150,7 +160,7 @@ def _department(slug: str, field: str):
     return department_get_by_slug(slug=slug, field=field)
 
 
-class PromiseWriteSerializer(serializers.Serializer):
+class PromiseWriteSerializer(JsonTypedInput, serializers.Serializer):
     """Input of create (every required field) and partial update (any subset; ``kind`` is fixed)."""
 
     kind = serializers.ChoiceField(choices=Promise.Kind.choices)
@@ -163,7 +173,7 @@ class PromiseWriteSerializer(serializers.Serializer):
     contributors = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="Slugs of the contributing departments."
     )
-    weight = serializers.DecimalField(max_digits=8, decimal_places=3, required=False)
+    weight = DecimalTextField(max_digits=8, decimal_places=3, required=False)
     parent = serializers.CharField(
         required=False,
         allow_null=True,
@@ -188,18 +198,18 @@ class PromiseWriteSerializer(serializers.Serializer):
         return data
 
 
-class CommitmentWriteSerializer(serializers.Serializer):
+class CommitmentWriteSerializer(JsonTypedInput, serializers.Serializer):
     measure = serializers.CharField(help_text="Key of the measure, e.g. csat or first_response.")
     touchpoint = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, help_text="Slug of the touchpoint; omit for all."
     )
-    target = serializers.DecimalField(max_digits=9, decimal_places=3, help_text="On the measure's scale.")
+    target = DecimalTextField(max_digits=9, decimal_places=3, help_text='On the measure\'s scale, e.g. "90".')
     threshold_seconds = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="Duration measures only (required there)."
     )
     window_days = serializers.IntegerField(required=False, default=90)
     min_sample = serializers.IntegerField(required=False, default=5)
-    weight = serializers.DecimalField(max_digits=8, decimal_places=3, required=False, default=Decimal(1))
+    weight = DecimalTextField(max_digits=8, decimal_places=3, required=False, default=Decimal(1))
 
     def resolve(self) -> dict:
         data = dict(self.validated_data)
@@ -209,17 +219,17 @@ class CommitmentWriteSerializer(serializers.Serializer):
         return data
 
 
-class CommitmentUpdateSerializer(serializers.Serializer):
+class CommitmentUpdateSerializer(JsonTypedInput, serializers.Serializer):
     """Changes to a commitment's numbers; on an active promise each change is a new version."""
 
-    target = serializers.DecimalField(max_digits=9, decimal_places=3, required=False)
+    target = DecimalTextField(max_digits=9, decimal_places=3, required=False)
     threshold_seconds = serializers.IntegerField(required=False, min_value=1)
     window_days = serializers.IntegerField(required=False)
     min_sample = serializers.IntegerField(required=False)
-    weight = serializers.DecimalField(max_digits=8, decimal_places=3, required=False)
+    weight = DecimalTextField(max_digits=8, decimal_places=3, required=False)
 
 
-class MeasureCreateSerializer(serializers.Serializer):
+class MeasureCreateSerializer(JsonTypedInput, serializers.Serializer):
     key = serializers.CharField(max_length=50, help_text="e.g. first_response")
     name = serializers.CharField(max_length=120)
     unit = serializers.ChoiceField(choices=Measure.Unit.choices)

@@ -11,14 +11,18 @@ endpoints themselves live in :mod:`tenants.api_urls`.
 from __future__ import annotations
 
 import math
+import re
+from base64 import b64decode
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, pagination, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -173,10 +177,78 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.pk}"}
 
 
+def _cursor_keys(encoded: str) -> set[str]:
+    """The keys of a cursor's query string; empty unless they are some of DRF's ``o r p``."""
+    try:
+        keys = set(parse_qs(b64decode(encoded.encode("ascii")).decode("ascii"), keep_blank_values=True))
+    except (ValueError, UnicodeError):
+        return set()
+    return keys if keys and keys <= {"o", "r", "p"} else set()
+
+
 class CursorPagination(pagination.CursorPagination):
+    """Cursor pages whose query parameters are checked, not guessed: a ``page_size`` that is not
+    a whole number from 1 to 500, or a ``cursor`` this API did not hand out, is a 400 naming it
+    (DRF would silently use the default size, or answer 404 for the list itself)."""
+
     ordering = "id"
     page_size_query_param = "page_size"
     max_page_size = 500
+    cursor_query_description = "The `next` or `previous` cursor of the page before; omit for the first page."
+    page_size_query_description = "Items per page, 1 to 500 (default 50)."
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"{raw[:20]!r} is not a page size: send a whole number from 1 to {self.max_page_size}, "
+                        "or leave it out for 50."
+                    ]
+                }
+            )
+        return int(raw)
+
+    def decode_cursor(self, request):
+        encoded = request.query_params.get(self.cursor_query_param)
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise self._invalid_cursor() from None
+        # What this API hands out always says where it stands (offset, direction or position);
+        # any other text that happens to decode is not a cursor.
+        if encoded and not _cursor_keys(encoded):
+            raise self._invalid_cursor()
+        return cursor
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (ValueError, TypeError, DjangoValidationError):
+            # A forged cursor decodes, but its position does not fit the ordering's column.
+            if request.query_params.get(self.cursor_query_param) is None:
+                raise
+            raise self._invalid_cursor() from None
+
+    def _invalid_cursor(self) -> exceptions.ValidationError:
+        return exceptions.ValidationError(
+            {
+                self.cursor_query_param: [
+                    "This cursor was not handed out by this list: follow the `next` or `previous` link "
+                    "of a page, or leave the cursor out for the first page."
+                ]
+            }
+        )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
 
 class JourneyCursorPagination(CursorPagination):
@@ -241,7 +313,9 @@ def problem_exception_handler(exc, context):
 
     if isinstance(exc, DomainError):
         errors = {exc.field: [exc.message]} if exc.field else None
-        return problem(status.HTTP_400_BAD_REQUEST, exc.message, errors=errors)
+        # Still referred to by other records: the documented 409 of every delete.
+        code = status.HTTP_409_CONFLICT if exc.code == "in_use" else status.HTTP_400_BAD_REQUEST
+        return problem(code, exc.message, errors=errors)
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return problem(status.HTTP_400_BAD_REQUEST, "The request has invalid fields.", errors=errors)
@@ -272,6 +346,147 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         result.data["detail"] = f"Too many requests for this API key; retry in {int(exc.wait) + 1} seconds."
     return result
+
+
+# --- Input that matches the published schema ------------------------------------------------
+# DRF coerces what it can (0 becomes "0", 0 becomes False, "" in a query means "left out").
+# The schema promises types, so input of another JSON type is refused and named instead.
+
+_JSON_TYPE_NAMES = {
+    str: "a string (text in double quotes)",
+    bool: "true or false",
+    int: "a whole number",
+    float: "a number",
+    list: "a list",
+    dict: "an object",
+    type(None): "null",
+}
+
+
+def _json_type_name(value: Any) -> str:
+    return next((name for kind, name in _JSON_TYPE_NAMES.items() if type(value) is kind), "a value")
+
+
+def _expected_json_types(field: serializers.Field) -> tuple[type, ...] | None:
+    """The JSON types the schema declares for ``field``; None: any (or checked elsewhere)."""
+    if isinstance(field, serializers.BooleanField):
+        return (bool,)
+    if isinstance(field, serializers.IntegerField):
+        return (int,)
+    if isinstance(field, serializers.FloatField):
+        return (int, float)
+    if isinstance(field, serializers.DecimalField):
+        return (str,) if isinstance(field, DecimalTextField) else (int, float, str)
+    if isinstance(field, serializers.ChoiceField):
+        kinds = {type(choice) for choice in field.choices}
+        return (str,) if kinds <= {str} else None
+    if isinstance(field, serializers.CharField | serializers.DateTimeField | serializers.DateField):
+        return (str,)
+    if isinstance(field, serializers.ListField | serializers.ListSerializer | serializers.ManyRelatedField):
+        return (list,)
+    if isinstance(field, serializers.DictField | serializers.Serializer):
+        return (dict,)
+    return None
+
+
+def _json_type_problems(field: serializers.Field, value: Any) -> list[str]:
+    if value is None:
+        return []  # the field's own "may not be null" message says it better
+    expected = _expected_json_types(field)
+    if expected is None:
+        return []
+    if type(value) not in expected:  # bool is not an int here: the schema keeps them apart
+        wanted = " or ".join(dict.fromkeys(_JSON_TYPE_NAMES[kind] for kind in expected))
+        return [f"Expected {wanted}, not {_json_type_name(value)}."]
+    child = getattr(field, "child", None)
+    if isinstance(value, list) and isinstance(child, serializers.Field):
+        for index, item in enumerate(value):
+            if problems := _json_type_problems(child, item):
+                return [f"Item {index}: {problems[0]}"]
+    return []
+
+
+class JsonTypedInput:
+    """Mixin for API input serializers (first among the bases): every field's value must have
+    the JSON type the schema declares, e.g. ``"name": 0`` is refused, not stored as "0"."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            errors = {
+                name: problems
+                for name, field in self.fields.items()
+                if not field.read_only
+                and name in data
+                and (problems := _json_type_problems(field, data[name]))
+            }
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class QueryFilterBackend(DjangoFilterBackend):
+    """django-filter, with query values checked against their schema types first: a boolean
+    filter takes ``true`` or ``false`` only, and an empty value is refused for every filter but
+    free text (django-filter would ignore both and answer the unfiltered list)."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            errors = {}
+            for name, declared in filterset.filters.items():
+                value = request.query_params.get(name)
+                if value is None:
+                    continue
+                if isinstance(declared, filters.BooleanFilter) and value not in ("true", "false"):
+                    errors[name] = [
+                        f"“{value[:30]}” is not a boolean: send true or false, or leave “{name}” out."
+                    ]
+                elif value == "" and not isinstance(declared, filters.CharFilter):
+                    errors[name] = [f"“{name}” is empty: give a value, or leave the parameter out."]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return filterset
+
+
+class QueryInput:
+    """Mixin for serializers that read query parameters: a parameter sent empty (``?as_of=``)
+    is refused and named, where DRF would treat it as left out."""
+
+    def to_internal_value(self, data):
+        errors = {
+            name: [f"“{name}” is empty: give a value, or leave the parameter out."]
+            for name, field in self.fields.items()
+            if name in data and data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class DecimalTextField(serializers.DecimalField):
+    """A decimal sent as a string of digits: at least one digit, an optional sign and point
+    (``"90"``, ``"5.5"``, ``"-0.25"``). The schema's pattern says the same, so ``""``, ``"-"``
+    or ``"1e3"`` are refused by both."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        whole, places = self.max_whole_digits, self.decimal_places
+        self.pattern = rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not re.fullmatch(self.pattern, data):
+            raise exceptions.ValidationError(
+                f"“{data[:30]}” is not a decimal number here: send digits with an optional sign and "
+                f'point, at most {self.max_whole_digits} before and {self.decimal_places} after it, e.g. "90" or "5.5".'
+            )
+        return super().to_internal_value(data)
+
+
+class DecimalTextFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = DecimalTextField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "format": "decimal", "pattern": self.target.pattern}
 
 
 # --- Describing the API (OpenAPI) -----------------------------------------------------------
@@ -349,7 +564,7 @@ def _name_field(example: str) -> serializers.CharField:
 _STAGES = ", ".join(Touchpoint.Stage.values)
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(JsonTypedInput, serializers.ModelSerializer):
     name = _name_field("Customer Service")
 
     class Meta:
@@ -358,7 +573,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "slug", "created_at"]
 
 
-class TouchpointSerializer(serializers.ModelSerializer):
+class TouchpointSerializer(JsonTypedInput, serializers.ModelSerializer):
     """A touchpoint; on creation it goes at the end of the journey."""
 
     name = _name_field("Checkout")
@@ -395,7 +610,7 @@ class TouchpointUpdateSerializer(TouchpointSerializer):
         read_only_fields = ["id", "slug", "created_at"]
 
 
-class TouchpointOrderSerializer(serializers.Serializer):
+class TouchpointOrderSerializer(JsonTypedInput, serializers.Serializer):
     ordered_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         allow_empty=False,

@@ -282,7 +282,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"api_key": env("CXGOV_API_RATE", default="1200/min")},
     "DEFAULT_PAGINATION_CLASS": "tenants.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["tenants.api.QueryFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["tenants.api.SafeJSONParser"],
     "EXCEPTION_HANDLER": "tenants.api.problem_exception_handler",

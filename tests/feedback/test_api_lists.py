@@ -128,7 +128,8 @@ def test_pages_follow_the_cursor_newest_first_with_ties_broken_by_id(api, signal
 
 def test_a_bad_cursor_is_a_problem(api, signals):
     response = api.get("/api/v1/stories?cursor=not-a-cursor")
-    assert response.status_code == 404 and response["Content-Type"] == PROBLEM
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    assert "next" in response.json()["errors"]["cursor"][0]
 
 
 # --- Filters ------------------------------------------------------------------------------------

@@ -163,3 +163,26 @@ def test_the_list_takes_a_constant_number_of_queries(escalations_world, reader):
     for i in range(2, 8):
         move(tenant, propose(tenant, text=f"Case {i}.", by="employee2"), "approve", "manager2")
     assert queries() == few
+
+
+def test_an_escalation_without_promise_or_touchpoint_answers_nulls_the_schema_declares(
+    escalations_world, reader
+):
+    from feedback.services import escalation_propose
+    from tenants.models import Department
+
+    with tenant_context(escalations_world):
+        department = Department.objects.get(slug="customer-service")
+    bare = escalation_propose(
+        tenant=escalations_world, actor=None, title="Queue", severity="low", department=department
+    ).escalation
+
+    detail = reader.get(f"/api/v1/escalations/{bare.pk}").json()
+    listed = reader.get("/api/v1/escalations").json()["results"][0]
+
+    assert detail["promise"] is None and detail["touchpoint"] is None
+    assert listed["promise"] is None and listed["touchpoint"] is None
+    schemas = reader.get("/api/schema/?format=json").json()["components"]["schemas"]
+    for name in ("Escalation", "EscalationDetail"):
+        for field in ("promise", "touchpoint"):
+            assert schemas[name]["properties"][field].get("nullable") is True, (name, field)

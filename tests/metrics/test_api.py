@@ -423,3 +423,10 @@ def test_the_snapshot_instants_are_utc(api, worked_example, runs):
     items = api.get("/api/v1/scores/history", {"scope": "tenant"}).json()["results"]
     assert all(_as_of(i).utcoffset() == timedelta(0) for i in items)
     assert _as_of(items[-1]) == T.astimezone(UTC)
+
+
+def test_an_empty_as_of_is_400_naming_it(api, scoring):
+    response = api.get("/api/v1/scores?as_of=")
+    assert response.status_code == 400 and response["Content-Type"] == PROBLEM
+    (error,) = response.json()["errors"]["as_of"]
+    assert "empty" in error and "leave the parameter out" in error

@@ -328,3 +328,60 @@ def test_sign_offs_are_for_people_only(world, writer):
 def _api_paths() -> list[str]:
     schema = SchemaGenerator().get_schema(request=None, public=True)
     return [p for p in schema["paths"] if p.startswith("/api/v1/promises")]
+
+
+def _schemas(client: APIClient) -> dict:
+    return client.get("/api/schema/?format=json").json()["components"]["schemas"]
+
+
+def test_a_promise_without_parent_answers_null_the_schema_declares(world, reader, writer):
+    created = writer.post("/api/v1/promises", NEW_PROMISE, format="json").json()
+    assert created["parent"] is None
+    assert reader.get(f"/api/v1/promises/{created['id']}").json()["parent"] is None
+    schemas = _schemas(reader)
+    for name in ("Promise", "PromiseDetail"):
+        assert schemas[name]["properties"]["parent"].get("nullable") is True
+    assert schemas["Commitment"]["properties"]["touchpoint"].get("nullable") is True
+
+
+def test_built_in_measures_answer_a_blank_unit_the_schema_allows(world, reader):
+    measures = reader.get("/api/v1/measures").json()
+    assert "" in {m["unit"] for m in measures}
+    schemas = _schemas(reader)
+    unit = schemas["Measure"]["properties"]["unit"]
+    allowed = {value for ref in unit["oneOf"] for value in schemas[ref["$ref"].rsplit("/", 1)[1]]["enum"]}
+    assert allowed == {"hours", "days", ""}
+
+
+@pytest.mark.parametrize("target", ["", "-", ".", "1e2", " 90", 90])
+def test_a_target_that_is_not_decimal_text_is_refused_by_schema_and_server(world, writer, target):
+    import re
+
+    promise_id = writer.post("/api/v1/promises", NEW_PROMISE, format="json").json()["id"]
+    with tenant_context(world.tenant):
+        before = Commitment.objects.count()
+    pattern = _schemas(writer)["CommitmentWriteRequest"]["properties"]["target"]["pattern"]
+    assert not (isinstance(target, str) and re.fullmatch(pattern, target))
+
+    body = problem(
+        writer.post(
+            f"/api/v1/promises/{promise_id}/commitments", {"measure": "csat", "target": target}, format="json"
+        ),
+        400,
+    )
+
+    assert "target" in body["errors"]
+    with tenant_context(world.tenant):
+        assert Commitment.objects.count() == before
+
+
+def test_body_values_of_another_json_type_are_refused_not_coerced(world, writer):
+    with tenant_context(world.tenant):
+        before = Promise.objects.count()
+    body = problem(
+        writer.post("/api/v1/promises", {**NEW_PROMISE, "title": 0, "note": 0}, format="json"), 400
+    )
+    assert body["errors"]["title"] == ["Expected a string (text in double quotes), not a whole number."]
+    assert "note" in body["errors"]
+    with tenant_context(world.tenant):
+        assert Promise.objects.count() == before

@@ -754,3 +754,72 @@ def test_apikey_create_explains_what_is_wrong(tenant, args, message):
         run(*args)
     with tenant_context(tenant):
         assert not ApiKey.objects.exists()
+
+
+@pytest.mark.parametrize("page_size", ["null", "abc", "0", "-1", "501", "", "1.5"])
+def test_a_malformed_page_size_is_400_naming_it(tenant, page_size):
+    client = client_with(issue(tenant, ["promises:read"]))
+    body = assert_problem(client.get(f"/api/v1/touchpoints?page_size={page_size}"), 400)
+    assert "page_size" in body["errors"]
+    assert "1 to 500" in body["errors"]["page_size"][0]
+
+
+@pytest.mark.parametrize("cursor", ["M", "bm90LWEtY3Vyc29y", "cD1ub3QtYW4taWQ%3D"])
+def test_a_cursor_this_list_did_not_hand_out_is_400_naming_it(tenant, cursor):
+    client = client_with(issue(tenant, ["promises:read"]))
+    body = assert_problem(client.get(f"/api/v1/departments?cursor={cursor}"), 400)
+    assert "cursor" in body["errors"]
+
+
+def test_the_schema_documents_page_size_bounds_and_the_400(tenant):
+    schema = client_with().get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/touchpoints"]["get"]
+    (page_size,) = [p for p in operation["parameters"] if p["name"] == "page_size"]
+    assert page_size["schema"] == {"type": "integer", "minimum": 1, "maximum": 500}
+    assert "400" in operation["responses"]
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("is_moment_of_truth=null", "is_moment_of_truth"),
+        ("is_moment_of_truth=abc", "is_moment_of_truth"),
+        ("journey_stage=", "journey_stage"),
+        ("journey_stage=nowhere", "journey_stage"),
+    ],
+)
+def test_malformed_filter_values_are_400_naming_the_parameter(tenant, query, parameter):
+    client = client_with(issue(tenant, ["promises:read"]))
+    body = assert_problem(client.get(f"/api/v1/touchpoints?{query}"), 400)
+    assert parameter in body["errors"]
+
+
+def test_a_name_that_is_not_a_string_is_refused_not_stored(tenant):
+    client = client_with(issue(tenant, ["promises:write"]))
+    before = rows(Department, tenant)
+    body = assert_problem(client.post("/api/v1/departments", {"name": 0}, format="json"), 400)
+    assert body["errors"]["name"] == ["Expected a string (text in double quotes), not a whole number."]
+    assert rows(Department, tenant) == before
+
+
+def test_deleting_a_touchpoint_still_measured_is_the_documented_409(tenant):
+    from promises.models import Measure, Promise
+    from promises.services import commitment_create, measures_ensure_builtin
+
+    measures_ensure_builtin(tenant=tenant)
+    with tenant_context(tenant):
+        touchpoint = Touchpoint.objects.get(slug="delivery")
+        promise = Promise.objects.create(
+            kind="customer", slug="p", title="P", statement="S", owner=Department.objects.first()
+        )
+        commitment_create(
+            tenant=tenant,
+            promise=promise,
+            measure=Measure.objects.get(key="csat"),
+            target="4",
+            touchpoint=touchpoint,
+        )
+    client = client_with(issue(tenant, ["promises:write"]))
+    assert_problem(client.delete(f"/api/v1/touchpoints/{touchpoint.pk}"), 409)
+    with tenant_context(tenant):
+        assert Touchpoint.objects.filter(pk=touchpoint.pk).exists()
