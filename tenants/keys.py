@@ -99,7 +99,7 @@ class TenantPrimaryKey(_TenantTableOperation):
     The primary key ``(id)`` is what every single-column reference to the table points at, so
     those constraints are dropped first; the referencing tables' own migrations declare their
     composite replacements (:class:`TenantForeignKeys`). Reversed, the key is ``(id)`` again and
-    each reference the older model state still declares with a database constraint is restored.
+    every composite reference to the table becomes Django's single-column constraint again.
     """
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
@@ -127,19 +127,33 @@ class TenantPrimaryKey(_TenantTableOperation):
         self._replace_primary_key(schema_editor, model, [TENANT_COLUMN, model._meta.pk.column])
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        # Read from the catalog, not from a model state: when several apps are reversed at
+        # once, the state handed to this app's migration need not hold the referencing models.
         model = self._model(app_label, to_state)
-        self._replace_primary_key(schema_editor, model, [model._meta.pk.column])
         table = model._meta.db_table
-        for referencing in to_state.apps.get_models():
-            for field in referencing._meta.local_concrete_fields:
-                if not (
-                    field.many_to_one and field.db_constraint and field.related_model._meta.db_table == table
-                ):
-                    continue
-                if not schema_editor._constraint_names(referencing, [field.column], foreign_key=True):
-                    schema_editor.execute(
-                        schema_editor._create_fk_sql(referencing, field, "_fk_%(to_table)s_%(to_column)s")
-                    )
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                """
+                SELECT c.conrelid::regclass::text, c.conname, a.attname
+                FROM pg_constraint c
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[2]
+                WHERE c.contype = 'f' AND c.confrelid = %s::regclass AND cardinality(c.conkey) = 2
+                """,
+                [table],
+            )
+            references = cursor.fetchall()
+        for referencing, constraint, _column in references:
+            schema_editor.execute(f"ALTER TABLE {referencing} DROP CONSTRAINT {_quote(constraint)}")
+        self._replace_primary_key(schema_editor, model, [model._meta.pk.column])
+        for referencing, _constraint, column in references:
+            # Django's own name for the constraint, as the original migrations created it.
+            name = schema_editor._create_index_name(
+                referencing.strip('"'), [column], suffix=f"_fk_{table}_{model._meta.pk.column}"
+            )
+            schema_editor.execute(
+                f"ALTER TABLE {referencing} ADD CONSTRAINT {_quote(name)} FOREIGN KEY ({_quote(column)}) "
+                f"REFERENCES {_quote(table)} ({_quote(model._meta.pk.column)}) DEFERRABLE INITIALLY DEFERRED"
+            )
 
     @staticmethod
     def _replace_primary_key(schema_editor, model, columns: list[str]) -> None:
@@ -166,7 +180,10 @@ class TenantForeignKeys(_TenantTableOperation):
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         model = self._model(app_label, to_state)
+        existing = set(schema_editor._constraint_names(model, foreign_key=True))
         for field in tenant_references(model):
+            if composite_foreign_key_name(schema_editor, model, field) in existing:
+                continue
             if field.db_constraint:
                 raise ValueError(
                     f"{model._meta.label}.{field.name} references the tenant table "
@@ -183,12 +200,9 @@ class TenantForeignKeys(_TenantTableOperation):
             )
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        model = self._model(app_label, from_state)
-        for field in tenant_references(model):
-            schema_editor.execute(
-                f"ALTER TABLE {_quote(model._meta.db_table)} DROP CONSTRAINT IF EXISTS "
-                f"{_quote(composite_foreign_key_name(schema_editor, model, field))}"
-            )
+        # The constraints stay while the referenced tables' keys are (tenant_id, id): reversing
+        # those keys (TenantPrimaryKey) turns every composite reference into Django's own.
+        pass
 
     def describe(self):
         return f"Composite (tenant_id, x_id) foreign keys of tenant table {self.model_name}"
