@@ -6,8 +6,13 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
 
+    # Every migration that created a table referencing a tenant table comes first: the
+    # single-column keys it created are replaced here.
     dependencies = [
         ('tenants', '0004_outbox_shared_bodies'),
+        ('promises', '0001_initial'),
+        ('feedback', '0003_escalations'),
+        ('metrics', '0006_rollup_day_indexes'),
     ]
 
     # Tenant-first keys, so that every tenant table can be sharded by tenant (tenants/keys.py),

@@ -38,7 +38,7 @@ def test_row_level_security_is_enabled_forced_and_has_the_policy(table, db):
     command, using, with_check = policies[0]
     assert command == "ALL"
     for predicate in (using, with_check):
-        assert "tenant_id" in predicate and "app.tenant_id" in predicate and "nullif" in predicate
+        assert "tenant_id" in predicate and "app.tenant_id" in predicate and "nullif" in predicate.lower()
 
 
 def test_every_unique_index_on_a_tenant_table_leads_with_tenant(db):
