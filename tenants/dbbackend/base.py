@@ -11,6 +11,7 @@ connection and is not counted among the queries a test captures.
 from django.db.backends.postgresql import base as postgresql
 
 from tenants.context import session_settings
+from tenants.keys import is_tenant_model
 
 _UNKNOWN = object()
 _SET_SESSION = (
@@ -20,7 +21,17 @@ _SET_SESSION = (
 _TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE")
 
 
+class DatabaseFeatures(postgresql.DatabaseFeatures):
+    def allows_group_by_selected_pks_on_model(self, model) -> bool:
+        # A tenant table's primary key in the database is (tenant_id, id), not the ORM's id
+        # alone, so PostgreSQL does not take id as determining the other columns: an aggregate
+        # query must group by every selected column, not by id only.
+        return not is_tenant_model(model) and super().allows_group_by_selected_pks_on_model(model)
+
+
 class DatabaseWrapper(postgresql.DatabaseWrapper):
+    features_class = DatabaseFeatures
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._session_settings = _UNKNOWN
