@@ -181,6 +181,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_HTTPONLY = True
+# Sessions in the (Redis) cache, not in a table: on a sharded database a global table is a
+# reference table copied to every node, and every sign-in or session write would be a
+# two-phase commit across all of them. Redis expires a session after SESSION_COOKIE_AGE.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "default"
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email("EMAIL_URL", default="consolemail://")
