@@ -22,6 +22,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from promises.models import Measure, Promise
+from tenants.keys import TenantForeignKey
 from tenants.models import ApiKey, Department, Membership, TenantModel, Touchpoint
 
 STORY_TEXT_MAX = 5000
@@ -86,9 +87,9 @@ class Story(Signal):
         CSV = "csv", "CSV import"
 
     text = models.TextField(max_length=STORY_TEXT_MAX, help_text="What happened, in the customer's words.")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="stories")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="stories")
     promises = models.ManyToManyField(Promise, through="StoryPromise", related_name="stories", blank=True)
-    department = models.ForeignKey(
+    department = TenantForeignKey(
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="stories"
     )
     segment = models.CharField(max_length=120, blank=True, default="", help_text="Customer segment.")
@@ -118,8 +119,8 @@ StorySeverity = Story.Severity
 class StoryPromise(TenantModel):
     """A promise a story touches."""
 
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="promise_links")
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="story_links")
+    story = TenantForeignKey(Story, on_delete=models.CASCADE, related_name="promise_links")
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="story_links")
 
     class Meta:
         constraints = [models.UniqueConstraint("tenant", "story", "promise", name="story_promise_unique")]
@@ -130,14 +131,14 @@ class StoryPromise(TenantModel):
 
 
 class SurveyResponse(Signal):
-    measure = models.ForeignKey(
+    measure = TenantForeignKey(
         Measure,
         on_delete=models.RESTRICT,
         related_name="survey_responses",
         limit_choices_to={"kind": "survey"},
     )
     score = models.SmallIntegerField(help_text="On the measure's answer scale: NPS 0–10, CSAT 1–5, CES 1–7.")
-    touchpoint = models.ForeignKey(
+    touchpoint = TenantForeignKey(
         Touchpoint, null=True, blank=True, on_delete=models.RESTRICT, related_name="survey_responses"
     )
     segment = models.JSONField(default=dict, blank=True, help_text="Small object of segment attributes.")
@@ -162,14 +163,14 @@ class SurveyResponse(Signal):
 
 
 class ServiceEvent(Signal):
-    measure = models.ForeignKey(
+    measure = TenantForeignKey(
         Measure,
         on_delete=models.RESTRICT,
         related_name="service_events",
         limit_choices_to={"kind": "duration"},
     )
     duration_seconds = models.BigIntegerField()
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="service_events")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="service_events")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -196,7 +197,7 @@ class IdempotencyRecord(TenantModel):
     """
 
     key = models.CharField(max_length=255)
-    api_key = models.ForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, related_name="+")
+    api_key = TenantForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, related_name="+")
     request_hash = models.CharField(max_length=64, help_text="SHA-256 of method, path and canonical body.")
     response_status = models.PositiveSmallIntegerField()
     response_body = models.JSONField()
@@ -242,7 +243,7 @@ class SignalImport(TenantModel):
         default=list, blank=True, help_text='Rejected rows: [{"line": 3, "errors": {"score": ["…"]}}].'
     )
     error = models.TextField(blank=True, default="", help_text="Why the whole import failed, if it did.")
-    created_by = models.ForeignKey(
+    created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -378,24 +379,24 @@ class Escalation(TenantModel):
     description = models.TextField(blank=True, default="", max_length=STORY_TEXT_MAX)
     severity = models.CharField(max_length=8, choices=EscalationSeverity.choices)
     state = FSMField(max_length=16, choices=EscalationState.choices, default=EscalationState.PROPOSED)
-    promise = models.ForeignKey(
+    promise = TenantForeignKey(
         Promise, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
     )
-    touchpoint = models.ForeignKey(
+    touchpoint = TenantForeignKey(
         Touchpoint, null=True, blank=True, on_delete=models.SET_NULL, related_name="escalations"
     )
-    department = models.ForeignKey(Department, on_delete=models.RESTRICT, related_name="escalations")
+    department = TenantForeignKey(Department, on_delete=models.RESTRICT, related_name="escalations")
     stories = models.ManyToManyField(Story, through="EscalationEvidence", related_name="escalations")
     breach_event_id = models.BigIntegerField(null=True, blank=True)
     breach = models.JSONField(default=dict, blank=True, help_text="The breach event as it was detected.")
     proposer_kind = models.CharField(max_length=8, choices=ProposerKind.choices)
-    proposed_by = models.ForeignKey(
+    proposed_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    proposed_by_key = models.ForeignKey(
+    proposed_by_key = TenantForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    owner = models.ForeignKey(
+    owner = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_escalations"
     )
     resolution = models.TextField(blank=True, default="")
@@ -481,8 +482,8 @@ class Escalation(TenantModel):
 class EscalationEvidence(TenantModel):
     """A story an escalation came from or that was merged into it."""
 
-    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="evidence")
-    story = models.ForeignKey(Story, on_delete=models.CASCADE, related_name="escalation_links")
+    escalation = TenantForeignKey(Escalation, on_delete=models.CASCADE, related_name="evidence")
+    story = TenantForeignKey(Story, on_delete=models.CASCADE, related_name="escalation_links")
     added_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -506,12 +507,12 @@ class EscalationEntry(TenantModel):
         ASSIGNED = "assigned", "Owner assigned"
         OVERDUE = "overdue", "Overdue"
 
-    escalation = models.ForeignKey(Escalation, on_delete=models.CASCADE, related_name="entries")
+    escalation = TenantForeignKey(Escalation, on_delete=models.CASCADE, related_name="entries")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     from_state = models.CharField(max_length=16, blank=True, default="")
     to_state = models.CharField(max_length=16, blank=True, default="")
     actor_kind = models.CharField(max_length=8, choices=Escalation.ProposerKind.choices)
-    actor = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = TenantForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     actor_label = models.CharField(max_length=254, blank=True, default="")
     note = models.TextField(blank=True, default="", max_length=STORY_TEXT_MAX)
     level = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Overdue level reached.")

@@ -5,10 +5,10 @@ ones in one ``bulk_create``; the number of queries does not grow with the batch.
 is answered ``created``, ``duplicate`` (same source and ``external_id`` as a stored signal:
 nothing changes) or ``rejected`` (with the errors per field; nothing is written for it).
 
-Exactly-once per ``external_id`` without ``ON CONFLICT`` guessing: the batch takes a
-transaction-scoped advisory lock on (tenant, signal type, source), reads which of its
-``external_id``\\s exist, and inserts only the others. Two concurrent batches of the same
-source queue on the lock, so the second one sees the first one's rows as duplicates.
+Exactly-once per ``external_id`` without ``ON CONFLICT`` guessing: the batch takes a row
+lock on its source (the API key or the member), reads which of its ``external_id``\\s exist,
+and inserts only the others. Two concurrent batches of the same source queue on the lock, so
+the second one sees the first one's rows as duplicates.
 
 After a batch that created something, ``tenants.rescoring.scoring_mark_dirty`` flags the tenant;
 ``metrics.tasks.scores_dispatch`` consumes ``<prefix>:dirty:<tenant_id>`` (one key per tenant, not one task per
@@ -30,7 +30,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django_fsm import can_proceed
@@ -518,10 +518,15 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
         return [row_id for (row_id,) in cursor.fetchall()]
 
 
-def _lock(name: str) -> None:
-    """A transaction-scoped advisory lock named by ``name`` (released at commit or rollback)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+def _row_lock(obj: models.Model) -> None:
+    """Queue behind every other transaction holding ``obj``'s row lock, until commit or rollback.
+
+    A row lock, not an advisory lock: on a sharded database an advisory lock binds only the
+    node it was taken on, while a row lock is taken on the shard holding the row, which every
+    node's transaction goes through. ``FOR NO KEY UPDATE`` blocks no insert that references
+    the row.
+    """
+    list(type(obj).objects.filter(pk=obj.pk).select_for_update(no_key=True).values_list("pk"))
 
 
 def signals_ingest(
@@ -530,8 +535,9 @@ def signals_ingest(
     """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
 
     ``kind``: ``stories``, ``survey_responses`` or ``service_events``. ``source``: the API key,
-    or the member who uploaded a CSV import. Runs in ``tenant``'s context. Atomic; holds an advisory lock on (tenant, kind, source) until the
-    transaction ends. Queries: a constant number, whatever the batch size.
+    or the member who uploaded a CSV import. Runs in ``tenant``'s context. Atomic; holds a row
+    lock on ``source`` until the transaction ends (:func:`_row_lock`). Queries: a constant
+    number, whatever the batch size.
     """
     if kind not in KINDS:
         raise DomainError(f"Unknown signal kind {kind!r}; use one of: {', '.join(KINDS)}.", field="kind")
@@ -565,7 +571,7 @@ def signals_ingest(
                 continue
             valid.append((result, values, promises))
 
-        _lock(f"cxgov:ingest:{tenant.pk}:{kind}:{source_kind}:{source_id}")
+        _row_lock(source)  # the API key or the member
         external_ids = {values["external_id"] for _, values, _ in valid if values["external_id"] is not None}
         known: dict[str, int] = {}
         if external_ids:
@@ -646,34 +652,55 @@ def signals_ingest_request(
     with the same key and fingerprint gets the stored answer (``replayed``) and writes nothing;
     one with another fingerprint raises :class:`IdempotencyKeyReused`. The status is 422 when
     every item was rejected (nothing stored), else 200. Concurrent requests
-    with the same key queue on an advisory lock, so exactly one of them does the work.
+    of one API key queue on its row lock (:func:`_row_lock`), so exactly one of them does
+    the work and the others replay its answer. Two API keys of the tenant sending the same key
+    at once: the second one's record collides on the unique key, its work is rolled back and
+    it replays the first one's answer.
     """
-    with tenant_context(tenant), transaction.atomic():
-        if idempotency_key:
-            _lock(f"cxgov:idempotency:{tenant.pk}:{idempotency_key}")
-            record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
-            if record is not None:
-                if record.request_hash != fingerprint:
-                    raise IdempotencyKeyReused(
-                        f"The Idempotency-Key {idempotency_key!r} was already used for a different request; "
-                        "use a new key for a new request.",
-                        field="Idempotency-Key",
-                        code="idempotency_key_reused",
+    try:
+        with tenant_context(tenant), transaction.atomic():
+            if idempotency_key:
+                _row_lock(source)  # the API key or the member
+                record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
+                if record is not None:
+                    return _idempotent_replay(
+                        record, idempotency_key=idempotency_key, fingerprint=fingerprint
                     )
-                return IngestAnswer(status=record.response_status, body=record.response_body, replayed=True)
-        body = ingest_summary(signals_ingest(tenant=tenant, kind=kind, items=items, source=source))
-        # Nothing stored and nothing already there: the request as a whole failed.
-        status = 422 if body["rejected"] == len(items) else 200
-        if idempotency_key:
-            IdempotencyRecord.objects.create(
-                tenant=tenant,
-                key=idempotency_key,
-                api_key=source,
-                request_hash=fingerprint,
-                response_status=status,
-                response_body=body,
-            )
+            body = ingest_summary(signals_ingest(tenant=tenant, kind=kind, items=items, source=source))
+            # Nothing stored and nothing already there: the request as a whole failed.
+            status = 422 if body["rejected"] == len(items) else 200
+            if idempotency_key:
+                IdempotencyRecord.objects.create(
+                    tenant=tenant,
+                    key=idempotency_key,
+                    api_key=source,
+                    request_hash=fingerprint,
+                    response_status=status,
+                    response_body=body,
+                )
+    except IntegrityError as error:
+        if not idempotency_key or _violated_constraint(error) != "idempotency_record_unique_key":
+            raise
+        with tenant_context(tenant):
+            record = IdempotencyRecord.objects.get(key=idempotency_key)
+        return _idempotent_replay(record, idempotency_key=idempotency_key, fingerprint=fingerprint)
     return IngestAnswer(status=status, body=body)
+
+
+def _idempotent_replay(record: IdempotencyRecord, *, idempotency_key: str, fingerprint: str) -> IngestAnswer:
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key {idempotency_key!r} was already used for a different request; "
+            "use a new key for a new request.",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    return IngestAnswer(status=record.response_status, body=record.response_body, replayed=True)
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    diag = getattr(error.__cause__, "diag", None)
+    return getattr(diag, "constraint_name", None)
 
 
 # --- CSV import (admins) ----------------------------------------------------------------------
@@ -1162,9 +1189,9 @@ def escalation_propose(
             existing = Escalation.objects.filter(breach_event_id=breach_event_id).first()
             if existing is not None:
                 return Proposal(existing, merged=True)
-        # Proposals for one promise and touchpoint queue here, so two at once cannot both open one.
+        # Proposals for one promise queue on its row, so two at once cannot both open one.
         if promise is not None and touchpoint is not None:
-            _lock(f"cxgov:escalation:{tenant.pk}:{promise.pk}:{touchpoint.pk}")
+            _row_lock(promise)
         duplicate = _open_duplicate(promise, touchpoint)
         if duplicate is not None:
             _attach_stories(duplicate, stories, actor)

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from tenants.keys import TenantForeignKey
 from tenants.models import Department, Membership, TenantModel
 
 
@@ -56,7 +57,7 @@ class DigestSettings(TenantModel):
 class DepartmentDigest(TenantModel):
     """A department's digest switch (no row: on)."""
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     is_enabled = models.BooleanField(default=True)
 
     class Meta:
@@ -71,8 +72,8 @@ class DepartmentDigest(TenantModel):
 class DigestOptOut(TenantModel):
     """A member who does not want one department's digest (their own choice or unsubscribe link)."""
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    membership = TenantForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
+    department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -90,10 +91,10 @@ class DigestOptOut(TenantModel):
 class DigestSubscriber(TenantModel):
     """Someone outside the department's members (any address) an admin added to its digest."""
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     email = models.EmailField()
     is_active = models.BooleanField(default=True, help_text="Off once they unsubscribe.")
-    added_by = models.ForeignKey(
+    added_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,7 +119,7 @@ class Digest(TenantModel):
     second run of the same task a no-op.
     """
 
-    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     period_key = models.CharField(max_length=40, help_text="e.g. weekly:2026-11-23")
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()

@@ -26,6 +26,7 @@ from django.db import models
 from django.db.models import Q
 
 from promises.models import Commitment, Measure, Promise
+from tenants.keys import TenantForeignKey
 from tenants.models import Department, TenantModel, Touchpoint
 
 # --- Rollups ----------------------------------------------------------------------------------
@@ -38,8 +39,8 @@ DERIVED = "derived from audited signals and commitments; recomputable"
 
 class SurveyRollup(TenantModel):
     audit_exempt = DERIVED
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
     n = models.BigIntegerField(default=0)
     score_sum = models.BigIntegerField(default=0)
@@ -59,8 +60,8 @@ class SurveyRollup(TenantModel):
 
 class ServiceEventRollup(TenantModel):
     audit_exempt = DERIVED
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
     n = models.BigIntegerField(default=0)
 
@@ -76,7 +77,7 @@ class ServiceEventRollup(TenantModel):
 class DurationThreshold(TenantModel):
     """A threshold some commitment version uses; :class:`ServiceEventWithinRollup` counts for it."""
 
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     threshold_seconds = models.PositiveIntegerField()
     registered_at = models.DateTimeField(auto_now_add=True)
 
@@ -90,8 +91,8 @@ class DurationThreshold(TenantModel):
 
 class ServiceEventWithinRollup(TenantModel):
     audit_exempt = DERIVED
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
     threshold_seconds = models.PositiveIntegerField()
     within = models.BigIntegerField(default=0, help_text="Events with duration_seconds ≤ threshold_seconds.")
@@ -112,8 +113,8 @@ class ServiceEventWithinRollup(TenantModel):
 
 class StoryRollup(TenantModel):
     audit_exempt = DERIVED
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of the story's occurred_at.")
     n = models.BigIntegerField(default=0)
     non_negative = models.BigIntegerField(default=0, help_text="Stories with sentiment ≥ −0.05.")
@@ -134,8 +135,8 @@ MONTH_HELP = "First day of the UTC month of occurred_at."
 
 class SurveyMonthRollup(TenantModel):
     audit_exempt = DERIVED
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
     n = models.BigIntegerField(default=0)
     score_sum = models.BigIntegerField(default=0)
@@ -159,8 +160,8 @@ class SurveyMonthRollup(TenantModel):
 
 class ServiceEventMonthRollup(TenantModel):
     audit_exempt = DERIVED
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
     n = models.BigIntegerField(default=0)
 
@@ -174,8 +175,8 @@ class ServiceEventMonthRollup(TenantModel):
 
 class ServiceEventWithinMonthRollup(TenantModel):
     audit_exempt = DERIVED
-    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
     threshold_seconds = models.PositiveIntegerField()
     within = models.BigIntegerField(default=0)
@@ -195,8 +196,8 @@ class ServiceEventWithinMonthRollup(TenantModel):
 
 class StoryMonthRollup(TenantModel):
     audit_exempt = DERIVED
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
     n = models.BigIntegerField(default=0)
     non_negative = models.BigIntegerField(default=0)
@@ -262,7 +263,7 @@ class ScoreSnapshot(TenantModel):
     audit_exempt = DERIVED
     """The scores of one scope (the tenant, a promise, a commitment…) in one run."""
 
-    run = models.ForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="snapshots")
+    run = TenantForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="snapshots")
     kind = models.CharField(max_length=16, choices=ScoreRun.Kind.choices)
     as_of = models.DateTimeField()
     scope = models.CharField(max_length=16, choices=Scope.choices)
@@ -294,18 +295,18 @@ class BreachEvent(TenantModel):
     kind = models.CharField(max_length=24, choices=Kind.choices)
     scope = models.CharField(max_length=16, choices=Scope.choices)
     scope_id = models.BigIntegerField(null=True, blank=True, help_text="Empty for the tenant scope.")
-    promise = models.ForeignKey(Promise, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    commitment = models.ForeignKey(
+    promise = TenantForeignKey(Promise, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    commitment = TenantForeignKey(
         Commitment, null=True, blank=True, on_delete=models.CASCADE, related_name="breach_events"
     )
-    department = models.ForeignKey(
+    department = TenantForeignKey(
         Department, null=True, blank=True, on_delete=models.CASCADE, related_name="breach_events"
     )
     title = models.CharField(max_length=300)
     previous_value = models.FloatField(null=True, blank=True)
     current_value = models.FloatField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    run = models.ForeignKey(ScoreRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    run = TenantForeignKey(ScoreRun, null=True, on_delete=models.SET_NULL, related_name="+")
     as_of = models.DateTimeField(help_text="The instant of the scores that showed the breach.")
     detected_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the condition cleared.")

@@ -24,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from tenants.keys import TenantForeignKey
 from tenants.models import Department, Membership, TenantModel, Touchpoint
 
 
@@ -134,12 +135,12 @@ class Promise(TenantModel):
     intended_feeling = models.TextField(blank=True, default="")
     version = models.PositiveIntegerField(default=1, help_text="Number of the current wording version.")
 
-    owner = models.ForeignKey(Department, on_delete=models.RESTRICT, related_name="owned_promises")
+    owner = TenantForeignKey(Department, on_delete=models.RESTRICT, related_name="owned_promises")
     contributors = models.ManyToManyField(
         Department, through="PromiseContributor", related_name="contributed_promises", blank=True
     )
     weight = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal(1))
-    parent = models.ForeignKey(
+    parent = TenantForeignKey(
         "self",
         null=True,
         blank=True,
@@ -151,7 +152,7 @@ class Promise(TenantModel):
     review_round = models.PositiveIntegerField(
         default=0, help_text="How many times the promise was submitted for review."
     )
-    created_by = models.ForeignKey(
+    created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -190,8 +191,8 @@ class Promise(TenantModel):
 class PromiseContributor(TenantModel):
     """A department that shares accountability for a promise (and signs it off)."""
 
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="contributions")
-    department = models.ForeignKey(Department, on_delete=models.RESTRICT, related_name="+")
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="contributions")
+    department = TenantForeignKey(Department, on_delete=models.RESTRICT, related_name="+")
 
     class Meta:
         constraints = [
@@ -206,7 +207,7 @@ class PromiseContributor(TenantModel):
 class PromiseVersion(TenantModel):
     """One wording of a promise. Frozen once the promise has been active (see the module docs)."""
 
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="versions")
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
     statement = models.TextField()
@@ -214,7 +215,7 @@ class PromiseVersion(TenantModel):
     quality_standards = models.TextField(blank=True, default="")
     intended_feeling = models.TextField(blank=True, default="")
     note = models.CharField(max_length=500, blank=True, default="", help_text="Why the wording changed.")
-    created_by = models.ForeignKey(
+    created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -241,11 +242,11 @@ class SignOff(TenantModel):
         # The round ended (another department requested changes) before this one decided.
         WITHDRAWN = "withdrawn", "Withdrawn"
 
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="sign_offs")
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="sign_offs")
     review_round = models.PositiveIntegerField()
-    department = models.ForeignKey(Department, on_delete=models.RESTRICT, related_name="+")
+    department = TenantForeignKey(Department, on_delete=models.RESTRICT, related_name="+")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    decided_by = models.ForeignKey(
+    decided_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.RESTRICT, related_name="+"
     )
     comment = models.TextField(blank=True, default="")
@@ -279,9 +280,9 @@ class Commitment(TenantModel):
     commitment); the numbers live in :class:`CommitmentVersion`.
     """
 
-    promise = models.ForeignKey(Promise, on_delete=models.CASCADE, related_name="commitments")
-    measure = models.ForeignKey(Measure, on_delete=models.RESTRICT, related_name="commitments")
-    touchpoint = models.ForeignKey(
+    promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="commitments")
+    measure = TenantForeignKey(Measure, on_delete=models.RESTRICT, related_name="commitments")
+    touchpoint = TenantForeignKey(
         Touchpoint,
         null=True,
         blank=True,
@@ -289,7 +290,7 @@ class Commitment(TenantModel):
         related_name="commitments",
         help_text="Empty: signals from every touchpoint count.",
     )
-    created_by = models.ForeignKey(
+    created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
@@ -317,7 +318,7 @@ class CommitmentVersion(TenantModel):
     counts at no instant. ``effective_to`` empty means open (counting until changed).
     """
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="versions")
+    commitment = TenantForeignKey(Commitment, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     target = models.DecimalField(max_digits=9, decimal_places=3)
     threshold_seconds = models.PositiveIntegerField(null=True, blank=True)
@@ -326,7 +327,7 @@ class CommitmentVersion(TenantModel):
     weight = models.DecimalField(max_digits=8, decimal_places=3, default=Decimal(1))
     effective_from = models.DateTimeField(null=True, blank=True)
     effective_to = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
+    created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)

@@ -2,7 +2,9 @@
 
 Everything a tenant owns inherits :class:`TenantModel`: a non-null ``tenant``, a default
 manager that refuses to run without an active tenant, stamping on save, and (through the
-``EnableTenantRLS`` migration operation) a row-level security policy in PostgreSQL.
+``tenants.rls.SecureTenantTable`` and ``tenants.keys`` migration operations) a row-level
+security policy and tenant-first keys in PostgreSQL. References between tenant models are
+:class:`tenants.keys.TenantForeignKey`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.db import models
 from django.db.models.functions import Lower, Now
 
 from tenants.context import TenantMismatch, require_tenant_id
+from tenants.keys import TenantForeignKey
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_SLUGS = frozenset(
@@ -119,6 +122,15 @@ class TenantModel(models.Model):
     def delete(self, *args, **kwargs):
         self.stamp_tenant()
         return super().delete(*args, **kwargs)
+
+    def _do_update(self, base_qs, using, pk_val, values, update_fields, forced_update):
+        # A row never moves to another tenant (stamp_tenant refuses that), so the UPDATE of an
+        # existing row never sets tenant_id — a sharded database refuses to change the column
+        # rows are distributed by — and it filters on it, which routes it to the tenant's shard.
+        values = [value for value in values if value[0].attname != "tenant_id"]
+        return super()._do_update(
+            base_qs.filter(tenant_id=self.tenant_id), using, pk_val, values, update_fields, forced_update
+        )
 
     def stamp_tenant(self) -> None:
         active = require_tenant_id()
@@ -239,8 +251,8 @@ class Membership(TenantModel):
 
 
 class MembershipDepartment(TenantModel):
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE)
-    department = models.ForeignKey(Department, on_delete=models.CASCADE)
+    membership = TenantForeignKey(Membership, on_delete=models.CASCADE)
+    department = TenantForeignKey(Department, on_delete=models.CASCADE)
 
     class Meta:
         constraints = [
@@ -319,7 +331,7 @@ class ApiKey(TenantModel):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
+    created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -341,7 +353,7 @@ class Invitation(TenantModel):
     role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.EMPLOYEE)
     department_ids = models.JSONField(default=list, blank=True)
     token_hash = models.CharField(max_length=128, editable=False)
-    invited_by = models.ForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = TenantForeignKey(Membership, null=True, on_delete=models.SET_NULL, related_name="+")
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -410,7 +422,7 @@ class OutboxMessage(TenantModel):
     body_html = models.TextField(blank=True, default="")
     # Or, instead of its own text and HTML, a shared body with this message's values filled in
     # (a body in use cannot be deleted, except with its tenant).
-    body = models.ForeignKey(OutboxBody, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
+    body = TenantForeignKey(OutboxBody, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
     fill = models.JSONField(default=dict, blank=True, help_text="Placeholder → value in the shared body.")
     headers = models.JSONField(default=dict, blank=True)
     message_id = models.CharField(max_length=255, help_text="Message-ID header, derived from dedupe_key.")

@@ -14,7 +14,10 @@ from django.db import migrations
 POLICY_NAME = "tenant_isolation"
 AUDIT_TRIGGER = "cxgov_audit"
 AUDIT_TABLE = "tenants_auditevent"
-TENANT_PREDICATE = "tenant_id = (SELECT nullif(current_setting('app.tenant_id', true), '')::bigint)"
+# No sub-select: a sharded database (Citus) refuses sub-queries in policies on distributed
+# tables. current_setting() is stable, so the planner still evaluates the right-hand side once
+# per scan and can use it as an index condition.
+TENANT_PREDICATE = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::bigint"
 
 # One function for every table. TG_ARGV[0] is the model label; the rest are columns whose
 # values are never copied into the audit trail (secrets, hashes).
@@ -134,17 +137,50 @@ class SecureTenantTable(migrations.operations.base.Operation):
         return type(self).__qualname__, [self.model_name], kwargs
 
 
+class RecreateTenantPolicies(migrations.operations.base.Operation):
+    """Re-create the tenant policy (with today's predicate) on every tenant table of the app.
+
+    Driven by the model state: every model of the migration's app with a ``tenant_id`` column.
+    Reversing leaves the policy as it is: the older predicates admitted exactly the same rows.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def state_forwards(self, app_label, state):
+        pass
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        for model in to_state.apps.get_app_config(app_label).get_models():
+            if any(field.column == "tenant_id" for field in model._meta.local_concrete_fields):
+                for statement in rls_enable_sql(model._meta.db_table):
+                    schema_editor.execute(statement)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+    def describe(self):
+        return "Re-create the tenant policy on every tenant table of the app"
+
+    def deconstruct(self):
+        return type(self).__qualname__, [], {}
+
+
 def app_role_setup_sql(role: str) -> list[str]:
     """Create the application role (idempotent) and grant it data access, and nothing more.
 
-    The role cannot log in by itself (NOLOGIN: the owner's sessions ``SET ROLE`` to it), is
-    not superuser, cannot bypass row-level security and owns no object.
+    The application's sessions log in as the owner and ``SET ROLE`` to it, but the role must
+    be able to log in itself: a sharded database (Citus) opens its connections to the other
+    nodes as the current role. It is not superuser, cannot bypass row-level security and
+    owns no object. A role made by an earlier version (NOLOGIN) is given LOGIN.
     """
     quoted = '"' + role.replace('"', '""') + '"'
     return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_quote_literal(role)}) THEN
-                CREATE ROLE {quoted} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = {_quote_literal(role)}) THEN
+                ALTER ROLE {quoted} LOGIN;
             END IF;
         END $$""",
         f"GRANT {quoted} TO CURRENT_USER",

@@ -201,6 +201,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 SESSION_COOKIE_HTTPONLY = True
+# Sessions in the (Redis) cache, not in a table: on a sharded database a global table is a
+# reference table copied to every node, and every sign-in or session write would be a
+# two-phase commit across all of them. Redis expires a session after SESSION_COOKIE_AGE.
+SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+SESSION_CACHE_ALIAS = "default"
 
 # --- Response headers -----------------------------------------------------------------------
 # Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only from

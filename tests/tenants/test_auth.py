@@ -5,6 +5,7 @@ import redis
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from django.conf import settings
+from django.contrib.sessions.backends.cache import SessionStore
 from django.db import DatabaseError, connection, transaction
 from django.test import Client
 
@@ -37,6 +38,22 @@ def test_member_signs_in_with_email_and_password(tenant):
     with tenant_context(tenant):
         membership = Membership.objects.get(user__email="employee@acme.test")
     assert (event.actor_kind, event.actor_id, event.category) == ("member", membership.pk, "security")
+
+
+def test_sessions_live_in_redis_not_in_the_database(tenant):
+    client = client_for("acme")
+    assert sign_in(client, "employee@acme.test").status_code == 302
+    session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with tenant_context(tenant):
+        user = User.objects.get(email="employee@acme.test")
+    assert SessionStore(session_key=session_key).load()["_auth_user_id"] == str(user.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM django_session")
+        assert cursor.fetchone() == (0,)
+    assert client.get("/").status_code == 200
+    # Signing out removes it from Redis: the cookie no longer signs anyone in.
+    client.post("/accounts/logout/")
+    assert not SessionStore().exists(session_key)
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(tenant):

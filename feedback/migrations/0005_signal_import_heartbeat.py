@@ -17,7 +17,7 @@ def _trigger(hidden):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0003_escalations"),
+        ("feedback", "0004_tenant_keys"),
         ("tenants", "0004_outbox_shared_bodies"),
     ]
 
