@@ -121,8 +121,9 @@ def story_create(
         )
         story.full_clean()
         story.save()
-        StoryPromise.objects.bulk_create(
-            StoryPromise(tenant=tenant, story=story, promise=p) for p in {p.pk: p for p in promises}.values()
+        StoryPromise.objects.bulk_create(  # in promise order: see rollup_order
+            StoryPromise(tenant=tenant, story=story, promise=p)
+            for _, p in sorted({p.pk: p for p in promises}.items())
         )
         escalations_auto_from_stories(tenant=tenant, story_ids=[story.pk])
         transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
@@ -424,6 +425,21 @@ def _service_event_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[s
 _MISSING = object()
 
 
+def rollup_order(row: dict[str, Any]) -> tuple:
+    """Where a signal's rollup counters sort: measure (or promise), touchpoint, instant.
+
+    The rollup triggers (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows
+    in the order a statement writes its rows. Batches of one tenant written in this one order
+    lock them in one order too, so two concurrent batches wait for each other, never in a cycle.
+    """
+
+    def sortable(value: Any) -> tuple:
+        value = value.pk if isinstance(value, models.Model) else value
+        return (0,) if value is None else (1, value)
+
+    return tuple(sortable(row.get(name)) for name in ("measure", "promise", "touchpoint", "occurred_at"))
+
+
 def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` (field name → value) in one ``INSERT ... SELECT FROM unnest(...)``.
 
@@ -431,9 +447,12 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
     straight from the validated values. ``bulk_create`` would instantiate a model per row and
     compile every field of every row, which costs more than the insert itself for batches
     of 1,000. Rows pass the same row-level security policy and audit trigger as any insert
-    (the tenant must be the active one); the ids come back in insertion order.
+    (the tenant must be the active one). They are written in :func:`rollup_order`; the ids
+    come back in the order of ``rows``.
     """
     tenant_id = require_tenant_id()
+    order = sorted(range(len(rows)), key=lambda i: rollup_order(rows[i]))
+    rows = [rows[i] for i in order]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns, selects, constants, arrays = [], [], [], []
     for f in fields:
@@ -477,7 +496,11 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
         params = [*constants, *(values for _, _, values in arrays)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row_id for (row_id,) in cursor.fetchall()]
+        written = [row_id for (row_id,) in cursor.fetchall()]
+    ids = [0] * len(written)
+    for position, index in enumerate(order):
+        ids[index] = written[position]
+    return ids
 
 
 def _lock(name: str) -> None:
@@ -556,10 +579,17 @@ def signals_ingest(
             ids = _insert_rows(model, [row for _, row, _ in new_rows])
             for (result, _, _), row_id in zip(new_rows, ids, strict=True):
                 result.status, result.id = "created", row_id
+            links = sorted(
+                (
+                    (rollup_order({"promise": promise, **row}), result.id, promise)
+                    for result, row, promises in new_rows
+                    for promise in promises
+                ),
+                key=lambda link: link[:2],
+            )
             links = [
-                StoryPromise(tenant=tenant, story_id=result.id, promise=promise)
-                for result, _, promises in new_rows
-                for promise in promises
+                StoryPromise(tenant=tenant, story_id=story_id, promise=promise)
+                for _, story_id, promise in links
             ]
             if links:
                 StoryPromise.objects.bulk_create(links)

@@ -1,15 +1,17 @@
 """Rollup upkeep beyond the triggers: registering duration thresholds, rebuilding from raw.
 
-The triggers (``metrics/migrations/0002_rollup_triggers.py``) keep every rollup exact on
-insert and delete. Two things need the raw signals:
+The row triggers (``metrics/migrations/0008_row_rollup_triggers.py``) keep every rollup exact
+on insert and delete. Two things need the raw signals:
 
 - :func:`thresholds_register` — a commitment version with a threshold the rollup does not
   count yet gets its counters, backfilled from the raw events (called before each recompute).
 - :func:`rollups_rebuild` — recompute every rollup of the tenant from the raw signals (after
   a restore, or by ``manage.py scores_rebuild_rollups``).
 
-Both take the tenant's rollup lock exclusively; the triggers take it in shared mode, so a
-concurrent batch is counted exactly once.
+Both lock the tenant's rollup lock row (``metrics_rolluplock``) ``FOR UPDATE``; the triggers
+lock it ``FOR SHARE``, so a concurrent batch is counted exactly once. A row lock rather than an
+advisory lock: on a sharded database every node honours it (the row lives in the tenant's
+shard, where the triggers run), while an advisory lock exists only on the node that took it.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from __future__ import annotations
 from django.db import connection, transaction
 
 from tenants.context import require_tenant_id
-
-ROLLUP_LOCK_CLASS = 7301  # the same class the triggers lock in shared mode
 
 _WITHIN_BACKFILL = """
 INSERT INTO metrics_serviceeventwithinrollup (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
@@ -81,7 +81,16 @@ _REBUILD = [
 
 
 def _lock_exclusive(cursor, tenant_id: int) -> None:
-    cursor.execute("SELECT pg_advisory_xact_lock(%s, %s::int)", [ROLLUP_LOCK_CLASS, tenant_id])
+    """Lock the tenant's rollup lock row ``FOR UPDATE``, creating it the first time.
+
+    A trigger that finds no row creates it too (``ON CONFLICT DO NOTHING`` waits for an
+    uncommitted insert of ours), so the row is there before either side reads thresholds.
+    """
+    cursor.execute(
+        "INSERT INTO metrics_rolluplock (tenant_id) VALUES (%s) ON CONFLICT (tenant_id) DO NOTHING",
+        [tenant_id],
+    )
+    cursor.execute("SELECT 1 FROM metrics_rolluplock WHERE tenant_id = %s FOR UPDATE", [tenant_id])
 
 
 def thresholds_register() -> int:
@@ -92,7 +101,7 @@ def thresholds_register() -> int:
     tenant_id = require_tenant_id()
     missing_sql = """
         SELECT DISTINCT c.measure_id, v.threshold_seconds
-          FROM promises_commitmentversion v JOIN promises_commitment c ON c.id = v.commitment_id
+          FROM promises_commitmentversion v JOIN promises_commitment c ON c.tenant_id = v.tenant_id AND c.id = v.commitment_id
          WHERE v.tenant_id = %s AND v.threshold_seconds IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM metrics_durationthreshold t
                             WHERE t.tenant_id = v.tenant_id AND t.measure_id = c.measure_id
@@ -127,7 +136,7 @@ def thresholds_register() -> int:
                 keys,
                 counts,
                 "AND (measure_id, threshold_seconds) IN (SELECT measure_id, threshold_seconds "
-                "FROM metrics_durationthreshold WHERE id = ANY(%(new)s))",
+                "FROM metrics_durationthreshold WHERE tenant_id = %(t)s AND id = ANY(%(new)s))",
             ),
             {"t": tenant_id, "new": new_ids},
         )
