@@ -121,7 +121,7 @@ def story_create(
         )
         story.full_clean()
         story.save()
-        StoryPromise.objects.bulk_create(  # in promise order: see rollup_order
+        StoryPromise.objects.bulk_create(  # in promise order: see _insert_rows
             StoryPromise(tenant=tenant, story=story, promise=p)
             for _, p in sorted({p.pk: p for p in promises}.items())
         )
@@ -425,19 +425,13 @@ def _service_event_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[s
 _MISSING = object()
 
 
-def rollup_order(row: dict[str, Any]) -> tuple:
-    """Where a signal's rollup counters sort: measure (or promise), touchpoint, instant.
+# Where a signal's rollup counters sort (see _insert_rows); links sort the same way.
+_ROLLUP_ORDER = ('"measure_id"', '"promise_id"', '"touchpoint_id"', '"occurred_at"')
 
-    The rollup triggers (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows
-    in the order a statement writes its rows. Batches of one tenant written in this one order
-    lock them in one order too, so two concurrent batches wait for each other, never in a cycle.
-    """
 
-    def sortable(value: Any) -> tuple:
-        value = value.pk if isinstance(value, models.Model) else value
-        return (0,) if value is None else (1, value)
-
-    return tuple(sortable(row.get(name)) for name in ("measure", "promise", "touchpoint", "occurred_at"))
+def _link_order(promise: Promise, row: dict[str, Any]) -> tuple:
+    touchpoint = row.get("touchpoint")
+    return (promise.pk, touchpoint.pk if touchpoint is not None else 0, row["occurred_at"])
 
 
 def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
@@ -447,12 +441,15 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
     straight from the validated values. ``bulk_create`` would instantiate a model per row and
     compile every field of every row, which costs more than the insert itself for batches
     of 1,000. Rows pass the same row-level security policy and audit trigger as any insert
-    (the tenant must be the active one). They are written in :func:`rollup_order`; the ids
-    come back in the order of ``rows``.
+    (the tenant must be the active one).
+
+    Ids are drawn in the order of ``rows`` and come back in that order, while the rows are
+    written sorted by their rollup key (measure or promise, touchpoint, instant): the rollup
+    triggers (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows in the
+    order a statement writes its rows, so concurrent batches of one tenant take them in one
+    order and wait for each other, never in a cycle.
     """
     tenant_id = require_tenant_id()
-    order = sorted(range(len(rows)), key=lambda i: rollup_order(rows[i]))
-    rows = [rows[i] for i in order]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     columns, selects, constants, arrays = [], [], [], []
     for f in fields:
@@ -484,23 +481,29 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
             arrays.append((alias, f"{db_type}[]", values))
     unnest = ", ".join(f"%s::{array_type}" for _, array_type, _ in arrays) or "ARRAY[NULL]"
     aliases = ", ".join(alias for alias, _, _ in arrays) or "c0"
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = [f"v{i}" for i in range(len(columns))]
+    order = [f"v{columns.index(c)}" for c in _ROLLUP_ORDER if c in columns] or ["id"]
     # Only names and types from the model's own metadata are spliced in; values are parameters.
+    # The inner query draws the ids in the order of the rows (OFFSET 0 keeps it a subquery
+    # evaluated before the outer sort); the outer one writes them in rollup-key order.
     sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(selects)} FROM unnest({unnest}) AS u({aliases}) RETURNING id"
+        f"INSERT INTO {table} (id, {', '.join(columns)}) "  # noqa: S608
+        f"SELECT id, {', '.join(names)} FROM ("
+        f"SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id, "
+        + ", ".join(f"{select} AS {name}" for select, name in zip(selects, names, strict=True))
+        + f" FROM unnest({unnest}) AS u({aliases}) OFFSET 0) AS r "
+        f"ORDER BY {', '.join(order)} RETURNING id"
     )
     if not arrays:  # every column identical: unnest one placeholder row per row instead
         sql = sql.replace("unnest(ARRAY[NULL])", "generate_series(1, %s)")
-        params = [*constants, len(rows)]
+        params = [model._meta.db_table, *constants, len(rows)]
     else:
-        params = [*constants, *(values for _, _, values in arrays)]
+        params = [model._meta.db_table, *constants, *(values for _, _, values in arrays)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        written = [row_id for (row_id,) in cursor.fetchall()]
-    ids = [0] * len(written)
-    for position, index in enumerate(order):
-        ids[index] = written[position]
-    return ids
+        # Drawn in the order of the rows: ascending ids are the rows' order.
+        return sorted(row_id for (row_id,) in cursor.fetchall())
 
 
 def _lock(name: str) -> None:
@@ -579,9 +582,10 @@ def signals_ingest(
             ids = _insert_rows(model, [row for _, row, _ in new_rows])
             for (result, _, _), row_id in zip(new_rows, ids, strict=True):
                 result.status, result.id = "created", row_id
+            # In rollup-key order, like the signals (see _insert_rows).
             links = sorted(
                 (
-                    (rollup_order({"promise": promise, **row}), result.id, promise)
+                    (_link_order(promise, row), result.id, promise)
                     for result, row, promises in new_rows
                     for promise in promises
                 ),
