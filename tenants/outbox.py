@@ -273,14 +273,17 @@ class _LazyConnection:
 
 def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
     db_connection.ensure_connection()
-    db_connection.apply_session_settings()  # the tenant, for the statements below
     raw = db_connection.connection
+    # This path runs its own transactions on the raw connection: each carries the tenant.
+    begin = ["BEGIN", *db_connection.transaction_settings_sql()]
     cursor = psycopg.Cursor(raw)
     bodies = _Bodies(cursor)
     sent = failed = 0
     try:
-        cursor.execute("BEGIN")
-        cursor.execute(claim, [*claim_params, 0])
+        with raw.pipeline():
+            for statement in begin:
+                cursor.execute(statement)
+            cursor.execute(claim, [*claim_params, 0])
         row = cursor.fetchone()
         for _ in range(limit):
             if row is None:
@@ -290,7 +293,8 @@ def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -
             with raw.pipeline():
                 cursor.execute(mark, params)
                 cursor.execute("COMMIT")
-                cursor.execute("BEGIN")
+                for statement in begin:
+                    cursor.execute(statement)
                 cursor.execute(claim, [*claim_params, row[0]])
             row = cursor.fetchone()
     finally:

@@ -169,14 +169,18 @@ class RecreateTenantPolicies(migrations.operations.base.Operation):
 def app_role_setup_sql(role: str) -> list[str]:
     """Create the application role (idempotent) and grant it data access, and nothing more.
 
-    The role cannot log in by itself (NOLOGIN: the owner's sessions ``SET ROLE`` to it), is
-    not superuser, cannot bypass row-level security and owns no object.
+    The application's sessions log in as the owner and ``SET ROLE`` to it, but the role must
+    be able to log in itself: a sharded database (Citus) opens its connections to the other
+    nodes as the current role. It is not superuser, cannot bypass row-level security and
+    owns no object. A role made by an earlier version (NOLOGIN) is given LOGIN.
     """
     quoted = '"' + role.replace('"', '""') + '"'
     return [
         f"""DO $$ BEGIN
             IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_quote_literal(role)}) THEN
-                CREATE ROLE {quoted} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+                CREATE ROLE {quoted} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            ELSIF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = {_quote_literal(role)}) THEN
+                ALTER ROLE {quoted} LOGIN;
             END IF;
         END $$""",
         f"GRANT {quoted} TO CURRENT_USER",

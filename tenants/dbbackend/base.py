@@ -1,24 +1,36 @@
-"""PostgreSQL backend that keeps the session settings equal to the active context.
+"""PostgreSQL backend that carries the active context into every transaction.
 
 Row-level security policies read ``app.tenant_id``; the audit trigger reads ``app.actor``
-and ``app.request_id``. Before every statement this backend compares the current context
-with what it last put on the physical connection and, when they differ, sets all three. Whatever could have undone a
-``set_config`` (a new or pooled connection, a rollback, a rollback to a savepoint) forgets the
-remembered value, so the next statement sets it again. The setting is issued on the raw
-connection and is not counted among the queries a test captures.
+and ``app.request_id``. They are set with ``SET LOCAL``, for one transaction only: a sharded
+database (Citus) passes a ``SET LOCAL`` on to the connections it opens to the other nodes
+(``citus.propagate_set_commands = 'local'``, set on connecting where Citus is installed), but
+not a session-level setting nor ``set_config()`` — there the rows would silently not match.
+
+Before every statement this backend compares the context with what the current transaction
+carries and sets what differs (one round trip, pipelined with the ``BEGIN`` that opens the
+transaction). A statement in autocommit mode inside a context runs in a transaction of its
+own: ``BEGIN``, the settings, the statement, ``COMMIT``. Outside every context nothing is
+set, so a statement sees no tenant's rows. Whatever ends or undoes a transaction (commit,
+rollback, rollback to a savepoint, a new connection) forgets what it carried. The settings
+are issued on the raw connection and are not counted among the queries a test captures.
 """
 
 from django.db.backends.postgresql import base as postgresql
+from psycopg import sql as pg_sql
+from psycopg.pq import TransactionStatus
 
 from tenants.context import session_settings
 from tenants.keys import is_tenant_model
 
+SETTING_NAMES = ("app.tenant_id", "app.actor", "app.request_id")
+_NOTHING_SET = ("", "", "")  # what a transaction carries before it sets anything
 _UNKNOWN = object()
-_SET_SESSION = (
-    "SELECT set_config('app.tenant_id', %s, false), set_config('app.actor', %s, false), "
-    "set_config('app.request_id', %s, false)"
-)
 _TRANSACTION_CONTROL = ("SAVEPOINT", "ROLLBACK", "RELEASE")
+# Only where Citus is loaded (the setting exists): plain PostgreSQL gets no placeholder setting.
+_CITUS_PROPAGATE_SET_LOCAL = (
+    "SELECT set_config('citus.propagate_set_commands', 'local', false) "
+    "WHERE current_setting('citus.propagate_set_commands', true) IS NOT NULL"
+)
 
 
 class DatabaseFeatures(postgresql.DatabaseFeatures):
@@ -34,45 +46,98 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._session_settings = _UNKNOWN
-        self.execute_wrappers.append(self._apply_session_settings)
+        self._transaction_settings = _UNKNOWN
+        self.execute_wrappers.append(self._carry_settings)
 
-    def _apply_session_settings(self, execute, sql, params, many, context):
+    def _carry_settings(self, execute, sql, params, many, context):
         if isinstance(sql, str) and sql.startswith(_TRANSACTION_CONTROL):
             # Savepoint statements read no table, and may run in an aborted transaction.
             return execute(sql, params, many, context)
-        self.apply_session_settings()
+        raw = self.connection
+        wanted = session_settings()
+        if raw.info.transaction_status == TransactionStatus.IDLE:
+            # No transaction is open: what the last one carried ended with it.
+            self._transaction_settings = _NOTHING_SET
+            if raw.autocommit:
+                if wanted == _NOTHING_SET:
+                    return execute(sql, params, many, context)
+                return self._execute_in_own_transaction(wanted, execute, sql, params, many, context)
+        self._set_local(wanted)
         return execute(sql, params, many, context)
 
-    def apply_session_settings(self):
-        """Bring the session settings up to date with the context: for statements that bypass
-        Django's cursor (on ``self.connection`` directly). The connection must be open."""
-        wanted = session_settings()
-        if wanted != self._session_settings:
-            with self.connection.cursor() as cursor:
-                cursor.execute(_SET_SESSION, wanted)
-            self._session_settings = wanted
+    def _execute_in_own_transaction(self, wanted, execute, sql, params, many, context):
+        """Autocommit, but the settings must reach the statement: a transaction around it alone."""
+        raw = self.connection
+        try:
+            self._set_local(wanted, begin=True)
+            result = execute(sql, params, many, context)
+            with self.wrap_database_errors:
+                raw.execute("COMMIT")
+            return result
+        finally:
+            if raw.info.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                raw.execute("ROLLBACK")
+            self._transaction_settings = _NOTHING_SET
 
-    def forget_session_settings(self):
-        self._session_settings = _UNKNOWN
+    def _set_local(self, wanted, *, begin: bool = False) -> None:
+        known = self._transaction_settings
+        statements = ["BEGIN"] if begin else []
+        statements += [
+            statement
+            for statement, value, before in zip(
+                self.transaction_settings_sql(wanted),
+                wanted,
+                _NOTHING_SET if known is _UNKNOWN else known,
+                strict=True,
+            )
+            if known is _UNKNOWN or value != before
+        ]
+        if statements:
+            with self.wrap_database_errors, self.connection.pipeline():
+                for statement in statements:
+                    self.connection.execute(statement)
+        self._transaction_settings = wanted
+
+    def transaction_settings_sql(self, values: tuple[str, str, str] | None = None) -> list[str]:
+        """``SET LOCAL`` statements for the context (or ``values``): for code that runs its own
+        transactions on ``self.connection``, after each ``BEGIN``. The connection must be open."""
+        values = session_settings() if values is None else values
+        return [
+            f"SET LOCAL {name} = {pg_sql.Literal(value).as_string(self.connection)}"
+            for name, value in zip(SETTING_NAMES, values, strict=True)
+        ]
+
+    def forget_transaction_settings(self):
+        self._transaction_settings = _UNKNOWN
+
+    def _configure_connection(self, connection):
+        super()._configure_connection(connection)
+        connection.execute(_CITUS_PROPAGATE_SET_LOCAL)
+        return True  # outside autocommit, the setting must be committed too
 
     def init_connection_state(self):
-        self.forget_session_settings()
+        self.forget_transaction_settings()
         super().init_connection_state()
 
     def _close(self):
-        self.forget_session_settings()
+        self.forget_transaction_settings()
         return super()._close()
 
+    def _commit(self):
+        try:
+            return super()._commit()
+        finally:
+            self.forget_transaction_settings()
+
     def _rollback(self):
-        # A set_config made inside the rolled-back transaction is undone with it.
+        # A SET LOCAL made inside the rolled-back transaction is undone with it.
         try:
             return super()._rollback()
         finally:
-            self.forget_session_settings()
+            self.forget_transaction_settings()
 
     def _savepoint_rollback(self, sid):
         try:
             return super()._savepoint_rollback(sid)
         finally:
-            self.forget_session_settings()
+            self.forget_transaction_settings()

@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from tenants.rls import AUDIT_TABLE, AUDIT_TRIGGER, POLICY_NAME
+from tenants.rls import AUDIT_TABLE, AUDIT_TRIGGER, POLICY_NAME, app_role_setup_sql
 from tests.factories import tenant_models
 
 
@@ -63,10 +63,11 @@ def test_runtime_role_is_unprivileged_and_owns_nothing(db, settings):
     role = settings.CXGOV_DB_APP_ROLE
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s",
+            "SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin FROM pg_roles WHERE rolname = %s",
             [role],
         )
-        assert cursor.fetchone() == (False, False, False, False)
+        # LOGIN: a sharded database connects to its other nodes as the current role.
+        assert cursor.fetchone() == (False, False, False, False, True)
         cursor.execute(
             """
             SELECT 'relation ' || relname FROM pg_class WHERE relowner = (SELECT oid FROM pg_roles WHERE rolname = %s)
@@ -101,3 +102,26 @@ def test_the_audit_table_refuses_update_and_delete(db):
             "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal", [AUDIT_TABLE]
         )
         assert [row[0] for row in cursor.fetchall()] == ["cxgov_append_only"]
+
+
+@pytest.mark.parametrize("existing", ["", "NOLOGIN"], ids=["new role", "role of an earlier version"])
+def test_role_setup_leaves_a_role_that_can_log_in_and_nothing_more(db, existing):
+    role = "cxgov_app_setup_probe"
+    with connection.cursor() as cursor:
+        # As the owner, inside the test's transaction: the role and the grants roll back with it.
+        cursor.execute("RESET ROLE")
+        if existing:
+            cursor.execute(f"CREATE ROLE {role} {existing}")
+        for statement in app_role_setup_sql(role):
+            cursor.execute(statement)
+        cursor.execute(
+            "SELECT rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = %s",
+            [role],
+        )
+        assert cursor.fetchone() == (True, False, False, False, False)
+        cursor.execute(
+            "SELECT has_table_privilege(%s, 'tenants_department', 'SELECT, INSERT, UPDATE, DELETE')", [role]
+        )
+        assert cursor.fetchone() == (True,)
+        cursor.execute("SELECT has_table_privilege(%s, 'tenants_department', 'TRUNCATE')", [role])
+        assert cursor.fetchone() == (False,)
