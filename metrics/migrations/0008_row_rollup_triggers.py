@@ -12,6 +12,8 @@ Each trigger, for the inserted (+1) or deleted (−1) row:
    batch is counted by the backfill or by its own triggers, never both and never neither;
 2. upserts the month counters, then the day counters (``ON CONFLICT DO UPDATE``), the
    duration counters of every registered threshold the event is within in threshold order.
+   Every statement reads or writes one tenant's rows of one table: on Citus a trigger running
+   on a shard may only run such single-shard statements (no ``INSERT … SELECT``).
    A statement's rows lock rollup rows in row order: ingest writes a batch's rows sorted by
    rollup key (``feedback.services``), so concurrent batches take them in one order.
 
@@ -41,6 +43,8 @@ DECLARE
     delta bigint;
     the_month date;
     the_day date;
+    thresholds integer[];
+    threshold integer;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         r := NEW; delta := 1;
@@ -72,14 +76,20 @@ EVENT_UPSERT = """
     INSERT INTO {table} AS x (tenant_id, measure_id, touchpoint_id, day, n)
     VALUES (r.tenant_id, r.measure_id, r.touchpoint_id, {day}, delta)
     ON CONFLICT (tenant_id, measure_id, touchpoint_id, day) DO UPDATE SET n = x.n + EXCLUDED.n;
-    INSERT INTO {within_table} AS x (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
-    SELECT t.tenant_id, t.measure_id, t.threshold_seconds, r.touchpoint_id, {day}, delta
-      FROM metrics_durationthreshold t
-     WHERE t.tenant_id = r.tenant_id AND t.measure_id = r.measure_id AND r.duration_seconds <= t.threshold_seconds
-     ORDER BY t.threshold_seconds
-    ON CONFLICT (tenant_id, measure_id, threshold_seconds, touchpoint_id, day)
-        DO UPDATE SET within = x.within + EXCLUDED.within;
+    FOREACH threshold IN ARRAY thresholds LOOP
+        INSERT INTO {within_table} AS x (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
+        VALUES (r.tenant_id, r.measure_id, threshold, r.touchpoint_id, {day}, delta)
+        ON CONFLICT (tenant_id, measure_id, threshold_seconds, touchpoint_id, day)
+            DO UPDATE SET within = x.within + EXCLUDED.within;
+    END LOOP;
 """
+# The registered thresholds the event is within, in order. Read into an array, then one
+# upsert each: on Citus a trigger on a shard may run single-shard statements only, and an
+# INSERT … SELECT is planned as a distributed one.
+EVENT_THRESHOLDS = """
+    SELECT coalesce(array_agg(threshold_seconds ORDER BY threshold_seconds), '{}') INTO thresholds
+      FROM metrics_durationthreshold
+     WHERE tenant_id = r.tenant_id AND measure_id = r.measure_id AND threshold_seconds >= r.duration_seconds;"""
 
 STORY_UPSERT = """
     INSERT INTO {table} AS x (tenant_id, promise_id, touchpoint_id, day, n, non_negative)
@@ -90,9 +100,8 @@ STORY_UPSERT = """
 """
 
 
-def _function(name: str, upsert: str, when: str, *, story: bool = False, **tables: str) -> str:
+def _function(name: str, upsert: str, when: str, *, fetch: str = "", story: bool = False, **tables: str) -> str:
     """Month counters first, then day counters: one order for every trigger (see above)."""
-    fetch = ""
     if story:
         # A link counts the story it links: its touchpoint, day and sentiment.
         fetch = """
@@ -122,6 +131,7 @@ FUNCTIONS = [
         "metrics_service_event_rollup",
         EVENT_UPSERT,
         "r.occurred_at",
+        fetch=EVENT_THRESHOLDS,
         table="metrics_serviceeventrollup",
         within_table="metrics_serviceeventwithinrollup",
     ),
