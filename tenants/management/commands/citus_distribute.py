@@ -48,6 +48,8 @@ class Command(BaseCommand):
         parser.add_argument("--plan", action="store_true", help="print the plan and change nothing")
 
     def execute(self, *args, **options):
+        if options.get("plan"):
+            return super().execute(*args, **options)
         # Placing tables is DDL: the owner's, like migrate (tenants/management/commands/migrate.py).
         connection = connections[options.get("database") or "default"]
         db_options = connection.settings_dict.setdefault("OPTIONS", {})
