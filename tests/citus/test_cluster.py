@@ -16,7 +16,8 @@ from metrics.rollups import rollups_rebuild, thresholds_register
 from metrics.services import scores_run
 from tenants.citus import DISTRIBUTED, LOCAL, REFERENCE, distribution_plan
 from tenants.context import tenant_context
-from tenants.services import api_key_create
+from tenants.models import AuditEvent, Department
+from tenants.services import api_key_create, department_create
 from tests.factories import tenant_models
 
 # The core of the isolation tests and the rollup tests, run here on the cluster as they are.
@@ -60,6 +61,34 @@ def test_every_table_is_distributed_or_a_reference_table(db):
     assert not {p.table for p in plan if p.kind == LOCAL} & set(placed)
 
 
+def _node_of(table: str, tenant_id: int) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT n.nodename, n.nodeport FROM pg_dist_placement p JOIN pg_dist_node n ON n.groupid = p.groupid
+             WHERE p.shardid = get_shard_id_for_distribution_column(%s, %s)
+            """,
+            [table, tenant_id],
+        )
+        return tuple(cursor.fetchall())
+
+
+def test_the_audit_trigger_writes_into_the_tenants_colocated_shard(execution, tenant, other_tenant):
+    department = department_create(tenant=tenant, name="Billing")
+    with tenant_context(tenant):
+        Department.objects.filter(pk=department.pk).update(name="Billing and refunds")
+        trail = AuditEvent.objects.filter(model="tenants.Department", object_id=str(department.pk))
+        assert sorted(trail.values_list("action", flat=True)) == ["insert", "update"]
+        assert trail.get(action="update").changes["name"] == ["Billing", "Billing and refunds"]
+    with tenant_context(other_tenant):
+        assert not AuditEvent.objects.filter(
+            model="tenants.Department", object_id=str(department.pk)
+        ).exists()
+    # The row and its audit entries live on the same node: the trigger wrote there, locally.
+    assert _node_of("tenants_department", tenant.pk) == _node_of("tenants_auditevent", tenant.pk)
+    assert len(_node_of("tenants_department", tenant.pk)) == 1
+
+
 @pytest.fixture(params=["local execution", "no local execution on the coordinator"])
 def execution(request, db):
     """Without local execution the coordinator runs no shard query itself (not even on its
@@ -70,14 +99,11 @@ def execution(request, db):
     trigger's query that would open a connection: "cannot execute a distributed query from a
     query on a shard").
     """
-    off = request.param != "local execution"
-    if off:
+    if request.param != "local execution":
+        # Inside the test's transaction: its rollback undoes the setting.
         with connection.cursor() as cursor:
             cursor.execute("SET citus.enable_local_execution = off")
-    yield request.param
-    if off:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET citus.enable_local_execution")
+    return request.param
 
 
 def test_ingest_keeps_the_rollups_and_a_recompute_reads_them(execution, tenant, other_tenant):
