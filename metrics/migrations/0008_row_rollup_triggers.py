@@ -33,8 +33,10 @@ _months = importlib.import_module("metrics.migrations.0005_month_rollups")
 _days = importlib.import_module("metrics.migrations.0002_rollup_triggers")
 SIGNAL_TABLES = ("feedback_surveyresponse", "feedback_serviceevent", "feedback_storypromise")
 
-# The row as ``r`` and its sign (``delta``); then the tenant's lock row in shared mode. The lock function
-# is inlined in every trigger: on Citus a trigger function is copied to the workers with its
+# The row as ``r`` and its sign (``delta``); then the tenant's lock row in shared mode, once per
+# transaction: the setting cxgov.rollup_locked (local to the transaction, and undone with a
+# rolled-back savepoint exactly like the row lock taken inside it) remembers that it is held.
+# Inlined in every trigger: on Citus a trigger function is copied to the workers with its
 # table, a function it merely calls is not.
 PROLOGUE = """
 DECLARE
@@ -51,10 +53,13 @@ BEGIN
     ELSE
         r := OLD; delta := -1;
     END IF;
-    PERFORM FROM metrics_rolluplock WHERE tenant_id = r.tenant_id FOR SHARE;
-    IF NOT FOUND THEN
-        INSERT INTO metrics_rolluplock (tenant_id) VALUES (r.tenant_id) ON CONFLICT (tenant_id) DO NOTHING;
+    IF current_setting('cxgov.rollup_locked', true) IS DISTINCT FROM r.tenant_id::text THEN
         PERFORM FROM metrics_rolluplock WHERE tenant_id = r.tenant_id FOR SHARE;
+        IF NOT FOUND THEN
+            INSERT INTO metrics_rolluplock (tenant_id) VALUES (r.tenant_id) ON CONFLICT (tenant_id) DO NOTHING;
+            PERFORM FROM metrics_rolluplock WHERE tenant_id = r.tenant_id FOR SHARE;
+        END IF;
+        PERFORM set_config('cxgov.rollup_locked', r.tenant_id::text, true);
     END IF;
 """
 
