@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from promises.models import Commitment, Measure, Promise
 from tenants.keys import TenantForeignKey
@@ -47,6 +48,9 @@ class RollupLock(TenantModel):
     """
 
     audit_exempt = "a lock row; it holds no data"
+    created_at = models.DateTimeField(
+        db_default=Now(), help_text="Set by the database: the triggers insert it."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint("tenant", name="rollup_lock_one_per_tenant")]

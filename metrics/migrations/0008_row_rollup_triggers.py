@@ -24,6 +24,7 @@ statement routes to the tenant's shards on the node where the trigger runs.
 import importlib
 
 import django.db.models.deletion
+import django.db.models.functions.datetime
 from django.db import migrations, models
 
 import tenants.keys
@@ -181,6 +182,7 @@ class Migration(migrations.Migration):
             name='RollupLock',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('created_at', models.DateTimeField(db_default=django.db.models.functions.datetime.Now(), help_text='Set by the database: the triggers insert it.')),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),
             ],
             options={
