@@ -92,7 +92,7 @@ def thresholds_register() -> int:
     tenant_id = require_tenant_id()
     missing_sql = """
         SELECT DISTINCT c.measure_id, v.threshold_seconds
-          FROM promises_commitmentversion v JOIN promises_commitment c ON c.id = v.commitment_id
+          FROM promises_commitmentversion v JOIN promises_commitment c ON c.tenant_id = v.tenant_id AND c.id = v.commitment_id
          WHERE v.tenant_id = %s AND v.threshold_seconds IS NOT NULL
            AND NOT EXISTS (SELECT 1 FROM metrics_durationthreshold t
                             WHERE t.tenant_id = v.tenant_id AND t.measure_id = c.measure_id
@@ -126,8 +126,9 @@ def thresholds_register() -> int:
                 month,
                 keys,
                 counts,
-                "AND (measure_id, threshold_seconds) IN (SELECT measure_id, threshold_seconds "
-                "FROM metrics_durationthreshold WHERE id = ANY(%(new)s))",
+                # With tenant_id on both sides: on a sharded database a join on the tenant.
+                "AND (tenant_id, measure_id, threshold_seconds) IN (SELECT tenant_id, measure_id, "
+                "threshold_seconds FROM metrics_durationthreshold WHERE tenant_id = %(t)s AND id = ANY(%(new)s))",
             ),
             {"t": tenant_id, "new": new_ids},
         )

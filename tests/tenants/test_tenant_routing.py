@@ -12,62 +12,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.apps import apps
 from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from feedback.models import Escalation, EscalationEvidence, Story, StoryPromise
 from promises.models import Commitment, Promise, PromiseContributor
-from tenants.keys import TenantForeignKey, is_tenant_model
+from tenants.keys import TenantForeignKey
 from tenants.models import Department, Membership, Touchpoint
 from tests.factories import make_row, tenant_models
-
-TENANT_TABLES = {m._meta.db_table for m in apps.get_models() if is_tenant_model(m)}
-
-_TABLE = re.compile(r'(?:FROM|JOIN) "(\w+)"(?: (?!ON\b|WHERE\b|INNER\b|LEFT\b)(\w+))?')
-_JOIN = re.compile(r'(INNER JOIN|LEFT OUTER JOIN) "(\w+)"(?: (\w+))? ON \(')
-_COLUMN_PAIR = re.compile(r'"?(\w+)"?\."(\w+)" = \(?"?(\w+)"?\."(\w+)"\)?')
-
-
-def _on_clause(sql: str, start: int) -> str:
-    """The ON clause whose opening parenthesis is just before ``start``."""
-    depth = 1
-    for i in range(start, len(sql)):
-        depth += {"(": 1, ")": -1}.get(sql[i], 0)
-        if depth == 0:
-            return sql[start:i]
-    raise AssertionError(f"unbalanced ON clause in {sql}")
-
-
-def tenant_joins(sql: str) -> list[tuple[str, str, str]]:
-    """``(join type, joined table, ON clause)`` for every join between two tenant tables."""
-    tables = {alias or table: table for table, alias in _TABLE.findall(sql)}
-    joins = []
-    for match in _JOIN.finditer(sql):
-        kind, table, alias = match.groups()
-        on = _on_clause(sql, match.end())
-        left, _, right, _ = _COLUMN_PAIR.search(on).groups()
-        other = right if left == (alias or table) else left
-        if table in TENANT_TABLES and tables.get(other) in TENANT_TABLES:
-            joins.append((kind, table, on))
-    return joins
-
-
-def _joins_on_tenant(on: str) -> bool:
-    return any(
-        left_column == right_column == "tenant_id" and left != right
-        for left, left_column, right, right_column in _COLUMN_PAIR.findall(on)
-    )
-
-
-def assert_joins_carry_tenant(queries) -> int:
-    """Every join between tenant tables in ``queries`` has ``a.tenant_id = b.tenant_id``;
-    returns how many such joins there were."""
-    joins = [join for query in queries for join in tenant_joins(query["sql"])]
-    missing = [f"{kind} {table} ON ({on})" for kind, table, on in joins if not _joins_on_tenant(on)]
-    assert not missing, "joins between tenant tables without tenant_id = tenant_id:\n" + "\n".join(missing)
-    return len(joins)
+from tests.sql_routing import assert_joins_carry_tenant, tenant_joins
 
 
 @pytest.fixture
