@@ -39,10 +39,12 @@ from django.test.utils import CaptureQueriesContext, override_settings  # noqa: 
 
 from bench.owner import owner_conninfo  # noqa: E402
 from feedback.models import Story  # noqa: E402
-from metrics import digests  # noqa: E402
+from metrics.digests import selectors as digest_selectors  # noqa: E402
+from metrics.digests import services as digest_services  # noqa: E402
 from metrics.models import Digest, DigestSettings, ScoreRun  # noqa: E402
 from promises.models import Promise  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
+from tenants.delivery.services import Email, outbox_deliver  # noqa: E402
 from tenants.models import (  # noqa: E402
     Department,
     Membership,
@@ -53,7 +55,6 @@ from tenants.models import (  # noqa: E402
     Touchpoint,
     User,
 )
-from tenants.outbox import outbox_deliver  # noqa: E402
 from tenants.services import tenant_create  # noqa: E402
 
 TENANT_SLUG = "bench-digests"
@@ -195,8 +196,8 @@ def _setup(departments: int, members: int) -> Tenant:
     return tenant
 
 
-def _period(tenant: Tenant) -> digests.Period:
-    return digests.period_due(
+def _period(tenant: Tenant) -> digest_selectors.Period:
+    return digest_selectors.period_due(
         tenant=tenant, schedule=DigestSettings(cadence="weekly", weekday=0, send_hour=8), now=NOW
     )
 
@@ -206,7 +207,7 @@ def _reset(tenant: Tenant) -> None:
     autovacuum runs here) so that every run starts from the same table, not from the dead rows
     of the runs before it."""
     with tenant_context(tenant):
-        OutboxMessage.objects.filter(kind=digests.OUTBOX_KIND).delete()
+        OutboxMessage.objects.filter(kind=digest_selectors.OUTBOX_KIND).delete()
         OutboxBody.objects.filter(key__startswith="digest:").delete()
         Digest.objects.all().delete()
     with psycopg.connect(owner_conninfo(), autocommit=True) as conn:
@@ -225,11 +226,11 @@ def run(departments: int = 50, members: int = 5000) -> dict[str, float]:
         depts = list(Department.objects.order_by("slug")[:departments])
         prefetched = []
         for department in depts:
-            data = digests.digest_data(tenant=tenant, department=department, period=period, now=NOW)
-            data.recipients = digests.digest_recipients(department=department)
+            data = digest_selectors.digest_data(tenant=tenant, department=department, period=period, now=NOW)
+            data.recipients = digest_selectors.digest_recipients(department=department)
             prefetched.append(data)
 
-    digests.digest_render(prefetched[0])  # templates compiled once, as in a long-running worker
+    digest_services.digest_render(prefetched[0])  # templates compiled once, as in a long-running worker
 
     # Render only: no database access at all.
     CountingBackend.sent = CountingBackend.bytes = 0
@@ -237,9 +238,11 @@ def run(departments: int = 50, members: int = 5000) -> dict[str, float]:
     started = time.perf_counter()
     with connection.execute_wrapper(_no_database):
         for data in prefetched:
-            rendered = digests.digest_render(data)
-            prefix = digests.digest_outbox_prefix(department_id=data.slice["department"]["id"], period=period)
-            emails = digests.digest_emails(data=data, rendered=rendered, outbox_prefix=prefix)
+            rendered = digest_services.digest_render(data)
+            prefix = digest_services.digest_outbox_prefix(
+                department_id=data.slice["department"]["id"], period=period
+            )
+            emails = digest_services.digest_emails(data=data, rendered=rendered, outbox_prefix=prefix)
             backend.send_messages([_email_message(e) for e in emails])
     render_s = time.perf_counter() - started
     render_messages = CountingBackend.sent
@@ -253,15 +256,17 @@ def run(departments: int = 50, members: int = 5000) -> dict[str, float]:
     with (
         tenant_context(tenant),
         override_settings(EMAIL_BACKEND=BACKEND),
-        mock.patch("tenants.outbox._deliver_soon", lambda tenant_id: None),
+        mock.patch("tenants.delivery.services._deliver_soon", lambda tenant_id: None),
     ):
         for department in depts:
             with CaptureQueriesContext(connection) as captured:
-                digests.digest_send_department(tenant=tenant, department=department, period=period, now=NOW)
+                digest_services.digest_send_department(
+                    tenant=tenant, department=department, period=period, now=NOW
+                )
             queries.append(len(captured))
         made = time.perf_counter()
         batches = 0
-        while outbox_deliver(kind=digests.OUTBOX_KIND)["sent"]:
+        while outbox_deliver(kind=digest_selectors.OUTBOX_KIND)["sent"]:
             batches += 1
     e2e_s = time.perf_counter() - started
     make_s = made - started
@@ -284,7 +289,7 @@ def run(departments: int = 50, members: int = 5000) -> dict[str, float]:
     }
 
 
-def _email_message(email: digests.Email):
+def _email_message(email: Email):
     """The e-mail as delivery builds it: the shared body with the recipient's values filled in."""
     from django.core.mail import EmailMultiAlternatives
 

@@ -9,5 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cxgov.settings.dev")
 app = Celery("cxgov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-# Digest tasks live beside the scoring tasks, in their own module.
-app.autodiscover_tasks(["metrics"], related_name="digest_tasks")
+# Subjects inside an app keep their tasks in their own package.
+app.autodiscover_tasks(["metrics.digests", "tenants.delivery"])

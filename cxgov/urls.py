@@ -13,7 +13,7 @@ urlpatterns = [
     path("promises/", include("promises.urls")),
     path("scores/", include("metrics.urls")),
     path("", include("feedback.urls")),
-    path("", include("metrics.digest_urls")),
+    path("", include("metrics.digests.urls")),
     path("", include("tenants.urls")),
     # Whatever no API route matched answers problem+json, never a page.
     re_path(r"^api/(?P<unmatched>.*)$", errors.api_not_found, name="api-not-found"),

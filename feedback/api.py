@@ -24,7 +24,7 @@ from feedback.models import (
 )
 from feedback.selectors import overdue_condition
 from feedback.services import MAX_BATCH_ITEMS
-from tenants.api import InstantFilter, JsonTypedInput, ProblemSerializer
+from tenants.api_base import InstantFilter, JsonTypedInput, ProblemSerializer
 from tenants.validation import EARLIEST_TEXT, FUTURE_SKEW_TEXT, TEN_YEARS_SECONDS
 
 _EXTERNAL_ID_HELP = (

@@ -63,7 +63,7 @@ from feedback.services import (
     signals_ingest_request,
 )
 from promises.models import Promise
-from tenants.api import (
+from tenants.api_base import (
     PROBLEM_CONTENT_TYPE,
     CursorPagination,
     ProblemSerializer,

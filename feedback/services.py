@@ -60,9 +60,9 @@ from promises.models import Measure, Promise
 from promises.selectors import measure_list
 from tenants.context import require_tenant_id, tenant_context
 from tenants.csvexport import csv_text
+from tenants.delivery.services import Email, outbox_enqueue
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, MembershipDepartment, Tenant, Touchpoint
-from tenants.outbox import Email, outbox_enqueue
 from tenants.permissions import can
 from tenants.rescoring import scoring_mark_dirty
 from tenants.validation import (

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from metrics.models import Scope, ScoreRun, ScoreSnapshot
-from tenants.api import QueryInput
+from tenants.api_base import QueryInput
 from tenants.validation import instant_problem, parse_instant, text_problem
 
 _INSTANT_EXAMPLE = "2026-03-31T22:00:00Z"

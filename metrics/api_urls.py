@@ -29,7 +29,7 @@ from metrics.api import (
 from metrics.models import ScoreSnapshot
 from metrics.selectors import score_history_queryset, score_scope_exists
 from metrics.services import scores_at
-from tenants.api import CursorPagination, problem_responses
+from tenants.api_base import CursorPagination, problem_responses
 from tenants.api_urls import CxgovAutoSchema
 
 _PROBLEMS = problem_responses(400, 401, 403, 429)

@@ -372,7 +372,7 @@ class BreachEvent(TenantModel):
 
 # --- Digests (their own module; imported here so the app registry finds them) -----------------
 
-from metrics.digest_models import (  # noqa: E402
+from metrics.digests.models import (  # noqa: E402
     DepartmentDigest,
     Digest,
     DigestOptOut,

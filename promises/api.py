@@ -21,7 +21,7 @@ from promises.selectors import (
     promise_queryset,
     touchpoint_get_by_slug,
 )
-from tenants.api import DecimalTextField, JsonTypedInput
+from tenants.api_base import DecimalTextField, JsonTypedInput
 
 # --- Reading ---------------------------------------------------------------------------------
 

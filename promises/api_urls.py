@@ -34,7 +34,7 @@ from promises.api import (
 )
 from promises.models import Commitment, CommitmentVersion, Measure, Promise, SignOff
 from promises.selectors import measure_list, promise_detail, promise_queryset
-from tenants.api import problem, problem_responses
+from tenants.api_base import problem, problem_responses
 from tenants.api_urls import TenantResourceViewSet
 
 _LIST_PROBLEMS = problem_responses(400, 401, 403, 429)

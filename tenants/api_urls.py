@@ -1,8 +1,8 @@
 """The partner API's endpoints and their routes (included at ``/api/``).
 
-The endpoints live here rather than in :mod:`tenants.api`: the DRF settings name classes of that
+The endpoints live here rather than in :mod:`tenants.api_base`: the DRF settings name classes of that
 module, which ``rest_framework.views`` imports while it is itself being imported, so
-``tenants.api`` cannot import views in turn (see its docstring).
+``tenants.api_base`` cannot import views in turn (see its docstring).
 
 Every endpoint runs in the tenant of its API key (the authentication enters it), so
 ``Model.objects`` underneath the selectors sees that tenant's rows only: another tenant's id is
@@ -28,16 +28,14 @@ from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from tenants.api import (
-    ActionPermission,
     DepartmentFilter,
     DepartmentSerializer,
-    JourneyCursorPagination,
     TouchpointFilter,
     TouchpointOrderSerializer,
     TouchpointSerializer,
     TouchpointUpdateSerializer,
-    problem_responses,
 )
+from tenants.api_base import ActionPermission, JourneyCursorPagination, problem_responses
 from tenants.models import ApiKey, Department, Tenant, TenantModel, Touchpoint
 from tenants.permissions import rule_for
 from tenants.selectors import department_list, department_queryset, touchpoint_journey, touchpoint_queryset

@@ -13,10 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tenants.models import Tenant
+from typing import Protocol
 
 
 class TenantContextMissing(RuntimeError):
@@ -25,6 +22,18 @@ class TenantContextMissing(RuntimeError):
 
 class TenantMismatch(RuntimeError):
     """A row stamped with one tenant was saved while another tenant is active."""
+
+
+class TenantLike(Protocol):
+    """What the context needs of a tenant (a ``tenants.models.Tenant`` is one).
+
+    Spelled out here so this module imports nothing of the models, which import it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def slug(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +81,7 @@ def require_tenant_id() -> int:
 
 
 @contextmanager
-def tenant_context(tenant: Tenant | ActiveTenant | None) -> Iterator[None]:
+def tenant_context(tenant: TenantLike | None) -> Iterator[None]:
     """Make ``tenant`` the active tenant inside the block (``None``: no tenant at all)."""
     value = None if tenant is None else ActiveTenant(id=tenant.id, slug=tenant.slug)
     token = _active.set(value)
@@ -114,7 +123,7 @@ def session_settings() -> tuple[str, str, str]:
     )
 
 
-def enter_tenant(tenant: Tenant | ActiveTenant) -> None:
+def enter_tenant(tenant: TenantLike) -> None:
     """Make ``tenant`` active until the end of the current request.
 
     Only for request handling that cannot wrap a block (API authentication): the

@@ -3,7 +3,6 @@
 from celery import shared_task
 
 from tenants.models import Tenant
-from tenants.outbox import outbox_deliver
 from tenants.services import tenant_heartbeat_record
 from tenants.taskbase import TenantTask
 
@@ -19,18 +18,4 @@ def heartbeat_dispatch() -> int:
     tenant_ids = list(Tenant.objects.filter(status=Tenant.Status.ACTIVE).values_list("id", flat=True))
     for tenant_id in tenant_ids:
         tenant_heartbeat.delay(tenant_id)
-    return len(tenant_ids)
-
-
-@shared_task(base=TenantTask)
-def outbox_deliver_task(tenant_id: int) -> dict[str, int]:
-    return outbox_deliver()
-
-
-@shared_task
-def outbox_sweep() -> int:
-    """Beat: one delivery per active tenant (retries, messages a dead worker left pending)."""
-    tenant_ids = list(Tenant.objects.filter(status=Tenant.Status.ACTIVE).values_list("id", flat=True))
-    for tenant_id in tenant_ids:
-        outbox_deliver_task.delay(tenant_id)
     return len(tenant_ids)

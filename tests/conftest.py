@@ -177,7 +177,7 @@ def worker_events(request, django_db_setup, django_db_blocker, tmp_path_factory)
     work_dir = tmp_path_factory.mktemp("worker")
     log_path = work_dir / "worker.log"
     # A module names other worker settings in WORKER_SETTINGS; e-mails sent through
-    # tests.metrics.mail_dir_backend land in ``events.mail_dir``.
+    # tests.metrics.digests.mail_dir_backend land in ``events.mail_dir``.
     events.mail_dir = work_dir / "mail"
     process = start_worker(
         settings_dict=connections["default"].settings_dict,

@@ -27,7 +27,7 @@ from feedback.models import Story
 from feedback.services import escalation_approve, escalation_propose, escalation_resolve
 from metrics.demo import seed_demo_signals
 from promises.demo import seed_demo_promises
-from tenants.api import ApiKeyRateThrottle
+from tenants.api_base import ApiKeyRateThrottle
 from tenants.context import tenant_context
 from tenants.demo import DEMO_TENANTS, demo_email, seed_demo_tenant
 from tenants.models import ApiKey, Department, Membership, Touchpoint

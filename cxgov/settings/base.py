@@ -281,16 +281,16 @@ LOGGING = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["tenants.api.ActionPermission"],
-    "DEFAULT_THROTTLE_CLASSES": ["tenants.api.ApiKeyRateThrottle"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_base.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["tenants.api_base.ActionPermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["tenants.api_base.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api_key": env("CXGOV_API_RATE", default="1200/min")},
-    "DEFAULT_PAGINATION_CLASS": "tenants.api.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "tenants.api_base.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["tenants.api.QueryFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["tenants.api_base.QueryFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["tenants.api.SafeJSONParser"],
-    "EXCEPTION_HANDLER": "tenants.api.problem_exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["tenants.api_base.SafeJSONParser"],
+    "EXCEPTION_HANDLER": "tenants.api_base.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from tenants.demo import DEMO_PASSWORD
 from tenants.models import User
 from tests.conftest import enrol_totp
-from tests.metrics.digest_helpers import seed_digest_tenant
+from tests.metrics.digests.helpers import seed_digest_tenant
 from tests.tenants.test_auth import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

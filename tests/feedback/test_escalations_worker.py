@@ -11,8 +11,8 @@ from django.utils import timezone
 from feedback.models import Escalation, EscalationEntry
 from feedback.tasks import escalations_overdue_dispatch, escalations_overdue_scan
 from tenants.context import tenant_context
+from tenants.delivery.tasks import outbox_deliver_task
 from tenants.models import OutboxMessage
-from tenants.tasks import outbox_deliver_task
 from tests.conftest import make_tenant
 from tests.feedback.conftest import escalation_setup
 from tests.feedback.test_escalations import propose

@@ -19,7 +19,7 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from tenants import api_urls
-from tenants.api import ApiKeyRateThrottle, problem_exception_handler
+from tenants.api_base import ApiKeyRateThrottle, problem_exception_handler
 from tenants.api_urls import TenantResourceViewSet
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditEvent, Department, Tenant, Touchpoint

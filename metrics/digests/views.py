@@ -22,8 +22,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from metrics import digests
-from metrics.digest_forms import DepartmentDigestForm, DigestSettingsForm, PreferencesForm, SubscriberForm
+from metrics.digests import selectors, services
+from metrics.digests.forms import DepartmentDigestForm, DigestSettingsForm, PreferencesForm, SubscriberForm
 from metrics.models import DepartmentDigest, DigestSubscriber
 from tenants.errors import DomainError
 from tenants.forms import add_service_error
@@ -40,14 +40,14 @@ DIGESTS_PER_PAGE = 50
 @action_required("digest.preferences")
 @GET_POST
 def digest_preferences(request):
-    rows = digests.member_digest_departments(membership=request.membership)
+    rows = selectors.member_digest_departments(membership=request.membership)
     form = PreferencesForm(
         request.POST or None,
         choices=[(r["id"], r["name"]) for r in rows],
         initial={"departments": [r["id"] for r in rows if r["subscribed"]]},
     )
     if request.method == "POST" and form.is_valid():
-        digests.digest_preferences_set(
+        services.digest_preferences_set(
             tenant=request.tenant,
             membership=request.membership,
             subscribed_ids=set(form.cleaned_data["departments"]),
@@ -65,9 +65,9 @@ def digest_unsubscribe(request, token: str):
         raise Http404("This page exists only on a company's address.")
     try:
         if request.method == "POST":
-            done = digests.digest_unsubscribe(tenant=request.tenant, token=token)
+            done = services.digest_unsubscribe(tenant=request.tenant, token=token)
             return render(request, "metrics/digest/unsubscribed.html", {"target": done})
-        target = digests.digest_unsubscribe_check(tenant=request.tenant, token=token)
+        target = services.digest_unsubscribe_check(tenant=request.tenant, token=token)
     except DomainError as error:
         return render(
             request, "metrics/digest/unsubscribe_invalid.html", {"error": error.message}, status=404
@@ -81,7 +81,7 @@ def digest_unsubscribe(request, token: str):
 @action_required("digest.manage")
 @GET_POST
 def console_digests(request):
-    schedule = digests.digest_schedule(tenant=request.tenant)
+    schedule = selectors.digest_schedule(tenant=request.tenant)
     form = DigestSettingsForm(
         request.POST or None,
         initial={
@@ -93,19 +93,19 @@ def console_digests(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            digests.digest_settings_update(tenant=request.tenant, **form.cleaned_data)
+            services.digest_settings_update(tenant=request.tenant, **form.cleaned_data)
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
         else:
             messages.success(request, "Digest schedule saved.")
             return redirect("console_digests")
-    next_period = digests.period_next(tenant=request.tenant, schedule=schedule, now=timezone.now())
+    next_period = selectors.period_next(tenant=request.tenant, schedule=schedule, now=timezone.now())
     return render(
         request,
         "metrics/digest/console_settings.html",
         {
             "form": form,
-            "departments": digests.digest_department_list(),
+            "departments": selectors.digest_department_list(),
             "schedule": schedule,
             "next_period": next_period,
         },
@@ -123,7 +123,7 @@ def console_digest_department(request, pk: int):
         if "is_enabled_submit" in request.POST:
             switch_form = DepartmentDigestForm(request.POST)
             if switch_form.is_valid():
-                digests.department_digest_set(
+                services.department_digest_set(
                     tenant=request.tenant,
                     department=department,
                     is_enabled=switch_form.cleaned_data["is_enabled"],
@@ -134,7 +134,7 @@ def console_digest_department(request, pk: int):
             subscriber_form = SubscriberForm(request.POST)
             if subscriber_form.is_valid():
                 try:
-                    digests.digest_subscriber_add(
+                    services.digest_subscriber_add(
                         tenant=request.tenant,
                         department=department,
                         email=subscriber_form.cleaned_data["email"],
@@ -161,7 +161,7 @@ def console_digest_department(request, pk: int):
 @require_POST
 def console_digest_subscriber_remove(request, pk: int, subscriber_pk: int):
     subscriber = get_object_or_404(DigestSubscriber.objects, pk=subscriber_pk, department_id=pk)
-    digests.digest_subscriber_remove(tenant=request.tenant, subscriber=subscriber)
+    services.digest_subscriber_remove(tenant=request.tenant, subscriber=subscriber)
     messages.success(request, f"{subscriber.email} removed.")
     return redirect("console_digest_department", pk=pk)
 
@@ -170,8 +170,8 @@ def console_digest_subscriber_remove(request, pk: int, subscriber_pk: int):
 @require_GET
 def console_digest_preview(request, pk: int):
     department = get_object_or_404(Department.objects, pk=pk)
-    period, rendered = digests.digest_preview(tenant=request.tenant, department=department)
-    sample = digests.UNSUBSCRIBE_PLACEHOLDER
+    period, rendered = services.digest_preview(tenant=request.tenant, department=department)
+    sample = services.UNSUBSCRIBE_PLACEHOLDER
     text, _html = rendered.for_recipient(sample)
     return render(
         request,
@@ -208,17 +208,17 @@ def console_digest_preview(request, pk: int):
 )
 def console_digest_preview_email(request, pk: int):
     department = get_object_or_404(Department.objects, pk=pk)
-    _period, rendered = digests.digest_preview(tenant=request.tenant, department=department)
-    _text, html = rendered.for_recipient(digests.UNSUBSCRIBE_PLACEHOLDER)
+    _period, rendered = services.digest_preview(tenant=request.tenant, department=department)
+    _text, html = rendered.for_recipient(services.UNSUBSCRIBE_PLACEHOLDER)
     return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 @action_required("digest.manage")
 @require_GET
 def console_digest_log(request):
-    page = Paginator(digests.digest_log(), DIGESTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.digest_log(), DIGESTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "metrics/digest/console_log.html",
-        {"page_obj": page, "failed": list(digests.digest_failed_sends()[:100])},
+        {"page_obj": page, "failed": list(selectors.digest_failed_sends()[:100])},
     )

@@ -14,15 +14,15 @@ import redis
 from django.conf import settings
 from django.db import connections
 
-from metrics.digest_tasks import digest_send
+from metrics.digests.tasks import digest_send
 from metrics.models import Digest
 from tenants.context import tenant_context
-from tenants.models import OutboxMessage
+from tenants.delivery.models import OutboxMessage
+from tenants.delivery.tasks import outbox_sweep
 from tenants.services import member_add
-from tenants.tasks import outbox_sweep
 from tests import celery_worker
 from tests.celery_worker import TaskEvents
-from tests.metrics.digest_helpers import seed_digest_tenant
+from tests.metrics.digests.helpers import seed_digest_tenant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,7 +36,7 @@ def start_worker(*, name: str, mail_dir: Path, log_path: Path, block_after: int 
         redis_url=settings.REDIS_URL,
         log_path=log_path,
         hostname=name,
-        settings_module="tests.metrics.digest_worker_settings",
+        settings_module="tests.metrics.digests.worker_settings",
         env={
             "CXGOV_TEST_MAIL_DIR": str(mail_dir),
             "CXGOV_TEST_MAIL_SIGNAL": f"{settings.CXGOV_REDIS_PREFIX}:mail-blocked",

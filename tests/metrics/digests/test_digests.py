@@ -10,6 +10,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail, signing
@@ -17,20 +18,22 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from metrics import digests
-from metrics.digest_tasks import digest_send, digests_dispatch
+from metrics.digests import selectors as digest_selectors
+from metrics.digests import services as digest_services
+from metrics.digests.tasks import digest_send, digests_dispatch
 from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSubscriber
 from tenants.context import tenant_context
-from tenants.models import Membership, OutboxMessage
-from tenants.outbox import outbox_deliver
+from tenants.delivery.models import OutboxMessage
+from tenants.delivery.services import outbox_deliver
+from tenants.delivery.tasks import outbox_deliver_task
+from tenants.models import Department, Membership
 from tenants.services import member_add
-from tenants.tasks import outbox_deliver_task
 from tests.conftest import client_for, enrol_totp, signed_in
-from tests.metrics.digest_helpers import department_promise_ids, seed_digest_tenant
+from tests.metrics.digests.helpers import department_promise_ids, seed_digest_tenant
 
 pytestmark = pytest.mark.django_db
-# The module's worker sends e-mails as files (tests/metrics/mail_dir_backend.py).
-WORKER_SETTINGS = "tests.metrics.digest_worker_settings"
+# The module's worker sends e-mails as files (tests/metrics/digests/mail_dir_backend.py).
+WORKER_SETTINGS = "tests.metrics.digests.worker_settings"
 DIGEST_SEND = "metrics.digest_tasks.digest_send"
 
 # Tuesday 1 Dec 2026, 10:00 in Berlin: Monday's 08:00 weekly digest (23–30 Nov) is due.
@@ -45,7 +48,9 @@ def seeded():
 def data_for(seeded, name: str):
     with tenant_context(seeded.tenant):
         department = seeded.departments[name]
-        return digests.digest_data(tenant=seeded.tenant, department=department, period=seeded.period, now=NOW)
+        return digest_selectors.digest_data(
+            tenant=seeded.tenant, department=department, period=seeded.period, now=NOW
+        )
 
 
 def core_html(html: str) -> str:
@@ -64,7 +69,7 @@ def test_the_period_due_is_last_week_in_the_tenant_time_zone(seeded):
 def test_the_core_is_identical_for_every_department_and_the_slices_differ(seeded):
     names = list(seeded.departments)
     data = {name: data_for(seeded, name) for name in names}
-    rendered = {name: digests.digest_render(d) for name, d in data.items()}
+    rendered = {name: digest_services.digest_render(d) for name, d in data.items()}
     cores = {name: d.core for name, d in data.items()}
     assert all(core == cores[names[0]] for core in cores.values())
     assert len({core_html(r.html) for r in rendered.values()}) == 1
@@ -107,7 +112,7 @@ def test_stories_in_the_slice_are_the_period_s_at_the_department_s_touchpoints(s
 def test_html_and_text_parts_link_to_the_tenant_site_with_inlined_css_and_no_images(seeded, settings):
     settings.CXGOV_TENANT_URL = "https://{slug}.cxgov.example"
     data = data_for(seeded, "Customer Service")
-    rendered = digests.digest_render(data)
+    rendered = digest_services.digest_render(data)
     text, html = rendered.for_recipient("https://acme.cxgov.example/digests/unsubscribe/x/")
     assert "<style" not in html and 'style="' in html
     assert "<img" not in html.lower() and "url(" not in html
@@ -121,10 +126,12 @@ def test_html_and_text_parts_link_to_the_tenant_site_with_inlined_css_and_no_ima
 
 def test_an_empty_period_says_so_in_one_line(seeded):
     with tenant_context(seeded.tenant):
-        department = digests.Department.objects.create(name="Legal", slug="legal")
-        data = digests.digest_data(tenant=seeded.tenant, department=department, period=seeded.period, now=NOW)
+        department = Department.objects.create(name="Legal", slug="legal")
+        data = digest_selectors.digest_data(
+            tenant=seeded.tenant, department=department, period=seeded.period, now=NOW
+        )
     assert data.slice["is_empty"]
-    text, html = digests.digest_render(data).for_recipient("u")
+    text, html = digest_services.digest_render(data).for_recipient("u")
     assert "Nothing to report for Legal in this period." in text
     slice_part = html[html.index('id="slice"') :]
     assert "Nothing to report for Legal in this period." in slice_part and "<table" not in slice_part
@@ -143,7 +150,7 @@ def department_members(seeded, name: str) -> set[str]:
 
 
 def sent_e_mails(mail_dir: Path) -> list[EmailMessage]:
-    """The e-mails the worker sent (tests.metrics.mail_dir_backend: one file each)."""
+    """The e-mails the worker sent (tests.metrics.digests.mail_dir_backend: one file each)."""
     return [
         BytesParser(policy=policy.default).parsebytes(p.read_bytes()) for p in sorted(mail_dir.glob("*.eml"))
     ]
@@ -212,7 +219,7 @@ def test_queries_per_department_do_not_grow_with_recipients(seeded):
         counts = {}
         for department in (small, large):
             with CaptureQueriesContext(connection) as queries:
-                digest = digests.digest_send_department(
+                digest = digest_services.digest_send_department(
                     tenant=tenant, department=department, period=seeded.period, now=NOW
                 )
             counts[department.name] = len(queries)
@@ -234,7 +241,9 @@ def test_the_unsubscribe_link_works_without_signing_in_and_only_for_its_member(s
     tenant = seeded.tenant
     department = seeded.departments["Customer Service"]
     with tenant_context(tenant):
-        digests.digest_send_department(tenant=tenant, department=department, period=seeded.period, now=NOW)
+        digest_services.digest_send_department(
+            tenant=tenant, department=department, period=seeded.period, now=NOW
+        )
         erin = Membership.objects.get(user__email="employee@acme.example")
         max_ = Membership.objects.get(user__email="manager@acme.example")
     path = sent_link(seeded, "employee@acme.example")
@@ -253,7 +262,7 @@ def test_the_unsubscribe_link_works_without_signing_in_and_only_for_its_member(s
         ]
 
     token = path.split("/")[-2]
-    payload = signing.loads(token, salt=digests.UNSUBSCRIBE_SALT)
+    payload = signing.loads(token, salt=digest_services.UNSUBSCRIBE_SALT)
     # Tampered: the same token body naming another member, with the old signature.
     body, _, signature = token.partition(":")
     forged_body = signing.b64_encode(signing.JSONSerializer().dumps({**payload, "m": max_.pk})).decode()
@@ -261,7 +270,9 @@ def test_the_unsubscribe_link_works_without_signing_in_and_only_for_its_member(s
     # A real token of another tenant's member does not work on this tenant, nor this one there.
     with tenant_context(other_tenant):
         other_member = Membership.objects.first()
-    other_token = digests.unsubscribe_token({"t": other_tenant.pk, "d": department.pk, "m": other_member.pk})
+    other_token = digest_services.unsubscribe_token(
+        {"t": other_tenant.pk, "d": department.pk, "m": other_member.pk}
+    )
     assert anonymous.post(f"/digests/unsubscribe/{other_token}/").status_code == 404
     assert client_for(other_tenant.slug).post(path).status_code == 404
     # Signed with another salt (e.g. some other signed value of the app): refused.
@@ -271,7 +282,7 @@ def test_the_unsubscribe_link_works_without_signing_in_and_only_for_its_member(s
 
     # The next digest skips the member who unsubscribed.
     with tenant_context(tenant):
-        recipients = {r.email for r in digests.digest_recipients(department=department)}
+        recipients = {r.email for r in digest_selectors.digest_recipients(department=department)}
     assert "employee@acme.example" not in recipients and "manager@acme.example" in recipients
 
 
@@ -280,7 +291,9 @@ def test_an_extra_subscriber_unsubscribes_with_their_link(seeded):
     with tenant_context(tenant):
         department = seeded.departments["IT"]
         DigestSubscriber.objects.create(department=department, email="cto@partner.example")
-        digests.digest_send_department(tenant=tenant, department=department, period=seeded.period, now=NOW)
+        digest_services.digest_send_department(
+            tenant=tenant, department=department, period=seeded.period, now=NOW
+        )
     path = sent_link(seeded, "cto@partner.example")
     assert client_for("acme").post(path).status_code == 200
     with tenant_context(tenant):
@@ -296,7 +309,7 @@ def test_no_digest_contains_another_tenant_s_data(db):
     for seeded in (acme, twin):
         with tenant_context(seeded.tenant):
             for department in seeded.departments.values():
-                digests.digest_send_department(
+                digest_services.digest_send_department(
                     tenant=seeded.tenant, department=department, period=seeded.period, now=NOW
                 )
             outbox_deliver()
@@ -346,7 +359,7 @@ def test_admin_sets_the_schedule_switches_a_department_and_adds_a_subscriber(see
     )
     assert b"already receives" in again.content
     with tenant_context(seeded.tenant):
-        schedule = digests.digest_schedule(tenant=seeded.tenant)
+        schedule = digest_selectors.digest_schedule(tenant=seeded.tenant)
         assert (schedule.cadence, schedule.send_hour) == ("daily", 7)
         assert not DepartmentDigest.objects.get(department=department).is_enabled
         assert list(DigestSubscriber.objects.values_list("email", flat=True)) == ["agency@partner.example"]
@@ -370,7 +383,7 @@ def test_admin_previews_and_sees_the_log_with_failed_sends(seeded, admin_client)
     assert policy["frame-ancestors"] == "'self'" and "sandbox" in policy
     assert email["X-Frame-Options"] == "SAMEORIGIN"
     with tenant_context(seeded.tenant):
-        digests.digest_send_department(
+        digest_services.digest_send_department(
             tenant=seeded.tenant, department=department, period=seeded.period, now=NOW
         )
         first = OutboxMessage.objects.filter(kind="digest").order_by("pk").first()
@@ -418,11 +431,11 @@ def test_a_member_chooses_their_digests(seeded):
 
 def test_the_next_period_is_after_now(seeded):
     with tenant_context(seeded.tenant):
-        period = digests.period_next(
-            tenant=seeded.tenant, schedule=digests.digest_schedule(tenant=seeded.tenant), now=NOW
+        period = digest_selectors.period_next(
+            tenant=seeded.tenant, schedule=digest_selectors.digest_schedule(tenant=seeded.tenant), now=NOW
         )
     assert period.send_at > NOW and period.key == "weekly:2026-11-30..2026-12-07"
-    assert timezone.localtime(period.send_at, digests.ZoneInfo("Europe/Berlin")).hour == 8
+    assert timezone.localtime(period.send_at, ZoneInfo("Europe/Berlin")).hour == 8
     assert period.send_at - NOW < timedelta(days=7)
 
 
@@ -463,6 +476,6 @@ def test_the_slice_lists_the_department_s_escalations_awaiting_overdue_and_resol
     assert [e["id"] for e in escalations["awaiting"]] == [late, waiting]
     assert {e["id"] for e in escalations["overdue"]} == {late, working}
     assert [e["id"] for e in escalations["resolved"]] == [done]
-    text, html = digests.digest_render(data_for(seeded, "Customer Service")).for_recipient("u")
+    text, html = digest_services.digest_render(data_for(seeded, "Customer Service")).for_recipient("u")
     assert "Courier lost the parcel" in text and f"http://acme.localhost:8000/escalations/{late}/" in html
     assert "Warehouse scanner down" not in text

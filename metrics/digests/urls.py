@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import digest_views as views
+from metrics.digests import views
 
 urlpatterns = [
     path("digests/preferences/", views.digest_preferences, name="digest_preferences"),

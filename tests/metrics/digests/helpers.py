@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from feedback.models import EscalationSettings
 from feedback.services import story_create
-from metrics.digests import Period, digest_schedule, period_due
+from metrics.digests.selectors import Period, digest_schedule, period_due
 from metrics.models import DigestSettings, ScoreRun
 from promises.demo import seed_demo_promises
 from promises.models import Commitment, Promise, PromiseContributor

@@ -1,4 +1,4 @@
-"""Forms of the digest pages: they parse input only; the services in ``metrics.digests`` decide."""
+"""Forms of the digest pages: they parse input only; the services in ``metrics.digests.services`` decide."""
 
 from __future__ import annotations
 

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from metrics import digests
-from metrics.digest_tasks import digests_dispatch
+from metrics.digests import selectors as digest_selectors
+from metrics.digests.tasks import digests_dispatch
 from metrics.models import DepartmentDigest, Digest, DigestSettings
 from tenants.context import tenant_context
+from tenants.errors import DomainError
 from tenants.models import Department
 from tenants.services import department_create, tenant_settings_update
 from tests.conftest import make_tenant
@@ -138,25 +139,25 @@ def zoned(tenant, time_zone: str):
     ],
 )
 def test_the_period_due_now(acme, time_zone, plan, now, key, start, end):
-    period = digests.period_due(tenant=zoned(acme, time_zone), schedule=plan, now=now)
+    period = digest_selectors.period_due(tenant=zoned(acme, time_zone), schedule=plan, now=now)
     assert (period.key, period.start, period.end) == (key, start, end)
     assert period.send_at <= now
-    assert digests.period_from_key(tenant=acme, key=key).start == start
+    assert digest_selectors.period_from_key(tenant=acme, key=key).start == start
 
 
 def test_the_next_period_is_the_first_whose_send_time_is_to_come(acme):
     berlin = zoned(acme, "Europe/Berlin")
     plan = schedule("weekly", 8, weekday=0)
-    before = digests.period_next(tenant=berlin, schedule=plan, now=utc(2026, 11, 30, 6, 59))
-    after = digests.period_next(tenant=berlin, schedule=plan, now=utc(2026, 11, 30, 7, 0))
+    before = digest_selectors.period_next(tenant=berlin, schedule=plan, now=utc(2026, 11, 30, 6, 59))
+    after = digest_selectors.period_next(tenant=berlin, schedule=plan, now=utc(2026, 11, 30, 7, 0))
     assert before.key == "weekly:2026-11-23..2026-11-30" and before.send_at == utc(2026, 11, 30, 7)
     assert after.key == "weekly:2026-11-30..2026-12-07"
 
 
 def test_a_forged_period_key_is_refused(acme):
     for key in ("weekly:2026-11-24..2026-11-30", "hourly:2026-11-29..2026-11-30", "nonsense"):
-        with pytest.raises(digests.DomainError):
-            digests.period_from_key(tenant=acme, key=key)
+        with pytest.raises(DomainError):
+            digest_selectors.period_from_key(tenant=acme, key=key)
 
 
 def made(tenant) -> list[tuple[str, str]]:

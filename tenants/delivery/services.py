@@ -16,8 +16,8 @@
   ESPs use to drop the repeat.
 - A failed send is retried with exponential backoff (1, 2, 4 … minutes, at most 6 hours) and
   given up after :data:`MAX_ATTEMPTS`, status ``failed`` with the last error for admins.
-- ``tenants.tasks.outbox_sweep`` (beat) fans out one delivery per active tenant, so retries
-  and messages of a dead worker are picked up.
+- ``outbox_sweep`` (beat, :mod:`tenants.delivery.tasks`) fans out one delivery per active
+  tenant, so retries and messages of a dead worker are picked up.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from datetime import timedelta
 
 import psycopg
 import structlog
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db_connection
@@ -38,11 +39,14 @@ from django.utils import timezone
 from psycopg.types.json import Jsonb
 
 from tenants.context import require_tenant_id
-from tenants.models import OutboxBody, OutboxMessage
+from tenants.delivery.models import OutboxBody, OutboxMessage
 
 logger = structlog.get_logger("cxgov.outbox")
 
 MAX_ATTEMPTS = 8
+# The task names predate this package; beat and queued messages use them, so they stay.
+DELIVER_TASK = "tenants.tasks.outbox_deliver_task"
+SWEEP_TASK = "tenants.tasks.outbox_sweep"
 BATCH_SIZE = 500
 
 
@@ -129,9 +133,8 @@ def _bodies_store(bodies: dict[str, Body]) -> dict[str, int]:
 
 
 def _deliver_soon(tenant_id: int) -> None:
-    from tenants.tasks import outbox_deliver_task  # the task module imports this one
-
-    outbox_deliver_task.delay(tenant_id)
+    # Sent by name: the task module imports this one, so importing it back would make a circle.
+    current_app.send_task(DELIVER_TASK, args=[tenant_id])
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -2,4 +2,4 @@
 
 from cxgov.settings.test import *  # noqa: F403
 
-EMAIL_BACKEND = "tests.metrics.mail_dir_backend.DirectoryBackend"
+EMAIL_BACKEND = "tests.metrics.digests.mail_dir_backend.DirectoryBackend"

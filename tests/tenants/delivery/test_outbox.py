@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tenants.context import tenant_context
-from tenants.models import OutboxBody, OutboxMessage
-from tenants.outbox import MAX_ATTEMPTS, Body, Email, outbox_deliver, outbox_enqueue
+from tenants.delivery.models import OutboxBody, OutboxMessage
+from tenants.delivery.services import MAX_ATTEMPTS, Body, Email, outbox_deliver, outbox_enqueue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,7 +94,7 @@ def test_a_shared_body_is_stored_once_and_each_message_fills_in_its_values(tenan
 
 
 def test_one_connection_per_batch(tenant, settings):
-    settings.EMAIL_BACKEND = "tests.tenants.test_outbox.CountingBackend"
+    settings.EMAIL_BACKEND = "tests.tenants.delivery.test_outbox.CountingBackend"
     OPENED.clear()
     with tenant_context(tenant):
         outbox_enqueue(kind="test", emails=emails(25))
@@ -104,7 +104,7 @@ def test_one_connection_per_batch(tenant, settings):
 
 
 def test_failures_retry_with_backoff_then_give_up_visibly(tenant, settings):
-    settings.EMAIL_BACKEND = "tests.tenants.test_outbox.FailingBackend"
+    settings.EMAIL_BACKEND = "tests.tenants.delivery.test_outbox.FailingBackend"
     with tenant_context(tenant):
         outbox_enqueue(kind="test", emails=emails(1))
         assert outbox_deliver() == {"sent": 0, "failed": 1}
@@ -162,7 +162,7 @@ def test_delivery_statements_name_the_tenant(tenant, settings):
     to the tenant's shard instead of every shard."""
     with tenant_context(tenant):
         outbox_enqueue(kind="test", emails=[*shared(1), *emails(1)])
-        settings.EMAIL_BACKEND = "tests.tenants.test_outbox.FailingBackend"
+        settings.EMAIL_BACKEND = "tests.tenants.delivery.test_outbox.FailingBackend"
         with transaction.atomic(), CaptureQueriesContext(db_connection) as failing:
             assert outbox_deliver(limit=1) == {"sent": 0, "failed": 1}
         OutboxMessage.objects.update(next_attempt_at=timezone.now())

@@ -1,0 +1,1 @@
+"""Department digests: schedule, content, sending through the outbox, subscriptions."""
