@@ -55,7 +55,7 @@ def refused(request: HttpRequest, promise: Promise, error: DomainError | Validat
     return redirect("promise_detail", pk=promise.pk)
 
 
-# --- Registry ---------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 
 
 @action_required("promise.view")
@@ -82,7 +82,7 @@ def promise_registry(request):
     )
 
 
-# --- A promise -------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 
 
 @action_required("promise.view")
@@ -183,7 +183,7 @@ def promise_edit(request, pk: int):
     return render(request, "promises/promise_form.html", {"form": form, "promise": promise})
 
 
-# --- Retiring ------------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
 
 
 @action_required("promise.retire")
