@@ -47,8 +47,8 @@ from django.test import Client, RequestFactory  # noqa: E402
 
 from bench.owner import owner_conninfo  # noqa: E402
 from feedback.models import SourceKind, SurveyResponse  # noqa: E402
+from promises.commitments.services import measures_ensure_builtin  # noqa: E402
 from promises.models import Measure  # noqa: E402
-from promises.services import measures_ensure_builtin  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
 from tenants.models import Tenant, Touchpoint  # noqa: E402
 from tenants.services import api_key_create, api_key_revoke, tenant_create, touchpoint_create  # noqa: E402

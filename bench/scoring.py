@@ -64,8 +64,8 @@ from bench.owner import owner_conninfo  # noqa: E402
 from feedback import services as feedback_services  # noqa: E402
 from metrics.engine import Terms, commitment_score, scores_compute, signal_counts, terms_at  # noqa: E402
 from metrics.rollups import rollups_rebuild, thresholds_register  # noqa: E402
+from promises.commitments.services import measure_create, measures_ensure_builtin  # noqa: E402
 from promises.models import Commitment, CommitmentVersion, Measure, Promise  # noqa: E402
-from promises.services import measure_create, measures_ensure_builtin  # noqa: E402
 from tenants.context import require_tenant_id, tenant_context  # noqa: E402
 from tenants.models import Tenant, Touchpoint  # noqa: E402
 from tenants.services import (  # noqa: E402

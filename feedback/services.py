@@ -56,8 +56,8 @@ from feedback.models import (
     SurveyResponse,
 )
 from feedback.sentiment import sentiment_score
+from promises.commitments.selectors import measure_list
 from promises.models import Measure, Promise
-from promises.selectors import measure_list
 from tenants.context import require_tenant_id, tenant_context
 from tenants.csvexport import csv_text
 from tenants.delivery.services import Email, outbox_enqueue

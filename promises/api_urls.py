@@ -4,10 +4,10 @@ Built on :class:`tenants.api_urls.TenantResourceViewSet`: every endpoint runs in
 its API key, reads through the selectors and writes through the services, with the key as the
 actor (``actor=None``: the audit trail names the key).
 
-Transitions are explicit endpoints. Sign-off is for people only, so is activating over missing
-sign-offs: ``POST /promises/{id}/activate`` does not bypass any department. It answers 200 for a
-promise every department has approved (which is then active), and 409 while sign-offs are
-missing (listing them) or when the promise is a draft or retired.
+Transitions are explicit endpoints. Those of the sign-off workflow (submit, activate) are in
+:mod:`promises.signoffs.api_urls`, a promise's commitments and the measures in
+:mod:`promises.commitments.api_urls`; the promise viewset takes the first two in as mixins, so
+every promise endpoint stays under ``/api/v1/promises/``.
 """
 
 from __future__ import annotations
@@ -21,19 +21,11 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from promises import services
-from promises.api import (
-    CommitmentSerializer,
-    CommitmentUpdateSerializer,
-    CommitmentWriteSerializer,
-    MeasureCreateSerializer,
-    MeasureSerializer,
-    PromiseDetailSerializer,
-    PromiseFilter,
-    PromiseSerializer,
-    PromiseWriteSerializer,
-)
-from promises.models import Commitment, CommitmentVersion, Measure, Promise, SignOff
-from promises.selectors import measure_list, promise_detail, promise_queryset
+from promises.api import PromiseDetailSerializer, PromiseFilter, PromiseSerializer, PromiseWriteSerializer
+from promises.commitments.api_urls import PromiseCommitmentActions
+from promises.models import Promise
+from promises.selectors import promise_detail, promise_queryset
+from promises.signoffs.api_urls import PromiseSignOffActions
 from tenants.api_base import problem, problem_responses
 from tenants.api_urls import TenantResourceViewSet
 
@@ -55,18 +47,6 @@ _PROMISE_EXAMPLE = OpenApiExample(
     },
     request_only=True,
 )
-_COMMITMENT_EXAMPLES = [
-    OpenApiExample(
-        "A duration commitment",
-        value={"measure": "first_response", "target": "95", "threshold_seconds": 14400, "window_days": 30},
-        request_only=True,
-    ),
-    OpenApiExample(
-        "A survey commitment at a touchpoint",
-        value={"measure": "csat", "touchpoint": "returns", "target": "80", "min_sample": 20},
-        request_only=True,
-    ),
-]
 
 
 def _promises() -> QuerySet[Promise]:
@@ -91,7 +71,9 @@ def _promises() -> QuerySet[Promise]:
         ],
     ),
 )
-class PromiseViewSet(mixins.ListModelMixin, TenantResourceViewSet):
+class PromiseViewSet(
+    PromiseSignOffActions, PromiseCommitmentActions, mixins.ListModelMixin, TenantResourceViewSet
+):
     """Brand and customer promises of the API key's tenant."""
 
     model = Promise
@@ -103,12 +85,9 @@ class PromiseViewSet(mixins.ListModelMixin, TenantResourceViewSet):
         "retrieve": "promise.view",
         "create": "promise.edit",
         "partial_update": "promise.edit",
-        "submit": "promise.submit",
-        "activate": "promise.activate_override",
         "retire": "promise.retire",
-        "commitments": "promise.view",
-        "commitments_create": "promise.edit",
-        "commitment": "promise.edit",
+        **PromiseSignOffActions.cxgov_actions,
+        **PromiseCommitmentActions.cxgov_actions,
     }
 
     def _detail(self, promise: Promise | None = None) -> Promise:
@@ -153,157 +132,16 @@ class PromiseViewSet(mixins.ListModelMixin, TenantResourceViewSet):
 
     @extend_schema(request=None, responses={200: PromiseDetailSerializer, **_WRITE_PROBLEMS})
     @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
-        """Draft → in review: asks a manager of the owning and each contributing department to sign
-        off (by e-mail). A customer promise needs a commitment first."""
-        promise = services.promise_submit(tenant=self.tenant, promise=self.get_object(), actor=None)
-        return self._answer(promise)
-
-    @extend_schema(
-        request=None,
-        responses={200: PromiseDetailSerializer, **_OBJECT_PROBLEMS, **problem_responses(409)},
-    )
-    @action(detail=True, methods=["post"])
-    def activate(self, request, pk=None):
-        """Confirm a promise is active. Sign-off is for people only: an API key never activates over
-        a missing sign-off. 200 when every department approved (the promise is then active);
-        409 while sign-offs are missing (an admin can override in the web app, with a reason),
-        or when the promise is a draft or retired."""
-        promise = self._detail()
-        if promise.status == Promise.Status.ACTIVE:
-            return self._answer(promise)
-        if promise.status == Promise.Status.IN_REVIEW:
-            missing = [
-                s.department.slug
-                for s in promise.sign_offs.all()
-                if s.review_round == promise.review_round and s.status == SignOff.Status.PENDING
-            ]
-            return problem(
-                status.HTTP_409_CONFLICT,
-                f"“{promise.title}” is waiting for the sign-off of: {', '.join(missing)}. It becomes active "
-                "when every department has approved; sign-off is for people only. An admin can activate it "
-                "over missing sign-offs in the web app, with a written reason.",
-                missing_sign_offs=missing,
-            )
-        return problem(
-            status.HTTP_409_CONFLICT,
-            f"“{promise.title}” is {promise.get_status_display().lower()}: only a promise in review can "
-            + (
-                "become active. Submit it first."
-                if promise.status == Promise.Status.DRAFT
-                else "become active."
-            ),
-        )
-
-    @extend_schema(request=None, responses={200: PromiseDetailSerializer, **_WRITE_PROBLEMS})
-    @action(detail=True, methods=["post"])
     def retire(self, request, pk=None):
         """Active → retired: its commitments stop counting now."""
         promise = services.promise_retire(tenant=self.tenant, promise=self.get_object(), actor=None)
         return self._answer(promise)
 
-    @extend_schema(responses={200: CommitmentSerializer(many=True), **_OBJECT_PROBLEMS})
-    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
-    def commitments(self, request, pk=None):
-        """The promise's commitments, each with every version (effective dates included)."""
-        return Response(CommitmentSerializer(self._detail().commitments.all(), many=True).data)
-
-    @extend_schema(
-        request=CommitmentWriteSerializer,
-        responses={201: CommitmentSerializer, **_WRITE_PROBLEMS},
-        examples=_COMMITMENT_EXAMPLES,
-    )
-    @commitments.mapping.post
-    def commitments_create(self, request, pk=None):
-        """Add a commitment to a draft or active customer promise. Measure by key, touchpoint by slug."""
-        promise = self.get_object()
-        serializer = CommitmentWriteSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        commitment = services.commitment_create(
-            tenant=self.tenant, promise=promise, actor=None, **serializer.resolve()
-        )
-        return Response(CommitmentSerializer(_commitment(commitment.pk)).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        request=CommitmentUpdateSerializer, responses={200: CommitmentSerializer, **_WRITE_PROBLEMS}
-    )
-    @action(
-        detail=True,
-        methods=["patch"],
-        url_path=r"commitments/(?P<commitment_id>[0-9]+)",
-        pagination_class=None,
-        filter_backends=[],
-    )
-    def commitment(self, request, pk=None, commitment_id=None):
-        """Change a commitment's numbers; on an active promise the change opens a new version now."""
-        promise = self.get_object()
-        commitment = _commitment(int(commitment_id), promise=promise)
-        serializer = CommitmentUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        services.commitment_update(
-            tenant=self.tenant, commitment=commitment, actor=None, **serializer.validated_data
-        )
-        return Response(CommitmentSerializer(_commitment(commitment.pk)).data)
-
-
-def _commitment(pk: int, promise: Promise | None = None) -> Commitment:
-    from django.db.models import Prefetch
-    from django.http import Http404
-
-    commitments = Commitment.objects.select_related("measure", "touchpoint").prefetch_related(
-        Prefetch("versions", queryset=CommitmentVersion.objects.order_by("number"))
-    )
-    if promise is not None:
-        commitments = commitments.filter(promise=promise)
-    commitment = commitments.filter(pk=pk).first()
-    if commitment is None:
-        raise Http404
-    return commitment
-
-
-def _measures() -> QuerySet[Measure]:
-    measure_list()  # creates the tenant's missing built-in measures on first use
-    return Measure.objects.order_by("-is_builtin", "key")
-
-
-@extend_schema_view(
-    list=extend_schema(responses={200: MeasureSerializer, **_LIST_PROBLEMS}),
-    create=extend_schema(
-        request=MeasureCreateSerializer,
-        responses={201: MeasureSerializer, **_LIST_PROBLEMS},
-        examples=[
-            OpenApiExample(
-                "A duration measure",
-                value={"key": "refund_processing", "name": "Refund processing time", "unit": "days"},
-                request_only=True,
-            )
-        ],
-    ),
-)
-class MeasureViewSet(mixins.ListModelMixin, TenantResourceViewSet):
-    """Measures: the built-ins (nps, csat, ces, story_sentiment) and the tenant's duration measures."""
-
-    model = Measure
-    queryset_selector = staticmethod(_measures)
-    serializer_class = MeasureSerializer
-    pagination_class = None
-    filter_backends = []
-    cxgov_actions = {"list": "measure.view", "create": "measure.manage"}
-
-    def list(self, request, *args, **kwargs):
-        """Every measure, built-ins first (few enough for one page)."""
-        return super().list(request, *args, **kwargs)
-
-    def create(self, request):
-        """Define a duration measure; commitments on it need a threshold in seconds."""
-        serializer = MeasureCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        measure = services.measure_create(tenant=self.request.tenant, **serializer.validated_data)
-        return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
-
 
 router = SimpleRouter(trailing_slash=False)
 router.register("promises", PromiseViewSet, basename="api-promise")
-router.register("measures", MeasureViewSet, basename="api-measure")
 
-urlpatterns = [path("v1/", include(router.urls))]
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("", include("promises.commitments.api_urls")),
+]

@@ -16,18 +16,16 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from promises.models import Measure, Promise
-from promises.services import (
+from promises.commitments.models import Measure
+from promises.commitments.services import (
     commitment_create,
     commitment_update,
     measure_create,
     measures_ensure_builtin,
-    notifications_suppressed,
-    promise_create,
-    promise_sign_off,
-    promise_submit,
-    promise_update,
 )
+from promises.models import Promise
+from promises.services import promise_create, promise_update
+from promises.signoffs.services import notifications_suppressed, promise_sign_off, promise_submit
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.demo import DEMO_PASSWORD, demo_email
 from tenants.models import Department, Membership, Tenant, Touchpoint

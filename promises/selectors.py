@@ -1,6 +1,7 @@
-"""Reads for promises, sign-offs, measures and commitments.
+"""Reads for promises: the registry, a promise's page and history, lookups by slug.
 
-Like the other apps' selectors, each runs in the active tenant's context (the web
+Sign-off reads are in ``promises.signoffs.selectors``; measures and commitments in
+``promises.commitments.selectors``. Like the other apps' selectors, each runs in the active tenant's context (the web
 middleware, the API authentication or ``tenant_context``) and raises without one. List reads
 load their related rows in a fixed number of queries, whatever the number of promises.
 """
@@ -9,25 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from promises.models import (
-    BUILTIN_MEASURES,
-    Commitment,
-    CommitmentVersion,
-    Measure,
-    Promise,
-    PromiseContributor,
-    PromiseVersion,
-    SignOff,
-)
-from tenants.context import require_tenant_id
+from promises.commitments.models import Commitment, CommitmentVersion
+from promises.models import Promise, PromiseContributor, PromiseVersion
+from promises.signoffs.models import SignOff
+from promises.signoffs.selectors import SignOffRound
 from tenants.errors import DomainError
-from tenants.models import AuditEvent, Department, Membership, MembershipDepartment, Tenant, Touchpoint
-
-# --- Promises -------------------------------------------------------------------------------
+from tenants.models import AuditEvent, Department, Touchpoint
 
 
 def _commitments_prefetch() -> Prefetch:
@@ -142,17 +133,6 @@ def promise_get_by_slug(*, slug: str, field: str = "promise") -> Promise:
     return promise
 
 
-def current_sign_offs(promise: Promise) -> list[SignOff]:
-    """The sign-offs of the promise's latest review round (from the prefetch when loaded)."""
-    return [s for s in promise.sign_offs.all() if s.review_round == promise.review_round]
-
-
-@dataclass
-class SignOffRound:
-    number: int
-    sign_offs: list[SignOff]
-
-
 @dataclass
 class PromiseHistory:
     """Everything that happened to a promise, for its history page."""
@@ -209,57 +189,7 @@ def promise_history(*, promise: Promise, audit_limit: int = 200) -> PromiseHisto
     )
 
 
-# --- Sign-offs ------------------------------------------------------------------------------
-
-
-def sign_offs_pending_for(*, membership: Membership) -> list[SignOff]:
-    """The sign-offs ``membership`` can decide now: pending, in the current round of a promise
-    in review, for a department they manage. Empty for anyone but an active manager."""
-    if not membership.is_active or membership.role != Membership.Role.MANAGER:
-        return []
-    managed = MembershipDepartment.objects.filter(membership=membership).values("department_id")
-    pending = (
-        SignOff.objects.filter(
-            status=SignOff.Status.PENDING,
-            department_id__in=managed,
-            promise__status=Promise.Status.IN_REVIEW,
-            review_round=F("promise__review_round"),
-        )
-        .select_related("promise", "promise__owner", "department")
-        .order_by("promise__submitted_at", "promise__title", "department__name")
-    )
-    return list(pending)
-
-
-# --- Measures and commitments ---------------------------------------------------------------
-
-
-def measure_list() -> list[Measure]:
-    """The active tenant's measures, built-ins first. Creates missing built-ins on first use
-    (idempotent; a single count when they exist)."""
-    _ensure_builtin_measures()
-    return list(Measure.objects.order_by("-is_builtin", "key"))
-
-
-def measure_get_by_key(*, key: str, field: str = "measure") -> Measure:
-    """The measure ``key`` (e.g. ``nps``, ``refund_processing``), or a DomainError listing the
-    keys there are."""
-    measure = Measure.objects.filter(key=key).first()
-    if measure is None and key in BUILTIN_MEASURES:
-        _ensure_builtin_measures()
-        measure = Measure.objects.filter(key=key).first()
-    if measure is None:
-        keys = ", ".join(m.key for m in measure_list())
-        raise DomainError(f"Unknown measure {key!r}; choose one of: {keys}.", field=field, code="not_found")
-    return measure
-
-
-def _ensure_builtin_measures() -> None:
-    if Measure.objects.filter(is_builtin=True).count() < len(BUILTIN_MEASURES):
-        # Deferred import: a read that completes the built-ins calls the one service that writes them.
-        from promises.services import measures_ensure_builtin
-
-        measures_ensure_builtin(tenant=Tenant.objects.get(pk=require_tenant_id()))
+# --- Lookups by slug (the API names related rows so) ---------------------------------------
 
 
 def touchpoint_get_by_slug(*, slug: str, field: str = "touchpoint") -> Touchpoint:
@@ -284,24 +214,3 @@ def department_get_by_slug(*, slug: str, field: str = "department") -> Departmen
             code="not_found",
         )
     return department
-
-
-def commitment_versions_effective_at(
-    *, at: datetime, promise: Promise | None = None
-) -> list[CommitmentVersion]:
-    """The commitment versions counting at instant ``at``: ``effective_from ≤ at`` and
-    (``effective_to`` empty or ``at < effective_to``) — scoring.md, "Window and effective dates".
-
-    Each comes with its commitment, measure, touchpoint and promise loaded. Drafts' versions
-    (no ``effective_from``) never count; nor do those of a retired promise after retirement.
-    """
-    versions = CommitmentVersion.objects.filter(
-        Q(effective_to__isnull=True) | Q(effective_to__gt=at), effective_from__lte=at
-    )
-    if promise is not None:
-        versions = versions.filter(commitment__promise=promise)
-    return list(
-        versions.select_related(
-            "commitment", "commitment__measure", "commitment__touchpoint", "commitment__promise"
-        ).order_by("commitment__promise_id", "commitment_id")
-    )

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from promises.commitments.services import measure_create, measures_ensure_builtin
 from promises.models import CommitmentVersion, Promise, SignOff
-from promises.services import measure_create, measures_ensure_builtin
 from tenants.context import tenant_context
 from tenants.services import department_create, member_add
 from tests.conftest import TEST_PASSWORD, make_tenant

@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.models import SourceKind, Story
+from promises.commitments.services import commitment_create, measures_ensure_builtin
 from promises.models import Measure, Promise
-from promises.services import commitment_create, measures_ensure_builtin
 from tenants.context import tenant_context
 from tenants.models import Department, Membership
 from tenants.services import touchpoint_create

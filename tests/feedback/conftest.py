@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from feedback.models import SignalImport
+from promises.commitments.services import measures_ensure_builtin
 from promises.models import Measure, Promise
-from promises.services import measures_ensure_builtin
 from tenants.context import tenant_context
 from tenants.models import Department, Tenant
 from tenants.services import api_key_create

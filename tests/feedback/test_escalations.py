@@ -385,8 +385,8 @@ def test_ingested_stories_are_proposed_too(escalations_world):
 
 def _breach_run(tenant, *, promise, touchpoint, department):
     from metrics.models import ScoreRun
+    from promises.commitments.services import commitment_create
     from promises.models import Measure
-    from promises.services import commitment_create
 
     with tenant_context(tenant):
         csat = Measure.objects.get(key="csat")

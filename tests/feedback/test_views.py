@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from feedback.models import SourceKind, Story
 from feedback.services import story_create
+from promises.commitments.services import commitment_create
 from promises.models import Measure, Promise
-from promises.services import commitment_create, promise_create
+from promises.services import promise_create
 from tenants.context import tenant_context
 from tenants.models import Department, Membership, Touchpoint
 from tenants.services import touchpoint_create

@@ -17,8 +17,8 @@ import pytest
 from django.utils import timezone
 
 from feedback.models import ServiceEvent, Story, StoryPromise, SurveyResponse
+from promises.commitments.services import measures_ensure_builtin
 from promises.models import Commitment, CommitmentVersion, Measure, Promise, PromiseContributor
-from promises.services import measures_ensure_builtin
 from tenants.context import tenant_context
 from tenants.models import Department, Tenant, Touchpoint
 

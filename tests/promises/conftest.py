@@ -14,15 +14,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from promises.commitments.services import commitment_create, measure_create, measures_ensure_builtin
 from promises.models import Measure, Promise
-from promises.services import (
-    commitment_create,
-    measure_create,
-    measures_ensure_builtin,
-    promise_create,
-    promise_sign_off,
-    promise_submit,
-)
+from promises.services import promise_create
+from promises.signoffs.services import promise_sign_off, promise_submit
 from tenants.context import tenant_context
 from tenants.models import Department, Membership, Tenant, Touchpoint
 from tenants.services import department_create, member_add, touchpoint_create
@@ -149,3 +144,9 @@ def world(tenant) -> Iterator[World]:
             mkt_manager=_member(tenant, "mkt.manager@acme.test"),
             measures={m.key: m for m in Measure.objects.all()},
         )
+
+
+@pytest.fixture
+def in_review(world):
+    promise = world.customer_promise()
+    return promise_submit(tenant=world.tenant, promise=promise, actor=world.ops_manager, at=at(1))

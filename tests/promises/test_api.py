@@ -10,14 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
+from promises.commitments.services import commitment_create, measures_ensure_builtin
 from promises.models import Commitment, CommitmentVersion, Measure, Promise, SignOff
-from promises.services import (
-    commitment_create,
-    measures_ensure_builtin,
-    promise_create,
-    promise_sign_off,
-    promise_submit,
-)
+from promises.services import promise_create
+from promises.signoffs.services import promise_sign_off, promise_submit
 from tenants.context import tenant_context
 from tenants.models import AuditEvent, Department
 from tenants.services import api_key_create, department_create

@@ -5,8 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from promises.commitments.selectors import commitment_versions_effective_at
 from promises.models import Commitment, CommitmentVersion, Promise, PromiseVersion, SignOff
-from promises.selectors import commitment_versions_effective_at
 from tenants.context import tenant_context
 from tenants.demo import DEMO_TENANTS, seed_demo_tenant
 from tenants.models import AuditEvent, Tenant

@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from promises.commitments.selectors import measure_get_by_key
+from promises.commitments.services import commitment_create, commitment_update, measure_create, measure_update
 from promises.models import Commitment, Measure, Promise
-from promises.selectors import (
-    department_get_by_slug,
-    measure_get_by_key,
-    promise_get_by_slug,
-    sign_offs_pending_for,
-    touchpoint_get_by_slug,
-)
-from promises.services import (
-    commitment_create,
-    commitment_update,
-    measure_create,
-    measure_update,
-    promise_activate_override,
-    promise_create,
-    promise_retire,
-    promise_sign_off,
-    promise_submit,
-    promise_update,
-)
+from promises.selectors import department_get_by_slug, promise_get_by_slug, touchpoint_get_by_slug
+from promises.services import promise_create, promise_retire, promise_update
+from promises.signoffs.selectors import sign_offs_pending_for
+from promises.signoffs.services import promise_activate_override, promise_sign_off, promise_submit
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, Touchpoint

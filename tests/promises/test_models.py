@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 
+from promises.commitments.services import measures_ensure_builtin
 from promises.models import BUILTIN_MEASURES, Commitment, CommitmentVersion, Measure, Promise
-from promises.services import measures_ensure_builtin
 from tenants.models import AuditEvent
 from tests.promises.conftest import at
 

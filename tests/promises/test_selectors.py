@@ -7,26 +7,19 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from promises.commitments.selectors import commitment_versions_effective_at, measure_list
+from promises.commitments.services import commitment_create, commitment_update
 from promises.models import Measure, Promise
 from promises.selectors import (
-    commitment_versions_effective_at,
-    current_sign_offs,
-    measure_list,
     promise_detail,
     promise_get_by_slug,
     promise_history,
     promise_list,
     promise_queryset,
-    sign_offs_pending_for,
 )
-from promises.services import (
-    commitment_create,
-    commitment_update,
-    promise_create,
-    promise_sign_off,
-    promise_submit,
-    promise_update,
-)
+from promises.services import promise_create, promise_update
+from promises.signoffs.selectors import current_sign_offs, sign_offs_pending_for
+from promises.signoffs.services import promise_sign_off, promise_submit
 from tenants.context import tenant_context
 from tests.promises.conftest import at
 

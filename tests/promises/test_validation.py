@@ -6,16 +6,11 @@ from decimal import Decimal
 
 import pytest
 
+from promises.commitments.selectors import measure_get_by_key
+from promises.commitments.services import commitment_create, commitment_update, measure_create, measure_update
 from promises.models import Commitment, Measure, Promise
-from promises.selectors import department_get_by_slug, measure_get_by_key, touchpoint_get_by_slug
-from promises.services import (
-    commitment_create,
-    commitment_update,
-    measure_create,
-    measure_update,
-    promise_create,
-    promise_update,
-)
+from promises.selectors import department_get_by_slug, touchpoint_get_by_slug
+from promises.services import promise_create, promise_update
 from tenants.errors import DomainError
 
 

@@ -13,13 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from promises.commitments.services import commitment_create, measures_ensure_builtin
 from promises.models import Commitment, CommitmentVersion, Measure, Promise, SignOff
-from promises.services import (
-    commitment_create,
-    measures_ensure_builtin,
-    promise_create,
-    promise_submit,
-)
+from promises.services import promise_create
+from promises.signoffs.services import promise_submit
 from tenants.context import tenant_context
 from tenants.models import AuditEvent, Department
 from tests.conftest import signed_in

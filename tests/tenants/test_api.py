@@ -803,8 +803,8 @@ def test_a_name_that_is_not_a_string_is_refused_not_stored(tenant):
 
 
 def test_deleting_a_touchpoint_still_measured_is_the_documented_409(tenant):
+    from promises.commitments.services import commitment_create, measures_ensure_builtin
     from promises.models import Measure, Promise
-    from promises.services import commitment_create, measures_ensure_builtin
 
     measures_ensure_builtin(tenant=tenant)
     with tenant_context(tenant):

@@ -1,0 +1,160 @@
+"""The commitment and measure endpoints of the promise API.
+
+A promise's commitments live under ``/api/v1/promises/{id}/commitments``:
+:class:`promises.api_urls.PromiseViewSet` takes them in as a mixin. Measures have their own
+route, ``/api/v1/measures``, included by ``promises.api_urls``.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.urls import include, path
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
+
+from promises.commitments import services
+from promises.commitments.api import (
+    CommitmentSerializer,
+    CommitmentUpdateSerializer,
+    CommitmentWriteSerializer,
+    MeasureCreateSerializer,
+    MeasureSerializer,
+)
+from promises.commitments.models import Commitment, CommitmentVersion, Measure
+from promises.commitments.selectors import measure_list
+from promises.models import Promise
+from tenants.api_base import problem_responses
+from tenants.api_urls import TenantResourceViewSet
+
+_LIST_PROBLEMS = problem_responses(400, 401, 403, 429)
+_OBJECT_PROBLEMS = problem_responses(401, 403, 404, 429)
+_WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 429)
+
+_COMMITMENT_EXAMPLES = [
+    OpenApiExample(
+        "A duration commitment",
+        value={"measure": "first_response", "target": "95", "threshold_seconds": 14400, "window_days": 30},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "A survey commitment at a touchpoint",
+        value={"measure": "csat", "touchpoint": "returns", "target": "80", "min_sample": 20},
+        request_only=True,
+    ),
+]
+
+
+class PromiseCommitmentActions:
+    """A promise's commitments: list, add, change (``get_object`` comes from the viewset)."""
+
+    cxgov_actions = {
+        "commitments": "promise.view",
+        "commitments_create": "promise.edit",
+        "commitment": "promise.edit",
+    }
+
+    @extend_schema(responses={200: CommitmentSerializer(many=True), **_OBJECT_PROBLEMS})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def commitments(self, request, pk=None):
+        """The promise's commitments, each with every version (effective dates included)."""
+        return Response(CommitmentSerializer(self._detail().commitments.all(), many=True).data)
+
+    @extend_schema(
+        request=CommitmentWriteSerializer,
+        responses={201: CommitmentSerializer, **_WRITE_PROBLEMS},
+        examples=_COMMITMENT_EXAMPLES,
+    )
+    @commitments.mapping.post
+    def commitments_create(self, request, pk=None):
+        """Add a commitment to a draft or active customer promise. Measure by key, touchpoint by slug."""
+        promise = self.get_object()
+        serializer = CommitmentWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        commitment = services.commitment_create(
+            tenant=self.tenant, promise=promise, actor=None, **serializer.resolve()
+        )
+        return Response(CommitmentSerializer(_commitment(commitment.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CommitmentUpdateSerializer, responses={200: CommitmentSerializer, **_WRITE_PROBLEMS}
+    )
+    @action(
+        detail=True,
+        methods=["patch"],
+        url_path=r"commitments/(?P<commitment_id>[0-9]+)",
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def commitment(self, request, pk=None, commitment_id=None):
+        """Change a commitment's numbers; on an active promise the change opens a new version now."""
+        promise = self.get_object()
+        commitment = _commitment(int(commitment_id), promise=promise)
+        serializer = CommitmentUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.commitment_update(
+            tenant=self.tenant, commitment=commitment, actor=None, **serializer.validated_data
+        )
+        return Response(CommitmentSerializer(_commitment(commitment.pk)).data)
+
+
+def _commitment(pk: int, promise: Promise | None = None) -> Commitment:
+    commitments = Commitment.objects.select_related("measure", "touchpoint").prefetch_related(
+        Prefetch("versions", queryset=CommitmentVersion.objects.order_by("number"))
+    )
+    if promise is not None:
+        commitments = commitments.filter(promise=promise)
+    commitment = commitments.filter(pk=pk).first()
+    if commitment is None:
+        raise Http404
+    return commitment
+
+
+def _measures() -> QuerySet[Measure]:
+    measure_list()  # creates the tenant's missing built-in measures on first use
+    return Measure.objects.order_by("-is_builtin", "key")
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: MeasureSerializer, **_LIST_PROBLEMS}),
+    create=extend_schema(
+        request=MeasureCreateSerializer,
+        responses={201: MeasureSerializer, **_LIST_PROBLEMS},
+        examples=[
+            OpenApiExample(
+                "A duration measure",
+                value={"key": "refund_processing", "name": "Refund processing time", "unit": "days"},
+                request_only=True,
+            )
+        ],
+    ),
+)
+class MeasureViewSet(mixins.ListModelMixin, TenantResourceViewSet):
+    """Measures: the built-ins (nps, csat, ces, story_sentiment) and the tenant's duration measures."""
+
+    model = Measure
+    queryset_selector = staticmethod(_measures)
+    serializer_class = MeasureSerializer
+    pagination_class = None
+    filter_backends = []
+    cxgov_actions = {"list": "measure.view", "create": "measure.manage"}
+
+    def list(self, request, *args, **kwargs):
+        """Every measure, built-ins first (few enough for one page)."""
+        return super().list(request, *args, **kwargs)
+
+    def create(self, request):
+        """Define a duration measure; commitments on it need a threshold in seconds."""
+        serializer = MeasureCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        measure = services.measure_create(tenant=self.request.tenant, **serializer.validated_data)
+        return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
+
+
+router = SimpleRouter(trailing_slash=False)
+router.register("measures", MeasureViewSet, basename="api-measure")
+
+urlpatterns = [path("v1/", include(router.urls))]

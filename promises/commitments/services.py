@@ -1,0 +1,415 @@
+"""Writes for measures and commitments (SLAs): defining duration measures, adding, changing,
+ending and deleting commitments, and starting or stopping their versions' effective dates
+when the promise is activated or retired.
+
+The rules every promise write follows (tenant, ``at``, refusals) are in ``promises.rules``.
+A commitment's numbers live in versions: a draft's single version is edited in place and
+counts nowhere; from activation on, a change closes the open version and opens the next at
+the same instant, so scores of any earlier instant still use the old numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from promises.commitments.models import BUILTIN_MEASURES, Commitment, CommitmentVersion, Measure
+from promises.commitments.selectors import commitments_open
+from promises.models import Promise
+from promises.rules import (
+    clean,
+    decimal_value,
+    fmt_number,
+    lock_promise,
+    moment,
+    not_before,
+    own,
+    own_actor,
+    quoted,
+    refuse,
+    rescore,
+    weight_value,
+)
+from tenants.context import tenant_context
+from tenants.errors import DomainError
+from tenants.models import Membership, Tenant, Touchpoint
+
+MAX_WINDOW_DAYS = 730
+MEASURE_KEY_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?$")
+
+# --- Measures --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def measures_ensure_builtin(*, tenant: Tenant) -> list[Measure]:
+    """Create the tenant's missing built-in measures (``nps``, ``csat``, ``ces``,
+    ``story_sentiment``). Idempotent and safe to run concurrently; one query when all exist."""
+    with tenant_context(tenant):
+        existing = set(Measure.objects.filter(is_builtin=True).values_list("key", flat=True))
+        missing = [m for key, m in BUILTIN_MEASURES.items() if key not in existing]
+        if missing:
+            Measure.objects.bulk_create(
+                [Measure(key=m.key, name=m.name, kind=m.kind, unit="", is_builtin=True) for m in missing],
+                ignore_conflicts=True,
+            )
+        return list(Measure.objects.filter(is_builtin=True))
+
+
+@transaction.atomic
+def measure_create(*, tenant: Tenant, key: str, name: str, unit: str) -> Measure:
+    """Define a duration measure (e.g. ``refund_processing`` in days): its value is the share
+    of service events handled within a commitment's threshold."""
+    measures_ensure_builtin(tenant=tenant)
+    key = (key or "").strip().lower()
+    name = (name or "").strip()
+    with tenant_context(tenant):
+        if key in BUILTIN_MEASURES:
+            raise DomainError(
+                f"{key!r} is a built-in measure; choose another key for your duration measure.", field="key"
+            )
+        if not MEASURE_KEY_RE.fullmatch(key):
+            raise DomainError(
+                "A measure key is 1 to 50 lowercase letters, digits, '_' or '-', starting and ending "
+                f"with a letter or digit (e.g. first_response); got {key!r}.",
+                field="key",
+            )
+        if Measure.objects.filter(key=key).exists():
+            raise DomainError(
+                f"A measure with the key {key!r} already exists; choose another key.", field="key"
+            )
+        if not name:
+            raise DomainError("Give the measure a name, e.g. 'Refund processing time'.", field="name")
+        _check_unit(unit)
+        measure = Measure(key=key, name=name, kind=Measure.Kind.DURATION, unit=unit)
+        clean(measure)
+        measure.save()
+        return measure
+
+
+def _check_unit(unit: str) -> None:
+    if unit not in Measure.Unit.values:
+        raise DomainError(
+            f"Choose the unit its thresholds are shown in: {' or '.join(Measure.Unit.values)}; got {unit!r}.",
+            field="unit",
+        )
+
+
+@transaction.atomic
+def measure_update(
+    *, tenant: Tenant, measure: Measure, name: str | None = None, unit: str | None = None
+) -> Measure:
+    """Rename a duration measure or change the unit its thresholds are shown in.
+
+    The key never changes (partner systems send it); built-in measures cannot be changed.
+    """
+    own(measure, tenant, what="measure", field="measure")
+    with tenant_context(tenant):
+        if measure.is_builtin:
+            raise DomainError(f"{measure.name} is a built-in measure and cannot be changed.", field="measure")
+        if name is not None:
+            if not name.strip():
+                raise DomainError("Give the measure a name.", field="name")
+            measure.name = name.strip()
+        if unit is not None:
+            _check_unit(unit)
+            measure.unit = unit
+        clean(measure)
+        measure.save(update_fields=["name", "unit"])
+        return measure
+
+
+# --- Commitments -----------------------------------------------------------------------------
+
+TERM_FIELDS = ("target", "threshold_seconds", "window_days", "min_sample", "weight")
+
+
+def _terms(
+    *,
+    measure: Measure,
+    target: Any,
+    threshold_seconds: Any,
+    window_days: Any,
+    min_sample: Any,
+    weight: Any,
+) -> dict[str, Any]:
+    """Validate a commitment's numbers against its measure; returns them normalised."""
+    lo, hi = measure.scale
+    target = decimal_value(target, field="target", label="The target")
+    if not lo <= target <= hi:
+        raise DomainError(
+            f"{measure.name} target {fmt_number(target)} is outside the scale "
+            f"{fmt_number(lo)}\N{HORIZONTAL ELLIPSIS}{fmt_number(hi)}; choose a target between "
+            f"{fmt_number(lo)} and {fmt_number(hi)}.",
+            field="target",
+        )
+    if target.normalize().as_tuple().exponent < -3:
+        raise DomainError("The target takes at most 3 decimal places.", field="target")
+    if measure.is_duration:
+        if threshold_seconds in (None, ""):
+            raise DomainError(
+                f"{measure.name} is a duration measure: set threshold_seconds, the time within which a "
+                "case counts as on time (e.g. 432000 for 5 days); the target is the share of cases "
+                "within it, in %.",
+                field="threshold_seconds",
+            )
+        if isinstance(threshold_seconds, bool) or not isinstance(threshold_seconds, int):
+            raise DomainError(
+                f"threshold_seconds must be a whole number of seconds; got {threshold_seconds!r}.",
+                field="threshold_seconds",
+            )
+        if not 0 < threshold_seconds <= 2**31 - 1:
+            raise DomainError(
+                f"threshold_seconds must be a positive number of seconds; got {threshold_seconds}.",
+                field="threshold_seconds",
+            )
+    elif threshold_seconds not in (None, ""):
+        raise DomainError(
+            f"{measure.name} is a {measure.get_kind_display().lower()} measure and takes no threshold; "
+            "remove threshold_seconds (thresholds belong to duration measures such as first_response).",
+            field="threshold_seconds",
+        )
+    else:
+        threshold_seconds = None
+    if (
+        isinstance(window_days, bool)
+        or not isinstance(window_days, int)
+        or not 1 <= window_days <= MAX_WINDOW_DAYS
+    ):
+        raise DomainError(
+            f"window_days must be a whole number of days from 1 to {MAX_WINDOW_DAYS}; got {window_days!r}.",
+            field="window_days",
+        )
+    if isinstance(min_sample, bool) or not isinstance(min_sample, int) or min_sample < 1:
+        raise DomainError(
+            f"min_sample must be a whole number of at least 1; got {min_sample!r}.", field="min_sample"
+        )
+    return {
+        "target": target,
+        "threshold_seconds": threshold_seconds,
+        "window_days": window_days,
+        "min_sample": min_sample,
+        "weight": weight_value(weight, what="commitment"),
+    }
+
+
+def _editable_commitments(promise: Promise, doing: str) -> None:
+    if promise.status not in (Promise.Status.DRAFT, Promise.Status.ACTIVE):
+        raise refuse(promise, doing, "a draft or an active promise")
+
+
+@transaction.atomic
+def commitment_create(
+    *,
+    tenant: Tenant,
+    promise: Promise,
+    measure: Measure,
+    target: Decimal | int | str,
+    touchpoint: Touchpoint | None = None,
+    threshold_seconds: int | None = None,
+    window_days: int = 90,
+    min_sample: int = 5,
+    weight: Decimal | int | str = Decimal(1),
+    actor: Membership | None = None,
+    at: datetime | None = None,
+) -> Commitment:
+    """Add a commitment to a customer promise (draft or active).
+
+    On a draft its version counts nowhere until activation; on an active promise it counts
+    from ``at`` (default now). No touchpoint means signals from every touchpoint count.
+    """
+    measures_ensure_builtin(tenant=tenant)
+    now = moment(at)
+    with tenant_context(tenant):
+        lock_promise(promise, tenant)
+        own(measure, tenant, what="measure", field="measure")
+        if touchpoint is not None:
+            own(touchpoint, tenant, what="touchpoint", field="touchpoint")
+        own_actor(actor, tenant)
+        _editable_commitments(promise, "add a commitment to")
+        if promise.kind != Promise.Kind.CUSTOMER:
+            raise DomainError(
+                "Commitments belong to customer promises; a brand promise is measured through the "
+                "customer promises that activate it.",
+                field="promise",
+            )
+        terms = _terms(
+            measure=measure,
+            target=target,
+            threshold_seconds=threshold_seconds,
+            window_days=window_days,
+            min_sample=min_sample,
+            weight=weight,
+        )
+        active = promise.status == Promise.Status.ACTIVE
+        if active:
+            not_before(now, promise.activated_at, "the activation")
+        commitment = Commitment.objects.create(
+            promise=promise, measure=measure, touchpoint=touchpoint, created_by=actor, created_at=now
+        )
+        CommitmentVersion.objects.create(
+            commitment=commitment,
+            number=1,
+            effective_from=now if active else None,
+            created_by=actor,
+            created_at=now,
+            **terms,
+        )
+        if active:
+            rescore(tenant.pk)
+        return commitment
+
+
+@transaction.atomic
+def commitment_update(
+    *,
+    tenant: Tenant,
+    commitment: Commitment,
+    target: Decimal | int | str | None = None,
+    threshold_seconds: int | None = None,
+    window_days: int | None = None,
+    min_sample: int | None = None,
+    weight: Decimal | int | str | None = None,
+    actor: Membership | None = None,
+    at: datetime | None = None,
+) -> Commitment:
+    """Change a commitment's numbers; arguments left as None stay.
+
+    Draft promise: the version is edited in place. Active promise: the open version closes at
+    ``at`` (``effective_to``) and the next opens at the same instant (``effective_from``), so
+    scores of any earlier instant still use the old numbers. No change, no new version.
+    """
+    now = moment(at)
+    own(commitment, tenant, what="commitment", field="commitment")
+    with tenant_context(tenant):
+        promise = lock_promise(commitment.promise, tenant)
+        own_actor(actor, tenant)
+        _editable_commitments(promise, "change a commitment of")
+        if commitment.ended_at is not None:
+            raise DomainError(
+                f"This commitment ended on {commitment.ended_at:%Y-%m-%d}; add a new commitment instead.",
+                field="commitment",
+            )
+        current = CommitmentVersion.objects.select_for_update().get(
+            commitment=commitment, effective_to__isnull=True
+        )
+        given = {
+            "target": target,
+            "threshold_seconds": threshold_seconds,
+            "window_days": window_days,
+            "min_sample": min_sample,
+            "weight": weight,
+        }
+        merged = {f: getattr(current, f) if given[f] is None else given[f] for f in TERM_FIELDS}
+        terms = _terms(measure=commitment.measure, **merged)
+        if all(terms[f] == getattr(current, f) for f in TERM_FIELDS):
+            return _fresh(commitment)
+        if current.effective_from is None:
+            # The promise has never been active: this version has never counted anywhere.
+            for field, value in terms.items():
+                setattr(current, field, value)
+            current.save(update_fields=list(TERM_FIELDS))
+        else:
+            not_before(now, current.effective_from, f"the current version {current.number}")
+            current.effective_to = now
+            current.save(update_fields=["effective_to"])
+            CommitmentVersion.objects.create(
+                commitment=commitment,
+                number=current.number + 1,
+                effective_from=now,
+                created_by=actor,
+                created_at=now,
+                **terms,
+            )
+            rescore(tenant.pk)
+        return _fresh(commitment)
+
+
+def _fresh(commitment: Commitment) -> Commitment:
+    # Forget prefetched versions: current_version must see the change.
+    getattr(commitment, "_prefetched_objects_cache", {}).pop("versions", None)
+    return commitment
+
+
+@transaction.atomic
+def commitment_end(
+    *, tenant: Tenant, commitment: Commitment, actor: Membership | None = None, at: datetime | None = None
+) -> Commitment:
+    """Stop a commitment of an active promise counting from ``at`` on (its versions are kept).
+
+    A commitment of a draft has never counted: delete it with :func:`commitment_delete`.
+    """
+    now = moment(at)
+    own(commitment, tenant, what="commitment", field="commitment")
+    with tenant_context(tenant):
+        promise = lock_promise(commitment.promise, tenant)
+        own_actor(actor, tenant)
+        if promise.status == Promise.Status.DRAFT:
+            raise DomainError(
+                "This commitment belongs to a draft and has never counted; delete it instead of ending it.",
+                field="commitment",
+            )
+        if promise.status != Promise.Status.ACTIVE:
+            raise refuse(promise, "end a commitment of", "an active promise")
+        if commitment.ended_at is not None:
+            raise DomainError(
+                f"This commitment already ended on {commitment.ended_at:%Y-%m-%d}.", field="commitment"
+            )
+        current = CommitmentVersion.objects.select_for_update().get(
+            commitment=commitment, effective_to__isnull=True
+        )
+        not_before(now, current.effective_from, f"the current version {current.number}")
+        current.effective_to = now
+        current.save(update_fields=["effective_to"])
+        commitment.ended_at = now
+        commitment.save(update_fields=["ended_at"])
+        rescore(tenant.pk)
+        return _fresh(commitment)
+
+
+@transaction.atomic
+def commitment_delete(*, tenant: Tenant, commitment: Commitment) -> None:
+    """Remove a commitment of a draft promise (it has never counted, so nothing is lost)."""
+    own(commitment, tenant, what="commitment", field="commitment")
+    with tenant_context(tenant):
+        promise = lock_promise(commitment.promise, tenant)
+        if promise.status != Promise.Status.DRAFT:
+            raise DomainError(
+                f"Only a draft's commitments can be deleted; {quoted(promise)} is "
+                f"{promise.get_status_display().lower()}"
+                + (
+                    ": end the commitment instead, its history is kept."
+                    if promise.status == "active"
+                    else "."
+                ),
+                field="commitment",
+            )
+        commitment.delete()
+
+
+# --- Effective dates follow the promise's transitions ---------------------------------------
+# Called by the transitions themselves, inside their transaction, tenant context and lock on
+# the promise row.
+
+
+def commitments_start_counting(*, promise: Promise, at: datetime) -> None:
+    """Activation: the draft versions of the promise's commitments start counting at ``at``."""
+    CommitmentVersion.objects.filter(
+        commitment__promise=promise,
+        commitment__ended_at__isnull=True,
+        effective_from__isnull=True,
+        effective_to__isnull=True,
+    ).update(effective_from=at)
+
+
+def commitments_stop_counting(*, promise: Promise, at: datetime) -> None:
+    """Retirement: every open version of the promise's commitments closes at ``at`` (not
+    before the newest of them opened) and its commitments end."""
+    open_versions = CommitmentVersion.objects.filter(commitment__promise=promise, effective_to__isnull=True)
+    latest = max((v for v in open_versions.values_list("effective_from", flat=True) if v), default=None)
+    not_before(at, latest, "the newest commitment version")
+    open_versions.update(effective_to=at)
+    commitments_open(promise=promise).update(ended_at=at)

@@ -1,0 +1,108 @@
+"""Commitment and measure pages: adding and changing a promise's commitments, and the
+measures list (where admins add duration measures)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from promises.commitments import services
+from promises.commitments.forms import CommitmentForm, MeasureForm
+from promises.commitments.models import Commitment
+from promises.commitments.selectors import measure_list
+from promises.forms import add_promise_error
+from promises.views import GET_POST, promise_or_404
+from tenants.errors import DomainError
+from tenants.permissions import action_required, can, enforce
+
+
+@action_required("promise.edit")
+@GET_POST
+def commitment_create(request, pk: int):
+    promise = promise_or_404(pk)
+    form = CommitmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.commitment_create(
+                tenant=request.tenant,
+                promise=promise,
+                measure=data["measure"],
+                touchpoint=data["touchpoint"],
+                target=data["target"],
+                threshold_seconds=form.threshold_seconds(),
+                window_days=data["window_days"],
+                min_sample=data["min_sample"],
+                weight=data["weight"],
+                actor=request.membership,
+            )
+        except (DomainError, ValidationError) as error:
+            add_promise_error(form, error, CommitmentForm.ALIASES)
+        else:
+            messages.success(request, f"Commitment on {data['measure'].name} added to “{promise.title}”.")
+            return redirect("promise_detail", pk=promise.pk)
+    return render(request, "promises/commitment_form.html", {"form": form, "promise": promise})
+
+
+@action_required("promise.edit")
+@GET_POST
+def commitment_edit(request, pk: int, commitment_pk: int):
+    promise = promise_or_404(pk)
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("measure", "touchpoint"), pk=commitment_pk, promise=promise
+    )
+    current = commitment.current_version
+    initial = {}
+    if current is not None:
+        hours = None if current.threshold_seconds is None else current.threshold_seconds / 3600
+        initial = {
+            "target": current.target,
+            "threshold_hours": hours,
+            "window_days": current.window_days,
+            "min_sample": current.min_sample,
+            "weight": current.weight,
+        }
+    form = CommitmentForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.commitment_update(
+                tenant=request.tenant,
+                commitment=commitment,
+                target=data["target"],
+                threshold_seconds=form.threshold_seconds(),
+                window_days=data["window_days"],
+                min_sample=data["min_sample"],
+                weight=data["weight"],
+                actor=request.membership,
+            )
+        except (DomainError, ValidationError) as error:
+            add_promise_error(form, error, CommitmentForm.ALIASES)
+        else:
+            messages.success(request, f"Commitment on {commitment.measure.name} saved.")
+            return redirect("promise_detail", pk=promise.pk)
+    return render(
+        request,
+        "promises/commitment_form.html",
+        {"form": form, "promise": promise, "commitment": commitment},
+    )
+
+
+@action_required("measure.view")
+@GET_POST
+def measures(request):
+    form = None
+    if can(request.membership, "measure.manage"):
+        form = MeasureForm(request.POST or None)
+    if request.method == "POST":
+        enforce(request, "measure.manage")
+        if form.is_valid():
+            try:
+                measure = services.measure_create(tenant=request.tenant, **form.cleaned_data)
+            except (DomainError, ValidationError) as error:
+                add_promise_error(form, error)
+            else:
+                messages.success(request, f"Duration measure “{measure.name}” ({measure.key}) added.")
+                return redirect("promise_measures")
+    return render(request, "promises/measures.html", {"form": form, "measures": measure_list()})
