@@ -1,10 +1,4 @@
-"""Reads of signals for the partner API's listing endpoints.
-
-Each selector runs in the active tenant's context (the API key's), so ``Model.objects``
-sees that tenant's rows only. The related objects every row renders (touchpoint, measure,
-department, promises) are joined or prefetched here: a page costs the same number of
-queries whatever its size.
-"""
+"""Reads of escalations: what a member may see, filters, the inbox, one escalation with its timeline."""
 
 from __future__ import annotations
 
@@ -13,34 +7,11 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from feedback.models import (
-    Escalation,
-    EscalationEntry,
-    EscalationEvidence,
-    EscalationState,
-    ServiceEvent,
-    SourceKind,
-    Story,
-    SurveyResponse,
-)
-from promises.models import Promise
+from feedback.escalations.models import Escalation, EscalationEntry, EscalationEvidence, EscalationState
+from feedback.signals.models import SourceKind
+from feedback.stories.models import Story
 from tenants.models import Membership
 from tenants.permissions import can
-
-
-def story_queryset() -> QuerySet[Story]:
-    return Story.objects.select_related("touchpoint", "department").prefetch_related(
-        Prefetch("promises", queryset=Promise.objects.only("id", "slug").order_by("slug"))
-    )
-
-
-def survey_response_queryset() -> QuerySet[SurveyResponse]:
-    return SurveyResponse.objects.select_related("measure", "touchpoint")
-
-
-def service_event_queryset() -> QuerySet[ServiceEvent]:
-    return ServiceEvent.objects.select_related("measure", "touchpoint")
-
 
 # --- Escalations ------------------------------------------------------------------------------
 

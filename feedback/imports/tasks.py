@@ -7,13 +7,13 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
-from feedback import services
-from feedback.models import SignalImport
+from feedback.imports import services
+from feedback.imports.models import SignalImport
 from tenants.models import Tenant
 from tenants.taskbase import TenantTask
 
 
-@shared_task(base=TenantTask)
+@shared_task(base=TenantTask, name="feedback.tasks.signal_import_run")
 def signal_import_run(tenant_id: int, import_id: int) -> None:
     """Process an uploaded CSV import from where it stopped; quietly nothing if the import is gone.
 
@@ -37,7 +37,7 @@ def signal_import_run(tenant_id: int, import_id: int) -> None:
         raise
 
 
-@shared_task(base=TenantTask)
+@shared_task(base=TenantTask, name="feedback.tasks.signal_imports_resume")
 def signal_imports_resume(tenant_id: int) -> list[int]:
     """One tenant's unfinished imports that went quiet, queued again (idempotent)."""
     return services.signal_imports_resume_stalled(
@@ -46,25 +46,10 @@ def signal_imports_resume(tenant_id: int) -> list[int]:
     )
 
 
-@shared_task
+@shared_task(name="feedback.tasks.signal_imports_sweep")
 def signal_imports_sweep() -> int:
     """Beat: one stalled-import check per active tenant (imports a killed worker left running)."""
     tenant_ids = list(Tenant.objects.filter(status=Tenant.Status.ACTIVE).values_list("id", flat=True))
     for tenant_id in tenant_ids:
         signal_imports_resume.delay(tenant_id)
-    return len(tenant_ids)
-
-
-@shared_task(base=TenantTask)
-def escalations_overdue_scan(tenant_id: int) -> dict[str, int]:
-    """One tenant's escalation clock: overdue levels and auto-close (idempotent)."""
-    return services.escalations_overdue_scan(tenant=Tenant.objects.get(pk=tenant_id))
-
-
-@shared_task
-def escalations_overdue_dispatch() -> int:
-    """Beat: one escalation clock scan per active tenant."""
-    tenant_ids = list(Tenant.objects.filter(status=Tenant.Status.ACTIVE).values_list("id", flat=True))
-    for tenant_id in tenant_ids:
-        escalations_overdue_scan.delay(tenant_id)
     return len(tenant_ids)

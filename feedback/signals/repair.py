@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F, Q
 
-from feedback.models import SURVEY_SCORE_RANGES, ServiceEvent, Signal, Story, SurveyResponse
+from feedback.signals.models import SURVEY_SCORE_RANGES, ServiceEvent, Signal, SurveyResponse
+from feedback.stories.models import Story
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.validation import EARLIEST, EARLIEST_TEXT, FUTURE_SKEW, TEN_YEARS_SECONDS

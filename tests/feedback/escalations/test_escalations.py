@@ -11,16 +11,18 @@ import time_machine
 from django.db import connections
 from django.utils import timezone
 
-from feedback import services
-from feedback.models import (
+from feedback.escalations import proposals, services
+from feedback.escalations.models import (
     Escalation,
     EscalationEntry,
     EscalationEvidence,
     EscalationSettings,
     EscalationState,
-    Story,
 )
-from feedback.services import EscalationRefused, EscalationStateConflict
+from feedback.escalations.services import EscalationRefused, EscalationStateConflict
+from feedback.ingest import services as ingest_services
+from feedback.stories import services as story_services
+from feedback.stories.models import Story
 from promises.models import Promise
 from tenants.context import tenant_context
 from tenants.errors import DomainError
@@ -43,7 +45,7 @@ def story(
     with tenant_context(tenant):
         promises = list(Promise.objects.filter(slug="fast-refunds")) if promise else []
         touchpoint = Touchpoint.objects.get(slug="delivery")
-    return services.story_create(
+    return story_services.story_create(
         tenant=tenant,
         text=text,
         occurred_at=timezone.now(),
@@ -58,7 +60,7 @@ def propose(tenant, by: str = "employee", *, promise: bool = False, **extra) -> 
     """A new escalation from a new story (without a promise, so that it is never merged)."""
     with tenant_context(tenant):
         service = Department.objects.get(slug="customer-service")
-    return services.escalation_propose_from_story(
+    return proposals.escalation_propose_from_story(
         tenant=tenant,
         story=story(tenant, by, promise=promise, **extra),
         actor=member(tenant, by),
@@ -377,7 +379,7 @@ def test_ingested_stories_are_proposed_too(escalations_world):
          "promises": ["fast-refunds"], "severity": "high"}
         for n in range(3)
     ]  # fmt: skip
-    services.signals_ingest(tenant=tenant, kind="stories", items=items, source=key)
+    ingest_services.signals_ingest(tenant=tenant, kind="stories", items=items, source=key)
     with tenant_context(tenant):
         escalation = Escalation.objects.get()
         assert escalation.evidence.count() == 3
@@ -432,7 +434,7 @@ def test_a_breach_event_of_the_engine_is_proposed_once(escalations_world):
         assert escalation.breach["current_value"] == 61 and escalation.breach["previous_value"] == 85
         assert escalation.severity == "high" and escalation.promise == promise
         # Seen again (the same event): nothing new.
-        services.escalation_propose_from_breach(
+        proposals.escalation_propose_from_breach(
             tenant=tenant, breach_event_id=event.pk, kind=event.kind, title=event.title,
             department_id=department.pk, promise_id=promise.pk,
         )  # fmt: skip
@@ -445,7 +447,7 @@ def test_a_breach_merges_into_an_open_escalation_of_the_same_promise_and_touchpo
     with tenant_context(tenant):
         promise = Promise.objects.get(slug="fast-refunds")
         touchpoint = Touchpoint.objects.get(slug="delivery")
-    proposal = services.escalation_propose_from_breach(
+    proposal = proposals.escalation_propose_from_breach(
         tenant=tenant, breach_event_id=77, kind="commitment_not_met", title="CSAT at Delivery is no longer met",
         department_id=escalation.department_id, promise_id=promise.pk, touchpoint_id=touchpoint.pk,
         previous_value=85, current_value=61,
@@ -458,7 +460,7 @@ def test_a_breach_merges_into_an_open_escalation_of_the_same_promise_and_touchpo
 def test_score_drops_and_breaches_without_a_department_are_not_proposed(escalations_world):
     tenant = escalations_world
     assert (
-        services.escalation_propose_from_breach(
+        proposals.escalation_propose_from_breach(
             tenant=tenant, breach_event_id=1, kind="score_drop", title="Drop", department_id=None
         )
         is None

@@ -7,13 +7,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.models import Escalation
+from feedback.escalations.models import Escalation
 from tenants.context import tenant_context
 from tenants.services import api_key_create
 from tests.conftest import make_tenant
 from tests.factories import tenant_state
 from tests.feedback.conftest import client_with, escalation_setup
-from tests.feedback.test_escalations import member, move, propose, story
+from tests.feedback.escalations.test_escalations import member, move, propose, story
 
 
 @pytest.fixture
@@ -168,7 +168,7 @@ def test_the_list_takes_a_constant_number_of_queries(escalations_world, reader):
 def test_an_escalation_without_promise_or_touchpoint_answers_nulls_the_schema_declares(
     escalations_world, reader
 ):
-    from feedback.services import escalation_propose
+    from feedback.escalations.proposals import escalation_propose
     from tenants.models import Department
 
     with tenant_context(escalations_world):

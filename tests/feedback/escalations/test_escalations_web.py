@@ -12,12 +12,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from feedback.models import Escalation, EscalationSettings
+from feedback.escalations.models import Escalation, EscalationSettings
 from tenants.context import tenant_context
 from tenants.models import Department, User
 from tests.conftest import enrol_totp, make_tenant, signed_in
 from tests.factories import tenant_state
-from tests.feedback.test_escalations import member, move, propose, story
+from tests.feedback.escalations.test_escalations import member, move, propose, story
 
 
 def text(response) -> str:

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from feedback.models import Escalation, EscalationEntry
-from feedback.tasks import escalations_overdue_dispatch, escalations_overdue_scan
+from feedback.escalations.models import Escalation, EscalationEntry
+from feedback.escalations.tasks import escalations_overdue_dispatch, escalations_overdue_scan
 from tenants.context import tenant_context
 from tenants.models import OutboxMessage
 from tenants.tasks import outbox_deliver_task
 from tests.conftest import make_tenant
 from tests.feedback.conftest import escalation_setup
-from tests.feedback.test_escalations import propose
+from tests.feedback.escalations.test_escalations import propose
 
 
 def _received(events, name: str) -> str:

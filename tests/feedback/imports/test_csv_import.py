@@ -17,9 +17,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
 from django.utils import timezone
 
-from feedback.models import ServiceEvent, SignalImport, SurveyResponse
-from feedback.services import signal_import_create, signal_imports_resume_stalled
-from feedback.tasks import signal_import_run
+from feedback.imports.models import SignalImport
+from feedback.imports.services import signal_import_create, signal_imports_resume_stalled
+from feedback.imports.tasks import signal_import_run
+from feedback.signals.models import ServiceEvent, SurveyResponse
 from tenants.context import tenant_context
 from tenants.models import Membership
 from tests.celery_worker import database_url

@@ -17,8 +17,9 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections, transaction
 
-from feedback.models import SignalImport, SourceKind, SurveyResponse
-from feedback.services import signal_import_create
+from feedback.imports.models import SignalImport
+from feedback.imports.services import signal_import_create
+from feedback.signals.models import SourceKind, SurveyResponse
 from promises.models import Measure
 from tenants.context import tenant_context
 from tenants.models import Membership

@@ -9,7 +9,9 @@ import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
-from feedback.models import IdempotencyRecord, ServiceEvent, Story, SurveyResponse
+from feedback.ingest.models import IdempotencyRecord
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story
 from tenants.context import tenant_context
 from tenants.services import api_key_create, touchpoint_create
 from tests.factories import tenant_state

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.services import signals_ingest
+from feedback.ingest.services import signals_ingest
 from tenants.services import api_key_create, touchpoint_create
 from tests.feedback.conftest import client_with, signal_setup
 

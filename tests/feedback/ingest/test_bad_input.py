@@ -8,7 +8,9 @@ import json
 
 import pytest
 
-from feedback.models import IdempotencyRecord, ServiceEvent, Story, SurveyResponse
+from feedback.ingest.models import IdempotencyRecord
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story
 from tenants.context import tenant_context
 from tenants.services import api_key_create
 from tests.feedback.conftest import client_with

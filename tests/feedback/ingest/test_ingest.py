@@ -1,4 +1,4 @@
-"""Batch ingest (feedback.services.signals_ingest): per-item validation, duplicates, one write."""
+"""Batch ingest (feedback.ingest.services.signals_ingest): per-item validation, duplicates, one write."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.models import ServiceEvent, Story, StoryPromise, SurveyResponse
-from feedback.services import signals_ingest
+from feedback.ingest.services import signals_ingest
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story, StoryPromise
 from tenants.context import tenant_context
 from tenants.rescoring import dirty_key
 from tenants.services import api_key_create

@@ -14,8 +14,9 @@ import psycopg
 import pytest
 from django.db import connection, connections
 
-from feedback.models import IdempotencyRecord, SurveyResponse
-from feedback.services import signals_ingest, signals_ingest_request
+from feedback.ingest.models import IdempotencyRecord
+from feedback.ingest.services import signals_ingest, signals_ingest_request
+from feedback.signals.models import SurveyResponse
 from tenants.context import tenant_context
 from tenants.services import api_key_create
 from tests.celery_worker import database_url

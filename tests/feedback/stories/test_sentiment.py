@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from feedback.models import Story
-from feedback.sentiment import sentiment_score
+from feedback.stories.models import Story
+from feedback.stories.sentiment import sentiment_score
 from tenants.context import tenant_context
 from tenants.models import Membership, Touchpoint
 
@@ -17,7 +17,7 @@ def test_negative_and_positive_texts_score_with_the_right_sign():
 
 
 def test_story_create_stores_sentiment_and_links(signals, django_capture_on_commit_callbacks):
-    from feedback.services import story_create
+    from feedback.stories.services import story_create
     from promises.models import Promise
 
     with tenant_context(signals):
@@ -42,7 +42,7 @@ def test_story_create_stores_sentiment_and_links(signals, django_capture_on_comm
 
 
 def test_story_create_with_a_known_external_id_returns_the_stored_story(signals):
-    from feedback.services import story_create
+    from feedback.stories.services import story_create
 
     with tenant_context(signals):
         employee = Membership.objects.get(user__email="employee@acme.test")

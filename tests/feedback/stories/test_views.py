@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from feedback.models import SourceKind, Story
-from feedback.services import story_create
+from feedback.signals.models import SourceKind
+from feedback.stories.models import Story
+from feedback.stories.services import story_create
 from promises.models import Measure, Promise
 from promises.services import commitment_create, promise_create
 from tenants.context import tenant_context
