@@ -38,7 +38,7 @@ from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 
 from bench.owner import owner_conninfo  # noqa: E402
-from feedback.models import Story  # noqa: E402
+from feedback.stories.models import Story  # noqa: E402
 from metrics.digests import selectors as digest_selectors  # noqa: E402
 from metrics.digests import services as digest_services  # noqa: E402
 from metrics.models import Digest, DigestSettings, ScoreRun  # noqa: E402

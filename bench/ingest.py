@@ -46,7 +46,7 @@ from django.http import HttpRequest, JsonResponse  # noqa: E402
 from django.test import Client, RequestFactory  # noqa: E402
 
 from bench.owner import owner_conninfo  # noqa: E402
-from feedback.models import SourceKind, SurveyResponse  # noqa: E402
+from feedback.signals.models import SourceKind, SurveyResponse  # noqa: E402
 from promises.commitments.services import measures_ensure_builtin  # noqa: E402
 from promises.models import Measure  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402

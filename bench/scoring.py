@@ -15,7 +15,7 @@ run is replaced), side by side:
    (the run fails otherwise). Medians of ``--repeats`` interleaved runs after a warm-up.
    Ratios: (c) ÷ (a) (goal ≥ 20) and (b) ÷ (c) (goal ≤ 1.5).
 2. rollup upkeep on ingest: ``--ingest-batches`` batches of ``--batch`` items per signal kind
-   through ``feedback.services.signals_ingest``, alternating batch by batch between the
+   through ``feedback.ingest.services.signals_ingest``, alternating batch by batch between the
    rollup triggers enabled and disabled (``ALTER TABLE … DISABLE TRIGGER metrics_rollup`` as
    the owner; re-enabled and the rollups rebuilt afterwards).
    Goal: ≤ 20 % added. The Redis "dirty" mark is replaced by a no-op (same in both modes).
@@ -61,7 +61,8 @@ from django.db import connection  # noqa: E402
 from django.db.models import F  # noqa: E402
 
 from bench.owner import owner_conninfo  # noqa: E402
-from feedback import services as feedback_services  # noqa: E402
+from feedback.ingest import items as ingest_items  # noqa: E402
+from feedback.ingest import services as ingest_services  # noqa: E402
 from metrics.engine import Terms, commitment_score, scores_compute, signal_counts, terms_at  # noqa: E402
 from metrics.rollups import rollups_rebuild, thresholds_register  # noqa: E402
 from promises.commitments.services import measure_create, measures_ensure_builtin  # noqa: E402
@@ -463,7 +464,7 @@ def _ingest(
 
     seconds: dict[str, float] = defaultdict(float)
     try:
-        with mock.patch.object(feedback_services, "scoring_mark_dirty", lambda tenant_id: None):
+        with mock.patch.object(ingest_services, "scoring_mark_dirty", lambda tenant_id: None):
             for number in range(batches):
                 modes = ("on", "off") if number % 2 == 0 else ("off", "on")
                 for mode in modes:
@@ -471,7 +472,7 @@ def _ingest(
                     for kind in ("survey_responses", "service_events"):
                         payload = items(kind, number, mode)
                         started = time.perf_counter()
-                        results = feedback_services.signals_ingest(
+                        results = ingest_services.signals_ingest(
                             tenant=tenant, kind=kind, items=payload, source=issued.api_key
                         )
                         seconds[f"{kind}_{mode}"] += time.perf_counter() - started
@@ -681,8 +682,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (the next run replaces it)")
     args = parser.parse_args()
-    if not 1 <= args.batch <= feedback_services.MAX_BATCH_ITEMS:
-        parser.error(f"--batch must be between 1 and {feedback_services.MAX_BATCH_ITEMS}")
+    if not 1 <= args.batch <= ingest_items.MAX_BATCH_ITEMS:
+        parser.error(f"--batch must be between 1 and {ingest_items.MAX_BATCH_ITEMS}")
     if any(not 1 <= c <= MAX_COMMITMENTS for c in _ints(args.curve_commitments)):
         parser.error(f"--curve-commitments must be between 1 and {MAX_COMMITMENTS}")
     started = time.perf_counter()

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
-from feedback.models import Story
+from feedback.stories.models import Story
 from metrics.engine import SENTIMENT_NON_NEGATIVE
 from metrics.models import (
     BreachEvent,

@@ -29,8 +29,9 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from feedback.models import ServiceEvent, SourceKind, Story, StoryPromise, SurveyResponse
-from feedback.sentiment import sentiment_score
+from feedback.signals.models import ServiceEvent, SourceKind, SurveyResponse
+from feedback.stories.models import Story, StoryPromise
+from feedback.stories.sentiment import sentiment_score
 from metrics.models import ScoreRun
 from metrics.services import scores_daily, scores_run
 from promises.models import Measure, Promise

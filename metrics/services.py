@@ -21,7 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from feedback.services import escalation_propose_from_breach
+from feedback.escalations.proposals import escalation_propose_from_breach
 from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from tenants.models import Tenant

@@ -130,7 +130,7 @@ RECIPES["promises.Measure"] = _duration_measure
 
 def _survey_response(tenant: Tenant) -> TenantModel:
     # The score must lie on the measure's answer scale; the measure must be a survey measure.
-    from feedback.models import SurveyResponse
+    from feedback.signals.models import SurveyResponse
     from promises.models import Measure
     from tenants.models import Touchpoint
 

@@ -23,8 +23,9 @@ from schemathesis.config._checks import (
 from schemathesis.engine import events, from_schema
 from schemathesis.engine.statistic import Statistic
 
-from feedback.models import Story
-from feedback.services import escalation_approve, escalation_propose, escalation_resolve
+from feedback.escalations.proposals import escalation_propose
+from feedback.escalations.services import escalation_approve, escalation_resolve
+from feedback.stories.models import Story
 from metrics.demo import seed_demo_signals
 from promises.demo import seed_demo_promises
 from tenants.api_base import ApiKeyRateThrottle

@@ -306,7 +306,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Escalations have four severities, stories three: each set gets its own name.
     "ENUM_NAME_OVERRIDES": {
-        "EscalationSeverityEnum": "feedback.models.EscalationSeverity",
-        "StorySeverityEnum": "feedback.models.StorySeverity",
+        "EscalationSeverityEnum": "feedback.escalations.models.EscalationSeverity",
+        "StorySeverityEnum": "feedback.stories.models.StorySeverity",
     },
 }

@@ -29,8 +29,9 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from feedback.models import Escalation, Story
-from feedback.selectors import overdue_condition
+from feedback.escalations.models import Escalation
+from feedback.escalations.selectors import overdue_condition
+from feedback.stories.models import Story
 from metrics.dashboards import NEGATIVE_BELOW
 from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSettings, DigestSubscriber, ScoreRun
 from promises.models import PromiseContributor

@@ -1,7 +1,7 @@
 """Each benchmark runs once with a tiny load, so it keeps working (no timing is asserted)."""
 
 from bench import ingest, scoring, tenant_overhead
-from feedback.models import SurveyResponse
+from feedback.signals.models import SurveyResponse
 from tenants.context import tenant_context
 from tenants.models import Tenant
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from feedback.services import signals_ingest
+from feedback.ingest.services import signals_ingest
 from metrics.engine import scores_compute
 from metrics.models import ScoreRun, SurveyRollup
 from metrics.rollups import rollups_rebuild, thresholds_register

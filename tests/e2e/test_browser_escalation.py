@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from feedback.models import Escalation
-from feedback.services import story_create
+from feedback.escalations.models import Escalation
+from feedback.stories.services import story_create
 from tenants.context import tenant_context
 from tenants.models import Membership, Touchpoint
 from tests.conftest import TEST_PASSWORD, make_tenant

@@ -5,7 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from feedback.models import SourceKind, Story
+from feedback.signals.models import SourceKind
+from feedback.stories.models import Story
 from promises.commitments.services import commitment_create, measures_ensure_builtin
 from promises.models import Measure, Promise
 from tenants.context import tenant_context

@@ -7,7 +7,7 @@ import ast
 import pytest
 from rest_framework.test import APIClient
 
-from feedback.models import SignalImport
+from feedback.imports.models import SignalImport
 from promises.commitments.services import measures_ensure_builtin
 from promises.models import Measure, Promise
 from tenants.context import tenant_context

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.db import connection
 
-from feedback.models import ServiceEvent, Story, SurveyResponse
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story
 from promises.models import Measure
 from tenants.context import tenant_context
 from tenants.models import Tenant, Touchpoint

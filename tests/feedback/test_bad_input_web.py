@@ -10,8 +10,12 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from feedback import services
-from feedback.models import Escalation, ServiceEvent, SignalImport, Story, SurveyResponse
+from feedback.escalations import proposals
+from feedback.escalations.models import Escalation
+from feedback.imports import services as import_services
+from feedback.imports.models import SignalImport
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story
 from tenants.context import tenant_context
 from tenants.models import Department, Membership, Touchpoint
 from tests.feedback.poison import poison_story
@@ -129,7 +133,7 @@ def _import(tenant, client, kind: str, content: str) -> SignalImport:
     with tenant_context(tenant):
         signal_import = SignalImport.objects.select_related("created_by").get(pk=import_id)
     # The rows' rules, not the worker, are under test here: run the service itself.
-    return services.signal_import_run(tenant=tenant, signal_import=signal_import)
+    return import_services.signal_import_run(tenant=tenant, signal_import=signal_import)
 
 
 def test_out_of_range_rows_are_rejected_with_a_reason_and_the_rest_imported(signals, member_clients):
@@ -200,7 +204,7 @@ def test_the_escalation_export_neutralises_every_formula(signals, member_clients
     # Titles are stored stripped, so the tab and CR cases cannot reach this export.
     formulas = [f for f in FORMULAS if f.strip() == f]
     for formula in formulas:
-        services.escalation_propose(
+        proposals.escalation_propose(
             tenant=signals, actor=admin, title=formula, severity="high", department=department, stories=[]
         )
     assert count(signals, Escalation) == len(formulas)

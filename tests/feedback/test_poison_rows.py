@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from feedback.models import Story
+from feedback.stories.models import Story
 from tenants.context import tenant_context
 from tenants.models import Tenant
 from tenants.services import api_key_create

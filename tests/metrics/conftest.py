@@ -16,7 +16,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from feedback.models import ServiceEvent, Story, StoryPromise, SurveyResponse
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story, StoryPromise
 from promises.commitments.services import measures_ensure_builtin
 from promises.models import Commitment, CommitmentVersion, Measure, Promise, PromiseContributor
 from tenants.context import tenant_context

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management import call_command
 
-from feedback.models import ServiceEvent, Story, SurveyResponse
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story
 from metrics.demo import seed_demo_signals
 from metrics.models import BreachEvent, ScoreRun
 from promises.demo import seed_demo_promises

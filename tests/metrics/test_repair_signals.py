@@ -11,7 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connections
 
-from feedback.models import ServiceEvent, Story, SurveyResponse
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import Story
 from metrics.models import ServiceEventRollup
 from tenants.context import tenant_context
 from tenants.models import AuditEvent

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feedback.models import ServiceEvent, StoryPromise, SurveyResponse
+from feedback.signals.models import ServiceEvent, SurveyResponse
+from feedback.stories.models import StoryPromise
 from metrics.engine import scores_compute
 from metrics.models import (
     DurationThreshold,

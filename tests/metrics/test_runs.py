@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection, transaction
 
-from feedback.models import SurveyResponse
+from feedback.signals.models import SurveyResponse
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from metrics.services import breaches_detect, quarter_ends, scores_daily, scores_run
 from tenants.context import tenant_context

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
 from django.test.utils import isolate_apps
 
-from feedback.models import Story
+from feedback.stories.models import Story
 from tenants.context import TenantContextMissing, TenantMismatch, tenant_context
 from tenants.models import Tenant, TenantModel
 from tests.factories import make_row, tenant_models

@@ -16,7 +16,8 @@ from django.db import connection
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
-from feedback.models import Escalation, EscalationEvidence, Story, StoryPromise
+from feedback.escalations.models import Escalation, EscalationEvidence
+from feedback.stories.models import Story, StoryPromise
 from promises.models import Commitment, Promise, PromiseContributor
 from tenants.keys import TenantForeignKey
 from tenants.models import Department, Membership, Touchpoint

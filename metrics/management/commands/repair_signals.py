@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from feedback.repair import signals_repair
+from feedback.signals.repair import signals_repair
 from metrics.rollups import rollups_rebuild
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.models import Tenant

@@ -11,8 +11,8 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feedback.models import EscalationSettings
-from feedback.services import story_create
+from feedback.escalations.models import EscalationSettings
+from feedback.stories.services import story_create
 from metrics.digests.selectors import Period, digest_schedule, period_due
 from metrics.models import DigestSettings, ScoreRun
 from promises.demo import seed_demo_promises

@@ -440,7 +440,7 @@ def test_the_next_period_is_after_now(seeded):
 
 
 def test_the_slice_lists_the_department_s_escalations_awaiting_overdue_and_resolved(seeded):
-    from feedback.models import Escalation
+    from feedback.escalations.models import Escalation
 
     period = seeded.period
     inside = period.start + timedelta(days=2)

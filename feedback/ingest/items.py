@@ -1,0 +1,330 @@
+"""One ingest item: every field checked against :mod:`tenants.validation`, every error kept per field.
+
+The API batches and the CSV import rows pass through :class:`Item`; a bad item rejects only itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from feedback.signals.models import (
+    EXTERNAL_ID_MAX,
+    STORY_TEXT_MAX,
+    SURVEY_SCORE_RANGES,
+    ServiceEvent,
+    SurveyResponse,
+)
+from feedback.stories.models import Story
+from feedback.stories.sentiment import sentiment_score
+from promises.commitments.selectors import measure_list
+from promises.models import Measure, Promise
+from tenants.models import Department, Touchpoint
+from tenants.validation import (
+    SMALLINT_RANGE,
+    duration_problem,
+    instant_problem,
+    integer_problem,
+    parse_instant,
+    text_problem,
+)
+
+MAX_BATCH_ITEMS = 1000
+SEGMENT_MAX_KEYS = 20
+SEGMENT_MAX_CHARS = 2000
+
+KINDS = ("stories", "survey_responses", "service_events")
+MODELS = {"stories": Story, "survey_responses": SurveyResponse, "service_events": ServiceEvent}
+
+
+@dataclass
+class Lookups:
+    """The tenant's slugs and keys, read once per batch (never once per item)."""
+
+    touchpoints: dict[str, Touchpoint]
+    promises: dict[str, Promise]
+    departments: dict[str, Department]
+    measures: dict[str, Measure]
+
+    @classmethod
+    def for_items(cls, kind: str, items: list[Any]) -> Lookups:
+        dicts = [item for item in items if isinstance(item, dict)]
+        touchpoint_slugs = {i["touchpoint"] for i in dicts if _lookup_text(i.get("touchpoint"))}
+        touchpoints = {t.slug: t for t in Touchpoint.objects.filter(slug__in=touchpoint_slugs)}
+        if len(touchpoints) < len(touchpoint_slugs):
+            # Some slug is unknown: the error lists the valid ones, so read them all.
+            touchpoints = {t.slug: t for t in Touchpoint.objects.order_by("position", "id")}
+        promises: dict[str, Promise] = {}
+        departments: dict[str, Department] = {}
+        measures: dict[str, Measure] = {}
+        if kind == "stories":
+            promise_slugs = {
+                s
+                for i in dicts
+                if isinstance(i.get("promises"), list)
+                for s in i["promises"]
+                if _lookup_text(s)
+            }
+            if promise_slugs:
+                promises = {p.slug: p for p in Promise.objects.filter(slug__in=promise_slugs)}
+            department_slugs = {i["department"] for i in dicts if isinstance(i.get("department"), str)}
+            if department_slugs:
+                departments = {d.slug: d for d in Department.objects.order_by("name")}
+        else:
+            measures = {m.key: m for m in measure_list()}
+        return cls(touchpoints, promises, departments, measures)
+
+
+def _lookup_text(value: Any) -> bool:
+    """A string that can be looked up at all (NUL cannot be sent to PostgreSQL)."""
+    return isinstance(value, str) and text_problem("", value) is None
+
+
+class Item:
+    """Reads one item's fields, collecting an error per field instead of stopping at the first.
+
+    Every value passes the shared rules of :mod:`tenants.validation` (the web form and the CSV
+    import read through the same rules), so a value that PostgreSQL or Python would refuse
+    later is rejected here, as this item's error, before the batch is written.
+    """
+
+    def __init__(self, data: dict[str, Any], allowed: Iterable[str]):
+        self.data = data
+        self.errors: dict[str, list[str]] = {}
+        unknown = sorted(set(data) - set(allowed))
+        for name in unknown:
+            # The answer is stored as JSON for idempotent replays: a name PostgreSQL cannot hold
+            # (NUL, a lone surrogate) is named by its escaped form instead.
+            shown = name if _lookup_text(name) else ascii(name)
+            self.error(shown, f"Unknown field {shown!r}; the fields are: {', '.join(sorted(allowed))}.")
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def text(self, name: str, *, max_length: int, required: bool = False) -> str:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.error(name, f"{name} is required.")
+            return ""
+        if not isinstance(value, str):
+            self.error(name, f"{name} must be a string.")
+            return ""
+        value = value.strip()
+        if problem := text_problem(name, value):
+            self.error(name, problem)
+        elif required and not value:
+            self.error(name, f"{name} cannot be empty.")
+        elif len(value) > max_length:
+            self.error(name, f"{name} is {len(value)} characters long; keep it to at most {max_length}.")
+        return value
+
+    def external_id(self) -> str | None:
+        value = self.data.get("external_id")
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not value.strip():
+            self.error("external_id", "external_id must be a non-empty string (or left out).")
+            return None
+        if len(value) > EXTERNAL_ID_MAX:
+            self.error(
+                "external_id", f"external_id is too long; keep it to at most {EXTERNAL_ID_MAX} characters."
+            )
+            return None
+        if problem := text_problem("external_id", value):
+            self.error("external_id", problem)
+            return None
+        return value
+
+    def integer(self, name: str) -> int | None:
+        value = self.data.get(name)
+        if value is None:
+            self.error(name, f"{name} is required.")
+            return None
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (isinstance(value, float) and not value.is_integer())
+        ):
+            self.error(name, f"{name} must be a whole number, not {_shown(value)}.")
+            return None
+        return int(value)
+
+    def occurred_at(self, now: datetime) -> datetime | None:
+        value = self.data.get("occurred_at")
+        if value is None or value == "":
+            self.error("occurred_at", "occurred_at is required: when it happened, e.g. 2026-03-01T14:30:00Z.")
+            return None
+        parsed = parse_instant(value) if _lookup_text(value) else None
+        if parsed is None:
+            self.error(
+                "occurred_at",
+                f"occurred_at {_shown(value)} is not a date and time; use ISO 8601, e.g. 2026-03-01T14:30:00Z.",
+            )
+            return None
+        if problem := instant_problem("occurred_at", parsed, now=now):
+            self.error("occurred_at", problem)
+            return None
+        return parsed
+
+    def touchpoint(self, lookups: Lookups, *, required: bool) -> Touchpoint | None:
+        value = self.data.get("touchpoint")
+        if value is None or value == "":
+            if required:
+                self.error("touchpoint", "touchpoint is required: the slug of where it happened.")
+            return None
+        if not isinstance(value, str):
+            self.error("touchpoint", "touchpoint must be a touchpoint's slug (a string).")
+            return None
+        if problem := text_problem("touchpoint", value):
+            self.error("touchpoint", problem)
+            return None
+        touchpoint = lookups.touchpoints.get(value)
+        if touchpoint is None:
+            slugs = ", ".join(lookups.touchpoints) or "none defined yet"
+            self.error("touchpoint", f"Unknown touchpoint {value!r}; choose one of: {slugs}.")
+        return touchpoint
+
+    def measure(self, lookups: Lookups, *, kind: str) -> Measure | None:
+        value = self.data.get("measure")
+        fitting = [key for key, m in lookups.measures.items() if m.kind == kind]
+        if value is None or value == "":
+            self.error(
+                "measure", f"measure is required; choose one of: {', '.join(fitting) or 'none defined yet'}."
+            )
+            return None
+        measure = lookups.measures.get(value) if isinstance(value, str) else None
+        if measure is None or measure.kind != kind:
+            what = "survey" if kind == Measure.Kind.SURVEY else "duration"
+            self.error(
+                "measure",
+                f"Unknown {what} measure {value!r}; choose one of: {', '.join(fitting) or 'none defined yet'}.",
+            )
+            return None
+        return measure
+
+
+def _shown(value: Any) -> str:
+    """A value quoted in an error message, cut short (a message never echoes a whole body)."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+STORY_FIELDS = (
+    "text",
+    "occurred_at",
+    "touchpoint",
+    "promises",
+    "department",
+    "segment",
+    "severity",
+    "external_id",
+)
+SURVEY_FIELDS = (
+    "measure",
+    "score",
+    "occurred_at",
+    "touchpoint",
+    "segment",
+    "respondent_ref",
+    "comment",
+    "external_id",
+)
+EVENT_FIELDS = ("measure", "duration_seconds", "occurred_at", "touchpoint", "external_id")
+
+
+def story_values(item: Item, lookups: Lookups, now: datetime) -> tuple[dict[str, Any], list[Promise]]:
+    text = item.text("text", max_length=STORY_TEXT_MAX, required=True)
+    values: dict[str, Any] = {
+        "text": text,
+        "occurred_at": item.occurred_at(now),
+        "touchpoint": item.touchpoint(lookups, required=True),
+        "segment": item.text("segment", max_length=120),
+        "external_id": item.external_id(),
+    }
+    severity = item.data.get("severity", Story.Severity.MEDIUM)
+    if severity not in Story.Severity.values:
+        item.error("severity", f"severity {severity!r} is not one of: {', '.join(Story.Severity.values)}.")
+    values["severity"] = severity
+    department = None
+    if item.data.get("department") not in (None, ""):
+        slug = item.data["department"]
+        department = lookups.departments.get(slug) if isinstance(slug, str) else None
+        if department is None:
+            slugs = ", ".join(lookups.departments) or "none defined yet"
+            item.error("department", f"Unknown department {slug!r}; choose one of: {slugs}.")
+    values["department"] = department
+    promises: list[Promise] = []
+    slugs = item.data.get("promises", [])
+    if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+        item.error("promises", "promises must be a list of promise slugs.")
+    else:
+        for slug in dict.fromkeys(slugs):
+            promise = lookups.promises.get(slug)
+            if promise is None:
+                item.error("promises", f"Unknown promise {slug!r}: there is no promise with this slug.")
+            else:
+                promises.append(promise)
+    if not item.errors:
+        values["sentiment"] = sentiment_score(text)
+    return values, promises
+
+
+def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[str, Any]:
+    measure = item.measure(lookups, kind=Measure.Kind.SURVEY)
+    score = item.integer("score")
+    if score is not None and (problem := integer_problem("score", score, low=0, high=SMALLINT_RANGE[1])):
+        item.error("score", problem)
+    elif measure is not None and score is not None:
+        low, high = SURVEY_SCORE_RANGES[measure.key]
+        if not low <= score <= high:
+            item.error("score", f"{measure.key} score {score} is outside {low}…{high}.")
+    segment = item.data.get("segment", {})
+    if segment is None:
+        segment = {}
+    if not isinstance(segment, dict):
+        item.error("segment", 'segment must be an object of attributes, e.g. {"plan": "pro"}.')
+    elif len(segment) > SEGMENT_MAX_KEYS or len(json.dumps(segment)) > SEGMENT_MAX_CHARS:
+        item.error(
+            "segment",
+            f"segment is too large; keep it to {SEGMENT_MAX_KEYS} attributes and {SEGMENT_MAX_CHARS} characters.",
+        )
+    elif any(isinstance(v, dict | list) for v in segment.values()):
+        item.error("segment", "segment values must be strings, numbers, booleans or null (no nesting).")
+    else:
+        for key, value in segment.items():
+            texts = [("a segment key", key)] + (
+                [(f"segment value of {key!r}", value)] if isinstance(value, str) else []
+            )
+            problems = [p for name, text in texts if (p := text_problem(name, text))]
+            if problems:
+                item.error("segment", problems[0])
+                break
+    return {
+        "measure": measure,
+        "score": score,
+        "occurred_at": item.occurred_at(now),
+        "touchpoint": item.touchpoint(lookups, required=False),
+        "segment": segment,
+        "respondent_ref": item.text("respondent_ref", max_length=120),
+        "comment": item.text("comment", max_length=STORY_TEXT_MAX),
+        "external_id": item.external_id(),
+    }
+
+
+def service_event_values(item: Item, lookups: Lookups, now: datetime) -> dict[str, Any]:
+    duration = item.integer("duration_seconds")
+    if duration is not None and (problem := duration_problem("duration_seconds", duration)):
+        item.error("duration_seconds", problem)
+    return {
+        "measure": item.measure(lookups, kind=Measure.Kind.DURATION),
+        "duration_seconds": duration,
+        "occurred_at": item.occurred_at(now),
+        "touchpoint": item.touchpoint(lookups, required=True),
+        "external_id": item.external_id(),
+    }

@@ -1,0 +1,139 @@
+"""Signals: what customers actually experience.
+
+- :class:`Story`: a customer story, logged by an employee (web form) or pushed by a partner
+  system (API, CSV), with its VADER sentiment computed when it is written.
+- :class:`SurveyResponse`: one answer to a built-in survey measure (NPS, CSAT, CES).
+- :class:`ServiceEvent`: one case of a tenant's duration measure (e.g. a refund that took
+  ``duration_seconds``).
+
+Every signal remembers its source (a member or an API key) and, when the sender gives one,
+its ``external_id``. ``(tenant, source_kind, source_id, external_id)`` is unique per signal
+type: a repeated item is a duplicate and changes nothing (``feedback.ingest.services``).
+
+Signals are immutable facts; the scoring issue reads them by ``(tenant, occurred_at)`` and
+``(tenant, touchpoint, occurred_at)``.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from promises.models import Measure
+from tenants.keys import TenantForeignKey
+from tenants.models import ApiKey, Membership, TenantModel, Touchpoint
+
+STORY_TEXT_MAX = 5000
+EXTERNAL_ID_MAX = 200
+
+# The answer scale of each survey measure (what a respondent can pick), by measure key.
+SURVEY_SCORE_RANGES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+
+
+class SourceKind(models.TextChoices):
+    MEMBER = "member", "Member"
+    API_KEY = "api_key", "API key"
+
+
+def source_of(source: Membership | ApiKey) -> tuple[str, int]:
+    """``(source_kind, source_id)`` of a signal sent by ``source``."""
+    if isinstance(source, ApiKey):
+        return SourceKind.API_KEY, source.pk
+    return SourceKind.MEMBER, source.pk
+
+
+class Signal(TenantModel):
+    """What every signal has: when it happened, who sent it, and the sender's own id for it."""
+
+    occurred_at = models.DateTimeField()
+    source_kind = models.CharField(max_length=16, choices=SourceKind.choices)
+    source_id = models.BigIntegerField(help_text="The member's or the API key's id.")
+    external_id = models.CharField(
+        max_length=EXTERNAL_ID_MAX,
+        null=True,
+        blank=True,
+        help_text="The sender's id for this item; a repeat with the same id is a duplicate.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+
+def signal_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.UniqueConstraint(
+            "tenant",
+            "source_kind",
+            "source_id",
+            "external_id",
+            condition=Q(external_id__isnull=False),
+            name=f"{prefix}_unique_external_id",
+        ),
+    ]
+
+
+def signal_indexes(prefix: str) -> list[models.Index]:
+    return [
+        models.Index(fields=["tenant", "occurred_at"], name=f"{prefix}_occurred_idx"),
+        models.Index(fields=["tenant", "touchpoint", "occurred_at"], name=f"{prefix}_touchpoint_idx"),
+    ]
+
+
+class SurveyResponse(Signal):
+    measure = TenantForeignKey(
+        Measure,
+        on_delete=models.RESTRICT,
+        related_name="survey_responses",
+        limit_choices_to={"kind": "survey"},
+    )
+    score = models.SmallIntegerField(help_text="On the measure's answer scale: NPS 0–10, CSAT 1–5, CES 1–7.")
+    touchpoint = TenantForeignKey(
+        Touchpoint, null=True, blank=True, on_delete=models.RESTRICT, related_name="survey_responses"
+    )
+    segment = models.JSONField(default=dict, blank=True, help_text="Small object of segment attributes.")
+    respondent_ref = models.CharField(max_length=120, blank=True, default="", help_text="Pseudonymous.")
+    comment = models.TextField(max_length=STORY_TEXT_MAX, blank=True, default="")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            *signal_constraints("survey_response"),
+            models.CheckConstraint(
+                condition=Q(score__gte=0, score__lte=10), name="survey_response_score_range"
+            ),
+        ]
+        indexes = [
+            *signal_indexes("survey_response"),
+            models.Index(fields=["tenant", "measure", "occurred_at"], name="survey_response_measure_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure_id}: {self.score}"
+
+
+class ServiceEvent(Signal):
+    measure = TenantForeignKey(
+        Measure,
+        on_delete=models.RESTRICT,
+        related_name="service_events",
+        limit_choices_to={"kind": "duration"},
+    )
+    duration_seconds = models.BigIntegerField()
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="service_events")
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            *signal_constraints("service_event"),
+            models.CheckConstraint(
+                condition=Q(duration_seconds__gte=0), name="service_event_duration_positive"
+            ),
+        ]
+        indexes = [
+            *signal_indexes("service_event"),
+            models.Index(fields=["tenant", "measure", "occurred_at"], name="service_event_measure_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.measure_id}: {self.duration_seconds}s"
