@@ -6,7 +6,7 @@ UV := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: install run test lint migrate seed clean-var
+.PHONY: install run test test-citus lint migrate seed clean-var
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -23,6 +23,12 @@ run: install
 ## The whole test suite: lint, import layers, tests.
 test: install lint
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+## The tests marked citus, on a Citus cluster: CXGOV_CITUS_URL names a coordinator database
+## with the citus extension and its workers (e.g. postgres://postgres@127.0.0.1:5440/postgres).
+test-citus: install lint
+	@test -n "$(CXGOV_CITUS_URL)" || { echo "Set CXGOV_CITUS_URL to a Citus coordinator database, e.g. CXGOV_CITUS_URL=postgres://postgres@127.0.0.1:5440/postgres make test-citus"; exit 2; }
+	CXGOV_CITUS_URL=$(CXGOV_CITUS_URL) .venv/bin/python -m pytest -m citus $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

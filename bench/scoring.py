@@ -16,8 +16,8 @@ run is replaced), side by side:
    Ratios: (c) ÷ (a) (goal ≥ 20) and (b) ÷ (c) (goal ≤ 1.5).
 2. rollup upkeep on ingest: ``--ingest-batches`` batches of ``--batch`` items per signal kind
    through ``feedback.services.signals_ingest``, alternating batch by batch between the
-   rollup triggers enabled and disabled (``ALTER TABLE … DISABLE TRIGGER
-   metrics_rollup_insert`` as the owner; re-enabled and the rollups rebuilt afterwards).
+   rollup triggers enabled and disabled (``ALTER TABLE … DISABLE TRIGGER metrics_rollup`` as
+   the owner; re-enabled and the rollups rebuilt afterwards).
    Goal: ≤ 20 % added. The Redis "dirty" mark is replaced by a no-op (same in both modes).
 3. tenant independence: tenant ``solo`` with ``--independence-rows`` responses (and a fifth
    as many events) recomputed while the database holds as many rows of another tenant, then
@@ -429,7 +429,7 @@ def _recompute(bench: Bench, at: datetime, repeats: int, hand: bool = False) -> 
 def _set_rollup_triggers(owner: psycopg.Connection, enabled: bool) -> None:
     action = "ENABLE" if enabled else "DISABLE"
     for table in SIGNAL_TABLES:
-        owner.execute(f"ALTER TABLE {table} {action} TRIGGER metrics_rollup_insert")
+        owner.execute(f"ALTER TABLE {table} {action} TRIGGER metrics_rollup")
 
 
 def _ingest(

@@ -132,8 +132,9 @@ def story_create(
         )
         story.full_clean()
         story.save()
-        StoryPromise.objects.bulk_create(
-            StoryPromise(tenant=tenant, story=story, promise=p) for p in {p.pk: p for p in promises}.values()
+        StoryPromise.objects.bulk_create(  # in promise order: see _insert_rows
+            StoryPromise(tenant=tenant, story=story, promise=p)
+            for _, p in sorted({p.pk: p for p in promises}.items())
         )
         escalations_auto_from_stories(tenant=tenant, story_ids=[story.pk])
         transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
@@ -462,6 +463,15 @@ def _service_event_from(item: _Item, lookups: _Lookups, now: datetime) -> dict[s
 _MISSING = object()
 
 
+# Where a signal's rollup counters sort (see _insert_rows); links sort the same way.
+_ROLLUP_ORDER = ('"measure_id"', '"promise_id"', '"touchpoint_id"', '"occurred_at"')
+
+
+def _link_order(promise: Promise, row: dict[str, Any]) -> tuple:
+    touchpoint = row.get("touchpoint")
+    return (promise.pk, touchpoint.pk if touchpoint is not None else 0, row["occurred_at"])
+
+
 def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
     """Insert ``rows`` (field name → value) in one ``INSERT ... SELECT FROM unnest(...)``.
 
@@ -469,7 +479,13 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
     straight from the validated values. ``bulk_create`` would instantiate a model per row and
     compile every field of every row, which costs more than the insert itself for batches
     of 1,000. Rows pass the same row-level security policy and audit trigger as any insert
-    (the tenant must be the active one); the ids come back in insertion order.
+    (the tenant must be the active one).
+
+    Ids are drawn in the order of ``rows`` and come back in that order, while the rows are
+    written sorted by their rollup key (measure or promise, touchpoint, instant): the rollup
+    triggers (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows in the
+    order a statement writes its rows, so concurrent batches of one tenant take them in one
+    order and wait for each other, never in a cycle.
     """
     tenant_id = require_tenant_id()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -503,19 +519,29 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
             arrays.append((alias, f"{db_type}[]", values))
     unnest = ", ".join(f"%s::{array_type}" for _, array_type, _ in arrays) or "ARRAY[NULL]"
     aliases = ", ".join(alias for alias, _, _ in arrays) or "c0"
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = [f"v{i}" for i in range(len(columns))]
+    order = [f"v{columns.index(c)}" for c in _ROLLUP_ORDER if c in columns] or ["id"]
     # Only names and types from the model's own metadata are spliced in; values are parameters.
+    # The inner query draws the ids in the order of the rows (OFFSET 0 keeps it a subquery
+    # evaluated before the outer sort); the outer one writes them in rollup-key order.
     sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
-        f"SELECT {', '.join(selects)} FROM unnest({unnest}) AS u({aliases}) RETURNING id"
+        f"INSERT INTO {table} (id, {', '.join(columns)}) "  # noqa: S608
+        f"SELECT id, {', '.join(names)} FROM ("
+        f"SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id, "
+        + ", ".join(f"{select} AS {name}" for select, name in zip(selects, names, strict=True))
+        + f" FROM unnest({unnest}) AS u({aliases}) OFFSET 0) AS r "
+        f"ORDER BY {', '.join(order)} RETURNING id"
     )
     if not arrays:  # every column identical: unnest one placeholder row per row instead
         sql = sql.replace("unnest(ARRAY[NULL])", "generate_series(1, %s)")
-        params = [*constants, len(rows)]
+        params = [model._meta.db_table, *constants, len(rows)]
     else:
-        params = [*constants, *(values for _, _, values in arrays)]
+        params = [model._meta.db_table, *constants, *(values for _, _, values in arrays)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row_id for (row_id,) in cursor.fetchall()]
+        # Drawn in the order of the rows: ascending ids are the rows' order.
+        return sorted(row_id for (row_id,) in cursor.fetchall())
 
 
 def _row_lock(obj: models.Model) -> None:
@@ -600,10 +626,18 @@ def signals_ingest(
             ids = _insert_rows(model, [row for _, row, _ in new_rows])
             for (result, _, _), row_id in zip(new_rows, ids, strict=True):
                 result.status, result.id = "created", row_id
+            # In rollup-key order, like the signals (see _insert_rows).
+            links = sorted(
+                (
+                    (_link_order(promise, row), result.id, promise)
+                    for result, row, promises in new_rows
+                    for promise in promises
+                ),
+                key=lambda link: link[:2],
+            )
             links = [
-                StoryPromise(tenant=tenant, story_id=result.id, promise=promise)
-                for result, _, promises in new_rows
-                for promise in promises
+                StoryPromise(tenant=tenant, story_id=story_id, promise=promise)
+                for _, story_id, promise in links
             ]
             if links:
                 StoryPromise.objects.bulk_create(links)

@@ -1,7 +1,7 @@
 """Alignment scoring: signal rollups, score runs and snapshots, breach events.
 
-Rollups (maintained by PostgreSQL triggers on every insert and delete of a signal, whatever
-path wrote it; see ``metrics/migrations/0002_rollup_triggers.py``):
+Rollups (maintained by PostgreSQL row triggers on every insert and delete of a signal, whatever
+path wrote it; see ``metrics/migrations/0008_row_rollup_triggers.py``):
 
 - :class:`SurveyRollup`: per tenant, survey measure, touchpoint (or none) and UTC day — the
   counts every survey measure needs (n, score sum, promoters, passives, detractors,
@@ -11,8 +11,8 @@ path wrote it; see ``metrics/migrations/0002_rollup_triggers.py``):
   value depends on its own threshold θ, so the rollup keeps one exact counter per threshold
   in use: for each registered θ of a measure, the number of events with
   ``duration_seconds ≤ θ`` per touchpoint and day. A threshold is registered (and its counters
-  backfilled from the raw events, under a tenant lock that ingest takes in shared mode) the
-  first time a commitment version uses it.
+  backfilled from the raw events, under the tenant's :class:`RollupLock` row, which ingest
+  locks in shared mode) the first time a commitment version uses it.
 - :class:`StoryRollup`: per tenant, promise, touchpoint and day — n and the stories with
   sentiment ≥ −0.05.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from promises.models import Commitment, Measure, Promise
 from tenants.keys import TenantForeignKey
@@ -35,6 +36,24 @@ from tenants.models import Department, TenantModel, Touchpoint
 # Derived tables are recomputable from audited sources (signals, commitments); auditing each
 # counter update would multiply ingest writes, so their tables carry no audit trigger.
 DERIVED = "derived from audited signals and commitments; recomputable"
+
+
+class RollupLock(TenantModel):
+    """One row per tenant, locked to order rollup upkeep against threshold registration.
+
+    The rollup triggers lock it ``FOR SHARE`` (concurrent batches never wait for each other);
+    registering a threshold or rebuilding the rollups locks it ``FOR UPDATE``. A row lock,
+    unlike an advisory lock, is honoured wherever the tenant's rows live: on a sharded
+    database the row sits in the tenant's shard, next to its signals and rollups.
+    """
+
+    audit_exempt = "a lock row; it holds no data"
+    created_at = models.DateTimeField(
+        db_default=Now(), help_text="Set by the database: the triggers insert it."
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint("tenant", name="rollup_lock_one_per_tenant")]
 
 
 class SurveyRollup(TenantModel):

@@ -7,6 +7,7 @@ processes and workers — so row-level security is what a test sees.
 
 from __future__ import annotations
 
+import io
 import subprocess
 import time
 
@@ -14,27 +15,49 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.conf import settings
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connections
 from django.test import Client
 
 from tenants.context import tenant_context
 from tenants.models import Membership, Tenant, User
 from tenants.services import department_create, member_add, tenant_create, touchpoint_create
+from tests import citus_cluster
 from tests.celery_worker import TaskEvents, start_worker
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_collection_modifyitems(config, items):
+    """The tests marked ``citus`` run only on a Citus cluster, and only they (tests/citus_cluster.py)."""
+    for item in items:
+        marked = item.get_closest_marker("citus") is not None
+        if marked and not citus_cluster.CITUS_URL:
+            item.add_marker(pytest.mark.skip(reason=citus_cluster.NOT_A_CITUS_RUN))
+        elif not marked and citus_cluster.CITUS_URL:
+            item.add_marker(pytest.mark.skip(reason=citus_cluster.A_CITUS_RUN))
+
+
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings():
+def citus_coordinator() -> dict | None:
+    """The coordinator of a Citus run (skips it when there is none to use), else None."""
+    return citus_cluster.coordinator_settings() if citus_cluster.CITUS_URL else None
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(citus_coordinator):
     """Create and migrate the test database as the owner: drop the role for the setup."""
     for alias in connections:
         connections[alias].settings_dict.setdefault("OPTIONS", {}).pop("assume_role", None)
         connections[alias].close()
+    if citus_coordinator:
+        citus_cluster.use_coordinator(
+            connections["default"].settings_dict, citus_coordinator, settings.TEST_RUN_ID
+        )
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, citus_coordinator):
     """After creating the test database, act as the application role from now on.
 
     The test database alone also grants TRUNCATE to the role: transactional tests empty the
@@ -43,6 +66,12 @@ def django_db_setup(django_db_setup, django_db_blocker):
     role = settings.CXGOV_DB_APP_ROLE
     with django_db_blocker.unblock():
         connection = connections["default"]
+        if citus_coordinator:
+            citus_cluster.cluster_prepare(connection.settings_dict, citus_coordinator, role)
+            call_command("citus_distribute", stdout=io.StringIO())
+            connection.creation._destroy_test_db = lambda name, verbosity: citus_cluster.cluster_drop(
+                citus_coordinator, name
+            )
         with connection.cursor() as cursor:
             cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{role}"')
         connection.settings_dict["OPTIONS"]["assume_role"] = role

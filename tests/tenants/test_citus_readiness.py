@@ -18,7 +18,6 @@ Statement-level triggers without transition tables are accepted; they fire once 
 statement.
 """
 
-import pytest
 from django.db import connection
 
 from tenants.keys import tenant_references
@@ -47,14 +46,6 @@ FOREIGN_KEYS = """
         WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
     )
 """
-
-# The rollups are kept by statement triggers that read transition tables (metrics/migrations/
-# 0002_rollup_triggers.py); rewriting them is the "Triggers and locks" part of issue 14.
-ROLLUP_TRIGGERS = {
-    (table, trigger)
-    for table in ("feedback_serviceevent", "feedback_storypromise", "feedback_surveyresponse")
-    for trigger in ("metrics_rollup_delete", "metrics_rollup_insert")
-}
 
 
 def _rows(sql: str, params=()) -> list[tuple]:
@@ -186,18 +177,9 @@ def _transition_table_triggers() -> set[tuple[str, str]]:
     return set(rows)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the rollups are kept by statement triggers reading transition tables; rewriting them "
-    "(issue 14, 'Triggers and locks') makes this pass",
-)
 def test_no_trigger_on_a_tenant_table_reads_transition_tables(db):
+    """The rollups are kept by row triggers (metrics/migrations/0008_row_rollup_triggers.py)."""
     assert sorted(_transition_table_triggers()) == []
-
-
-def test_only_the_rollup_triggers_read_transition_tables(db):
-    """While the check above is expected to fail, no other trigger may join the rollups."""
-    assert _transition_table_triggers() <= ROLLUP_TRIGGERS
 
 
 def test_no_trigger_on_a_tenant_table_depends_on_an_extension(db):
