@@ -232,6 +232,23 @@ class StoryMonthRollup(TenantModel):
 # --- Scores -----------------------------------------------------------------------------------
 
 
+class ScoringLock(TenantModel):
+    """One row per tenant, locked by a score run for its whole transaction.
+
+    A run that finds it locked gives up at once (``SKIP LOCKED``) and the tenant is marked for
+    the next tick. A row lock, unlike an advisory lock, is honoured wherever the tenant's rows
+    live: on a sharded database the row sits in the tenant's shard, which every node's
+    transaction goes through.
+    """
+
+    audit_exempt = "a lock row; it holds no data"
+
+    created_at = models.DateTimeField(auto_now_add=True)  # the tenant's first run
+
+    class Meta:
+        constraints = [models.UniqueConstraint("tenant", name="scoring_lock_one_per_tenant")]
+
+
 class ScoreRun(TenantModel):
     """One computation of every score of a tenant as of an instant, with the whole result.
 

@@ -17,19 +17,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from feedback.services import escalation_propose_from_breach
 from metrics import engine
-from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot
-from tenants.context import require_tenant_id
+from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from tenants.models import Tenant
 
 logger = structlog.get_logger("cxgov.metrics")
 
-SCORING_LOCK_CLASS = 7302
 SCORE_DROP_POINTS = 5.0
 RECOMPUTE_RETENTION = timedelta(days=30)
 
@@ -69,11 +67,16 @@ def quarter_ends(*, tenant: Tenant, before: datetime, count: int) -> list[dateti
 
 
 def _try_lock() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_try_advisory_xact_lock(%s, %s::int)", [SCORING_LOCK_CLASS, require_tenant_id()]
-        )
-        return cursor.fetchone()[0]
+    """Lock the tenant's :class:`ScoringLock` row until the transaction ends, unless another run
+    holds it (then ``False`` at once). The row is created by the tenant's first run."""
+    if ScoringLock.objects.select_for_update(skip_locked=True).exists():
+        return True
+    if ScoringLock.objects.exists():
+        return False  # another run holds it
+    # The first run: a concurrent first run's insert makes this one wait until that run ends,
+    # and then the row is free.
+    ScoringLock.objects.bulk_create([ScoringLock()], ignore_conflicts=True)
+    return ScoringLock.objects.select_for_update(skip_locked=True).exists()
 
 
 def _snapshots(run: ScoreRun) -> list[ScoreSnapshot]:

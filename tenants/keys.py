@@ -22,6 +22,9 @@ without them.
 from __future__ import annotations
 
 from django.db import migrations, models
+from django.db.models.lookups import Exact
+
+from tenants.context import current_tenant_id
 
 TENANT_COLUMN = "tenant_id"
 
@@ -47,6 +50,35 @@ class TenantForeignKey(models.ForeignKey):
         name, path, args, kwargs = super().deconstruct()
         kwargs.pop("db_constraint", None)
         return name, path, args, kwargs
+
+    def get_extra_restriction(self, alias, related_alias):
+        """``<referenced>.tenant_id = <referencing>.tenant_id``, added to the ON clause of every
+        join the ORM makes across this reference, in either direction.
+
+        A sharded database (Citus) routes a join to one shard only when it is on the column the
+        tables are distributed by; ``x_id = id`` alone would have it repartition (or refuse).
+        Django calls this for forward joins with ``alias`` the referenced model's table and
+        ``related_alias`` this model's, and for reverse joins (``ForeignObjectRel``) with the
+        two swapped back to the same meaning.
+
+        ``alias`` is ``None`` when ``exclude()`` across a relation builds a subquery that starts
+        at this model's table, correlated with the outer query by ``x_id`` alone: the subquery
+        then filters on the active tenant, as the default manager does (with none active,
+        nothing is added and row-level security still applies).
+        """
+        if related_alias is None:
+            return None
+        referencing = self.model._meta.get_field("tenant")
+        if alias is None:
+            active = current_tenant_id()
+            return None if active is None else Exact(referencing.get_col(related_alias), active)
+        referenced = self.related_model._meta.get_field("tenant")
+        return Exact(referenced.get_col(alias), referencing.get_col(related_alias))
+
+    def get_extra_descriptor_filter(self, instance):
+        # ``row.reference`` reads the referenced row by id through the base manager, which has
+        # no tenant filter; the tenant routes that read to the row's shard too.
+        return {TENANT_COLUMN: instance.tenant_id}
 
 
 def is_tenant_model(model) -> bool:

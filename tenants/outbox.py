@@ -164,11 +164,18 @@ _CLAIM = """
        AND id > %s
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
-_SENT = "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = clock_timestamp(), last_error = '' WHERE id = %s"
-_FAILED = "UPDATE tenants_outboxmessage SET status = %s, attempts = %s, next_attempt_at = %s, last_error = %s WHERE id = %s"
+# Every statement names the tenant: on a sharded database that routes it to the tenant's shard.
+_SENT = (
+    "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = clock_timestamp(), "
+    "last_error = '' WHERE tenant_id = %s AND id = %s"
+)
+_FAILED = (
+    "UPDATE tenants_outboxmessage SET status = %s, attempts = %s, next_attempt_at = %s, last_error = %s "
+    "WHERE tenant_id = %s AND id = %s"
+)
 
 
-_BODY = "SELECT text, html FROM tenants_outboxbody WHERE id = %s"
+_BODY = "SELECT text, html FROM tenants_outboxbody WHERE tenant_id = %s AND id = %s"
 
 
 class _Bodies:
@@ -181,7 +188,7 @@ class _Bodies:
         if m.body_id is None:
             return m.body_text, m.body_html
         if m.body_id not in self.read:
-            self.cursor.execute(_BODY, [m.body_id])
+            self.cursor.execute(_BODY, [require_tenant_id(), m.body_id])
             self.read[m.body_id] = self.cursor.fetchone()
         return OutboxBody.filled(*self.read[m.body_id], m.fill)
 
@@ -225,10 +232,11 @@ def _send(row, connection: _LazyConnection, bodies: _Bodies) -> tuple[bool, str,
                 attempts,
                 timezone.now() + (timedelta(0) if gave_up else _backoff(attempts)),
                 f"{type(error).__name__}: {error}"[:2000],
+                require_tenant_id(),
                 message.id,
             ],
         )
-    return True, _SENT, [attempts, message.id]
+    return True, _SENT, [attempts, require_tenant_id(), message.id]
 
 
 def outbox_deliver(*, kind: str | None = None, limit: int = BATCH_SIZE) -> dict[str, int]:

@@ -106,8 +106,13 @@ class DatabaseFeatures(postgresql.DatabaseFeatures):
         return not is_tenant_model(model) and super().allows_group_by_selected_pks_on_model(model)
 
 
+class DatabaseOperations(postgresql.DatabaseOperations):
+    compiler_module = "tenants.dbbackend.compiler"
+
+
 class DatabaseWrapper(postgresql.DatabaseWrapper):
     features_class = DatabaseFeatures
+    ops_class = DatabaseOperations
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,7 @@ from metrics.models import (
 )
 from metrics.rollups import rollups_rebuild, thresholds_register
 from tests.metrics.conftest import T
+from tests.sql_routing import assert_joins_carry_tenant
 
 BASE = T.replace(hour=0, minute=0, second=0)  # a UTC midnight
 DAY = 86400
@@ -293,3 +295,26 @@ def test_a_threshold_registered_after_the_events_is_backfilled(scoring):
     ) == {4}
     assert ServiceEventWithinMonthRollup.objects.filter(threshold_seconds=61).exists()
     _assert_months_add_up(_rows())
+
+
+def test_rollup_upkeep_and_scoring_join_tenant_tables_on_the_tenant(scoring):
+    """Hand-written statements too: every join between tenant tables is on tenant_id (a sharded
+    database routes them to the tenant's shard), and the threshold backfill reads only the
+    tenant's new thresholds."""
+    promise = _world(scoring)
+    scoring.commitment(
+        promise, "refund_processing", target="50", touchpoint=scoring.returns, threshold_seconds=61
+    )
+    with CaptureQueriesContext(connection) as queries:
+        assert thresholds_register() == 1
+        rollups_rebuild()
+        scores_compute(tenant=scoring.tenant, at=T, source="rollup")
+        scores_compute(tenant=scoring.tenant, at=T, source="raw")
+    assert assert_joins_carry_tenant(queries) >= 6
+    backfill = [q["sql"] for q in queries if "FROM metrics_durationthreshold WHERE" in q["sql"]]
+    assert backfill and all(f"tenant_id = {scoring.tenant.pk}" in sql for sql in backfill)
+    assert set(
+        ServiceEventWithinRollup.objects.filter(threshold_seconds=61, touchpoint=scoring.returns).values_list(
+            "within", flat=True
+        )
+    ) == {3}

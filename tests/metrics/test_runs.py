@@ -9,8 +9,9 @@ import pytest
 from django.db import connection, transaction
 
 from feedback.models import SurveyResponse
-from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot
-from metrics.services import SCORING_LOCK_CLASS, breaches_detect, quarter_ends, scores_daily, scores_run
+from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
+from metrics.services import breaches_detect, quarter_ends, scores_daily, scores_run
+from tenants.context import tenant_context
 from tenants.models import Department, Touchpoint
 from tests.metrics.conftest import T
 
@@ -239,16 +240,19 @@ def test_a_tenant_score_drop_via_runs(scoring):
 # --- The run lock --------------------------------------------------------------------------------
 
 
+# Committed rows: the holder, on a connection of its own, locks the tenant's lock row.
+@pytest.mark.django_db(transaction=True)
 def test_a_run_gives_up_while_another_holds_the_lock(scoring):
     locked, release = threading.Event(), threading.Event()
-    tenant_id = scoring.tenant.pk
 
     def hold() -> None:
         try:  # this thread has a database connection of its own
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s::int)", [SCORING_LOCK_CLASS, tenant_id])
-                locked.set()
-                release.wait(30)
+            with tenant_context(scoring.tenant):
+                ScoringLock.objects.get_or_create()
+                with transaction.atomic():
+                    list(ScoringLock.objects.select_for_update())  # what a run in progress holds
+                    locked.set()
+                    release.wait(30)
         finally:
             connection.close()
 

@@ -9,8 +9,7 @@ import redis
 from django.conf import settings
 from django.db import connection, transaction
 
-from metrics.models import ScoreRun
-from metrics.services import SCORING_LOCK_CLASS
+from metrics.models import ScoreRun, ScoringLock
 from metrics.tasks import queued_key, scores_dispatch, scores_recompute
 from tenants.context import tenant_context
 from tenants.rescoring import dirty_key, scoring_mark_dirty
@@ -116,17 +115,19 @@ def test_no_second_recompute_while_one_is_queued(worker, tenants, marks):
     assert len(runs_of(acme)) == 1
 
 
+# Committed rows: the holder, on a connection of its own, locks the tenant's lock row.
+@pytest.mark.django_db(transaction=True)
 def test_a_busy_recompute_marks_the_tenant_again(scoring, marks):
     locked, release = threading.Event(), threading.Event()
 
     def hold() -> None:
         try:  # this thread has a database connection of its own
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT pg_advisory_xact_lock(%s, %s::int)", [SCORING_LOCK_CLASS, scoring.tenant.pk]
-                )
-                locked.set()
-                release.wait(30)
+            with tenant_context(scoring.tenant):
+                ScoringLock.objects.get_or_create()
+                with transaction.atomic():
+                    list(ScoringLock.objects.select_for_update())  # what a run in progress holds
+                    locked.set()
+                    release.wait(30)
         finally:
             connection.close()
 

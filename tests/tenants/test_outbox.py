@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection as db_connection
 from django.db import transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tenants.context import tenant_context
@@ -154,3 +155,25 @@ def test_messages_are_tenant_isolated(tenant, other_tenant):
         assert outbox_deliver() == {"sent": 0, "failed": 0}
         assert outbox_enqueue(kind="test", emails=emails(2)) == 2  # same keys, other tenant
     assert mail.outbox == []
+
+
+def test_delivery_statements_name_the_tenant(tenant, settings):
+    """The marks and the shared body's read filter on tenant_id: a sharded database routes them
+    to the tenant's shard instead of every shard."""
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=[*shared(1), *emails(1)])
+        settings.EMAIL_BACKEND = "tests.tenants.test_outbox.FailingBackend"
+        with transaction.atomic(), CaptureQueriesContext(db_connection) as failing:
+            assert outbox_deliver(limit=1) == {"sent": 0, "failed": 1}
+        OutboxMessage.objects.update(next_attempt_at=timezone.now())
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        with transaction.atomic(), CaptureQueriesContext(db_connection) as sending:
+            assert outbox_deliver() == {"sent": 2, "failed": 0}
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    statements = [
+        q["sql"]
+        for q in [*failing.captured_queries, *sending.captured_queries]
+        if q["sql"].startswith("UPDATE") or "FROM tenants_outboxbody" in q["sql"]
+    ]
+    assert len(statements) == 2 + 3  # per batch, the shared body read once and a mark per message
+    assert all(f"tenant_id = {tenant.pk}" in sql for sql in statements), statements
