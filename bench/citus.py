@@ -164,6 +164,17 @@ def bench_databases(name: str) -> Iterator[dict[str, Server]]:
 # --- Measurements -------------------------------------------------------------------------------
 
 
+def _nodes(servers: dict[str, Server]) -> dict[str, list[tuple[str, int]]]:
+    """Each server's nodes: the plain server, the coordinator and its workers."""
+    found = {}
+    for label, server in servers.items():
+        info = psycopg.conninfo.conninfo_to_dict(server.owner)
+        found[label] = [(info.get("host") or "localhost", int(info.get("port") or 5432))]
+        if label == "cluster":
+            found[label] += list(citus_cluster.coordinator_settings()["WORKERS"])
+    return found
+
+
 def _in_turn(number: int) -> tuple[str, ...]:
     return SERVERS if number % 2 == 0 else SERVERS[::-1]
 
@@ -321,6 +332,32 @@ def _crowd(server: Server, first: int, last: int, rows: int) -> None:
             owner.execute(f"VACUUM ANALYZE {table}")
 
 
+SETTLE_TABLES = (
+    "feedback_surveyresponse",
+    "feedback_serviceevent",
+    "metrics_surveyrollup",
+    "metrics_serviceeventrollup",
+    "metrics_serviceeventwithinrollup",
+    "metrics_surveymonthrollup",
+    "metrics_serviceeventmonthrollup",
+    "metrics_serviceeventwithinmonthrollup",
+    "tenants_auditevent",
+)
+
+
+def _settle(server: Server, nodes: list[tuple[str, int]]) -> None:
+    """After a load: statistics and visibility maps for what it wrote (a VACUUM on the
+    coordinator reaches every shard), then a checkpoint on every node, so that measurements
+    do not share the machine with the flushing of the load's pages."""
+    with psycopg.connect(server.owner, autocommit=True) as owner:
+        for table in SETTLE_TABLES:
+            owner.execute(f"VACUUM ANALYZE {table}")
+    dbname = psycopg.conninfo.conninfo_to_dict(server.owner)["dbname"]
+    for host, port in nodes:
+        with psycopg.connect(server.owner, host=host, port=port, dbname=dbname, autocommit=True) as node:
+            node.execute("CHECKPOINT")
+
+
 def run(
     signals: int = 100_000,
     batch: int = 1000,
@@ -333,6 +370,7 @@ def run(
     at = datetime.now(UTC).replace(microsecond=0)
     result: dict[str, Any] = {}
     with bench_databases(database) as servers:
+        nodes = _nodes(servers)
         for server in servers.values():
             _use(server)
             server.bench = _setup("main", at - timedelta(hours=1))
@@ -342,6 +380,8 @@ def run(
             )
         # 1. Ingest, then the recompute.
         result["ingest"] = _ingest(servers, at - timedelta(hours=1), signals, batch)
+        for server in servers.values():
+            _settle(server, nodes[server.label])
         result["commitments_compared"] = _same_scores(servers, at)
         result["recompute"] = _medians({label: _recompute(s, at) for label, s in servers.items()}, repeats)
 
@@ -352,6 +392,7 @@ def run(
             if count > held:
                 for server in servers.values():
                     _crowd(server, held, count - 1, rows_per_tenant)
+                    _settle(server, nodes[server.label])
                 held = count
             fns: dict[str, Callable[[], None]] = {}
             for label, server in servers.items():
