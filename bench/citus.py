@@ -430,18 +430,22 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
         f"   recompute (scores_run, median of {args.repeats}, ms): plain {ms(r['recompute']['plain'])} · "
         f"cluster {ms(r['recompute']['cluster'])} · cluster ÷ plain {ratios['recompute_cluster_over_plain']:.2f}×",
         "2. the same tenant as the databases hold more tenants (median, ms)",
-        "   tenants   recompute plain  recompute cluster   API read plain  API read cluster",
+        "   tenants   recompute plain  recompute cluster  (÷ plain)   API read plain  API read cluster  (÷ plain)",
     ]
     for count, t in r["tenants"]:
         lines.append(
-            f"   {count:>7}   {ms(t['recompute_plain'])}         {ms(t['recompute_cluster'])}         "
-            f"{ms(t['read_plain'])}         {ms(t['read_cluster'])}"
+            f"   {count:>7}   {ms(t['recompute_plain'])}         {ms(t['recompute_cluster'])}      "
+            f"{t['recompute_cluster'] / t['recompute_plain']:5.2f}×     {ms(t['read_plain'])}         "
+            f"{ms(t['read_cluster'])}      {t['read_cluster'] / t['read_plain']:5.2f}×"
         )
     lines += [
         f"   last ÷ first: recompute cluster {ratios['recompute_cluster_flat']:.2f}× (goal ≤ {GOAL_FLAT}×) "
         f"{flag('recompute_cluster_flat')}, plain {ratios['recompute_plain_flat']:.2f}× · "
         f"API read cluster {ratios['read_cluster_flat']:.2f}× (goal ≤ {GOAL_FLAT}×) {flag('read_cluster_flat')}, "
         f"plain {ratios['read_plain_flat']:.2f}×",
+        f"   the same against the plain server's drift (cluster ÷ plain, last ÷ first): recompute "
+        f"{ratios['recompute_cluster_flat'] / ratios['recompute_plain_flat']:.2f}×, API read "
+        f"{ratios['read_cluster_flat'] / ratios['read_plain_flat']:.2f}×",
         f"scores equal on both servers for all {r['commitments_compared']} commitment comparisons",
     ]
     return "\n".join(lines)
