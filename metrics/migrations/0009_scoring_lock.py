@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0007_tenant_keys'),
+        ('metrics', '0008_row_rollup_triggers'),
         ('tenants', '0005_tenant_keys'),
     ]
 
