@@ -70,7 +70,7 @@ def test_a_tenant_with_departments_and_members(execution, other_tenant):
 
 def test_a_promise_signed_off_activates_with_its_commitment(
     execution,
-    world: World,
+    world: World,  # noqa: F811  (the fixture imported above)
     other_tenant,
     django_capture_on_commit_callbacks,
     mailoutbox,  # noqa: F811
