@@ -73,7 +73,7 @@ def test_a_promise_signed_off_activates_with_its_commitment(
     world: World,  # noqa: F811  (the fixture imported above)
     other_tenant,
     django_capture_on_commit_callbacks,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     promise = world.customer_promise()  # owned by Operations, Customer Service contributing
     with django_capture_on_commit_callbacks(execute=True):
