@@ -168,8 +168,10 @@ _CLAIM = """
      ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
 """
 # Every statement names the tenant: on a sharded database that routes it to the tenant's shard.
+# statement_timestamp(), the time of the mark: Citus refuses a volatile function such as
+# clock_timestamp() in an UPDATE of a distributed table ("must not be VOLATILE").
 _SENT = (
-    "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = clock_timestamp(), "
+    "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = statement_timestamp(), "
     "last_error = '' WHERE tenant_id = %s AND id = %s"
 )
 _FAILED = (

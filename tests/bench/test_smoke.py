@@ -1,5 +1,13 @@
 """Each benchmark runs once with a tiny load, so it keeps working (no timing is asserted)."""
 
+import json
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
 from bench import ingest, scoring, tenant_overhead
 from feedback.signals.models import SurveyResponse
 from tenants.context import tenant_context
@@ -66,3 +74,27 @@ def test_digests_benchmark_runs(transactional_db):
     assert result["queries_per_department_min"] == result["queries_per_department_max"]
     assert result["connections"] == result["batches"] == 1
     assert result["render_s"] > 0 and result["e2e_s"] > 0
+
+
+@pytest.mark.citus
+def test_citus_benchmark_runs_on_both_servers_and_drops_its_databases():
+    """In a Citus run (CXGOV_CITUS_URL, make test-citus); skipped with the reason otherwise. In a
+    process of its own: it points Django's connection at databases it creates on both servers."""
+    name = f"cxgov_bench_citus_smoke_{os.getpid()}"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.citus", "--signals", "300", "--batch", "100", "--repeats", "1"]
+        + ["--tenants", "1,3", "--rows-per-tenant", "2", "--database", name, "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "cxgov.settings.dev", "DEBUG": "false"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert set(result["ingest"]) == {"plain", "cluster"} and all(v > 0 for v in result["ingest"].values())
+    assert [count for count, _ in result["tenants"]] == [1, 3]
+    assert result["commitments_compared"] == 40  # 20 active commitments, equal on both servers, twice
+    assert set(result["ratios"]) >= {"recompute_cluster_flat", "read_cluster_flat"}
+    for url in (os.environ["DATABASE_URL"], os.environ["CXGOV_CITUS_URL"]):
+        with psycopg.connect(url, dbname="postgres") as conn:
+            assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None
