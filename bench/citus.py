@@ -10,7 +10,7 @@ application works in them as the application role, as everywhere else. Without
 
 1. One tenant (8 touchpoints, the duration measures, 20 active commitments, as in
    ``bench.scoring``): ``--signals`` signals (five survey responses to one service event)
-   through :func:`feedback.services.signals_ingest` in batches of ``--batch`` items, batch by
+   through :func:`feedback.ingest.services.signals_ingest` in batches of ``--batch`` items, batch by
    batch alternately on the two servers; then its recompute (:func:`metrics.services.scores_run`,
    kind ``recompute``: the engine on the rollups, the run and its snapshots stored, breaches
    compared), median of ``--repeats`` interleaved runs after a warm-up. Ratios: cluster ÷ plain
@@ -60,7 +60,8 @@ from django.db.utils import load_backend  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from bench.scoring import DURATIONS, SURVEY_KEYS, Bench, _setup  # noqa: E402
-from feedback import services as feedback_services  # noqa: E402
+from feedback.ingest import items as ingest_items  # noqa: E402
+from feedback.ingest import services as ingest_services  # noqa: E402
 from metrics.engine import scores_compute  # noqa: E402
 from metrics.services import scores_run  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
@@ -221,7 +222,7 @@ def _ingest(servers: dict[str, Server], at: datetime, signals: int, batch: int) 
             server = servers[label]
             _use(server)
             started = time.perf_counter()
-            results = feedback_services.signals_ingest(
+            results = ingest_services.signals_ingest(
                 tenant=server.bench.tenant, kind=kind, items=payload, source=keys[label]
             )
             seconds[label] += time.perf_counter() - started
@@ -469,8 +470,8 @@ def main() -> None:
     parser.add_argument("--database", default=BENCH_DB, help="name of the database made on both servers")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
-    if not 1 <= args.batch <= feedback_services.MAX_BATCH_ITEMS:
-        parser.error(f"--batch must be between 1 and {feedback_services.MAX_BATCH_ITEMS}")
+    if not 1 <= args.batch <= ingest_items.MAX_BATCH_ITEMS:
+        parser.error(f"--batch must be between 1 and {ingest_items.MAX_BATCH_ITEMS}")
     steps = _ints(args.tenants)
     if not steps or steps[0] < 1 or list(steps) != sorted(set(steps)):
         parser.error("--tenants must be increasing counts of at least 1, e.g. 1,10,100,1000")

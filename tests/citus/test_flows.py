@@ -12,20 +12,23 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
-from feedback.models import Escalation, EscalationState, Story, SurveyResponse
-from metrics import digests
+from feedback.escalations.models import Escalation, EscalationState
+from feedback.signals.models import SurveyResponse
+from feedback.stories.models import Story
+from metrics.digests import services as digest_services
 from metrics.models import Digest, ScoreRun, SurveyRollup
 from metrics.services import scores_run
+from promises.commitments.services import commitment_create
 from promises.models import CommitmentVersion, Measure, Promise, SignOff
-from promises.services import commitment_create, promise_activate_override, promise_submit
+from promises.signoffs.services import promise_activate_override, promise_submit
 from tenants.context import tenant_context
+from tenants.delivery.services import outbox_deliver
 from tenants.models import Department, Membership, OutboxMessage, Tenant
-from tenants.outbox import outbox_deliver
 from tenants.services import api_key_create, department_create, member_add
 from tests.conftest import TEST_PASSWORD, make_tenant
 from tests.feedback.conftest import client_with, escalation_setup, signal_setup
-from tests.feedback.test_escalations import member, move, propose
-from tests.metrics.digest_helpers import seed_digest_tenant
+from tests.feedback.escalations.test_escalations import member, move, propose
+from tests.metrics.digests.helpers import seed_digest_tenant
 from tests.promises.conftest import (
     World,
     at,
@@ -169,7 +172,7 @@ def test_a_digest_delivered_through_the_outbox(execution, other_tenant):
     seeded = seed_digest_tenant(now=DIGEST_NOW)
     with tenant_context(seeded.tenant):
         department = seeded.departments["Customer Service"]
-        digests.digest_send_department(
+        digest_services.digest_send_department(
             tenant=seeded.tenant, department=department, period=seeded.period, now=DIGEST_NOW
         )
         queued = OutboxMessage.objects.filter(kind="digest").count()
