@@ -156,6 +156,8 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
 
     def _set_local(self, wanted, *, begin: bool = False) -> None:
         known = self._transaction_settings
+        if not begin and known == wanted:
+            return  # the common case, on every statement of a transaction: nothing to build or send
         statements = ["BEGIN"] if begin else []
         statements += [
             statement
