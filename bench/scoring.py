@@ -32,6 +32,7 @@ the audit trigger off for the load only (synthetic history; the rollup triggers 
 any insert), then ``VACUUM ANALYZE``.
 
     DEBUG=false .venv/bin/python -m bench.scoring [--responses 1000000 --events 200000 --repeats 5]
+        [--database cxgov_bench_scoring]
 """
 
 from __future__ import annotations
@@ -643,12 +644,13 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 @contextmanager
-def bench_database(keep: bool = False):
-    """Create (replacing a leftover) and migrate ``cxgov_bench_scoring`` as the owner, act as the
-    application role inside it, drop it afterwards (unless ``keep``: to EXPLAIN queries on it)."""
+def bench_database(keep: bool = False, name: str = BENCH_DB):
+    """Create (replacing a leftover) and migrate the database ``name`` (``cxgov_bench_scoring``
+    unless told) as the owner, act as the application role inside it, drop it afterwards (unless
+    ``keep``: to EXPLAIN queries on it)."""
     settings_dict = connection.settings_dict
     role = settings_dict["OPTIONS"].pop("assume_role", None)
-    settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
+    settings_dict.setdefault("TEST", {})["NAME"] = name
     connection.close()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
@@ -680,14 +682,19 @@ def main() -> None:
     parser.add_argument("--curve-commitments", default="5,10,20,40")
     parser.add_argument("--ingest-batches", type=int, default=10)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (the next run replaces it)")
+    parser.add_argument(
+        "--database",
+        default=BENCH_DB,
+        help=f"name of the database the run creates and drops (default {BENCH_DB}; a leftover one is replaced)",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database (the next run replaces it)")
     args = parser.parse_args()
     if not 1 <= args.batch <= ingest_items.MAX_BATCH_ITEMS:
         parser.error(f"--batch must be between 1 and {ingest_items.MAX_BATCH_ITEMS}")
     if any(not 1 <= c <= MAX_COMMITMENTS for c in _ints(args.curve_commitments)):
         parser.error(f"--curve-commitments must be between 1 and {MAX_COMMITMENTS}")
     started = time.perf_counter()
-    with bench_database(args.keep):
+    with bench_database(args.keep, args.database):
         r = run(
             responses=args.responses,
             events=args.events,
@@ -701,7 +708,7 @@ def main() -> None:
         )
     print(report(r, args))
     print(
-        f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep else 'dropped'})"
+        f"(whole run {time.perf_counter() - started:.0f} s, database {args.database} {'kept' if args.keep else 'dropped'})"
     )
 
 
