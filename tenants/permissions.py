@@ -162,11 +162,15 @@ ACTIONS: dict[str, Rule] = {
         scopes=frozenset({"promises:write"}),
     ),
     "measure.view": Rule(
-        "List measures (built-in and duration measures)",
+        "List measures (built-in, duration, rate and average measures)",
         roles=EVERYONE,
         scopes=frozenset({"promises:read", "promises:write"}),
     ),
-    "measure.manage": Rule("Add duration measures", roles=ADMINS, scopes=frozenset({"promises:write"})),
+    "measure.manage": Rule(
+        "Add and change duration, rate and average measures",
+        roles=ADMINS,
+        scopes=frozenset({"promises:write"}),
+    ),
     # Signals
     "feedback.ingest": Rule(
         "Push stories, survey responses and service events (single or in batches)",

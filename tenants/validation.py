@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -132,6 +133,19 @@ def duration_problem(name: str, value: int) -> str | None:
             f"{name} is {shown} seconds, more than ten years ({TEN_YEARS_SECONDS} s); "
             "send the duration in seconds, e.g. 86400 for one day."
         )
+    return None
+
+
+def decimal_problem(name: str, value: Decimal, *, max_digits: int, places: int) -> str | None:
+    """A finite decimal number that a ``numeric(max_digits, places)`` column holds exactly: at
+    most ``places`` decimal places (never rounded silently) and below ``10 ** (max_digits − places)``."""
+    if not value.is_finite():
+        return f"{name} must be a number."
+    limit = Decimal(10) ** (max_digits - places)
+    if abs(value) >= limit:
+        return f"{name} is {value:.3e}; it must lie strictly between −{limit} and {limit}."
+    if value.as_tuple().exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
+        return f"{name} {value} has more than {places} decimal places; round it to at most {places}."
     return None
 
 

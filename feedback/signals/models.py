@@ -3,8 +3,9 @@
 - :class:`Story`: a customer story, logged by an employee (web form) or pushed by a partner
   system (API, CSV), with its VADER sentiment computed when it is written.
 - :class:`SurveyResponse`: one answer to a built-in survey measure (NPS, CSAT, CES).
-- :class:`ServiceEvent`: one case of a tenant's duration measure (e.g. a refund that took
-  ``duration_seconds``).
+- :class:`ServiceEvent`: one case of a tenant-defined measure, carrying the one fact its kind
+  needs: ``duration_seconds`` (a refund that took so long), ``outcome`` (a contact resolved at
+  first contact, or not) or ``value`` (a review's stars).
 
 Every signal remembers its source (a member or an API key) and, when the sender gives one,
 its ``external_id``. ``(tenant, source_kind, source_id, external_id)`` is unique per signal
@@ -19,6 +20,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
+from promises.commitments.models import SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.models import Measure
 from tenants.keys import TenantForeignKey
 from tenants.models import ApiKey, Membership, TenantModel, Touchpoint
@@ -117,9 +119,17 @@ class ServiceEvent(Signal):
         Measure,
         on_delete=models.RESTRICT,
         related_name="service_events",
-        limit_choices_to={"kind": "duration"},
+        limit_choices_to={"kind__in": ["duration", "rate", "average"]},
     )
-    duration_seconds = models.BigIntegerField()
+    duration_seconds = models.BigIntegerField(null=True, blank=True, help_text="Duration measures.")
+    outcome = models.BooleanField(null=True, blank=True, help_text="Rate measures: whether it happened.")
+    value = models.DecimalField(
+        max_digits=SCALE_MAX_DIGITS,
+        decimal_places=SCALE_PLACES,
+        null=True,
+        blank=True,
+        help_text="Average measures: on the measure's declared scale.",
+    )
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="service_events")
 
     class Meta:
@@ -129,6 +139,12 @@ class ServiceEvent(Signal):
             models.CheckConstraint(
                 condition=Q(duration_seconds__gte=0), name="service_event_duration_positive"
             ),
+            models.CheckConstraint(
+                condition=Q(duration_seconds__isnull=False, outcome__isnull=True, value__isnull=True)
+                | Q(duration_seconds__isnull=True, outcome__isnull=False, value__isnull=True)
+                | Q(duration_seconds__isnull=True, outcome__isnull=True, value__isnull=False),
+                name="service_event_one_fact",
+            ),
         ]
         indexes = [
             *signal_indexes("service_event"),
@@ -136,4 +152,8 @@ class ServiceEvent(Signal):
         ]
 
     def __str__(self) -> str:
+        if self.outcome is not None:
+            return f"{self.measure_id}: {'true' if self.outcome else 'false'}"
+        if self.value is not None:
+            return f"{self.measure_id}: {self.value}"
         return f"{self.measure_id}: {self.duration_seconds}s"

@@ -63,22 +63,38 @@ class CommitmentSerializer(serializers.ModelSerializer):
 
 
 class MeasureSerializer(serializers.ModelSerializer):
-    scale = serializers.SerializerMethodField(help_text="[lowest, highest] target on this measure.")
-    kind = serializers.CharField(read_only=True)
+    scale = serializers.SerializerMethodField(help_text="[lowest, highest] value and target on this measure.")
+    kind = serializers.CharField(read_only=True, help_text="survey, stories, duration, rate or average.")
     is_builtin = serializers.BooleanField(read_only=True)
     unit = serializers.ChoiceField(
         choices=Measure.Unit.choices,
         allow_blank=True,
         help_text='Duration measures: how thresholds are shown (hours or days); "" for the others.',
     )
+    direction = serializers.ChoiceField(choices=Measure.Direction.choices, read_only=True)
+    perspective = serializers.SerializerMethodField(
+        help_text="operational or perceived: the side of the perception gap its commitments count on."
+    )
+    fact = serializers.SerializerMethodField(
+        help_text="The field a service event of this measure carries (duration_seconds, outcome or value); "
+        "null for the built-ins, which are fed by survey responses and stories."
+    )
 
     class Meta:
         model = Measure
-        fields = ["key", "name", "kind", "unit", "is_builtin", "scale"]
+        fields = ["key", "name", "kind", "unit", "direction", "perspective", "is_builtin", "scale", "fact"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_scale(self, measure: Measure) -> list[str]:
         return [str(bound) for bound in measure.scale]
+
+    @extend_schema_field(serializers.ChoiceField(choices=Measure.Perspective.choices))
+    def get_perspective(self, measure: Measure) -> str:
+        return measure.commitment_kind
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_fact(self, measure: Measure) -> str | None:
+        return Measure.FACTS.get(measure.kind)
 
 
 # --- Writing ---------------------------------------------------------------------------------
@@ -116,6 +132,63 @@ class CommitmentUpdateSerializer(JsonTypedInput, serializers.Serializer):
 
 
 class MeasureCreateSerializer(JsonTypedInput, serializers.Serializer):
+    """A tenant-defined measure. The services check what belongs together (unit for durations,
+    scale for averages) and name the field that does not fit."""
+
     key = serializers.CharField(max_length=50, help_text="e.g. first_response")
     name = serializers.CharField(max_length=120)
-    unit = serializers.ChoiceField(choices=Measure.Unit.choices)
+    kind = serializers.ChoiceField(
+        choices=[(k, Measure.Kind(k).label) for k in Measure.TENANT_KINDS],
+        required=False,
+        default=Measure.Kind.DURATION,
+        help_text="duration (default), rate (share of events with a true outcome, %) or average "
+        "(mean value on the declared scale).",
+    )
+    unit = serializers.ChoiceField(
+        choices=Measure.Unit.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Durations only.",
+    )
+    direction = serializers.ChoiceField(
+        choices=Measure.Direction.choices, required=False, default=Measure.Direction.HIGHER_IS_BETTER
+    )
+    perspective = serializers.ChoiceField(
+        choices=Measure.Perspective.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Default: operational for durations and rates, perceived for averages.",
+    )
+    scale_min = DecimalTextField(
+        max_digits=9,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Averages only.",
+    )
+    scale_max = DecimalTextField(
+        max_digits=9,
+        decimal_places=3,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Averages only.",
+    )
+
+
+class MeasureUpdateSerializer(JsonTypedInput, serializers.Serializer):
+    """Changes to a tenant-defined measure (the key never changes). Kind, direction and scale stay
+    while a commitment of an active promise uses the measure."""
+
+    name = serializers.CharField(max_length=120, required=False)
+    kind = serializers.ChoiceField(
+        choices=[(k, Measure.Kind(k).label) for k in Measure.TENANT_KINDS], required=False
+    )
+    unit = serializers.ChoiceField(choices=Measure.Unit.choices, required=False)
+    direction = serializers.ChoiceField(choices=Measure.Direction.choices, required=False)
+    perspective = serializers.ChoiceField(choices=Measure.Perspective.choices, required=False)
+    scale_min = DecimalTextField(max_digits=9, decimal_places=3, required=False)
+    scale_max = DecimalTextField(max_digits=9, decimal_places=3, required=False)

@@ -23,6 +23,7 @@ from promises.commitments.api import (
     CommitmentWriteSerializer,
     MeasureCreateSerializer,
     MeasureSerializer,
+    MeasureUpdateSerializer,
 )
 from promises.commitments.models import Commitment, CommitmentVersion, Measure
 from promises.commitments.selectors import measure_list
@@ -120,6 +121,7 @@ def _measures() -> QuerySet[Measure]:
 
 @extend_schema_view(
     list=extend_schema(responses={200: MeasureSerializer, **_LIST_PROBLEMS}),
+    retrieve=extend_schema(responses={200: MeasureSerializer, **_OBJECT_PROBLEMS}),
     create=extend_schema(
         request=MeasureCreateSerializer,
         responses={201: MeasureSerializer, **_LIST_PROBLEMS},
@@ -128,30 +130,74 @@ def _measures() -> QuerySet[Measure]:
                 "A duration measure",
                 value={"key": "refund_processing", "name": "Refund processing time", "unit": "days"},
                 request_only=True,
-            )
+            ),
+            OpenApiExample(
+                "A lower-is-better rate",
+                value={
+                    "key": "signin_blocked",
+                    "name": "Sign-ins blocked by security",
+                    "kind": "rate",
+                    "direction": "lower_is_better",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "An average on a declared scale",
+                value={
+                    "key": "review_stars",
+                    "name": "Review stars",
+                    "kind": "average",
+                    "scale_min": "1",
+                    "scale_max": "5",
+                },
+                request_only=True,
+            ),
         ],
     ),
+    partial_update=extend_schema(
+        request=MeasureUpdateSerializer, responses={200: MeasureSerializer, **_WRITE_PROBLEMS}
+    ),
 )
-class MeasureViewSet(mixins.ListModelMixin, TenantResourceViewSet):
-    """Measures: the built-ins (nps, csat, ces, story_sentiment) and the tenant's duration measures."""
+class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantResourceViewSet):
+    """Measures: the built-ins (nps, csat, ces, story_sentiment) and the tenant's duration, rate and
+    average measures, each named by its key."""
 
     model = Measure
     queryset_selector = staticmethod(_measures)
     serializer_class = MeasureSerializer
     pagination_class = None
     filter_backends = []
-    cxgov_actions = {"list": "measure.view", "create": "measure.manage"}
+    lookup_field = "key"
+    lookup_value_regex = r"[a-z0-9][a-z0-9_-]{0,49}"
+    cxgov_actions = {
+        "list": "measure.view",
+        "retrieve": "measure.view",
+        "create": "measure.manage",
+        "partial_update": "measure.manage",
+    }
 
     def list(self, request, *args, **kwargs):
         """Every measure, built-ins first (few enough for one page)."""
         return super().list(request, *args, **kwargs)
 
     def create(self, request):
-        """Define a duration measure; commitments on it need a threshold in seconds."""
+        """Define a measure: a duration (commitments on it need a threshold in seconds), a rate or an
+        average (with its scale)."""
         serializer = MeasureCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         measure = services.measure_create(tenant=self.request.tenant, **serializer.validated_data)
         return Response(MeasureSerializer(measure).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, key=None):
+        """Rename a measure or change its shape; kind, direction and scale stay while a commitment of
+        an active promise uses it."""
+        measure = self.get_object()
+        serializer = MeasureUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        measure = services.measure_update(
+            tenant=self.request.tenant, measure=measure, **serializer.validated_data
+        )
+        return Response(MeasureSerializer(measure).data)
 
 
 router = SimpleRouter(trailing_slash=False)

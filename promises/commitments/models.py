@@ -46,22 +46,50 @@ BUILTIN_MEASURES: dict[str, BuiltinMeasure] = {
 }
 
 
-class Measure(TenantModel):
-    """What a commitment measures: a built-in survey/story measure or a tenant's duration measure.
+RATE_SCALE = (Decimal(0), Decimal(100))  # the share of events with a true outcome, in %
+# An average measure's declared scale, and every value on it: numeric(9, 3).
+SCALE_MAX_DIGITS = 9
+SCALE_PLACES = 3
 
-    The built-ins exist per tenant (``promises.commitments.services.measures_ensure_builtin``); tenants
-    define duration measures only (``first_response``, ``refund_processing``…), whose value
-    is the share of cases handled within a commitment's threshold.
+
+class Measure(TenantModel):
+    """What a commitment measures: a built-in survey/story measure or a tenant-defined one.
+
+    The built-ins exist per tenant (``promises.commitments.services.measures_ensure_builtin``).
+    A tenant defines measures of three kinds, all fed by service events (scoring.md):
+
+    - ``duration`` (``refund_processing``…): the share of events handled within a commitment's
+      threshold, in %;
+    - ``rate`` (``first_contact_resolution``…): the share of events whose ``outcome`` is true, in %;
+    - ``average`` (``review_stars``…): the mean ``value`` of the events, on the measure's declared
+      scale ``[scale_min, scale_max]``.
+
+    Each has a direction (lower-is-better flips the normalisation) and a perspective
+    (``operational`` or ``perceived``), which decides its side of the perception gap.
     """
 
     class Kind(models.TextChoices):
         SURVEY = "survey", "Survey"
         DURATION = "duration", "Duration"
+        RATE = "rate", "Rate"
+        AVERAGE = "average", "Average"
         STORIES = "stories", "Stories"
 
     class Unit(models.TextChoices):
         HOURS = "hours", "Hours"
         DAYS = "days", "Days"
+
+    class Direction(models.TextChoices):
+        HIGHER_IS_BETTER = "higher_is_better", "Higher is better"
+        LOWER_IS_BETTER = "lower_is_better", "Lower is better"
+
+    class Perspective(models.TextChoices):
+        OPERATIONAL = "operational", "Operational"
+        PERCEIVED = "perceived", "Perceived"
+
+    TENANT_KINDS = (Kind.DURATION, Kind.RATE, Kind.AVERAGE)
+    # The fact a service event of each tenant-defined kind carries.
+    FACTS = {Kind.DURATION: "duration_seconds", Kind.RATE: "outcome", Kind.AVERAGE: "value"}
 
     key = models.SlugField(max_length=50)
     name = models.CharField(max_length=120)
@@ -72,6 +100,25 @@ class Measure(TenantModel):
         blank=True,
         default="",
         help_text="How thresholds of a duration measure are shown; empty for the other kinds.",
+    )
+    direction = models.CharField(
+        max_length=16,
+        choices=Direction.choices,
+        default=Direction.HIGHER_IS_BETTER,
+        help_text="Lower is better: a smaller value is the better one (e.g. the share of blocked sign-ins).",
+    )
+    perspective = models.CharField(
+        max_length=16,
+        choices=Perspective.choices,
+        default=Perspective.OPERATIONAL,
+        help_text="Operational (what the company measures) or perceived (what customers say): "
+        "the side of the perception gap its commitments count on.",
+    )
+    scale_min = models.DecimalField(
+        max_digits=SCALE_MAX_DIGITS, decimal_places=SCALE_PLACES, null=True, blank=True
+    )
+    scale_max = models.DecimalField(
+        max_digits=SCALE_MAX_DIGITS, decimal_places=SCALE_PLACES, null=True, blank=True
     )
     is_builtin = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,9 +132,19 @@ class Measure(TenantModel):
                 name="measure_unit_matches_kind",
             ),
             models.CheckConstraint(
-                condition=Q(kind="duration", is_builtin=False)
+                condition=Q(kind__in=["duration", "rate", "average"], is_builtin=False)
                 | Q(is_builtin=True, key__in=sorted(BUILTIN_MEASURES)),
-                name="measure_builtin_or_duration",
+                name="measure_builtin_or_tenant_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="average", scale_min__lt=models.F("scale_max"))
+                | (~Q(kind="average") & Q(scale_min__isnull=True, scale_max__isnull=True)),
+                name="measure_scale_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=["higher_is_better", "lower_is_better"])
+                & Q(perspective__in=["operational", "perceived"]),
+                name="measure_direction_perspective_known",
             ),
         ]
 
@@ -99,15 +156,31 @@ class Measure(TenantModel):
         return self.kind == self.Kind.DURATION
 
     @property
+    def is_lower_better(self) -> bool:
+        return self.direction == self.Direction.LOWER_IS_BETTER
+
+    @property
+    def is_percent(self) -> bool:
+        """Whether the value is a share in % (durations, rates, CSAT, story sentiment)."""
+        return self.kind in (self.Kind.DURATION, self.Kind.RATE) or self.key in ("csat", "story_sentiment")
+
+    @property
     def scale(self) -> tuple[Decimal, Decimal]:
         """``(lo, hi)``: the range of the measure's value and of every target on it."""
         if self.is_duration:
             return DURATION_SCALE
+        if self.kind == self.Kind.RATE:
+            return RATE_SCALE
+        if self.kind == self.Kind.AVERAGE:
+            return (Decimal(self.scale_min), Decimal(self.scale_max))
         return BUILTIN_MEASURES[self.key].scale
 
     @property
     def commitment_kind(self) -> str:
-        """``operational`` for duration measures, ``perceived`` for what customers say."""
+        """``operational`` for duration measures, ``perceived`` for the built-ins (what customers
+        say), the declared perspective for rate and average measures."""
+        if self.kind in (self.Kind.RATE, self.Kind.AVERAGE):
+            return self.perspective
         return "operational" if self.is_duration else "perceived"
 
 

@@ -1,4 +1,4 @@
-"""Writes for measures and commitments (SLAs): defining duration measures, adding, changing,
+"""Writes for measures and commitments (SLAs): defining and changing duration, rate and average measures, adding, changing,
 ending and deleting commitments, and starting or stopping their versions' effective dates
 when the promise is activated or retired.
 
@@ -15,9 +15,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Q
 
-from promises.commitments.models import BUILTIN_MEASURES, Commitment, CommitmentVersion, Measure
+from promises.commitments.models import (
+    BUILTIN_MEASURES,
+    SCALE_MAX_DIGITS,
+    SCALE_PLACES,
+    Commitment,
+    CommitmentVersion,
+    Measure,
+)
 from promises.commitments.selectors import commitments_open
 from promises.models import Promise
 from promises.rules import (
@@ -37,6 +45,7 @@ from promises.rules import (
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Membership, Tenant, Touchpoint
+from tenants.validation import decimal_problem
 
 MAX_WINDOW_DAYS = 730
 MEASURE_KEY_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?$")
@@ -53,23 +62,145 @@ def measures_ensure_builtin(*, tenant: Tenant) -> list[Measure]:
         missing = [m for key, m in BUILTIN_MEASURES.items() if key not in existing]
         if missing:
             Measure.objects.bulk_create(
-                [Measure(key=m.key, name=m.name, kind=m.kind, unit="", is_builtin=True) for m in missing],
+                [
+                    Measure(
+                        key=m.key,
+                        name=m.name,
+                        kind=m.kind,
+                        unit="",
+                        perspective=Measure.Perspective.PERCEIVED,
+                        is_builtin=True,
+                    )
+                    for m in missing
+                ],
                 ignore_conflicts=True,
             )
         return list(Measure.objects.filter(is_builtin=True))
 
 
+KIND_EXAMPLES = {
+    "duration": "refund_processing, the time a refund takes",
+    "rate": "first_contact_resolution, the share of contacts resolved at the first contact",
+    "average": "review_stars, the mean star rating on a declared scale such as 1 to 5",
+}
+
+
+def _choice(value: Any, choices: type[models.TextChoices], *, field: str, what: str) -> str:
+    if value not in choices.values:
+        raise DomainError(f"{what} must be one of: {', '.join(choices.values)}; got {value!r}.", field=field)
+    return value
+
+
+def _scale_bound(value: Any, *, field: str) -> Decimal:
+    number = decimal_value(value, field=field, label=field)
+    if problem := decimal_problem(field, number, max_digits=SCALE_MAX_DIGITS, places=SCALE_PLACES):
+        raise DomainError(problem, field=field)
+    return number
+
+
+def _measure_shape(
+    *,
+    kind: Any,
+    unit: Any,
+    direction: Any,
+    perspective: Any,
+    scale_min: Any,
+    scale_max: Any,
+) -> dict[str, Any]:
+    """Validate what a tenant-defined measure declares; returns the fields normalised.
+
+    ``unit`` belongs to durations, ``scale_min``/``scale_max`` to averages; a field of another
+    kind is an error naming it. The perspective defaults to ``operational`` (durations, rates)
+    or ``perceived`` (averages); a duration measure is always operational.
+    """
+    kinds = [str(k) for k in Measure.TENANT_KINDS]
+    if kind not in kinds:
+        raise DomainError(
+            f"kind must be one of: {', '.join(kinds)} (e.g. "
+            + "; ".join(f"{k}: {KIND_EXAMPLES[k]}" for k in kinds)
+            + f"); got {kind!r}.",
+            field="kind",
+        )
+    direction = _choice(
+        direction or Measure.Direction.HIGHER_IS_BETTER,
+        Measure.Direction,
+        field="direction",
+        what="direction",
+    )
+    default_perspective = (
+        Measure.Perspective.PERCEIVED if kind == "average" else Measure.Perspective.OPERATIONAL
+    )
+    perspective = _choice(
+        perspective or default_perspective, Measure.Perspective, field="perspective", what="perspective"
+    )
+    if kind == "duration":
+        _check_unit(unit)
+        if perspective != Measure.Perspective.OPERATIONAL:
+            raise DomainError(
+                "A duration measure is operational (the company's own clock); leave perspective out "
+                "or set it to operational.",
+                field="perspective",
+            )
+    elif unit not in (None, ""):
+        raise DomainError(
+            f"unit belongs to duration measures; a {kind} measure takes none: remove unit.", field="unit"
+        )
+    lo = hi = None
+    if kind == "average":
+        for name, bound in (("scale_min", scale_min), ("scale_max", scale_max)):
+            if bound in (None, ""):
+                raise DomainError(
+                    f"An average measure declares its scale: set {name} (e.g. scale_min 1 and "
+                    "scale_max 5 for star ratings).",
+                    field=name,
+                )
+        lo, hi = _scale_bound(scale_min, field="scale_min"), _scale_bound(scale_max, field="scale_max")
+        if not lo < hi:
+            raise DomainError(
+                f"scale_min ({fmt_number(lo)}) must be below scale_max ({fmt_number(hi)}).", field="scale_max"
+            )
+    else:
+        for name, bound in (("scale_min", scale_min), ("scale_max", scale_max)):
+            if bound not in (None, ""):
+                raise DomainError(
+                    f"{name} belongs to average measures; a {kind} measure has the fixed scale 0 to 100 "
+                    f"(%): remove {name}.",
+                    field=name,
+                )
+    return {
+        "kind": kind,
+        "unit": unit if kind == "duration" else "",
+        "direction": direction,
+        "perspective": perspective,
+        "scale_min": lo,
+        "scale_max": hi,
+    }
+
+
 @transaction.atomic
-def measure_create(*, tenant: Tenant, key: str, name: str, unit: str) -> Measure:
-    """Define a duration measure (e.g. ``refund_processing`` in days): its value is the share
-    of service events handled within a commitment's threshold."""
+def measure_create(
+    *,
+    tenant: Tenant,
+    key: str,
+    name: str,
+    kind: str = Measure.Kind.DURATION,
+    unit: str = "",
+    direction: str = "",
+    perspective: str = "",
+    scale_min: Any = None,
+    scale_max: Any = None,
+) -> Measure:
+    """Define a measure of the tenant: a duration (``refund_processing`` in days: the share of
+    service events handled within a commitment's threshold), a rate (``first_contact_resolution``:
+    the share of events with a true outcome) or an average (``review_stars`` on 1 to 5: the mean
+    value of the events)."""
     measures_ensure_builtin(tenant=tenant)
     key = (key or "").strip().lower()
     name = (name or "").strip()
     with tenant_context(tenant):
         if key in BUILTIN_MEASURES:
             raise DomainError(
-                f"{key!r} is a built-in measure; choose another key for your duration measure.", field="key"
+                f"{key!r} is a built-in measure; choose another key for your measure.", field="key"
             )
         if not MEASURE_KEY_RE.fullmatch(key):
             raise DomainError(
@@ -83,8 +214,15 @@ def measure_create(*, tenant: Tenant, key: str, name: str, unit: str) -> Measure
             )
         if not name:
             raise DomainError("Give the measure a name, e.g. 'Refund processing time'.", field="name")
-        _check_unit(unit)
-        measure = Measure(key=key, name=name, kind=Measure.Kind.DURATION, unit=unit)
+        shape = _measure_shape(
+            kind=kind,
+            unit=unit,
+            direction=direction,
+            perspective=perspective,
+            scale_min=scale_min,
+            scale_max=scale_max,
+        )
+        measure = Measure(key=key, name=name, **shape)
         clean(measure)
         measure.save()
         return measure
@@ -93,33 +231,120 @@ def measure_create(*, tenant: Tenant, key: str, name: str, unit: str) -> Measure
 def _check_unit(unit: str) -> None:
     if unit not in Measure.Unit.values:
         raise DomainError(
-            f"Choose the unit its thresholds are shown in: {' or '.join(Measure.Unit.values)}; got {unit!r}.",
+            f"A duration measure needs the unit its thresholds are shown in: {' or '.join(Measure.Unit.values)}; "
+            f"got {unit!r}.",
             field="unit",
         )
 
 
+SHAPE_FIELDS = ("kind", "unit", "direction", "perspective", "scale_min", "scale_max")
+# What a commitment counting now depends on: these cannot change under it.
+SCORING_FIELDS = {"kind": "kind", "direction": "direction", "scale_min": "scale", "scale_max": "scale"}
+
+
 @transaction.atomic
 def measure_update(
-    *, tenant: Tenant, measure: Measure, name: str | None = None, unit: str | None = None
+    *,
+    tenant: Tenant,
+    measure: Measure,
+    name: str | None = None,
+    unit: str | None = None,
+    kind: str | None = None,
+    direction: str | None = None,
+    perspective: str | None = None,
+    scale_min: Any = None,
+    scale_max: Any = None,
 ) -> Measure:
-    """Rename a duration measure or change the unit its thresholds are shown in.
+    """Change a tenant-defined measure; arguments left as None stay.
 
-    The key never changes (partner systems send it); built-in measures cannot be changed.
+    The key never changes (partner systems send it); built-in measures cannot be changed. A
+    measure in use by a commitment of an active promise keeps its kind, direction and scale
+    (those would change what its scores mean; measure something else with a new measure). Its
+    kind does not change once service events carry its facts, nor its scale while a value lies
+    outside the new one.
     """
     own(measure, tenant, what="measure", field="measure")
     with tenant_context(tenant):
+        measure = Measure.objects.select_for_update().get(pk=measure.pk)
         if measure.is_builtin:
             raise DomainError(f"{measure.name} is a built-in measure and cannot be changed.", field="measure")
         if name is not None:
             if not name.strip():
                 raise DomainError("Give the measure a name.", field="name")
             measure.name = name.strip()
-        if unit is not None:
-            _check_unit(unit)
-            measure.unit = unit
+        given = {
+            "kind": kind,
+            "unit": unit,
+            "direction": direction,
+            "perspective": perspective,
+            "scale_min": scale_min,
+            "scale_max": scale_max,
+        }
+        new_kind = kind if kind is not None else measure.kind
+        merged = {f: getattr(measure, f) if given[f] is None else given[f] for f in SHAPE_FIELDS}
+        if new_kind != measure.kind:
+            # The old kind's own fields go with it unless given again.
+            for f in ("unit", "scale_min", "scale_max"):
+                if given[f] is None:
+                    merged[f] = None
+            if given["perspective"] is None:
+                merged["perspective"] = ""
+        shape = _measure_shape(**merged)
+        changed = [f for f in SCORING_FIELDS if shape[f] != getattr(measure, f)]
+        if changed:
+            _check_unused(measure, sorted({SCORING_FIELDS[f] for f in changed}), shape)
+        for f, value in shape.items():
+            setattr(measure, f, value)
         clean(measure)
-        measure.save(update_fields=["name", "unit"])
+        measure.save(update_fields=["name", *SHAPE_FIELDS])
         return measure
+
+
+def _check_unused(measure: Measure, what: list[str], shape: dict[str, Any]) -> None:
+    in_use = (
+        Commitment.objects.filter(
+            measure=measure, ended_at__isnull=True, promise__status=Promise.Status.ACTIVE
+        )
+        .select_related("promise")
+        .order_by("promise__title", "id")
+    )
+    first = in_use.first()
+    if first is not None:
+        raise DomainError(
+            f"{measure.name} is in use by a commitment of the active promise {quoted(first.promise)}, so its "
+            f"{' and '.join(what)} cannot change (its scores would change meaning). End that commitment "
+            "first, or define a new measure.",
+            field="kind" if "kind" in what else ("direction" if "direction" in what else "scale_min"),
+        )
+    if shape["kind"] != measure.kind and measure.service_events.exists():
+        fact = Measure.FACTS[measure.kind]
+        raise DomainError(
+            f"{measure.name} already has service events carrying {fact}, so its kind cannot change; "
+            "define a new measure for the new kind.",
+            field="kind",
+        )
+    if shape["kind"] == measure.kind == Measure.Kind.AVERAGE:
+        outside = measure.service_events.filter(
+            Q(value__lt=shape["scale_min"]) | Q(value__gt=shape["scale_max"])
+        ).exists()
+        if outside:
+            raise DomainError(
+                f"{measure.name} has service events with values outside {fmt_number(shape['scale_min'])} to "
+                f"{fmt_number(shape['scale_max'])}; choose a scale that holds every recorded value.",
+                field="scale_min",
+            )
+    drafts = Commitment.objects.filter(measure=measure, ended_at__isnull=True).prefetch_related("versions")
+    lo, hi = shape["scale_min"], shape["scale_max"]
+    for commitment in drafts:
+        current = commitment.current_version
+        if current is None:
+            continue
+        if shape["kind"] != measure.kind or (lo is not None and not lo <= current.target <= hi):
+            raise DomainError(
+                f"{measure.name} is measured by a commitment of the draft {quoted(commitment.promise)} whose "
+                "target (or threshold) would no longer fit; change or delete that commitment first.",
+                field="kind" if shape["kind"] != measure.kind else "scale_min",
+            )
 
 
 # --- Commitments -----------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Commitment and measure pages: adding and changing a promise's commitments, and the
-measures list (where admins add duration measures)."""
+measures list (where admins add and change duration, rate and average measures)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from promises.commitments import services
 from promises.commitments.forms import CommitmentForm, MeasureForm
-from promises.commitments.models import Commitment
+from promises.commitments.models import Commitment, Measure
 from promises.commitments.selectors import measure_list
 from promises.forms import add_promise_error
 from promises.views import GET_POST, promise_or_404
@@ -89,6 +89,9 @@ def commitment_edit(request, pk: int, commitment_pk: int):
     )
 
 
+MEASURE_KIND_WORDS = {"duration": "Duration", "rate": "Rate", "average": "Average"}
+
+
 @action_required("measure.view")
 @GET_POST
 def measures(request):
@@ -99,10 +102,46 @@ def measures(request):
         enforce(request, "measure.manage")
         if form.is_valid():
             try:
-                measure = services.measure_create(tenant=request.tenant, **form.cleaned_data)
+                measure = services.measure_create(tenant=request.tenant, **_measure_fields(form))
             except (DomainError, ValidationError) as error:
                 add_promise_error(form, error)
             else:
-                messages.success(request, f"Duration measure “{measure.name}” ({measure.key}) added.")
+                messages.success(
+                    request,
+                    f"{MEASURE_KIND_WORDS[measure.kind]} measure “{measure.name}” ({measure.key}) added.",
+                )
                 return redirect("promise_measures")
     return render(request, "promises/measures.html", {"form": form, "measures": measure_list()})
+
+
+@action_required("measure.manage")
+@GET_POST
+def measure_edit(request, key: str):
+    measure = get_object_or_404(Measure.objects.filter(is_builtin=False), key=key)
+    initial = {
+        "name": measure.name,
+        "kind": measure.kind,
+        "unit": measure.unit,
+        "direction": measure.direction,
+        "perspective": measure.perspective,
+        "scale_min": measure.scale_min,
+        "scale_max": measure.scale_max,
+    }
+    form = MeasureForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.measure_update(tenant=request.tenant, measure=measure, **_measure_fields(form))
+        except (DomainError, ValidationError) as error:
+            add_promise_error(form, error)
+        else:
+            messages.success(request, f"Measure “{measure.name}” ({measure.key}) saved.")
+            return redirect("promise_measures")
+    return render(request, "promises/measure_form.html", {"form": form, "measure": measure})
+
+
+def _measure_fields(form: MeasureForm) -> dict:
+    """The form's values as the services take them (an empty choice: the default)."""
+    data = dict(form.cleaned_data)
+    if data.get("perspective") == "":
+        data["perspective"] = "" if "key" in data else None
+    return data
