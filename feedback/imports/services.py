@@ -32,26 +32,48 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "survey_responses": (
         "external_id", "measure", "score", "occurred_at", "touchpoint", "respondent_ref", "comment",
     ),
-    "service_events": ("external_id", "measure", "duration_seconds", "occurred_at", "touchpoint"),
+    "service_events": (
+        "external_id", "measure", "duration_seconds", "outcome", "value", "occurred_at", "touchpoint",
+    ),
 }  # fmt: skip
+# The fact column comes with the measure's kind: each row is checked against its measure.
 IMPORT_REQUIRED: dict[str, tuple[str, ...]] = {
     "survey_responses": ("external_id", "measure", "score", "occurred_at"),
-    "service_events": ("external_id", "measure", "duration_seconds", "occurred_at", "touchpoint"),
+    "service_events": ("external_id", "measure", "occurred_at", "touchpoint"),
 }
 IMPORT_EXAMPLES: dict[str, tuple[str, ...]] = {
     "survey_responses": (
         "resp-0001", "nps", "9", "2026-03-01T14:30:00+01:00", "delivery", "cust-123", "Quick and friendly.",
     ),
-    "service_events": ("refund-0001", "refund_processing", "86400", "2026-03-01T14:30:00+01:00", "delivery"),
 }  # fmt: skip
+# Service events: one template per measure kind, with that kind's fact column only.
+EVENT_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "duration": (
+        ("external_id", "measure", "duration_seconds", "occurred_at", "touchpoint"),
+        ("refund-0001", "refund_processing", "86400", "2026-03-01T14:30:00+01:00", "delivery"),
+    ),
+    "rate": (
+        ("external_id", "measure", "outcome", "occurred_at", "touchpoint"),
+        ("contact-0001", "first_contact_resolution", "true", "2026-03-01T14:30:00+01:00", "support"),
+    ),
+    "average": (
+        ("external_id", "measure", "value", "occurred_at", "touchpoint"),
+        ("review-0001", "review_stars", "4", "2026-03-01T14:30:00+01:00", "website"),
+    ),
+}
 IMPORT_INTEGER_COLUMNS = frozenset({"score", "duration_seconds"})
+IMPORT_BOOLEAN_COLUMNS = frozenset({"outcome"})
+_BOOLEANS = {"true": True, "false": False}
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
 _IMPORT_MAX_DIGITS = 40
 
 
-def signal_import_template(*, kind: str) -> str:
-    """The CSV template of an import kind: the header and one example row."""
+def signal_import_template(*, kind: str, measure_kind: str = "duration") -> str:
+    """The CSV template of an import kind: the header and one example row. Service events have
+    one per measure kind (``duration``, ``rate``, ``average``), with that kind's fact column."""
+    if kind == "service_events":
+        return csv_text(list(EVENT_TEMPLATES[measure_kind]))
     return csv_text([IMPORT_COLUMNS[kind], IMPORT_EXAMPLES[kind]])
 
 
@@ -133,6 +155,8 @@ def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] 
                     problem = f"{name} is a {len(value.lstrip('+-'))}-digit number; no {name} is that large."
                     break
                 item[name] = int(value)
+            elif name in IMPORT_BOOLEAN_COLUMNS and value.lower() in _BOOLEANS:
+                item[name] = _BOOLEANS[value.lower()]
             else:
                 item[name] = value
         if problem is not None:

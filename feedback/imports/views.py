@@ -82,8 +82,13 @@ def signal_import_rejected(request, pk: int):
 def signal_import_template(request, kind: str):
     if kind not in SignalImport.Kind.values:
         raise Http404("No such import kind.")
+    measure_kind = request.GET.get("measure_kind", "duration") if kind == "service_events" else ""
+    if measure_kind and measure_kind not in services.EVENT_TEMPLATES:
+        raise Http404("No such measure kind: duration, rate or average.")
     response = HttpResponse(
-        services.signal_import_template(kind=kind), content_type="text/csv; charset=utf-8"
+        services.signal_import_template(kind=kind, measure_kind=measure_kind or "duration"),
+        content_type="text/csv; charset=utf-8",
     )
-    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    name = f"{kind}-{measure_kind}" if measure_kind else kind
+    response["Content-Disposition"] = f'attachment; filename="{name}-template.csv"'
     return response

@@ -68,11 +68,27 @@ class SurveyResponseItemSerializer(serializers.Serializer):
 
 
 class ServiceEventItemSerializer(serializers.Serializer):
-    measure = serializers.SlugField(help_text="Key of one of the tenant's duration measures.")
+    """One event of a duration, rate or average measure, with exactly the fact its kind needs."""
+
+    measure = serializers.SlugField(
+        help_text="Key of one of the tenant's duration, rate or average measures."
+    )
     duration_seconds = serializers.IntegerField(
         min_value=0,
         max_value=TEN_YEARS_SECONDS,
-        help_text="How long the case took, in seconds (at most ten years).",
+        required=False,
+        help_text="Duration measures only (required there): how long the case took, in seconds "
+        "(at most ten years).",
+    )
+    outcome = serializers.BooleanField(
+        required=False,
+        help_text="Rate measures only (required there): whether it happened, e.g. resolved at the "
+        "first contact, or a sign-in blocked.",
+    )
+    value = serializers.FloatField(
+        required=False,
+        help_text="Average measures only (required there): a number inside the measure's scale, at "
+        "most 3 decimal places, e.g. 4 stars.",
     )
     occurred_at = serializers.DateTimeField(help_text=_OCCURRED_AT_HELP)
     touchpoint = serializers.SlugField(help_text="Slug of the touchpoint.")
@@ -200,7 +216,10 @@ class ServiceEventSerializer(serializers.ModelSerializer):
     """A stored service event."""
 
     measure = serializers.SlugRelatedField(
-        slug_field="key", read_only=True, help_text="Key of the tenant's duration measure."
+        slug_field="key", read_only=True, help_text="Key of the tenant's duration, rate or average measure."
+    )
+    value = serializers.DecimalField(
+        max_digits=9, decimal_places=3, read_only=True, allow_null=True, coerce_to_string=True
     )
     touchpoint = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Touchpoint slug.")
     source_kind = serializers.CharField(read_only=True, help_text="`member` or `api_key`: who sent it.")
@@ -211,6 +230,8 @@ class ServiceEventSerializer(serializers.ModelSerializer):
             "id",
             "measure",
             "duration_seconds",
+            "outcome",
+            "value",
             "occurred_at",
             "touchpoint",
             "source_kind",

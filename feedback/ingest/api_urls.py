@@ -279,7 +279,8 @@ class ServiceEventIngestView(SignalIngestView):
         },
     )
     def post(self, request):
-        """Push service events of the tenant's duration measures: one, or up to 1,000 as
+        """Push service events of the tenant's duration, rate and average measures (`duration_seconds`,
+        `outcome` or `value`, as the measure's kind needs): one, or up to 1,000 as
         `{"items": [...]}`. Each item is answered on its own."""
         return self.handle(request)
 

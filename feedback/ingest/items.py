@@ -6,9 +6,11 @@ The API batches and the CSV import rows pass through :class:`Item`; a bad item r
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from feedback.signals.models import (
@@ -20,11 +22,13 @@ from feedback.signals.models import (
 )
 from feedback.stories.models import Story
 from feedback.stories.sentiment import sentiment_score
+from promises.commitments.models import SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.commitments.selectors import measure_list
 from promises.models import Measure, Promise
 from tenants.models import Department, Touchpoint
 from tenants.validation import (
     SMALLINT_RANGE,
+    decimal_problem,
     duration_problem,
     instant_problem,
     integer_problem,
@@ -190,23 +194,56 @@ class Item:
             self.error("touchpoint", f"Unknown touchpoint {value!r}; choose one of: {slugs}.")
         return touchpoint
 
-    def measure(self, lookups: Lookups, *, kind: str) -> Measure | None:
+    def measure(self, lookups: Lookups, *, kind: str | tuple[str, ...]) -> Measure | None:
+        kinds = (kind,) if isinstance(kind, str) else kind
         value = self.data.get("measure")
-        fitting = [key for key, m in lookups.measures.items() if m.kind == kind]
+        fitting = [key for key, m in lookups.measures.items() if m.kind in kinds]
         if value is None or value == "":
             self.error(
                 "measure", f"measure is required; choose one of: {', '.join(fitting) or 'none defined yet'}."
             )
             return None
         measure = lookups.measures.get(value) if isinstance(value, str) else None
-        if measure is None or measure.kind != kind:
-            what = "survey" if kind == Measure.Kind.SURVEY else "duration"
+        if measure is None or measure.kind not in kinds:
+            what = "survey" if kinds == (Measure.Kind.SURVEY,) else "duration, rate or average"
             self.error(
                 "measure",
                 f"Unknown {what} measure {value!r}; choose one of: {', '.join(fitting) or 'none defined yet'}.",
             )
             return None
         return measure
+
+    def boolean(self, name: str) -> bool | None:
+        value = self.data.get(name)
+        if value is None:
+            self.error(name, f"{name} is required: true or false.")
+            return None
+        if not isinstance(value, bool):
+            self.error(name, f"{name} must be true or false, not {_shown(value)}.")
+            return None
+        return value
+
+    def decimal(self, name: str) -> Decimal | None:
+        """A number (JSON number, or decimal text from a CSV cell) that ``numeric(9, 3)`` holds exactly."""
+        value = self.data.get(name)
+        if value is None:
+            self.error(name, f"{name} is required: a number.")
+            return None
+        number = None
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        elif isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
+            number = Decimal(value.strip())
+        if number is None or not number.is_finite():
+            self.error(name, f"{name} must be a number, e.g. 4 or 4.5, not {_shown(value)}.")
+            return None
+        if problem := decimal_problem(name, number, max_digits=SCALE_MAX_DIGITS, places=SCALE_PLACES):
+            self.error(name, problem)
+            return None
+        return number
+
+
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:\d{1,40}(?:\.\d{0,40})?|\.\d{1,40})")
 
 
 def _shown(value: Any) -> str:
@@ -235,7 +272,7 @@ SURVEY_FIELDS = (
     "comment",
     "external_id",
 )
-EVENT_FIELDS = ("measure", "duration_seconds", "occurred_at", "touchpoint", "external_id")
+EVENT_FIELDS = ("measure", "duration_seconds", "outcome", "value", "occurred_at", "touchpoint", "external_id")
 
 
 def story_values(item: Item, lookups: Lookups, now: datetime) -> tuple[dict[str, Any], list[Promise]]:
@@ -318,12 +355,39 @@ def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[
 
 
 def service_event_values(item: Item, lookups: Lookups, now: datetime) -> dict[str, Any]:
-    duration = item.integer("duration_seconds")
-    if duration is not None and (problem := duration_problem("duration_seconds", duration)):
-        item.error("duration_seconds", problem)
+    """An event of a duration, rate or average measure, carrying exactly the fact its kind needs
+    (``Measure.FACTS``); a fact of another kind is an error on that field, never ignored."""
+    measure = item.measure(lookups, kind=Measure.TENANT_KINDS)
+    facts: dict[str, Any] = {"duration_seconds": None, "outcome": None, "value": None}
+    if measure is not None:
+        needed = Measure.FACTS[measure.kind]
+        for fact in facts:
+            if fact != needed and item.data.get(fact) is not None:
+                item.error(
+                    fact,
+                    f"{measure.key} is a {measure.kind} measure: its events carry {needed}, not {fact}; "
+                    f"remove {fact}.",
+                )
+        if needed == "duration_seconds":
+            duration = item.integer("duration_seconds")
+            if duration is not None and (problem := duration_problem("duration_seconds", duration)):
+                item.error("duration_seconds", problem)
+            facts["duration_seconds"] = duration
+        elif needed == "outcome":
+            facts["outcome"] = item.boolean("outcome")
+        else:
+            value = item.decimal("value")
+            lo, hi = measure.scale
+            if value is not None and not lo <= value <= hi:
+                item.error(
+                    "value",
+                    f"{measure.key} value {value.normalize():f} is outside its scale "
+                    f"{lo.normalize():f}…{hi.normalize():f}; send a value on the measure's scale.",
+                )
+            facts["value"] = value
     return {
-        "measure": item.measure(lookups, kind=Measure.Kind.DURATION),
-        "duration_seconds": duration,
+        "measure": measure,
+        **facts,
         "occurred_at": item.occurred_at(now),
         "touchpoint": item.touchpoint(lookups, required=True),
         "external_id": item.external_id(),

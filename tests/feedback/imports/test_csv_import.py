@@ -21,8 +21,10 @@ from feedback.imports.models import SignalImport
 from feedback.imports.services import signal_import_create, signal_imports_resume_stalled
 from feedback.imports.tasks import signal_import_run
 from feedback.signals.models import ServiceEvent, SurveyResponse
+from promises.commitments.services import measure_create
 from tenants.context import tenant_context
 from tenants.models import Membership
+from tenants.services import touchpoint_create
 from tests.celery_worker import database_url
 from tests.feedback.conftest import import_finished, signal_setup
 
@@ -155,7 +157,7 @@ def test_a_bad_header_is_refused_at_upload_with_what_to_fix(signals, member_clie
     page = text(upload(client, "survey_responses", "external_id,measure,rating,occurred_at\n"))
     assert "Unknown column(s) rating" in page
     page = text(upload(client, "service_events", "external_id,measure,occurred_at\n"))
-    assert "lacks the required column(s) duration_seconds, touchpoint" in page
+    assert "lacks the required column(s) touchpoint" in page
     page = text(upload(client, "survey_responses", ""))
     assert "The submitted file is empty." in page or "The file is empty" in page
     response = client.post(
@@ -179,6 +181,55 @@ def test_templates_download_with_the_documented_columns(worker, signals, member_
     # The template itself imports cleanly (given the touchpoint and measure it names exist).
     imp = run(worker, signals, upload(client, "service_events", events))
     assert (imp.created_count, imp.rejected_count) == (1, 0)
+
+
+def test_rate_and_average_events_import_from_their_templates_and_a_wrong_fact_rejects_its_row(
+    worker, signals, member_clients
+):
+    measure_create(tenant=signals, key="first_contact_resolution", name="FCR", kind="rate")
+    measure_create(tenant=signals, key="review_stars", name="Stars", kind="average", scale_min=1, scale_max=5)
+    touchpoint_create(tenant=signals, name="Support")
+    touchpoint_create(tenant=signals, name="Website")
+    client = member_clients["admin"]
+    headers = {}
+    for kind, fact in (("duration", "duration_seconds"), ("rate", "outcome"), ("average", "value")):
+        template = client.get(f"/signals/import/template/service_events.csv?measure_kind={kind}")
+        assert template.status_code == 200
+        assert f"service_events-{kind}-template.csv" in template["Content-Disposition"]
+        headers[kind] = template.content.decode()
+        assert headers[kind].splitlines()[0] == f"external_id,measure,{fact},occurred_at,touchpoint"
+    assert client.get("/signals/import/template/service_events.csv?measure_kind=sum").status_code == 404
+    for kind in ("rate", "average"):  # each template imports cleanly
+        imp = run(worker, signals, upload(client, "service_events", headers[kind]))
+        assert (imp.created_count, imp.rejected_count) == (1, 0)
+    mixed = (
+        "external_id,measure,duration_seconds,outcome,value,occurred_at,touchpoint\n"
+        "m-1,first_contact_resolution,,FALSE,,2026-01-05T10:00:00Z,support\n"
+        "m-2,first_contact_resolution,,yes,,2026-01-05T10:00:00Z,support\n"
+        "m-3,first_contact_resolution,60,,,2026-01-05T10:00:00Z,support\n"
+        "m-4,review_stars,,,4.5,2026-01-05T10:00:00Z,website\n"
+        "m-5,review_stars,,true,4,2026-01-05T10:00:00Z,website\n"
+        "m-6,review_stars,,,0.5,2026-01-05T10:00:00Z,website\n"
+        "m-7,refund_processing,,,3,2026-01-05T10:00:00Z,delivery\n"
+    )
+    imp = run(worker, signals, upload(client, "service_events", mixed))
+    assert (imp.created_count, imp.rejected_count) == (2, 5)
+    with tenant_context(signals):
+        stored = dict(
+            ServiceEvent.objects.filter(external_id__startswith="m-").values_list(
+                "external_id", "measure__key"
+            )
+        )
+        assert stored == {"m-1": "first_contact_resolution", "m-4": "review_stars"}
+        assert ServiceEvent.objects.get(external_id="m-1").outcome is False
+        assert str(ServiceEvent.objects.get(external_id="m-4").value) == "4.500"
+    report = member_clients["admin"].get(f"/signals/import/{imp.pk}/rejected.csv")
+    rejected = b"".join(report.streaming_content).decode()
+    assert "outcome must be true or false, not 'yes'" in rejected
+    assert "its events carry outcome, not duration_seconds" in rejected
+    assert "its events carry value, not outcome" in rejected
+    assert "outside its scale 1…5" in rejected
+    assert "its events carry duration_seconds, not value" in rejected
 
 
 def test_only_admins_import(signals, member_clients):
