@@ -44,9 +44,28 @@ def _violates(constraint: str, make) -> None:
         make()
 
 
+def test_an_average_declares_its_scale_and_only_an_average_has_one(world):
+    _violates(
+        "measure_scale_matches_kind",
+        lambda: Measure.objects.create(key="stars", name="Stars", kind="average", scale_min=5, scale_max=1),
+    )
+    _violates(
+        "measure_scale_matches_kind",
+        lambda: Measure.objects.create(key="stars", name="Stars", kind="average", scale_min=1),
+    )
+    _violates(
+        "measure_scale_matches_kind",
+        lambda: Measure.objects.create(key="fcr", name="FCR", kind="rate", scale_min=0, scale_max=1),
+    )
+    _violates(
+        "measure_direction_perspective_known",
+        lambda: Measure.objects.create(key="fcr", name="FCR", kind="rate", direction="sideways"),
+    )
+
+
 def test_only_built_in_keys_may_be_survey_measures(world):
     _violates(
-        "measure_builtin_or_duration",
+        "measure_builtin_or_tenant_kind",
         lambda: Measure.objects.create(key="mood", name="Mood", kind="survey", unit=""),
     )
     _violates(
