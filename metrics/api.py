@@ -187,8 +187,12 @@ SCORES_SCHEMA = {
             weight=_number(),
             score=_number(),
             delivery_rate=_number(),
-            operational_score=_number("Weighted mean over the duration commitments."),
-            perceived_score=_number("Weighted mean over the survey and story commitments."),
+            operational_score=_number(
+                "Weighted mean over the operational commitments (durations, operational rates and averages)."
+            ),
+            perceived_score=_number(
+                "Weighted mean over the perceived commitments (surveys, stories, perceived rates and averages)."
+            ),
             perception_gap=_number("operational_score − perceived_score, when both exist."),
             flags={
                 "type": "array",
@@ -207,11 +211,23 @@ SCORES_SCHEMA = {
             actual=_number("A, on the measure's scale; null with insufficient data."),
             n=_integer("Signals in the window."),
             status=_string(STATUS + " insufficient_data: n < min_sample."),
-            met={"type": "boolean", "nullable": True},
+            met={
+                "type": "boolean",
+                "nullable": True,
+                "description": "A ≥ target; lower is better: A ≤ target.",
+            },
             score=_number(),
             gap=_number("Shortfall in points of the scale; negative = ahead."),
-            kind=_string("operational (duration measures) or perceived."),
-            target=_number(),
+            kind=_string(
+                "operational (duration measures; rate and average measures declared operational) or perceived."
+            ),
+            target=_number("On the measure's scale; the most that still counts as met when lower is better."),
+            direction={
+                "type": "string",
+                "enum": ["higher_is_better", "lower_is_better"],
+                "description": "The measure's direction.",
+            },
+            target_label=_string('The target as shown: "at least 90 %", "at most 2 %", "at least 4.2".'),
             threshold_seconds=_integer("θ of a duration measure.", nullable=True),
             window_days=_integer(),
             min_sample=_integer(),

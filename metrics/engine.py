@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection
 
 from metrics.rollups import thresholds_register
+from promises.commitments.models import target_label
 from promises.models import Measure
 from tenants.context import require_tenant_id
 from tenants.models import Tenant
@@ -29,6 +30,7 @@ from tenants.models import Tenant
 SENTIMENT_NON_NEGATIVE = -0.05
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+THOUSAND = Decimal(1000)
 CENT = Decimal("0.01")
 
 
@@ -43,7 +45,7 @@ class Terms:
     promise_slug: str
     measure_id: int
     measure_key: str
-    measure_kind: str  # survey | duration | stories
+    measure_kind: str  # survey | duration | rate | average | stories
     touchpoint_id: int | None
     touchpoint_slug: str | None
     target: Decimal
@@ -54,6 +56,8 @@ class Terms:
     scale: tuple[Decimal, Decimal]
     kind: str  # operational | perceived
     since: datetime  # the window is (since, T]
+    lower_is_better: bool = False  # the measure's direction: a smaller value is the better one
+    percent: bool = False  # the value is a share in % (for showing the target)
 
 
 # What counts at T, in one statement: the commitment versions in effect (with their promise,
@@ -64,7 +68,8 @@ _AT_SQL = """
 WITH terms AS (
     SELECT v.commitment_id, v.id AS version_id, v.number, c.promise_id, p.slug AS promise_slug,
            c.measure_id, m.key, m.kind, c.touchpoint_id, tp.slug AS touchpoint_slug, v.target,
-           v.threshold_seconds, v.window_days, v.min_sample, v.weight
+           v.threshold_seconds, v.window_days, v.min_sample, v.weight, m.direction, m.perspective,
+           m.scale_min, m.scale_max
       FROM promises_commitmentversion v
       JOIN promises_commitment c ON c.id = v.commitment_id AND c.tenant_id = v.tenant_id
       JOIN promises_promise p ON p.id = c.promise_id AND p.tenant_id = v.tenant_id
@@ -77,7 +82,8 @@ SELECT
     (SELECT coalesce(json_agg(json_build_array(
                 commitment_id, version_id, number, promise_id, promise_slug, measure_id, key, kind,
                 touchpoint_id, touchpoint_slug, target::text, threshold_seconds, window_days,
-                min_sample, weight::text) ORDER BY commitment_id), '[]')
+                min_sample, weight::text, direction, perspective, scale_min::text, scale_max::text)
+                ORDER BY commitment_id), '[]')
        FROM terms),
     EXISTS (SELECT 1 FROM terms t
              WHERE t.threshold_seconds IS NOT NULL
@@ -132,7 +138,15 @@ def at_t(at: datetime) -> AtT:
 
 
 def _terms(row: list[Any], at_utc: datetime) -> Terms:
-    measure = Measure(key=row[6], kind=row[7])  # for its scale and commitment kind
+    # The measure's own rules: its scale, commitment kind, direction and whether it is a share in %.
+    measure = Measure(
+        key=row[6],
+        kind=row[7],
+        direction=row[15],
+        perspective=row[16],
+        scale_min=None if row[17] is None else Decimal(row[17]),
+        scale_max=None if row[18] is None else Decimal(row[18]),
+    )
     return Terms(
         *row[:10],
         target=Decimal(row[10]),
@@ -143,6 +157,8 @@ def _terms(row: list[Any], at_utc: datetime) -> Terms:
         scale=measure.scale,
         kind=measure.commitment_kind,
         since=at_utc - timedelta(days=row[12]),
+        lower_is_better=measure.is_lower_better,
+        percent=measure.is_percent,
     )
 
 
@@ -170,11 +186,16 @@ DAY = timedelta(days=1)
 @dataclass(frozen=True)
 class Count:
     """A count a measure needs: its aggregate over raw signals and the rollup column holding the
-    same number per day (or month)."""
+    same number per day (or month); ``rollup_sum``, when the column is not summed as it is."""
 
     name: str
     raw: str
     rollup_column: str
+    rollup_sum: str = ""
+
+    @property
+    def rollup(self) -> str:
+        return self.rollup_sum or f"sum({self.rollup_column})::bigint"
 
 
 @dataclass(frozen=True)
@@ -211,6 +232,30 @@ TABLES: dict[str, Table] = {
         "s.tenant_id",
         "s.measure_id",
         (_count("n"),),
+        "metrics_serviceeventrollup",
+    ),
+    "rate": Table(
+        "feedback_serviceevent s",
+        "s.tenant_id",
+        "s.measure_id",
+        (_count("n"), _count("outcomes", "s.outcome")),
+        "metrics_serviceeventrollup",
+    ),
+    # Values have at most 3 decimal places (numeric(9, 3)): their sum in thousandths is a whole number,
+    # so it travels as a bigint like every other count and stays exact.
+    "average": Table(
+        "feedback_serviceevent s",
+        "s.tenant_id",
+        "s.measure_id",
+        (
+            _count("n"),
+            Count(
+                "value_thousandths",
+                "(coalesce(sum(s.value), 0) * 1000)::bigint",
+                "value_sum",
+                "(sum(value_sum) * 1000)::bigint",
+            ),
+        ),
         "metrics_serviceeventrollup",
     ),
     "stories": Table(
@@ -386,7 +431,7 @@ def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> lis
     where = f"tenant_id = %s AND {key_column} = ANY(%s)"
     params = [require_tenant_id(), keys]
     rollup = MONTH_ROLLUPS[table.rollup] if level == "month" else table.rollup
-    columns = [(f"sum({c.rollup_column})::bigint", []) for c in table.counts]
+    columns = [(c.rollup, []) for c in table.counts]
     parts = [
         Part(
             terms,
@@ -516,6 +561,10 @@ def measure_value(t: Terms, c: dict[str, int]) -> Decimal | None:
         return None
     if t.measure_kind == "duration":
         return HUNDRED * c["within"] / n
+    if t.measure_kind == "rate":
+        return HUNDRED * c["outcomes"] / n
+    if t.measure_kind == "average":
+        return Decimal(c["value_thousandths"]) / THOUSAND / n
     if t.measure_key == "nps":
         return HUNDRED * (c["promoters"] - c["detractors"]) / n
     if t.measure_key == "csat":
@@ -525,9 +574,10 @@ def measure_value(t: Terms, c: dict[str, int]) -> Decimal | None:
     return HUNDRED * c["non_negative"] / n  # story_sentiment
 
 
-def _norm(x: Decimal, scale: tuple[Decimal, Decimal]) -> Decimal:
+def _norm(x: Decimal, scale: tuple[Decimal, Decimal], lower_is_better: bool = False) -> Decimal:
+    """Where ``x`` lies on the scale, 0…1, the better end being 1 (lower-is-better: ``(hi − x) / (hi − lo)``)."""
     lo, hi = scale
-    return (x - lo) / (hi - lo)
+    return (hi - x) / (hi - lo) if lower_is_better else (x - lo) / (hi - lo)
 
 
 def _r(x: Decimal | None) -> float | None:
@@ -561,11 +611,11 @@ def commitment_score(t: Terms, counts: dict[str, int]) -> CommitmentScore:
     actual = measure_value(t, counts)
     if n < t.min_sample or actual is None:
         return CommitmentScore(t, n, actual, counted=False)
-    norm_a, norm_t = _norm(actual, t.scale), _norm(t.target, t.scale)
+    norm_a = _norm(actual, t.scale, t.lower_is_better)
+    norm_t = _norm(t.target, t.scale, t.lower_is_better)
     score = HUNDRED if norm_t == 0 else HUNDRED * min(Decimal(1), norm_a / norm_t)
-    return CommitmentScore(
-        t, n, actual, counted=True, met=actual >= t.target, score=score, gap=HUNDRED * (norm_t - norm_a)
-    )
+    met = actual <= t.target if t.lower_is_better else actual >= t.target
+    return CommitmentScore(t, n, actual, counted=True, met=met, score=score, gap=HUNDRED * (norm_t - norm_a))
 
 
 @dataclass
@@ -691,6 +741,8 @@ def _commitment_json(c: CommitmentScore) -> dict[str, Any]:
         "gap": _r(c.gap),
         "kind": t.kind,
         "target": _r(t.target),
+        "direction": "lower_is_better" if t.lower_is_better else "higher_is_better",
+        "target_label": target_label(t.target, lower_is_better=t.lower_is_better, percent=t.percent),
         "threshold_seconds": t.threshold_seconds,
         "window_days": t.window_days,
         "min_sample": t.min_sample,

@@ -6,7 +6,9 @@ path wrote it; see ``metrics/migrations/0008_row_rollup_triggers.py``):
 - :class:`SurveyRollup`: per tenant, survey measure, touchpoint (or none) and UTC day — the
   counts every survey measure needs (n, score sum, promoters, passives, detractors,
   satisfied).
-- :class:`ServiceEventRollup`: per tenant, duration measure, touchpoint and day — n.
+- :class:`ServiceEventRollup`: per tenant, measure (duration, rate or average), touchpoint and
+  day — n, the events with a true outcome (rates) and the exact sum of values (averages,
+  ``numeric``).
 - :class:`DurationThreshold` + :class:`ServiceEventWithinRollup`: a duration commitment's
   value depends on its own threshold θ, so the rollup keeps one exact counter per threshold
   in use: for each registered θ of a measure, the number of events with
@@ -83,6 +85,16 @@ class ServiceEventRollup(TenantModel):
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
     n = models.BigIntegerField(default=0)
+    outcomes = models.BigIntegerField(
+        default=0, db_default=0, help_text="Rate measures: events with a true outcome."
+    )
+    value_sum = models.DecimalField(
+        max_digits=24,
+        decimal_places=3,
+        default=0,
+        db_default=0,
+        help_text="Average measures: the exact sum of values.",
+    )
 
     class Meta:
         constraints = [
@@ -183,6 +195,16 @@ class ServiceEventMonthRollup(TenantModel):
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
     n = models.BigIntegerField(default=0)
+    outcomes = models.BigIntegerField(
+        default=0, db_default=0, help_text="Rate measures: events with a true outcome."
+    )
+    value_sum = models.DecimalField(
+        max_digits=24,
+        decimal_places=3,
+        default=0,
+        db_default=0,
+        help_text="Average measures: the exact sum of values.",
+    )
 
     class Meta:
         constraints = [

@@ -53,7 +53,8 @@ _WITHIN_BACKFILL = _add(_WITHIN_BACKFILL, "measure_id, threshold_seconds, touchp
 _MONTHS = [
     ("metrics_surveyrollup", "metrics_surveymonthrollup", "measure_id, touchpoint_id",
      "n, score_sum, promoters, passives, detractors, satisfied"),
-    ("metrics_serviceeventrollup", "metrics_serviceeventmonthrollup", "measure_id, touchpoint_id", "n"),
+    ("metrics_serviceeventrollup", "metrics_serviceeventmonthrollup", "measure_id, touchpoint_id",
+     "n, outcomes, value_sum"),
     ("metrics_serviceeventwithinrollup", "metrics_serviceeventwithinmonthrollup",
      "measure_id, threshold_seconds, touchpoint_id", "within"),
     ("metrics_storyrollup", "metrics_storymonthrollup", "promise_id, touchpoint_id", "n, non_negative"),
@@ -87,12 +88,13 @@ _REBUILD = [
     "DELETE FROM metrics_serviceeventrollup WHERE tenant_id = %(t)s",
     _add(
         """
-    INSERT INTO metrics_serviceeventrollup AS x (tenant_id, measure_id, touchpoint_id, day, n)
-    SELECT tenant_id, measure_id, touchpoint_id, (occurred_at AT TIME ZONE 'UTC')::date, count(*)
+    INSERT INTO metrics_serviceeventrollup AS x (tenant_id, measure_id, touchpoint_id, day, n, outcomes, value_sum)
+    SELECT tenant_id, measure_id, touchpoint_id, (occurred_at AT TIME ZONE 'UTC')::date, count(*),
+           count(*) FILTER (WHERE outcome), coalesce(sum(value), 0)
       FROM feedback_serviceevent WHERE tenant_id = %(t)s GROUP BY 1, 2, 3, 4
     """,
         "measure_id, touchpoint_id",
-        "n",
+        "n, outcomes, value_sum",
     ),
     "DELETE FROM metrics_storyrollup WHERE tenant_id = %(t)s",
     _add(

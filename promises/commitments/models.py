@@ -184,6 +184,14 @@ class Measure(TenantModel):
         return "operational" if self.is_duration else "perceived"
 
 
+def target_label(target: Decimal, *, lower_is_better: bool, percent: bool) -> str:
+    """How a target reads wherever it is shown: "at least 90 %", "at most 2 %", "at least 4.2"."""
+    value = Decimal(target)
+    text = f"{value.quantize(Decimal(1))}" if value == value.to_integral_value() else f"{value.normalize():f}"
+    text = text.replace("-", "\N{MINUS SIGN}")
+    return f"{'at most' if lower_is_better else 'at least'} {text}{' %' if percent else ''}"
+
+
 class Commitment(TenantModel):
     """A measurable SLA of a customer promise: what is measured, and where.
 

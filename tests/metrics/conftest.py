@@ -28,6 +28,22 @@ T = (timezone.now() - timedelta(days=2)).replace(hour=13, minute=37, second=21, 
 _ids = itertools.count(1)
 
 
+# Tenant-defined measures of every kind and direction (scoring.md, version 2).
+TENANT_MEASURES = {
+    "slow_refunds": {"kind": "duration", "unit": "hours", "direction": "lower_is_better"},
+    "first_contact_resolution": {"kind": "rate"},
+    "signin_blocked": {"kind": "rate", "direction": "lower_is_better"},
+    "review_stars": {"kind": "average", "perspective": "perceived", "scale_min": 1, "scale_max": 5},
+    "effort_felt": {
+        "kind": "average",
+        "perspective": "perceived",
+        "direction": "lower_is_better",
+        "scale_min": 0,
+        "scale_max": 10,
+    },
+}
+
+
 @dataclass
 class Scoring:
     tenant: Tenant
@@ -128,6 +144,28 @@ class Scoring:
             for d in durations
         )
 
+    def outcomes(self, measure: str, outcomes: list[bool], *, at: datetime, touchpoint: Touchpoint) -> None:
+        """Events of a rate measure."""
+        self._facts(measure, "outcome", outcomes, at=at, touchpoint=touchpoint)
+
+    def values(self, measure: str, values: list[str], *, at: datetime, touchpoint: Touchpoint) -> None:
+        """Events of an average measure."""
+        self._facts(measure, "value", [Decimal(v) for v in values], at=at, touchpoint=touchpoint)
+
+    def _facts(self, measure: str, fact: str, facts: list, *, at: datetime, touchpoint: Touchpoint) -> None:
+        ServiceEvent.objects.bulk_create(
+            ServiceEvent(
+                measure=self.measures[measure],
+                touchpoint=touchpoint,
+                occurred_at=at,
+                source_kind="api_key",
+                source_id=1,
+                external_id=f"e{next(_ids)}",
+                **{fact: f},
+            )
+            for f in facts
+        )
+
     def stories(
         self, promise: Promise, sentiments: list[float], *, at: datetime, touchpoint: Touchpoint
     ) -> list[Story]:
@@ -155,6 +193,10 @@ def scoring_setup(tenant: Tenant) -> Scoring:
             key="refund_processing",
             defaults={"name": "Refund processing", "kind": "duration", "unit": "days"},
         )
+        for key, defaults in TENANT_MEASURES.items():
+            Measure.objects.get_or_create(
+                key=key, defaults={"name": key.replace("_", " ").capitalize(), **defaults}
+            )
         returns, _ = Touchpoint.objects.get_or_create(
             slug="returns", defaults={"name": "Returns", "position": 5}
         )

@@ -4,6 +4,7 @@ a rebuild gives the rows the triggers keep, deleting signals takes them out agai
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -57,6 +58,27 @@ events = st.lists(
     ),
     max_size=20,
 )
+outcomes = st.lists(
+    st.tuples(
+        st.sampled_from(["first_contact_resolution", "signin_blocked"]),
+        st.booleans(),
+        offsets,
+        st.sampled_from(["returns", "delivery"]),
+    ),
+    max_size=20,
+)
+values = st.lists(
+    st.sampled_from([("review_stars", 1, 5), ("effort_felt", 0, 10)]).flatmap(
+        lambda m: st.tuples(
+            st.just(m[0]),
+            # Thousandths: the exact decimals an average's values may have.
+            st.integers(m[1] * 1000, m[2] * 1000).map(lambda x: f"{x / 1000:.3f}"),
+            offsets,
+            st.sampled_from(["returns", "delivery"]),
+        )
+    ),
+    max_size=20,
+)
 stories = st.lists(
     st.tuples(
         st.sampled_from([-0.9, -0.0501, -0.05, 0.0, 0.6]), offsets, st.sampled_from(["returns", "delivery"])
@@ -64,7 +86,7 @@ stories = st.lists(
     max_size=10,
 )
 # Up to 75 days: windows holding whole UTC months (read from the month rollups) and not.
-windows = st.lists(st.integers(1, 75), min_size=7, max_size=7)
+windows = st.lists(st.integers(1, 75), min_size=12, max_size=12)
 as_of = st.builds(
     lambda day, seconds: BASE + timedelta(days=day, seconds=seconds),
     st.integers(-3, 2),
@@ -76,11 +98,14 @@ as_of = st.builds(
 @given(
     surveys=surveys,
     events=events,
+    outcomes=outcomes,
+    values=values,
     stories=stories,
     windows=windows,
     ats=st.lists(as_of, min_size=1, max_size=3),
 )
-def test_rollup_path_equals_raw_path(scoring, surveys, events, stories, windows, ats):
+def test_rollup_path_equals_raw_path(scoring, surveys, events, outcomes, values, stories, windows, ats):
+    """Every kind of measure (survey, story, duration, rate, average), both directions."""
     with transaction.atomic():
         tp = {"returns": scoring.returns, "delivery": scoring.delivery, None: None}
         promise = scoring.promise()
@@ -100,7 +125,25 @@ def test_rollup_path_equals_raw_path(scoring, surveys, events, stories, windows,
             window_days=next(w),
             min_sample=1,
         )
-        thresholds_register()  # this threshold is counted by the triggers from the start
+        scoring.commitment(
+            promise,
+            "slow_refunds",
+            target="20",
+            touchpoint=scoring.delivery,
+            threshold_seconds=60,
+            window_days=next(w),
+            min_sample=1,
+        )
+        for measure, target, touchpoint in (
+            ("first_contact_resolution", "70", scoring.returns),
+            ("signin_blocked", "2", None),
+            ("review_stars", "4.2", None),
+            ("effort_felt", "3.5", scoring.delivery),
+        ):
+            scoring.commitment(
+                promise, measure, target=target, touchpoint=touchpoint, window_days=next(w), min_sample=1
+            )
+        thresholds_register()  # these thresholds are counted by the triggers from the start
         for measure, score, offset, touchpoint in surveys:
             scoring.surveys(measure, [score], at=BASE + timedelta(seconds=offset), touchpoint=tp[touchpoint])
         for duration, offset, touchpoint in events:
@@ -110,6 +153,12 @@ def test_rollup_path_equals_raw_path(scoring, surveys, events, stories, windows,
                 at=BASE + timedelta(seconds=offset),
                 touchpoint=tp[touchpoint],
             )
+        for measure, outcome, offset, touchpoint in outcomes:
+            scoring.outcomes(
+                measure, [outcome], at=BASE + timedelta(seconds=offset), touchpoint=tp[touchpoint]
+            )
+        for measure, value, offset, touchpoint in values:
+            scoring.values(measure, [value], at=BASE + timedelta(seconds=offset), touchpoint=tp[touchpoint])
         for sentiment, offset, touchpoint in stories:
             target = promise if offset % 2 else other
             scoring.stories(
@@ -158,7 +207,9 @@ def _rows() -> dict[str, set[tuple]]:
             )
         ),
         "event": set(
-            ServiceEventRollup.objects.filter(n__gt=0).values_list("measure_id", "touchpoint_id", "day", "n")
+            ServiceEventRollup.objects.filter(n__gt=0).values_list(
+                "measure_id", "touchpoint_id", "day", "n", "outcomes", "value_sum"
+            )
         ),
         "within": set(
             ServiceEventWithinRollup.objects.filter(within__gt=0).values_list(
@@ -177,7 +228,7 @@ def _rows() -> dict[str, set[tuple]]:
         ),
         "event_month": set(
             ServiceEventMonthRollup.objects.filter(n__gt=0).values_list(
-                "measure_id", "touchpoint_id", "day", "n"
+                "measure_id", "touchpoint_id", "day", "n", "outcomes", "value_sum"
             )
         ),
         "within_month": set(
@@ -204,6 +255,10 @@ def _assert_months_add_up(rows: dict[str, set[tuple]]) -> None:
     assert by_month(rows["survey"], lambda r: r[:2], lambda r: r[3]) == {
         (m, t, d): n for m, t, d, n, *_ in rows["survey_month"]
     }
+    for i in (3, 4, 5):  # n, outcomes, value_sum
+        assert by_month(rows["event"], lambda r: r[:2], lambda r, i=i: r[i]) == {
+            (m, t, r[2]): r[i] for r in rows["event_month"] for m, t in [r[:2]] if r[i]
+        }
     assert by_month(rows["within"], lambda r: (r[0], r[1], r[3]), lambda r: r[4]) == {
         (m, t, th, d): w for m, t, d, th, w in rows["within_month"]
     }
@@ -224,6 +279,13 @@ def _world(scoring):
     scoring.events("refund_processing", [59, 60, 61], at=T - timedelta(days=1), touchpoint=scoring.returns)
     scoring.events("refund_processing", [10, 6000], at=T - timedelta(days=3), touchpoint=scoring.delivery)
     scoring.stories(promise, [-0.05, -0.5, 0.7], at=T - timedelta(days=1), touchpoint=scoring.returns)
+    scoring.outcomes(
+        "first_contact_resolution", [True, True, False], at=T - timedelta(days=1), touchpoint=scoring.returns
+    )
+    scoring.outcomes("signin_blocked", [False, True], at=T - timedelta(days=40), touchpoint=scoring.delivery)
+    scoring.values(
+        "review_stars", ["4.5", "1", "3.125"], at=T - timedelta(days=2), touchpoint=scoring.returns
+    )
     return promise
 
 
@@ -241,6 +303,16 @@ def test_rebuild_gives_the_rows_the_triggers_keep(scoring):
         ),
     }
     assert sum(r[3] for r in triggered["survey"]) == 11
+    day = (T - timedelta(days=2)).date()
+    assert (
+        scoring.measures["review_stars"].pk,
+        scoring.returns.pk,
+        day,
+        3,
+        0,
+        Decimal("8.625"),
+    ) in triggered["event"]
+    assert sum(r[4] for r in triggered["event"]) == 3  # true outcomes
     _assert_months_add_up(triggered)
     rollups_rebuild()
     assert _rows() == triggered
@@ -252,11 +324,18 @@ def test_deleting_signals_takes_them_out_of_the_rollups(scoring):
     before = scores_compute(tenant=scoring.tenant, at=T, source="rollup")
     SurveyResponse.objects.filter(score__gte=9).delete()
     ServiceEvent.objects.filter(duration_seconds=59).delete()
+    ServiceEvent.objects.filter(outcome=True, measure__key="first_contact_resolution")[:1].get().delete()
+    ServiceEvent.objects.filter(value=Decimal("4.5")).delete()
     StoryPromise.objects.filter(story__sentiment__lt=0).delete()
     after_delete = _rows()
     nps = {r for r in after_delete["survey"] if r[0] == scoring.measures["nps"].pk}
     assert [(r[3], r[5], r[6], r[7]) for r in nps] == [(4, 0, 2, 2)]  # n, promoters, passives, detractors
-    assert sum(r[3] for r in after_delete["event"]) == 4
+    refunds, fcr, stars = (
+        scoring.measures[k].pk for k in ("refund_processing", "first_contact_resolution", "review_stars")
+    )
+    assert sum(r[3] for r in after_delete["event"] if r[0] == refunds) == 4
+    assert [(r[3], r[4]) for r in after_delete["event"] if r[0] == fcr] == [(2, 1)]  # n, true outcomes
+    assert [(r[3], r[5]) for r in after_delete["event"] if r[0] == stars] == [(2, Decimal("4.125"))]
     assert {r[4] for r in after_delete["within"]} == {1}
     assert [(r[3], r[4]) for r in after_delete["story"]] == [(1, 1)]
     rollups_rebuild()
