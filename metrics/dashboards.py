@@ -260,19 +260,22 @@ def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:
     if run is None:
         return page
     scored = run.promises_by_id.get(promise.pk)
-    measures = {m["key"]: m for m in Measure.objects.values("key", "name", "unit", "kind")}
+    measures = {m["key"]: m for m in Measure.objects.values("key", "name", "unit", "kind", "direction")}
     touchpoints = dict(Touchpoint.objects.values_list("slug", "name"))
     commitments = []
     for c in run.result["commitments"]:
         if c["promise_id"] != promise.pk:
             continue
-        measure = measures.get(c["measure"], {"name": c["measure"], "unit": "", "kind": ""})
+        measure = measures.get(c["measure"], {"name": c["measure"], "unit": "", "kind": "", "direction": ""})
         commitments.append(
             {
                 **c,
                 "measure_name": measure["name"],
                 "unit": measure["unit"],
                 "is_duration": measure["kind"] == Measure.Kind.DURATION,
+                "is_percent": measure["kind"] in (Measure.Kind.DURATION, Measure.Kind.RATE)
+                or c["measure"] in ("csat", "story_sentiment"),
+                "lower_is_better": c.get("direction", measure["direction"]) == Measure.Direction.LOWER_IS_BETTER,
                 "touchpoint_name": touchpoints.get(c["touchpoint"], "All touchpoints")
                 if c["touchpoint"]
                 else "All touchpoints",

@@ -216,7 +216,7 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
                 Scope.COMMITMENT,
                 c["id"],
                 f"{c['measure']}{where} is no longer met for “{promise.get('title', c['promise'])}”: "
-                f"{_num(c['actual'])} against a target of {_num(c['target'])}",
+                f"{_num(c['actual'])} against a target of {c.get('target_label') or _num(c['target'])}",
                 promise_id=c["promise_id"],
                 commitment_id=c["id"],
                 department_id=promise.get("owner_id"),

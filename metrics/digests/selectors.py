@@ -281,6 +281,7 @@ def slice_content(
             "touchpoint": c.get("touchpoint") or "all touchpoints",
             "actual": c.get("actual"),
             "target": c.get("target"),
+            "target_label": c.get("target_label"),  # "at most 2 %" (runs before it was kept: None)
             "gap": c.get("gap"),
             "url": f"{base}/promises/{c['promise_id']}/",
         }

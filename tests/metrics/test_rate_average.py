@@ -167,3 +167,64 @@ def test_a_lower_is_better_average_and_the_perception_gap(scoring):
     assert (p["operational_score"], p["perceived_score"], p["perception_gap"]) == (100.0, 43.75, 56.25)
     assert p["flags"] == ["hidden_breach"] and p["delivery_rate"] == 50.0
     assert Decimal(str(p["score"])) == Decimal("71.88")
+
+
+# --- Wherever the target is shown -------------------------------------------------------------
+
+
+def test_a_lower_is_better_breach_says_at_most(scoring):
+    from metrics.models import BreachEvent, ScoreRun
+    from metrics.services import scores_run
+
+    promise = scoring.promise("secure-signin", title="Secure sign-in")
+    scoring.commitment(promise, "signin_blocked", target="2", window_days=30, min_sample=10)
+    scoring.outcomes(
+        "signin_blocked", [True] + [False] * 99, at=T - timedelta(days=1), touchpoint=scoring.returns
+    )
+    first = scores_run(tenant=scoring.tenant, kind=ScoreRun.Kind.RECOMPUTE, at=T)
+    assert first.result["commitments"][0]["status"] == "met"  # 1 % ≤ 2 %
+    scoring.outcomes("signin_blocked", [True] * 4, at=T + timedelta(minutes=1), touchpoint=scoring.returns)
+    scores_run(tenant=scoring.tenant, kind=ScoreRun.Kind.RECOMPUTE, at=T + timedelta(hours=1))
+    (event,) = BreachEvent.objects.filter(kind="commitment_not_met")
+    assert (
+        event.title
+        == "signin_blocked is no longer met for “Secure sign-in”: 4.81 against a target of at most 2 %"
+    )
+    assert (event.previous_value, event.current_value) == (1.0, 4.81)
+
+
+def test_pages_and_digests_show_the_target_with_its_direction(scoring, member_clients):
+    from metrics.digests.selectors import slice_content
+    from metrics.models import ScoreRun
+    from metrics.services import scores_run
+
+    now = T + timedelta(days=1)
+    promise = scoring.promise("secure-signin", title="Secure sign-in", owner=scoring.cs)
+    scoring.commitment(promise, "signin_blocked", target="2", touchpoint=scoring.returns, window_days=30)
+    scoring.commitment(promise, "review_stars", target="4.2", touchpoint=scoring.returns, window_days=30)
+    scoring.outcomes("signin_blocked", [True] * 5 + [False] * 95, at=T, touchpoint=scoring.returns)
+    scoring.values("review_stars", ["5", "4", "3", "4", "4"], at=T, touchpoint=scoring.returns)
+    run = scores_run(tenant=scoring.tenant, kind=ScoreRun.Kind.RECOMPUTE, at=now)
+    page = member_clients["viewer"].get("/scores/promises/secure-signin/").content.decode()
+    rows = page[page.index('id="commitments"') :]
+    assert "at most 2.00 %" in rows and "5.00 %" in rows  # target and actual of the rate, in %
+    assert "at least 4.20" in rows and "4.00" in rows  # the average on its own scale, no %
+    journey = member_clients["viewer"].get("/scores/journey/").content.decode()
+    table = journey[journey.index('id="journey-table"') :]
+    returns_row = table[table.index("Returns") :].split("</tr>")[0]
+    assert "<td>105</td>" in returns_row  # the rate's and the average's events count as service events
+    assert "<td>2</td>" in returns_row  # two commitments at Returns
+    digest = slice_content(
+        department={"id": scoring.cs.pk, "name": "Customer Service", "slug": "customer-service"},
+        current=run.result,
+        previous=None,
+        quarter=None,
+        contributed=set(),
+        escalations=None,
+        stories={"negative": [], "positive": []},
+        base="https://acme.example",
+    )
+    assert {(c["measure"], c["target_label"]) for c in digest["not_met"]} == {
+        ("signin_blocked", "at most 2 %"),
+        ("review_stars", "at least 4.2"),
+    }
