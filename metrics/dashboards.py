@@ -275,7 +275,8 @@ def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:
                 "is_duration": measure["kind"] == Measure.Kind.DURATION,
                 "is_percent": measure["kind"] in (Measure.Kind.DURATION, Measure.Kind.RATE)
                 or c["measure"] in ("csat", "story_sentiment"),
-                "lower_is_better": c.get("direction", measure["direction"]) == Measure.Direction.LOWER_IS_BETTER,
+                "lower_is_better": c.get("direction", measure["direction"])
+                == Measure.Direction.LOWER_IS_BETTER,
                 "touchpoint_name": touchpoints.get(c["touchpoint"], "All touchpoints")
                 if c["touchpoint"]
                 else "All touchpoints",

@@ -14,7 +14,13 @@ The shape of the year:
 - *A human answers within 4 hours*: first responses improve quarter by quarter (from 84 %
   to over 99 % within 4 hours), while customer effort gets worse over the last two months, so
   the CES commitment is **no longer met**.
-- *Secure, hassle-free sign-in* (in review, not scored yet): lockout stories at the website.
+  Review stars of returns (an average on 1–5, perceived) fall with it, from about 4.5 to 3.3,
+  below their target of 4.2.
+- *A human answers within 4 hours* also tracks first-contact resolution (a rate), improving
+  from 70 % to 80 % against a target of 75 %.
+- *Secure, hassle-free sign-in* (in review, not scored yet): lockout stories at the website,
+  and the share of sign-ins security blocks (a rate, lower is better: at most 2 %) rising from
+  about 1.5 % to 4 % over the last four months.
 - NPS answers at the website, purchase and delivery fill the rest of the journey map.
 
 Deterministic (a fixed random seed) and idempotent: nothing is written when the tenant has
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -144,6 +151,20 @@ def _seed_signals(tenant: Tenant, now: datetime) -> int:
             )
         )
 
+    def fact(measure: str, touchpoint: Touchpoint, at: datetime, **value) -> None:
+        """An event of a rate (``outcome``) or average (``value``) measure."""
+        events.append(
+            ServiceEvent(
+                measure=measures[measure],
+                touchpoint=touchpoint,
+                occurred_at=at,
+                source_kind=SourceKind.MEMBER,
+                source_id=admin.pk,
+                external_id=f"demo-event-{len(events) + 1}",
+                **value,
+            )
+        )
+
     def story(text: str, touchpoint: Touchpoint, promise: Promise, at: datetime, severity: str) -> None:
         stories.append(
             (
@@ -178,6 +199,15 @@ def _seed_signals(tenant: Tenant, now: datetime) -> int:
         for _ in range(2):
             score = rng.choice((4, 5)) if chance(satisfied) else rng.choice((1, 2, 3))
             survey("csat", returns, score, when(age))
+        # Review stars of returns follow satisfaction down: about 4.5 a year ago, about 3.3 now.
+        if "review_stars" in measures:
+            stars = _progress(age, start=4.5, end=3.3, since=150)
+            fact(
+                "review_stars",
+                returns,
+                when(age),
+                value=Decimal(max(1, min(5, round(rng.gauss(stars, 0.8))))),
+            )
         unhappy = _progress(age, start=0.2, end=0.85, since=150)
         if chance(0.45):
             bad = chance(unhappy)
@@ -196,6 +226,11 @@ def _seed_signals(tenant: Tenant, now: datetime) -> int:
                 rng.randrange(10 * 60, 4 * HOUR) if chance(within) else rng.randrange(4 * HOUR + 1, 30 * HOUR)
             )
             event("first_response", support, seconds, when(age))
+        # First-contact resolution improves slowly (70 % → 80 %).
+        if "first_contact_resolution" in measures:
+            resolved = _progress(age, start=0.70, end=0.80)
+            for _ in range(3):
+                fact("first_contact_resolution", support, when(age), outcome=chance(resolved))
         effort = _progress(age, start=5.9, end=4.3, since=60)
         for _ in range(2):
             survey("ces", support, max(1, min(7, round(rng.gauss(effort, 0.9)))), when(age))
@@ -214,6 +249,11 @@ def _seed_signals(tenant: Tenant, now: datetime) -> int:
             if name in touchpoints and chance(0.8):
                 score = rng.choice((9, 10)) if chance(promoters) else rng.choice((3, 5, 6, 7, 8))
                 survey("nps", touchpoints[name], score, when(age))
+        # Sign-ins security blocks at the website: about 1.5 %, rising to 4 % with the lockouts.
+        if "signin_blocked" in measures and "Website" in touchpoints:
+            blocked = _progress(age, start=0.015, end=0.04, since=120)
+            for _ in range(4):
+                fact("signin_blocked", touchpoints["Website"], when(age), outcome=chance(blocked))
         sign_in = promises.get("secure-hassle-free-sign-in")
         if sign_in is not None and "Website" in touchpoints and age < 120 and chance(0.15):
             story(pick(SIGN_IN_BAD), touchpoints["Website"], sign_in, when(age), Story.Severity.HIGH)

@@ -1,6 +1,8 @@
 """Demo promises for the acme demo tenant, made through the real services.
 
-A brand promise and three customer promises with their commitments, signed off by the
+A brand promise and three customer promises with their commitments (durations, surveys,
+stories, and the rate and average measures ``first_contact_resolution``, ``signin_blocked`` —
+lower is better — and ``review_stars``), signed off by the
 demo managers over the past year (so scores have history to work with): three active — one
 with a raised refund target and one with reworded statement, to show versions — and one
 still in review. Needs the tenant's departments and touchpoints (``tenants.demo``) first.
@@ -45,6 +47,25 @@ DEMO_MANAGERS = {
 DURATION_MEASURES = (
     ("first_response", "First response time", Measure.Unit.HOURS),
     ("refund_processing", "Refund processing time", Measure.Unit.DAYS),
+)
+# Rate and average measures: (key, name, what measure_create takes besides).
+OTHER_MEASURES = (
+    ("first_contact_resolution", "First-contact resolution", {"kind": Measure.Kind.RATE}),
+    (
+        "signin_blocked",
+        "Sign-ins blocked by security",
+        {"kind": Measure.Kind.RATE, "direction": Measure.Direction.LOWER_IS_BETTER},
+    ),
+    (
+        "review_stars",
+        "Review stars",
+        {
+            "kind": Measure.Kind.AVERAGE,
+            "scale_min": 1,
+            "scale_max": 5,
+            "perspective": Measure.Perspective.PERCEIVED,
+        },
+    ),
 )
 
 
@@ -110,6 +131,9 @@ def _seed_in_context(tenant: Tenant) -> list[Promise]:
     for key, name, unit in DURATION_MEASURES:
         if key not in measures:
             measures[key] = measure_create(tenant=tenant, key=key, name=name, unit=unit)
+    for key, name, shape in OTHER_MEASURES:
+        if key not in measures:
+            measures[key] = measure_create(tenant=tenant, key=key, name=name, **shape)
 
     now = timezone.now()
     year_ago = now - timedelta(days=400)
@@ -194,6 +218,7 @@ def _seed_in_context(tenant: Tenant) -> list[Promise]:
     if returns is not None:
         refund = commit(returns, "refund_processing", "Returns", "85", threshold_seconds=5 * DAY, weight=2)
         commit(returns, "csat", "Returns", "80")
+        commit(returns, "review_stars", "Returns", "4.2", min_sample=20)
         review(returns, at=year_ago + timedelta(days=3), approving=["Operations", "Customer Service"])
         # Raised after a good quarter: the history shows version 1 (85 %) and version 2 (90 %).
         with _acting_as(managers["Operations"]):
@@ -221,6 +246,7 @@ def _seed_in_context(tenant: Tenant) -> list[Promise]:
     if human is not None:
         commit(human, "first_response", "Customer support", "95", threshold_seconds=4 * HOUR, weight=2)
         commit(human, "ces", "Customer support", "5.5")
+        commit(human, "first_contact_resolution", "Customer support", "75", min_sample=20)
         review(human, at=year_ago + timedelta(days=3), approving=["Customer Service", "IT"])
         with _acting_as(managers["Customer Service"]):
             promise_update(
@@ -248,6 +274,8 @@ def _seed_in_context(tenant: Tenant) -> list[Promise]:
     if sign_in is not None:
         commit(sign_in, "story_sentiment", "Website", "80")
         commit(sign_in, "nps", "Website", "30")
+        # Security that frustrates customers: at most 2 % of sign-ins blocked.
+        commit(sign_in, "signin_blocked", "Website", "2", window_days=30, min_sample=50)
         # In review: IT has approved, Customer Service and Marketing have yet to decide.
         review(sign_in, at=now - timedelta(days=9), approving=["IT"])
 

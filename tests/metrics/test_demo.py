@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management import call_command
+from django.db.models import Max, Min
 
 from feedback.signals.models import ServiceEvent, SurveyResponse
 from feedback.stories.models import Story
@@ -41,6 +42,19 @@ def test_demo_signals_tell_a_story_and_seed_once(db):
         assert ces["status"] == "not_met"
         refund = next(c for c in result["commitments"] if c["measure"] == "refund_processing")
         assert refund["status"] == "met" and refund["target"] == 90.0
+        # The rate and average measures: a year of events each, scored where their promise is active.
+        stars = next(c for c in result["commitments"] if c["measure"] == "review_stars")
+        assert stars["status"] == "not_met" and stars["kind"] == "perceived" and 3 < stars["actual"] < 4
+        fcr = next(c for c in result["commitments"] if c["measure"] == "first_contact_resolution")
+        assert fcr["status"] == "met" and fcr["target_label"] == "at least 75 %"
+        spans = ServiceEvent.objects.values("measure__key").annotate(
+            first=Min("occurred_at"), last=Max("occurred_at")
+        )
+        spans = {s["measure__key"]: s["last"] - s["first"] for s in spans}
+        for key in ("first_contact_resolution", "signin_blocked", "review_stars"):
+            assert spans[key].days >= 360  # a year of them
+        blocked = ServiceEvent.objects.filter(measure__key="signin_blocked")
+        assert 0 < blocked.filter(outcome=True).count() < blocked.count() * 0.05
         # Quarter-end snapshots have scores: the trend has something to show.
         quarters = [r.result["tenant"]["score"] for r in ScoreRun.objects.filter(kind="quarter_end")]
         assert all(score is not None for score in quarters)
