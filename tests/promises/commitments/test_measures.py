@@ -299,3 +299,23 @@ def test_the_admin_page_adds_an_average_and_shows_a_clear_error(world, member_cl
     )
     assert edit.status_code == 302
     assert Measure.objects.get(key="review_stars").direction == "lower_is_better"
+
+
+def test_the_measure_edit_page_is_for_admins_and_own_measures_only(world, member_clients, other_tenant):
+    measure_create(tenant=other_tenant, key="theirs", name="Theirs", kind="rate")
+    measure_create(tenant=world.tenant, key="mine", name="Mine", kind="rate")
+    admin = member_clients["admin"]
+    assert admin.get("/promises/measures/mine/edit/").status_code == 200
+    assert admin.get("/promises/measures/theirs/edit/").status_code == 404
+    assert (
+        admin.post(
+            "/promises/measures/theirs/edit/",
+            {"name": "Taken", "kind": "rate", "direction": "higher_is_better"},
+        ).status_code
+        == 404
+    )
+    assert admin.get("/promises/measures/csat/edit/").status_code == 404  # built-ins do not change
+    for role in ("manager", "employee", "viewer"):
+        assert member_clients[role].get("/promises/measures/mine/edit/").status_code == 403
+    with tenant_context(other_tenant):
+        assert Measure.objects.get(key="theirs").name == "Theirs"
