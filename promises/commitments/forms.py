@@ -80,6 +80,8 @@ class MeasureForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="e.g. First response time.")
     kind = forms.ChoiceField(
         choices=[(k, Measure.Kind(k).label) for k in Measure.TENANT_KINDS],
+        required=False,
+        initial=Measure.Kind.DURATION,
         help_text="Duration: share of cases within a threshold. Rate: share of events whose outcome is "
         "true (%). Average: mean value on the scale you declare.",
     )
@@ -90,6 +92,7 @@ class MeasureForm(forms.Form):
     )
     direction = forms.ChoiceField(
         choices=Measure.Direction.choices,
+        required=False,
         initial=Measure.Direction.HIGHER_IS_BETTER,
         help_text="Lower is better for, e.g., the share of sign-ins security blocks.",
     )

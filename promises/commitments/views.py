@@ -140,8 +140,11 @@ def measure_edit(request, key: str):
 
 
 def _measure_fields(form: MeasureForm) -> dict:
-    """The form's values as the services take them (an empty choice: the default)."""
+    """The form's values as the services take them: an empty choice is the default when adding
+    a measure (a duration, higher is better) and leaves the value as it is when changing one."""
     data = dict(form.cleaned_data)
-    if data.get("perspective") == "":
-        data["perspective"] = "" if "key" in data else None
+    adding = "key" in data
+    for name, default in (("kind", Measure.Kind.DURATION), ("direction", ""), ("perspective", "")):
+        if data.get(name) in (None, ""):
+            data[name] = default if adding else None
     return data
