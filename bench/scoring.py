@@ -1,7 +1,7 @@
 """What a full score recompute costs on the rollups against the raw signals, and what the
 rollups cost on ingest.
 
-Runs, in one process, on a database of its own (``cxgov_bench_scoring``, created and migrated
+Runs, in one process, on a database of its own (``cxgov_bench_scoring``, or ``--database``; created and migrated
 with Django's test-database machinery, dropped at the end; a leftover one from an interrupted
 run is replaced), side by side:
 
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import time
 import uuid
@@ -643,12 +644,12 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
 
 
 @contextmanager
-def bench_database(keep: bool = False):
-    """Create (replacing a leftover) and migrate ``cxgov_bench_scoring`` as the owner, act as the
+def bench_database(keep: bool = False, name: str = BENCH_DB):
+    """Create (replacing a leftover) and migrate the database ``name`` as the owner, act as the
     application role inside it, drop it afterwards (unless ``keep``: to EXPLAIN queries on it)."""
     settings_dict = connection.settings_dict
     role = settings_dict["OPTIONS"].pop("assume_role", None)
-    settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
+    settings_dict.setdefault("TEST", {})["NAME"] = name
     connection.close()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
@@ -680,14 +681,21 @@ def main() -> None:
     parser.add_argument("--curve-commitments", default="5,10,20,40")
     parser.add_argument("--ingest-batches", type=int, default=10)
     parser.add_argument("--batch", type=int, default=1000)
-    parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (the next run replaces it)")
+    parser.add_argument(
+        "--database",
+        default=BENCH_DB,
+        help=f"the benchmark's own database, created and dropped by the run (default {BENCH_DB})",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database (the next run replaces it)")
     args = parser.parse_args()
     if not 1 <= args.batch <= ingest_items.MAX_BATCH_ITEMS:
         parser.error(f"--batch must be between 1 and {ingest_items.MAX_BATCH_ITEMS}")
     if any(not 1 <= c <= MAX_COMMITMENTS for c in _ints(args.curve_commitments)):
         parser.error(f"--curve-commitments must be between 1 and {MAX_COMMITMENTS}")
     started = time.perf_counter()
-    with bench_database(args.keep):
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database):
+        parser.error("--database must be a lower-case PostgreSQL name (letters, digits, underscores)")
+    with bench_database(args.keep, args.database):
         r = run(
             responses=args.responses,
             events=args.events,
@@ -701,7 +709,7 @@ def main() -> None:
         )
     print(report(r, args))
     print(
-        f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep else 'dropped'})"
+        f"(whole run {time.perf_counter() - started:.0f} s, database {args.database} {'kept' if args.keep else 'dropped'})"
     )
 
 
