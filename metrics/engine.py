@@ -419,7 +419,15 @@ def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> lis
     return parts
 
 
-def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
+# The rollup path reads a few hundred rows (rollup rows and the raw signals at the windows'
+# edges), however large the tenant: parallel workers (processes started for each statement)
+# and JIT compilation cost more than the whole read, and PostgreSQL plans them from estimates
+# that can be far off right after a bulk load. Off for that one statement, then as they were.
+_SMALL_READ = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
+_SMALL_READ_END = "; SET LOCAL max_parallel_workers_per_gather TO DEFAULT; SET LOCAL jit TO DEFAULT"
+
+
+def _count_parts(parts: list[Part], into: dict[int, dict[str, int]], *, small: bool = False) -> None:
     """Every part in one statement: per part, one range scan of its time column per contiguous
     run of segments (a row is in one segment, or told apart by a ``CASE``), grouped per run so
     PostgreSQL can hash small groups; rows ``(part, key, touchpoint, segment, threshold, values…)``
@@ -445,8 +453,14 @@ def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
                 f"GROUP BY {', '.join(group_by)}"
             )
             params += [*segment_params, *(v for _, ps in p.columns for v in ps), *p.where_params, lo, hi]
+    statement = " UNION ALL ".join(branches)
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(branches), params)
+        if small:  # one round trip: the settings, the statement, the settings restored
+            cursor.execute(_SMALL_READ + statement + _SMALL_READ_END, params)
+            while cursor.description is None:  # past the SET statements' results
+                cursor.nextset()
+        else:
+            cursor.execute(statement, params)
         rows = cursor.fetchall()
     groups: list[dict[tuple, tuple]] = [{} for _ in parts]
     touchpoints: list[dict[Any, set]] = [defaultdict(set) for _ in parts]
@@ -502,7 +516,7 @@ def signal_counts(
             if segments.used:
                 parts += _parts(kind, level, [t for t in group if segments.signs[t.commitment_id]], segments)
     if parts:
-        _count_parts(parts, counts)
+        _count_parts(parts, counts, small=source == "rollup")
     return counts
 
 
