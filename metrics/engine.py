@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from metrics.rollups import thresholds_register
 from promises.models import Measure
@@ -618,11 +618,16 @@ def promise_score(promise: dict[str, Any], scores: list[CommitmentScore], thresh
 
 def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> dict[str, Any]:
     """Every score of ``tenant`` as of ``at``, in the shape of ``GET /api/v1/scores``."""
-    now = at_t(at)
-    terms = now.terms
-    counts = (
-        signal_counts(terms, at, source=source, thresholds_missing=now.thresholds_missing) if terms else {}
-    )
+    # Both statements in one transaction (the caller's, if any): the tenant's settings are sent
+    # once and one commit ends it, instead of a transaction of its own for each statement.
+    with transaction.atomic(savepoint=False):
+        now = at_t(at)
+        terms = now.terms
+        counts = (
+            signal_counts(terms, at, source=source, thresholds_missing=now.thresholds_missing)
+            if terms
+            else {}
+        )
     by_promise: dict[int, list[CommitmentScore]] = defaultdict(list)
     for t in terms:
         by_promise[t.promise_id].append(commitment_score(t, counts.get(t.commitment_id, {})))
