@@ -1,7 +1,7 @@
 """What a full score recompute costs on the rollups against the raw signals, and what the
 rollups cost on ingest.
 
-Runs, in one process, on a database of its own (``cxgov_bench_scoring``, created and migrated
+Runs, in one process, on a database of its own (``cxgov_bench_scoring``, or ``--database``; created and migrated
 with Django's test-database machinery, dropped at the end; a leftover one from an interrupted
 run is replaced), side by side:
 
@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import time
 import uuid
@@ -645,9 +646,8 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
 
 @contextmanager
 def bench_database(keep: bool = False, name: str = BENCH_DB):
-    """Create (replacing a leftover) and migrate the database ``name`` (``cxgov_bench_scoring``
-    unless told) as the owner, act as the application role inside it, drop it afterwards (unless
-    ``keep``: to EXPLAIN queries on it)."""
+    """Create (replacing a leftover) and migrate the database ``name`` as the owner, act as the
+    application role inside it, drop it afterwards (unless ``keep``: to EXPLAIN queries on it)."""
     settings_dict = connection.settings_dict
     role = settings_dict["OPTIONS"].pop("assume_role", None)
     settings_dict.setdefault("TEST", {})["NAME"] = name
@@ -685,7 +685,7 @@ def main() -> None:
     parser.add_argument(
         "--database",
         default=BENCH_DB,
-        help=f"name of the database the run creates and drops (default {BENCH_DB}; a leftover one is replaced)",
+        help=f"the benchmark's own database, created and dropped by the run (default {BENCH_DB})",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (the next run replaces it)")
     args = parser.parse_args()
@@ -694,6 +694,8 @@ def main() -> None:
     if any(not 1 <= c <= MAX_COMMITMENTS for c in _ints(args.curve_commitments)):
         parser.error(f"--curve-commitments must be between 1 and {MAX_COMMITMENTS}")
     started = time.perf_counter()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database):
+        parser.error("--database must be a lower-case PostgreSQL name (letters, digits, underscores)")
     with bench_database(args.keep, args.database):
         r = run(
             responses=args.responses,

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from metrics.rollups import thresholds_register
 from promises.commitments.models import target_label
@@ -464,7 +464,15 @@ def _parts(kind: str, level: str, terms: list[Terms], segments: Segments) -> lis
     return parts
 
 
-def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
+# The rollup path reads a few hundred rows (rollup rows and the raw signals at the windows'
+# edges), however large the tenant: parallel workers (processes started for each statement)
+# and JIT compilation cost more than the whole read, and PostgreSQL plans them from estimates
+# that can be far off right after a bulk load. Off for that one statement, then as they were.
+_SMALL_READ = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off; "
+_SMALL_READ_END = "; SET LOCAL max_parallel_workers_per_gather TO DEFAULT; SET LOCAL jit TO DEFAULT"
+
+
+def _count_parts(parts: list[Part], into: dict[int, dict[str, int]], *, small: bool = False) -> None:
     """Every part in one statement: per part, one range scan of its time column per contiguous
     run of segments (a row is in one segment, or told apart by a ``CASE``), grouped per run so
     PostgreSQL can hash small groups; rows ``(part, key, touchpoint, segment, threshold, values…)``
@@ -490,8 +498,14 @@ def _count_parts(parts: list[Part], into: dict[int, dict[str, int]]) -> None:
                 f"GROUP BY {', '.join(group_by)}"
             )
             params += [*segment_params, *(v for _, ps in p.columns for v in ps), *p.where_params, lo, hi]
+    statement = " UNION ALL ".join(branches)
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(branches), params)
+        if small:  # one round trip: the settings, the statement, the settings restored
+            cursor.execute(_SMALL_READ + statement + _SMALL_READ_END, params)
+            while cursor.description is None:  # past the SET statements' results
+                cursor.nextset()
+        else:
+            cursor.execute(statement, params)
         rows = cursor.fetchall()
     groups: list[dict[tuple, tuple]] = [{} for _ in parts]
     touchpoints: list[dict[Any, set]] = [defaultdict(set) for _ in parts]
@@ -547,7 +561,7 @@ def signal_counts(
             if segments.used:
                 parts += _parts(kind, level, [t for t in group if segments.signs[t.commitment_id]], segments)
     if parts:
-        _count_parts(parts, counts)
+        _count_parts(parts, counts, small=source == "rollup")
     return counts
 
 
@@ -654,11 +668,16 @@ def promise_score(promise: dict[str, Any], scores: list[CommitmentScore], thresh
 
 def scores_compute(*, tenant: Tenant, at: datetime, source: str = "rollup") -> dict[str, Any]:
     """Every score of ``tenant`` as of ``at``, in the shape of ``GET /api/v1/scores``."""
-    now = at_t(at)
-    terms = now.terms
-    counts = (
-        signal_counts(terms, at, source=source, thresholds_missing=now.thresholds_missing) if terms else {}
-    )
+    # Both statements in one transaction (the caller's, if any): the tenant's settings are sent
+    # once and one commit ends it, instead of a transaction of its own for each statement.
+    with transaction.atomic(savepoint=False):
+        now = at_t(at)
+        terms = now.terms
+        counts = (
+            signal_counts(terms, at, source=source, thresholds_missing=now.thresholds_missing)
+            if terms
+            else {}
+        )
     by_promise: dict[int, list[CommitmentScore]] = defaultdict(list)
     for t in terms:
         by_promise[t.promise_id].append(commitment_score(t, counts.get(t.commitment_id, {})))

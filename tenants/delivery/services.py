@@ -6,14 +6,18 @@
   every member of a department) is stored once (:class:`Body`); each message fills in its own
   values (its unsubscribe link) when it is sent.
 - :func:`outbox_deliver` sends the tenant's due messages over **one** e-mail connection per
-  batch. Each message is claimed with ``SELECT … FOR UPDATE SKIP LOCKED`` in its own
-  transaction, sent, and marked sent in that same transaction (the mark, its commit and the
-  next claim are pipelined: one round trip a message): two workers never send the
-  same message, and a worker killed mid-batch leaves the messages it had not marked pending
-  (they go out on the next sweep) while those it marked stay sent. The one window left is a
-  crash between the mail server accepting a message and the commit; the message then goes out
-  again with the same ``Message-ID`` (derived from the dedupe key), which mail servers and
-  ESPs use to drop the repeat.
+  batch, :data:`CHUNK` messages to a transaction: one statement claims them
+  (``SELECT … FOR UPDATE SKIP LOCKED``: two workers never hold the same message), each is
+  sent and, once the mail server has taken it, its id is added to the tenant's Redis set of
+  sent marks (:func:`sent_marks_key`; one Redis round trip, no database transaction), and one
+  statement marks the whole chunk sent before its commit. A worker killed mid-chunk leaves the
+  chunk pending (its transaction rolls back, its row locks go); the worker that claims those
+  messages next finds the ones the dead worker sent among the sent marks and marks them sent
+  without sending them again, and sends the others. So a killed worker neither re-sends what
+  it had sent nor skips what it had not. The one window left is a crash between the mail server
+  accepting a message and its sent mark reaching Redis (or Redis losing its data before the
+  chunk is resumed); the message then goes out again with the same ``Message-ID`` (derived
+  from the dedupe key), which mail servers and ESPs use to drop the repeat.
 - A failed send is retried with exponential backoff (1, 2, 4 … minutes, at most 6 hours) and
   given up after :data:`MAX_ATTEMPTS`, status ``failed`` with the last error for admins.
 - ``outbox_sweep`` (beat, :mod:`tenants.delivery.tasks`) fans out one delivery per active
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import psycopg
+import redis
 import structlog
 from celery import current_app
 from django.conf import settings
@@ -48,6 +53,11 @@ MAX_ATTEMPTS = 8
 DELIVER_TASK = "tenants.tasks.outbox_deliver_task"
 SWEEP_TASK = "tenants.tasks.outbox_sweep"
 BATCH_SIZE = 500
+# Messages claimed, and marked sent, per transaction: a round trip and a commit per chunk
+# rather than per message. A chunk's rows stay locked while it is sent.
+CHUNK = 50
+# How long a sent mark outlives a killed worker: the next sweep (every minute) resumes its chunk.
+SENT_MARKS_TTL = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -165,7 +175,7 @@ _CLAIM = """
       FROM tenants_outboxmessage
      WHERE tenant_id = %s AND status = 'pending' AND next_attempt_at <= statement_timestamp() {kind}
        AND id > %s
-     ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED
+     ORDER BY id LIMIT {limit} FOR UPDATE SKIP LOCKED
 """
 # Every statement names the tenant: on a sharded database that routes it to the tenant's shard.
 # statement_timestamp(), the time of the mark: Citus refuses a volatile function such as
@@ -173,6 +183,12 @@ _CLAIM = """
 _SENT = (
     "UPDATE tenants_outboxmessage SET status = 'sent', attempts = %s, sent_at = statement_timestamp(), "
     "last_error = '' WHERE tenant_id = %s AND id = %s"
+)
+# A chunk's sent messages in one statement: ids and their attempt counts as arrays.
+_SENT_CHUNK = (
+    "UPDATE tenants_outboxmessage m SET status = 'sent', attempts = u.attempts, "
+    "sent_at = statement_timestamp(), last_error = '' "
+    "FROM unnest(%s::bigint[], %s::smallint[]) AS u(id, attempts) WHERE m.tenant_id = %s AND m.id = u.id"
 )
 _FAILED = (
     "UPDATE tenants_outboxmessage SET status = %s, attempts = %s, next_attempt_at = %s, last_error = %s "
@@ -248,21 +264,24 @@ def outbox_deliver(*, kind: str | None = None, limit: int = BATCH_SIZE) -> dict[
     """Send up to ``limit`` of the active tenant's due messages (optionally of one ``kind``)
     over one e-mail connection.
 
-    Each message: claim it (row-locked), send it, mark it, commit. Outside any transaction the
-    mark, its commit and the next claim travel to the database together (psycopg's pipeline
-    mode: one round trip a message); inside one (messages the caller has not committed yet)
-    the same steps run one by one, a savepoint per message, in the caller's transaction.
+    Outside any transaction, :data:`CHUNK` messages a transaction: claim them (row-locked),
+    send each and record it among the sent marks in Redis, mark the chunk sent, commit (see
+    the module's docstring for what a killed worker leaves). Inside one (messages the caller
+    has not committed yet) each message is claimed, sent and marked in turn, a savepoint per
+    message, in the caller's transaction.
 
     Returns ``{"sent": …, "failed": …}`` for this batch.
     """
     tenant_id = require_tenant_id()
-    claim = _CLAIM.format(kind="AND kind = %s" if kind else "")
     claim_params = [tenant_id, kind] if kind else [tenant_id]
+    kind_sql = "AND kind = %s" if kind else ""
     connection = _LazyConnection(get_connection())
     try:
         if db_connection.in_atomic_block:
-            return _deliver_in_transaction(claim, claim_params, connection, limit)
-        return _deliver_pipelined(claim, claim_params, connection, limit)
+            return _deliver_in_transaction(
+                _CLAIM.format(kind=kind_sql, limit=1), claim_params, connection, limit
+            )
+        return _deliver_chunked(_CLAIM.format(kind=kind_sql, limit="%s"), claim_params, connection, limit)
     finally:
         connection.close()
 
@@ -284,35 +303,67 @@ class _LazyConnection:
             self.backend.close()
 
 
-def _deliver_pipelined(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
+_redis: redis.Redis | None = None
+
+
+def sent_marks_key(tenant_id: int) -> str:
+    """The Redis set of the tenant's messages sent in a chunk not committed yet (see the module)."""
+    return f"{settings.CXGOV_REDIS_PREFIX}:outbox-sent:{tenant_id}"
+
+
+def _sent_marks() -> redis.Redis:
+    global _redis
+    if _redis is None:
+        _redis = redis.Redis.from_url(settings.REDIS_URL)
+    return _redis
+
+
+def _deliver_chunked(claim: str, claim_params: list, connection, limit: int) -> dict[str, int]:
     db_connection.ensure_connection()
     raw = db_connection.connection
+    tenant_id = require_tenant_id()
+    marks, marks_key = _sent_marks(), sent_marks_key(tenant_id)
     # This path runs its own transactions on the raw connection: each carries the tenant.
     begin = ["BEGIN", *db_connection.transaction_settings_sql()]
     cursor = psycopg.Cursor(raw)
     bodies = _Bodies(cursor)
-    sent = failed = 0
+    sent = failed = after = 0
     try:
-        with raw.pipeline():
-            for statement in begin:
-                cursor.execute(statement)
-            cursor.execute(claim, [*claim_params, 0])
-        row = cursor.fetchone()
-        for _ in range(limit):
-            if row is None:
-                break
-            ok, mark, params = _send(row, connection, bodies)
-            sent, failed = sent + ok, failed + (not ok)
+        while sent + failed < limit:
             with raw.pipeline():
-                cursor.execute(mark, params)
-                cursor.execute("COMMIT")
                 for statement in begin:
                     cursor.execute(statement)
-                cursor.execute(claim, [*claim_params, row[0]])
-            row = cursor.fetchone()
+                cursor.execute(claim, [*claim_params, after, min(CHUNK, limit - sent - failed)])
+            rows = cursor.fetchall()
+            if not rows:
+                break
+            after = rows[-1][0]
+            # Sent by a worker that died before committing its chunk: marked now, not sent again.
+            ids = [row[0] for row in rows]
+            gone = {i for i, member in zip(ids, marks.smismember(marks_key, ids), strict=True) if member}
+            done_ids, done_attempts, failures = [], [], []
+            for row in rows:
+                if row[0] not in gone:
+                    ok, _, params = _send(row, connection, bodies)
+                    if not ok:
+                        failures.append(params)
+                        continue
+                    # Before the next message: what the mail server has taken is on record.
+                    marks.pipeline().sadd(marks_key, row[0]).expire(marks_key, SENT_MARKS_TTL).execute()
+                done_ids.append(row[0])
+                done_attempts.append(row[7] + 1)
+            with raw.pipeline():
+                if done_ids:
+                    cursor.execute(_SENT_CHUNK, [done_ids, done_attempts, tenant_id])
+                for params in failures:
+                    cursor.execute(_FAILED, params)
+                cursor.execute("COMMIT")
+            if done_ids:
+                marks.srem(marks_key, *done_ids)  # committed: the rows say it from now on
+            sent, failed = sent + len(done_ids), failed + len(failures)
     finally:
         if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            raw.execute("ROLLBACK")  # releases a claimed, unsent message
+            raw.execute("ROLLBACK")  # releases a claimed chunk; its sent marks stay for the next claim
         cursor.close()
     return {"sent": sent, "failed": failed}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
@@ -14,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tenants.context import tenant_context
+from tenants.delivery import services as delivery
 from tenants.delivery.models import OutboxBody, OutboxMessage
 from tenants.delivery.services import MAX_ATTEMPTS, Body, Email, outbox_deliver, outbox_enqueue
 
@@ -26,6 +28,21 @@ class CountingBackend(LocmemBackend):
     def open(self):
         OPENED.append(1)
         return super().open()
+
+
+class WorkerKilled(BaseException):
+    """Stands for the worker dying: no ``except Exception`` catches it."""
+
+
+class DyingBackend(LocmemBackend):
+    """Sends ``alive`` messages, then the worker "dies" while sending the next one."""
+
+    alive = 0
+
+    def send_messages(self, messages):
+        if len(mail.outbox) >= DyingBackend.alive:
+            raise WorkerKilled
+        return super().send_messages(messages)
 
 
 class FailingBackend(LocmemBackend):
@@ -177,3 +194,52 @@ def test_delivery_statements_name_the_tenant(tenant, settings):
     ]
     assert len(statements) == 2 + 3  # per batch, the shared body read once and a mark per message
     assert all(f"tenant_id = {tenant.pk}" in sql for sql in statements), statements
+
+
+def test_a_worker_dying_mid_chunk_neither_resends_what_it_sent_nor_skips_the_rest(tenant, settings):
+    """A chunk is marked sent in the database when it commits; until then each message the mail
+    server took is on record in Redis, and the next delivery marks those without sending them."""
+    redis = delivery._sent_marks()
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=emails(delivery.CHUNK + 10))
+        settings.EMAIL_BACKEND = "tests.tenants.delivery.test_outbox.DyingBackend"
+        DyingBackend.alive = 7
+        with pytest.raises(WorkerKilled):
+            outbox_deliver()
+        assert len(mail.outbox) == 7
+        # The chunk's transaction rolled back: nothing is marked in the database, nothing locked.
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"pending"}
+        first_seven = list(OutboxMessage.objects.order_by("id").values_list("id", flat=True)[:7])
+        key = delivery.sent_marks_key(tenant.pk)
+        assert {int(i) for i in redis.smembers(key)} == set(first_seven)
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        assert outbox_deliver() == {"sent": delivery.CHUNK + 10, "failed": 0}
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+        assert list(OutboxMessage.objects.filter(attempts=1).values_list("id", flat=True).order_by("id")) == [
+            *OutboxMessage.objects.order_by("id").values_list("id", flat=True)
+        ]
+    recipients = [m.to[0] for m in mail.outbox]
+    assert len(recipients) == delivery.CHUNK + 10 == len(set(recipients))
+    assert not redis.exists(key)  # the marks are dropped once the rows say it
+
+
+def test_delivery_claims_and_commits_once_per_chunk(tenant, monkeypatch):
+    """A claim, a mark and a commit per chunk of messages, not per message."""
+    statements: list[str] = []
+
+    class RecordingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            statements.append(query)
+            return super().execute(query, params, **kwargs)
+
+    monkeypatch.setattr(delivery.psycopg, "Cursor", RecordingCursor)
+    with tenant_context(tenant):
+        outbox_enqueue(kind="test", emails=emails(2 * delivery.CHUNK + 1))
+        assert outbox_deliver() == {"sent": 2 * delivery.CHUNK + 1, "failed": 0}
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    claims = [q for q in statements if "FOR UPDATE SKIP LOCKED" in q]
+    marks = [q for q in statements if q.startswith("UPDATE")]
+    # three chunks (50, 50, 1), then the claim that finds nothing
+    assert (len(claims), len(marks), statements.count("COMMIT")) == (4, 3, 3)
+    assert len(mail.outbox) == 2 * delivery.CHUNK + 1
