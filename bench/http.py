@@ -438,7 +438,9 @@ def main() -> None:
     with bench_database(args.keep):
         r = run(duration=args.duration, small=args.small, large=args.large, connections=args.connections)
     print(report(r, args.duration, args.connections))
-    print(f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep else 'dropped'})")
+    print(
+        f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep else 'dropped'})"
+    )
 
 
 if __name__ == "__main__":
