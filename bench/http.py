@@ -1,11 +1,13 @@
 """The partner API under load, served as in production, against ``/healthz`` in the same run.
 
-Creates and migrates a database of its own (``cxgov_bench_http``, dropped at the end; a
-leftover one is replaced), two tenants with 8 touchpoints and 20 active commitments each
-(``bench.scoring``'s set-up): ``small`` with ``--small`` survey responses (and a fifth as many
-service events) and ``large`` with ``--large``, generated in PostgreSQL as the owner, then
-``VACUUM ANALYZE``; the latest score run of each is stored, as the recompute after ingest
-would. Then starts gunicorn with ``cxgov.settings.production`` (its own secret key, hosts and
+Creates and migrates a database of its own (``cxgov_bench_http``, dropped at the end unless
+``--keep``; a leftover one is replaced; ``--reuse`` migrates a kept one and measures it again,
+so before and after a change read the same rows), three tenants with 8 touchpoints and 20
+active commitments each (``bench.scoring``'s set-up): ``small`` with ``--small`` survey
+responses (and a fifth as many service events), ``large`` with ``--large``, generated in
+PostgreSQL as the owner (triggers off, then the rollups rebuilt), then ``VACUUM ANALYZE``; and
+``ingest``, empty, which every POST goes to. The latest score run of each is stored, as the
+recompute after ingest would. Then starts gunicorn with ``cxgov.settings.production`` (its own secret key, hosts and
 Redis database) and loads each endpoint with ``wrk`` (2 threads, ``--connections``) for
 ``--duration`` seconds:
 
@@ -59,13 +61,15 @@ django.setup()
 
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench import scoring  # noqa: E402
 from bench.owner import owner_conninfo  # noqa: E402
+from metrics.rollups import rollups_rebuild  # noqa: E402
 from metrics.services import scores_run  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
-from tenants.models import ApiKey  # noqa: E402
+from tenants.models import ApiKey, Tenant  # noqa: E402
 from tenants.services import api_key_create  # noqa: E402
 
 BENCH_DB = "cxgov_bench_http"
@@ -284,20 +288,46 @@ def _get(url: str, path: str, key: str) -> tuple[int, dict[str, Any]]:
         return answer.status, json.loads(answer.read())
 
 
-def setup(*, small: int, large: int, at: datetime) -> dict[str, Any]:
-    """The two tenants, their signals, keys and latest score runs."""
+TENANTS = ("small", "large", "ingest")  # the POSTs go to their own tenant: the others keep their size
+
+
+def _load(owner: psycopg.Connection, b: scoring.Bench, at: datetime, responses: int) -> None:
+    """``bench.scoring``'s signals (and a fifth as many events), inserted with the audit and
+    rollup triggers off, then the tenant's rollups rebuilt in one pass (much faster than a
+    trigger per row; the same rollups)."""
+    tables = scoring.SIGNAL_TABLES
+    for table in tables:
+        owner.execute(f"ALTER TABLE {table} DISABLE TRIGGER metrics_rollup")
+    try:
+        scoring._load(owner, b, at, responses, responses // 5)
+    finally:
+        for table in tables:
+            owner.execute(f"ALTER TABLE {table} ENABLE TRIGGER metrics_rollup")
+    with tenant_context(b.tenant):
+        rollups_rebuild()
+
+
+def setup(*, small: int, large: int, at: datetime, reuse: bool) -> dict[str, Any]:
+    """The three tenants (created and loaded, or found in a kept database), a fresh key each,
+    and the latest score run of each (the recompute that follows ingest would store it)."""
     tenants = {}
     with psycopg.connect(owner_conninfo(), autocommit=True) as owner:
-        for name, rows in (("small", small), ("large", large)):
-            b = scoring._setup(f"http-{name}", at)
-            scoring._load(owner, b, at, rows, rows // 5)
-            key = api_key_create(tenant=b.tenant, name="bench", scopes=list(ApiKey.Scope.values)).secret
-            tenants[name] = {"bench": b, "key": key}
-        scoring._vacuum(owner)
+        for name, rows in zip(TENANTS, (small, large, 0), strict=True):
+            slug = f"{scoring.SLUG_PREFIX}http-{name}"
+            if reuse:
+                tenant = Tenant.objects.get(slug=slug)
+            else:
+                b = scoring._setup(f"http-{name}", at)
+                if rows:
+                    _load(owner, b, at, rows)
+                tenant = b.tenant
+            key = api_key_create(tenant=tenant, name="bench", scopes=list(ApiKey.Scope.values)).secret
+            tenants[name] = {"tenant": tenant, "key": key}
+        if not reuse:
+            scoring._vacuum(owner)
     for t in tenants.values():
-        # The recompute that follows ingest (the Celery task) would store this run.
-        with tenant_context(t["bench"].tenant):
-            scores_run(tenant=t["bench"].tenant, kind="recompute")
+        with tenant_context(t["tenant"]):
+            scores_run(tenant=t["tenant"], kind="recompute")
     return tenants
 
 
@@ -308,13 +338,14 @@ def run(
     large: int = 1_000_000,
     connections: int = 8,
     redis_url: str | None = None,
+    reuse: bool = False,
 ) -> dict[str, Any]:
     """Every scenario on the current database; returns each one's figures and the ratios."""
     if wrk_path() is None:
         raise RuntimeError(WRK_MISSING)
     redis_url = redis_url or os.environ.get("TEST_REDIS_URL") or settings.REDIS_URL
     at = datetime.now(UTC)
-    tenants = setup(small=small, large=large, at=at)
+    tenants = setup(small=small, large=large, at=at, reuse=reuse)
     past = (at - timedelta(days=10, hours=3, minutes=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     occurred = (at - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -335,8 +366,8 @@ def run(
         ("list_large", "large", "GET", list_path, 0),
         ("as_of_small", "small", "GET", as_of_path, 0),
         ("as_of_large", "large", "GET", as_of_path, 0),
-        ("post_single", "large", "POST", "/api/v1/survey-responses", 1),
-        ("bulk_2", "small", "POST", "/api/v1/survey-responses", BULK_ITEMS),
+        ("post_single", "ingest", "POST", "/api/v1/survey-responses", 1),
+        ("bulk_2", "ingest", "POST", "/api/v1/survey-responses", BULK_ITEMS),
     ]
     results: dict[str, dict[str, float]] = {}
 
@@ -361,18 +392,21 @@ def run(
             load(url, *scenario)
     with gunicorn(workers=4, redis_url=redis_url) as url:
         load(url, "healthz_4", None, "GET", "/healthz", 0)
-        load(url, "bulk_4", "small", "POST", "/api/v1/survey-responses", BULK_ITEMS)
+        load(url, "bulk_4", "ingest", "POST", "/api/v1/survey-responses", BULK_ITEMS)
 
     for name in ("bulk_2", "bulk_4"):
         results[name]["rows_s"] = results[name]["req_s"] * BULK_ITEMS
-    base = results["healthz"]["req_s"]
+
+    def ratio(a: float, b: float) -> float:
+        return a / b if b else float("nan")  # nothing answered in time (a tiny --duration)
+
     ratios = {
-        "scores_ratio": results["scores"]["req_s"] / base,
-        "post_single_ratio": results["post_single"]["req_s"] / base,
-        "bulk_scaling": results["bulk_4"]["rows_s"] / results["bulk_2"]["rows_s"],
-        "list_growth": results["list_large"]["p50_ms"] / results["list_small"]["p50_ms"],
-        "as_of_growth": results["as_of_large"]["p50_ms"] / results["as_of_small"]["p50_ms"],
-        "healthz_4_over_2": results["healthz_4"]["req_s"] / base,
+        "scores_ratio": ratio(results["scores"]["req_s"], results["healthz"]["req_s"]),
+        "post_single_ratio": ratio(results["post_single"]["req_s"], results["healthz"]["req_s"]),
+        "bulk_scaling": ratio(results["bulk_4"]["rows_s"], results["bulk_2"]["rows_s"]),
+        "list_growth": ratio(results["list_large"]["p50_ms"], results["list_small"]["p50_ms"]),
+        "as_of_growth": ratio(results["as_of_large"]["p50_ms"], results["as_of_small"]["p50_ms"]),
+        "healthz_4_over_2": ratio(results["healthz_4"]["req_s"], results["healthz"]["req_s"]),
     }
     return {"results": results, "ratios": ratios, "rows": {"small": small, "large": large}}
 
@@ -388,7 +422,7 @@ def report(r: dict[str, Any], duration: float, connections: int) -> str:
         healthz = base.get("healthz_4") if name.endswith("_4") else r["results"]["healthz"]["req_s"]
         extra = f"   {x['rows_s']:.0f} rows/s" if "rows_s" in x else ""
         lines.append(
-            f"  {name:<14} {x['req_s']:9.1f} {x['req_s'] / healthz:10.3f} {x['p50_ms']:9.2f} "
+            f"  {name:<14} {x['req_s']:9.1f} {x['req_s'] / healthz if healthz else float('nan'):10.3f} {x['p50_ms']:9.2f} "
             f"{x['p99_ms']:9.2f} {x['errors']:7d}{extra}"
         )
     for name, value in r["ratios"].items():
@@ -402,14 +436,19 @@ def report(r: dict[str, Any], duration: float, connections: int) -> str:
 
 
 @contextmanager
-def bench_database(keep: bool = False):
+def bench_database(keep: bool = False, reuse: bool = False):
     """Create (replacing a leftover) and migrate ``cxgov_bench_http`` as the owner, act as the
-    application role inside it, drop it afterwards (unless ``keep``)."""
+    application role inside it, drop it afterwards (unless ``keep``). With ``reuse``, the
+    database a ``keep`` run left is migrated to the current code and used as it is."""
     settings_dict = connection.settings_dict
     role = settings_dict["OPTIONS"].pop("assume_role", None)
-    settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
     connection.close()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    if reuse:
+        old_name, settings_dict["NAME"] = settings_dict["NAME"], BENCH_DB
+        call_command("migrate", verbosity=0)
+    else:
+        settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         if role:
             settings_dict["OPTIONS"]["assume_role"] = role
@@ -418,7 +457,7 @@ def bench_database(keep: bool = False):
     finally:
         settings_dict["OPTIONS"].pop("assume_role", None)
         connection.close()
-        if keep:
+        if keep or reuse:
             settings_dict["NAME"] = old_name
         else:
             connection.creation.destroy_test_db(old_name, verbosity=0)
@@ -431,15 +470,27 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000, help="survey responses of the large tenant")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (the next run replaces it)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help=f"use the {BENCH_DB} a --keep run left (migrated to this code; --small/--large must "
+        "be the sizes it was loaded with); it is kept",
+    )
     args = parser.parse_args()
     if wrk_path() is None:
         parser.exit(2, f"{WRK_MISSING}\n")
     started = time.perf_counter()
-    with bench_database(args.keep):
-        r = run(duration=args.duration, small=args.small, large=args.large, connections=args.connections)
+    with bench_database(args.keep, args.reuse):
+        r = run(
+            duration=args.duration,
+            small=args.small,
+            large=args.large,
+            connections=args.connections,
+            reuse=args.reuse,
+        )
     print(report(r, args.duration, args.connections))
     print(
-        f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep else 'dropped'})"
+        f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep or args.reuse else 'dropped'})"
     )
 
 
