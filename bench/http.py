@@ -201,6 +201,7 @@ def wrk_run(
         "p50_ms": r["p50_us"] / 1000,
         "p99_ms": r["p99_us"] / 1000,
         "errors": r["connect"] + r["read"] + r["write"] + r["status"] + r["timeout"],
+        "status_errors": r["status"],  # answers other than 2xx/3xx
     }
 
 
@@ -280,9 +281,16 @@ def gunicorn(*, workers: int, redis_url: str):
             print(f"gunicorn logged {len(errors)} errors, e.g. {errors[0]}", file=sys.stderr)
 
 
-def _get(url: str, path: str, key: str) -> tuple[int, dict[str, Any]]:
+def _get(url: str, path: str, key: str, body: dict | None = None) -> tuple[int, dict[str, Any]]:
+    """GET ``path`` (or POST ``body``) once; the status and the decoded answer."""
     request = urllib.request.Request(
-        f"{url}{path}", headers={"Authorization": f"Bearer {key}", "X-Forwarded-Proto": "https"}
+        f"{url}{path}",
+        headers={
+            "Authorization": f"Bearer {key}",
+            "X-Forwarded-Proto": "https",
+            "Content-Type": "application/json",
+        },
+        data=None if body is None else json.dumps(body).encode(),
     )
     with urllib.request.urlopen(request, timeout=60) as answer:  # noqa: S310 - our own server
         return answer.status, json.loads(answer.read())
@@ -388,6 +396,9 @@ def run(
             for path in ("/api/v1/scores", list_path, as_of_path):
                 status, _ = _get(url, path, tenants[tenant]["key"])
                 assert status == 200, (tenant, path, status)
+        item = {"measure": "nps", "score": 9, "touchpoint": TOUCHPOINT, "occurred_at": occurred}
+        status, _ = _get(url, "/api/v1/survey-responses", tenants["ingest"]["key"], item)
+        assert status == 201, status
         for scenario in scenarios:
             load(url, *scenario)
     with gunicorn(workers=4, redis_url=redis_url) as url:
