@@ -92,7 +92,7 @@ def test_http_benchmark_runs(transactional_db):
     assert all(x["status_errors"] == 0 for x in result["results"].values()), result["results"]
     assert set(result["ratios"]) >= set(http_bench.GOALS)
     with tenant_context(Tenant.objects.get(slug=f"{scoring.SLUG_PREFIX}http-ingest")):
-        assert SurveyResponse.objects.exists()  # run() POSTs once before the load: 201, stored
+        assert SurveyResponse.objects.exists()  # run() POSTs once before the load and checks it was stored
 
 
 def test_digests_benchmark_runs(transactional_db):
