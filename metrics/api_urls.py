@@ -1,8 +1,10 @@
 """The scores API's endpoints and their routes (included at ``/api/``).
 
 - ``GET /api/v1/scores?as_of=…``: every score of the API key's tenant as of an instant —
-  now (the default) from the rollups, a past instant from the raw signals and the commitment
-  versions effective then (:func:`metrics.services.scores_at`).
+  without ``as_of``, the latest stored run (the recompute that follows every change), with
+  ``ETag``/``Last-Modified`` so pollers get 304s, or computed when there is no run yet; a past
+  instant from the run taken then, else computed from the rollups and the commitment versions
+  effective then (:func:`metrics.services.scores_at`).
 - ``GET /api/v1/scores/history?scope=…&id=…``: the stored snapshots of one scope, oldest
   first, a cursor page at a time.
 
@@ -15,6 +17,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import path
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
@@ -27,7 +31,7 @@ from metrics.api import (
     ScoresQuerySerializer,
 )
 from metrics.models import ScoreSnapshot
-from metrics.selectors import score_history_queryset, score_scope_exists
+from metrics.selectors import score_history_queryset, score_run_latest, score_scope_exists
 from metrics.services import scores_at
 from tenants.api_base import CursorPagination, problem_responses
 from tenants.api_urls import CxgovAutoSchema
@@ -140,11 +144,29 @@ class ScoresView(APIView):
     def get(self, request):
         """Every score of the API key's tenant as of an instant: the tenant's alignment score and
         delivery rate, each promise (with operational and perceived scores, perception gap and
-        flags), commitment, department and touchpoint. `as_of` (ISO 8601 with a time zone, not in
-        the future) defaults to now; a past instant uses the commitments as they were then."""
+        flags), commitment, department and touchpoint. Without `as_of`, the latest scores the
+        service computed (a recompute follows every change within seconds; `as_of` in the answer
+        says when), with `ETag` and `Last-Modified`: send `If-None-Match` (or
+        `If-Modified-Since`) to get 304 while nothing changed. `as_of` (ISO 8601 with a time
+        zone, not in the future) asks for an instant; a past one uses the commitments as they
+        were then."""
         query = ScoresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(scores_at(tenant=request.tenant, at=query.validated_data.get("as_of")))
+        at = query.validated_data.get("as_of")
+        run = score_run_latest() if at is None else None
+        if run is None:  # a past instant, or no run yet: computed
+            return Response(scores_at(tenant=request.tenant, at=at))
+        validators = {"ETag": f'"run-{run.pk}"', "Last-Modified": http_date(run.computed_at.timestamp())}
+        response = get_conditional_response(
+            request._request, etag=validators["ETag"], last_modified=int(run.computed_at.timestamp())
+        )
+        if response is None:
+            response = Response(run.result)
+        # Every poller revalidates (304 when nothing changed); no shared cache keeps a tenant's scores.
+        for header, value in {**validators, "Cache-Control": "private, no-cache"}.items():
+            response[header] = value
+        patch_vary_headers(response, ["Authorization"])
+        return response
 
 
 class SnapshotCursorPagination(CursorPagination):

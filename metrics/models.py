@@ -297,7 +297,11 @@ class ScoreRun(TenantModel):
 
     class Meta:
         ordering = ["-as_of", "-id"]
-        indexes = [models.Index(fields=["tenant", "kind", "as_of"], name="score_run_kind_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "kind", "as_of"], name="score_run_kind_idx"),
+            # The latest run (the API's current scores) and a run at an instant: one probe.
+            models.Index(fields=["tenant", "-as_of", "-id"], name="score_run_latest_idx"),
+        ]
         constraints = [
             # One quarter-end snapshot per quarter end.
             models.UniqueConstraint(

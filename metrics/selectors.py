@@ -10,7 +10,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from metrics.models import Scope, ScoreSnapshot
+from metrics.models import Scope, ScoreRun, ScoreSnapshot
 from promises.models import Commitment, Promise
 from tenants.models import Department, Touchpoint
 
@@ -50,3 +50,14 @@ def score_history_queryset(
     if kind:
         snapshots = snapshots.filter(kind=kind)
     return snapshots.order_by("as_of", "id")
+
+
+def score_run_latest() -> ScoreRun | None:
+    """The tenant's newest stored run (the greatest ``as_of``): the current scores, as the
+    recompute that follows every change left them. One index probe, whatever the history."""
+    return ScoreRun.objects.order_by("-as_of", "-id").only("id", "as_of", "computed_at", "result").first()
+
+
+def score_run_result_at(at: datetime) -> dict | None:
+    """The result of a stored run as of exactly ``at``, if there is one (the newest)."""
+    return ScoreRun.objects.filter(as_of=at).order_by("-id").values_list("result", flat=True).first()

@@ -24,6 +24,7 @@ from django.utils import timezone
 from feedback.escalations.proposals import escalation_propose_from_breach
 from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
+from metrics.selectors import score_run_result_at
 from tenants.models import Tenant
 
 logger = structlog.get_logger("cxgov.metrics")
@@ -298,8 +299,13 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
 
 
 def scores_at(*, tenant: Tenant, at: datetime | None = None) -> dict[str, Any]:
-    """Scores as of ``at``: now (``None``) from the rollups; a given instant from the raw signals
-    and the commitment versions effective then (the reference path)."""
-    if at is None:
-        return engine.scores_compute(tenant=tenant, at=timezone.now(), source="rollup")
-    return engine.scores_compute(tenant=tenant, at=at, source="raw")
+    """Scores as of ``at`` (default now), computed: from the rollups and the commitment versions
+    effective then, at a cost that does not grow with the tenant's history (the raw path, the
+    reference the rollups are checked against, reads every signal in the longest window).
+
+    A past instant that a stored run was taken at is answered from that run (a snapshot keeps
+    what was known then); the API's current scores are the latest run (:mod:`metrics.api_urls`).
+    """
+    if at is not None and (stored := score_run_result_at(at)) is not None:
+        return stored
+    return engine.scores_compute(tenant=tenant, at=at or timezone.now(), source="rollup")

@@ -7,4 +7,7 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tenants import auth  # noqa: F401  (connects the sign-in and MFA security-event receivers)
+        from tenants import (  # noqa: F401  (connect their receivers)
+            apikey_cache,  # forgets a cached API key when it or its tenant changes
+            auth,  # the sign-in and MFA security events
+        )

@@ -18,6 +18,7 @@ from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
+from tenants.apikey_cache import api_key_cache_forget_tenant, api_key_cache_store, api_key_cached
 from tenants.audit import security_event_record
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.errors import DomainError
@@ -50,6 +51,7 @@ def tenant_create(*, slug: str, name: str, time_zone: str = "UTC") -> Tenant:
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     Tenant.objects.filter(pk=tenant.pk).update(status=status)
     tenant.status = status
+    api_key_cache_forget_tenant(tenant)
     return tenant
 
 
@@ -159,6 +161,7 @@ def tenant_settings_update(
     before = Tenant.objects.values(*fields).get(pk=tenant.pk)
     tenant.full_clean(exclude=["slug", "status"])
     Tenant.objects.filter(pk=tenant.pk).update(**fields)
+    api_key_cache_forget_tenant(tenant)
     changes = {k: [str(before[k]), str(v)] for k, v in fields.items() if before[k] != v}
     if changes:
         # Tenants are not tenant-owned rows, so the audit trigger does not see this change.
@@ -484,6 +487,8 @@ def _ensure_another_admin(membership: Membership) -> None:
 # --- API keys -----------------------------------------------------------------------------
 
 API_KEY_PREFIX = "cxg"
+# How often a key's last use is written (the keys page shows it to the minute).
+API_KEY_USE_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -560,13 +565,16 @@ def api_key_authenticate(raw: str) -> tuple[Tenant, ApiKey]:
         raise ApiKeyRejected(
             "The API key is malformed: send 'Authorization: Bearer cxg_…' with the whole key."
         )
+    prefix = "_".join(parts[:3])
+    secret_hash = _token_hash(raw)
+    if cached := _api_key_from_cache(secret_hash, prefix):
+        return cached
     tenant = Tenant.objects.filter(pk=int(parts[1])).first()
     if tenant is None:
         raise ApiKeyRejected("The API key is not valid.")
-    prefix = "_".join(parts[:3])
     with tenant_context(tenant):
         api_key = ApiKey.objects.filter(prefix=prefix).first()
-        if api_key is None or not hmac.compare_digest(api_key.secret_hash, _token_hash(raw)):
+        if api_key is None or not hmac.compare_digest(api_key.secret_hash, secret_hash):
             raise ApiKeyRejected("The API key is not valid.")
         key_actor = Actor(kind="api_key", id=api_key.pk, label=api_key.name)
         now = timezone.now()
@@ -582,7 +590,37 @@ def api_key_authenticate(raw: str) -> tuple[Tenant, ApiKey]:
             raise ApiKeyRejected(
                 f"{tenant.name} is suspended; the API is unavailable until it is reactivated."
             )
-        if api_key.last_used_at is None or now - api_key.last_used_at > timedelta(minutes=1):
-            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-            api_key.last_used_at = now
+        _api_key_touch(api_key, now)
+    api_key_cache_store(secret_hash, tenant, api_key)
+    return tenant, api_key
+
+
+def _api_key_touch(api_key: ApiKey, now: datetime) -> bool:
+    """Record the key's use, at most once a minute; whether it wrote."""
+    if api_key.last_used_at is not None and now - api_key.last_used_at <= API_KEY_USE_RESOLUTION:
+        return False
+    ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    api_key.last_used_at = now
+    return True
+
+
+def _api_key_from_cache(secret_hash: str, prefix: str) -> tuple[Tenant, ApiKey] | None:
+    """The key and tenant of a recent successful authentication, if it still holds: cached
+    entries are dropped when the key or tenant changes (:mod:`tenants.apikey_cache`); the
+    expiry, which needs no change to pass, is checked here. Anything else goes to the database."""
+    cached = api_key_cached(secret_hash)
+    if cached is None:
+        return None
+    tenant, api_key = cached
+    now = timezone.now()
+    if (
+        api_key.prefix != prefix
+        or api_key.revoked_at is not None
+        or (api_key.expires_at is not None and api_key.expires_at <= now)
+        or not tenant.is_active
+    ):
+        return None
+    with tenant_context(tenant):
+        if _api_key_touch(api_key, now):
+            api_key_cache_store(secret_hash, tenant, api_key)
     return tenant, api_key

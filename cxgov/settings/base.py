@@ -284,7 +284,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["tenants.api_base.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["tenants.api_base.ActionPermission"],
     "DEFAULT_THROTTLE_CLASSES": ["tenants.api_base.ApiKeyRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api_key": env("CXGOV_API_RATE", default="1200/min")},
+    # A guard against one runaway key, not traffic shaping: above what one key draws from a
+    # 2-worker server at full speed (docs/api.md "Rate limit", bench/README.md "HTTP").
+    "DEFAULT_THROTTLE_RATES": {"api_key": env("CXGOV_API_RATE", default="6000/min")},
     "DEFAULT_PAGINATION_CLASS": "tenants.api_base.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["tenants.api_base.QueryFilterBackend"],

@@ -11,6 +11,7 @@ from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from feedback.ingest.items import MAX_BATCH_ITEMS
+from feedback.ingest.selectors import measure_id_for, touchpoint_id_for
 from feedback.signals.models import EXTERNAL_ID_MAX, STORY_TEXT_MAX, ServiceEvent, SurveyResponse
 from feedback.stories.models import Story
 from tenants.api_base import InstantFilter, ProblemSerializer
@@ -241,9 +242,14 @@ class ServiceEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _by_id(queryset, field: str, found: int | None):
+    """Rows whose ``field`` is the id a slug or key resolved to; none if it named nothing."""
+    return queryset.filter(**{field: found}) if found is not None else queryset.none()
+
+
 class _SignalFilter(filters.FilterSet):
     touchpoint = filters.CharFilter(
-        field_name="touchpoint__slug", help_text="Only signals at this touchpoint (slug)."
+        method="filter_touchpoint", help_text="Only signals at this touchpoint (slug)."
     )
     occurred_after = InstantFilter(
         field_name="occurred_at",
@@ -255,6 +261,12 @@ class _SignalFilter(filters.FilterSet):
         lookup_expr="lt",
         help_text="Only signals that occurred before this time (ISO 8601).",
     )
+
+    def filter_touchpoint(self, queryset, name, value):
+        return _by_id(queryset, "touchpoint_id", touchpoint_id_for(value))
+
+    def filter_measure(self, queryset, name, value):
+        return _by_id(queryset, "measure_id", measure_id_for(value))
 
 
 class StoryFilter(_SignalFilter):
@@ -273,7 +285,7 @@ class StoryFilter(_SignalFilter):
 
 
 class SurveyResponseFilter(_SignalFilter):
-    measure = filters.CharFilter(field_name="measure__key", help_text="Only responses to this measure (key).")
+    measure = filters.CharFilter(method="filter_measure", help_text="Only responses to this measure (key).")
 
     class Meta:
         model = SurveyResponse
@@ -281,7 +293,7 @@ class SurveyResponseFilter(_SignalFilter):
 
 
 class ServiceEventFilter(_SignalFilter):
-    measure = filters.CharFilter(field_name="measure__key", help_text="Only events of this measure (key).")
+    measure = filters.CharFilter(method="filter_measure", help_text="Only events of this measure (key).")
 
     class Meta:
         model = ServiceEvent

@@ -12,7 +12,8 @@ from django.db.models import Prefetch, QuerySet
 
 from feedback.signals.models import ServiceEvent, SurveyResponse
 from feedback.stories.models import Story
-from promises.models import Promise
+from promises.models import Measure, Promise
+from tenants.models import Touchpoint
 
 
 def story_queryset() -> QuerySet[Story]:
@@ -27,3 +28,15 @@ def survey_response_queryset() -> QuerySet[SurveyResponse]:
 
 def service_event_queryset() -> QuerySet[ServiceEvent]:
     return ServiceEvent.objects.select_related("measure", "touchpoint")
+
+
+def touchpoint_id_for(slug: str) -> int | None:
+    """The id of the tenant's touchpoint ``slug``: a list filtered by it then reads its rows in
+    the order of the ``(tenant_id, touchpoint_id, occurred_at)`` index, with no join and no sort
+    (filtering through the join hashed and sorted every row of the touchpoint first)."""
+    return Touchpoint.objects.filter(slug=slug).values_list("id", flat=True).first()
+
+
+def measure_id_for(key: str) -> int | None:
+    """The id of the tenant's measure ``key`` (same reason as :func:`touchpoint_id_for`)."""
+    return Measure.objects.filter(key=key).values_list("id", flat=True).first()

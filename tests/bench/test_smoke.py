@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -64,6 +65,34 @@ def test_scoring_benchmark_runs_and_matches_hand_written_sql(transactional_db):
     assert set(result["ratios"]) >= set(scoring.GOALS)
     assert all(value > 0 for value in result["full"].values())
     assert [active for active, _ in result["commitments_curve"]] == [5, 40]
+
+
+def test_http_benchmark_runs(transactional_db):
+    from bench import http as http_bench
+
+    if http_bench.wrk_path() is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
+    if http_bench.wrk_path() is None:
+        pytest.skip(http_bench.WRK_MISSING)
+    result = http_bench.run(duration=1, small=200, large=1000, connections=2)
+    assert set(result["results"]) == {
+        "healthz",
+        "scores",
+        "list_small",
+        "list_large",
+        "as_of_small",
+        "as_of_large",
+        "post_single",
+        "bulk_2",
+        "healthz_4",
+        "bulk_4",
+    }
+    assert result["results"]["healthz"]["requests"] > 0
+    # Every answer was a success: the production settings, the key and each request are right.
+    assert all(x["status_errors"] == 0 for x in result["results"].values()), result["results"]
+    assert set(result["ratios"]) >= set(http_bench.GOALS)
+    with tenant_context(Tenant.objects.get(slug=f"{scoring.SLUG_PREFIX}http-ingest")):
+        assert SurveyResponse.objects.exists()  # run() POSTs once before the load and checks it was stored
 
 
 def test_digests_benchmark_runs(transactional_db):

@@ -11,8 +11,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.http import parse_http_date
 from drf_spectacular.generators import SchemaGenerator
 
+from metrics import engine
 from metrics.models import ScoreSnapshot
 from metrics.services import scores_at, scores_run
 from promises.models import Commitment
@@ -107,6 +109,67 @@ def test_as_of_defaults_to_now(api, scoring, worked_example):
     assert body == scores_at(tenant=scoring.tenant, at=as_of)
     # The event at T + 1 s is inside the window now: 17 of 21 within θ.
     assert body["commitments"][0]["n"] == 21
+
+
+def test_current_scores_are_the_latest_run_as_a_fresh_compute_at_its_instant(api, scoring, worked_example):
+    scores_run(tenant=scoring.tenant, kind="daily", at=T)
+    run = scores_run(tenant=scoring.tenant, kind="recompute")
+    scoring.surveys("csat", [1] * 10, at=run.as_of + timedelta(seconds=1), touchpoint=scoring.returns)
+
+    response = api.get("/api/v1/scores")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert datetime.fromisoformat(body["as_of"]) == run.as_of  # the run's instant, not now
+    with tenant_context(scoring.tenant):
+        assert body == engine.scores_compute(tenant=scoring.tenant, at=run.as_of, source="rollup")
+        assert body == engine.scores_compute(tenant=scoring.tenant, at=run.as_of, source="raw")
+    assert body["commitments"][0]["n"] == 21
+    assert response["ETag"] == f'"run-{run.pk}"'
+    assert parse_http_date(response["Last-Modified"]) == int(run.computed_at.timestamp())
+    assert response["Cache-Control"] == "private, no-cache"
+    assert "Authorization" in response["Vary"]
+
+
+def test_pollers_get_304_until_the_next_run(api, scoring, worked_example):
+    scores_run(tenant=scoring.tenant, kind="recompute")
+    first = api.get("/api/v1/scores")
+
+    by_etag = api.get("/api/v1/scores", HTTP_IF_NONE_MATCH=first["ETag"])
+    by_date = api.get("/api/v1/scores", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    for response in (by_etag, by_date):
+        assert response.status_code == 304
+        assert response.content == b""
+        assert response["ETag"] == first["ETag"]
+    scoring.surveys("csat", [1] * 10, at=timezone.now(), touchpoint=scoring.returns)
+    run = scores_run(tenant=scoring.tenant, kind="recompute")
+    fresh = api.get("/api/v1/scores", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert fresh.status_code == 200
+    assert fresh["ETag"] == f'"run-{run.pk}"' != first["ETag"]
+    assert fresh.json() == run.result != first.json()
+
+
+def test_current_scores_take_one_query_however_many_promises(api, scoring, django_assert_num_queries):
+    for count, start in ((2, 0), (8, 2)):
+        _promises_with_commitments(scoring, count, start)
+        run = scores_run(tenant=scoring.tenant, kind="recompute")
+        api.get("/api/v1/scores")  # the key's first use: authenticated from the database
+        with django_assert_num_queries(1):  # the latest run; the key comes from the cache
+            body = api.get("/api/v1/scores").json()
+        assert body == run.result
+    assert len(body["promises"]) == 10
+
+
+def test_a_past_instant_between_runs_is_computed_from_the_rollups(api, scoring, worked_example):
+    scores_run(tenant=scoring.tenant, kind="daily", at=T)
+    between = T - timedelta(hours=5, minutes=3)
+
+    body = api.get(f"/api/v1/scores?as_of={q(between)}").json()
+
+    with tenant_context(scoring.tenant):
+        assert body == engine.scores_compute(tenant=scoring.tenant, at=between, source="raw")
+    assert datetime.fromisoformat(body["as_of"]) == between
 
 
 @pytest.mark.parametrize(

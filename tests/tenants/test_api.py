@@ -21,6 +21,7 @@ from rest_framework.test import APIClient
 from tenants import api_urls
 from tenants.api_base import ApiKeyRateThrottle, problem_exception_handler
 from tenants.api_urls import TenantResourceViewSet
+from tenants.apikey_cache import api_key_cache_store, api_key_cached
 from tenants.context import tenant_context
 from tenants.models import ApiKey, AuditEvent, Department, Tenant, Touchpoint
 from tenants.permissions import view_actions
@@ -401,6 +402,47 @@ def test_a_revoked_key_is_refused_and_its_use_recorded(tenant):
     assert (event.actor_kind, event.actor_id, event.category) == ("api_key", issued.api_key.pk, "security")
 
 
+def test_a_revoked_key_is_refused_at_once_though_its_last_use_was_cached(tenant):
+    issued = api_key_create(tenant=tenant, name="ERP", scopes=READ)
+    client = client_with(issued.secret)
+    assert client.get("/api/v1/tenant").status_code == 200
+    assert api_key_cached(issued.api_key.secret_hash) is not None  # the next request reads no table
+
+    api_key_revoke(tenant=tenant, api_key=issued.api_key)
+
+    assert api_key_cached(issued.api_key.secret_hash) is None
+    assert "revoked" in assert_problem(client.get("/api/v1/tenant"), 401)["detail"]
+    assert len(audit(tenant, action="api_key.used_after_revocation")) == 1
+
+
+def test_a_cached_key_is_refused_once_it_expires_or_its_tenant_is_suspended(tenant):
+    issued = api_key_create(
+        tenant=tenant, name="Temp", scopes=READ, expires_at=timezone.now() + timedelta(days=1)
+    )
+    client = client_with(issued.secret)
+    assert client.get("/api/v1/tenant").status_code == 200
+    tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED)
+    assert "suspended" in assert_problem(client.get("/api/v1/tenant"), 401)["detail"]
+
+    tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE)
+    assert client.get("/api/v1/tenant").status_code == 200
+    with tenant_context(tenant):  # past its expiry, without a save: the cached entry stays
+        ApiKey.objects.filter(pk=issued.api_key.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    cached_tenant, cached_key = api_key_cached(issued.api_key.secret_hash)
+    cached_key.expires_at = timezone.now() - timedelta(seconds=1)
+    api_key_cache_store(issued.api_key.secret_hash, cached_tenant, cached_key)
+
+    assert "expired" in assert_problem(client.get("/api/v1/tenant"), 401)["detail"]
+
+
+def test_a_known_key_is_authenticated_without_reading_a_table(tenant, django_assert_num_queries):
+    client = client_with(issue(tenant, READ))
+    with django_assert_num_queries(4):  # tenant, key, its last use, the page
+        assert client.get("/api/v1/departments").status_code == 200
+    with django_assert_num_queries(1):  # the page
+        assert client.get("/api/v1/departments").status_code == 200
+
+
 def test_an_expired_key_is_refused_and_its_use_recorded(tenant):
     issued = api_key_create(
         tenant=tenant, name="Temp", scopes=READ, expires_at=timezone.now() + timedelta(days=1)
@@ -593,6 +635,19 @@ def test_each_key_has_its_own_rate_limit(tenant, other_tenant, monkeypatch):
     assert "retry in" in body["detail"]
     assert client_with(issue(tenant, READ)).get("/api/v1/departments").status_code == 200
     assert client_with(issue(other_tenant, READ)).get("/api/v1/departments").status_code == 200
+
+
+def test_the_rate_limit_counts_in_one_window_counter_that_expires(tenant, monkeypatch):
+    monkeypatch.setattr(ApiKeyRateThrottle, "THROTTLE_RATES", {"api_key": "5/min"})
+    issued = api_key_create(tenant=tenant, name="ERP", scopes=READ)
+    client = client_with(issued.secret)
+    for _ in range(2):
+        assert client.get("/api/v1/departments").status_code == 200
+
+    redis = cache._cache.get_client(write=True)
+    [counter] = redis.keys(cache.make_key(f"throttle_api_key_key-{issued.api_key.pk}:*"))
+    assert int(redis.get(counter)) == 2
+    assert 0 < redis.ttl(counter) <= 61
 
 
 # --- Query counts -----------------------------------------------------------------------------
