@@ -205,7 +205,10 @@ def signals_ingest(
     source_kind, source_id = source_of(source)
     model = MODELS[kind]
     now = timezone.now()
-    with tenant_context(tenant), transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the API request's, an import
+    # chunk's): an error fails the caller's transaction anyway, and a savepoint costs two round
+    # trips a request.
+    with tenant_context(tenant), transaction.atomic(savepoint=False):
         lookups = Lookups.for_items(kind, items)
         results: list[ItemResult] = []
         valid: list[tuple[ItemResult, dict[str, Any], list[Promise]]] = []
