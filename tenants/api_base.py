@@ -42,6 +42,7 @@ from tenants.validation import (
     first_unpaired_surrogate,
     instant_problem,
     json_depth_exceeds,
+    json_may_hold_surrogates,
 )
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -143,7 +144,7 @@ class SafeJSONParser(JSONParser):
             data = drf_json.loads(text, parse_float=_finite_float)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
-        if found := first_unpaired_surrogate(data):
+        if json_may_hold_surrogates(text) and (found := first_unpaired_surrogate(data)):
             path, message = found
             raise exceptions.ParseError(f"At {path}: {message}")
         return data

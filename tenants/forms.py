@@ -16,7 +16,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
-from tenants.audit import SECURITY_ACTIONS
+from tenants.audit import DATA_ACTIONS, SECURITY_ACTIONS
 from tenants.errors import DomainError
 from tenants.models import ApiKey, AuditEvent, Department, Membership, Touchpoint, User
 from tenants.validation import date_problem
@@ -186,7 +186,7 @@ class ApiKeyForm(forms.Form):
 
 
 def _audit_action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    data = [("insert", "Created (insert)"), ("update", "Changed (update)"), ("delete", "Deleted (delete)")]
+    data = list(DATA_ACTIONS.items())
     security = sorted(
         ((name, f"{label} ({name})") for name, label in SECURITY_ACTIONS.items()), key=lambda c: c[1]
     )

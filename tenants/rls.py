@@ -4,7 +4,9 @@ Every migration that creates a :class:`tenants.models.TenantModel` table adds
 ``SecureTenantTable("<model>")`` after it. That enables and forces row-level security with
 the tenant policy and attaches the audit trigger, which records every inserted, updated and
 deleted row (bulk statements included) in ``tenants_auditevent`` with the actor and request
-id of the session. The schema guard test fails for a tenant table without both.
+id of the session. The schema guard test fails for a tenant table without both. Signal tables
+(append-only evidence) keep the trigger for UPDATE and DELETE only: their inserts are recorded
+once per write by ``tenants.audit.ingest_event_record``.
 """
 
 from __future__ import annotations
@@ -83,11 +85,20 @@ def rls_disable_sql(table: str) -> list[str]:
     ]
 
 
-def audit_trigger_sql(table: str, label: str, hidden: tuple[str, ...]) -> list[str]:
+# The events the audit trigger fires on: every change (configuration), or only changes to
+# stored rows (append-only evidence — signals — whose writes are recorded once per request or
+# import instead: tenants.audit.ingest_event_record).
+AUDIT_EVERY_CHANGE = ("INSERT", "UPDATE", "DELETE")
+AUDIT_UPDATE_DELETE = ("UPDATE", "DELETE")
+
+
+def audit_trigger_sql(
+    table: str, label: str, hidden: tuple[str, ...], events: tuple[str, ...] = AUDIT_EVERY_CHANGE
+) -> list[str]:
     arguments = ", ".join(_quote_literal(a) for a in (label, *hidden))
     return [
         f'DROP TRIGGER IF EXISTS {AUDIT_TRIGGER} ON "{table}"',
-        f'CREATE TRIGGER {AUDIT_TRIGGER} AFTER INSERT OR UPDATE OR DELETE ON "{table}" '
+        f'CREATE TRIGGER {AUDIT_TRIGGER} AFTER {" OR ".join(events)} ON "{table}" '
         f"FOR EACH ROW EXECUTE FUNCTION cxgov_audit_row({arguments})",
     ]
 

@@ -48,6 +48,12 @@ JSON_MAX_DEPTH = 32
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _JSON_TOKENS = re.compile(r'\\.|["\[\]{}]', re.DOTALL)
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_JSON_INNERMOST_PAIR = re.compile(r"\[\]|\{\}")
+# A JSON text can only carry a surrogate code point as an escape (\ud800-\udfff): the decoded
+# UTF-8 (or UTF-16) body refuses raw ones.
+_JSON_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def text_problem(name: str, value: str, *, nul: bool = True) -> str | None:
@@ -156,6 +162,18 @@ def json_depth_exceeds(text: str, limit: int = JSON_MAX_DEPTH) -> bool:
     skipped), run before the parser so that a body of thousands of ``[`` is refused
     without recursing.
     """
+    # Fast path, in C: drop the strings, keep the brackets, and strip innermost pairs once per
+    # level. A well-formed body of depth d is empty after d passes; anything left after
+    # ``limit`` passes (too deep, or unbalanced) goes to the exact scan below.
+    skeleton = _JSON_NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _ in range(limit):
+        if not skeleton:
+            return False
+        skeleton, removed = _JSON_INNERMOST_PAIR.subn("", skeleton)
+        if not removed:
+            break
+    if not skeleton:
+        return False
     depth = 0
     in_string = False
     for token in _JSON_TOKENS.finditer(text):
@@ -173,6 +191,12 @@ def json_depth_exceeds(text: str, limit: int = JSON_MAX_DEPTH) -> bool:
         else:
             depth -= 1
     return False
+
+
+def json_may_hold_surrogates(text: str) -> bool:
+    """Whether the JSON ``text`` has a surrogate escape at all (if not, no parsed string can hold
+    one and :func:`first_unpaired_surrogate` need not walk the result)."""
+    return _JSON_SURROGATE_ESCAPE.search(text) is not None
 
 
 def first_unpaired_surrogate(value: object, path: str = "") -> tuple[str, str] | None:

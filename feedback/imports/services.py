@@ -208,10 +208,11 @@ def signal_import_run(
 
 
 def _import_locked(import_id: int) -> SignalImport | None:
-    """The import row, locked until the transaction ends (``of=self``: not the uploader's row)."""
+    """The import row, locked until the transaction ends (``of=self``: not the uploader's row),
+    with the uploader (named in the audit entry of each chunk)."""
     return (
         SignalImport.objects.select_for_update(of=("self",))
-        .select_related("created_by")
+        .select_related("created_by__user")
         .filter(pk=import_id)
         .first()
     )
@@ -244,7 +245,11 @@ def _import_chunk(
     sendable = [(line, item) for line, item, _ in chunk if item is not None]
     if sendable:
         results = signals_ingest(
-            tenant=tenant, kind=signal_import.kind, items=[item for _, item in sendable], source=source
+            tenant=tenant,
+            kind=signal_import.kind,
+            items=[item for _, item in sendable],
+            source=source,
+            audit={"import_id": signal_import.pk, "first_line": chunk[0][0], "last_line": chunk[-1][0]},
         )
         for (line, item), result in zip(sendable, results, strict=True):
             counts[result.status] += 1

@@ -159,7 +159,10 @@ class SignalIngestView(mixins.ListModelMixin, generics.GenericAPIView):
                 items=items,
                 source=request.auth,
                 idempotency_key=key,
-                fingerprint=request_fingerprint(method=request.method, path=request.path, data=data),
+                # Only a request with a key is ever compared with another.
+                fingerprint=request_fingerprint(method=request.method, path=request.path, data=data)
+                if key
+                else "",
             )
         except IdempotencyKeyReused as exc:
             return problem(422, exc.message)

@@ -22,7 +22,7 @@ from feedback.signals.models import (
 )
 from feedback.stories.models import Story
 from feedback.stories.sentiment import sentiment_score
-from promises.commitments.models import SCALE_MAX_DIGITS, SCALE_PLACES
+from promises.commitments.models import BUILTIN_MEASURES, SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.commitments.selectors import measure_list
 from promises.models import Measure, Promise
 from tenants.models import Department, Touchpoint
@@ -78,7 +78,9 @@ class Lookups:
             if department_slugs:
                 departments = {d.slug: d for d in Department.objects.order_by("name")}
         else:
-            measures = {m.key: m for m in measure_list()}
+            measures = {m.key: m for m in Measure.objects.order_by("-is_builtin", "key")}
+            if sum(m.is_builtin for m in measures.values()) < len(BUILTIN_MEASURES):
+                measures = {m.key: m for m in measure_list()}  # creates the missing built-ins
         return cls(touchpoints, promises, departments, measures)
 
 
@@ -312,6 +314,26 @@ def story_values(item: Item, lookups: Lookups, now: datetime) -> tuple[dict[str,
     return values, promises
 
 
+def _json_length_over(segment: dict[str, Any], limit: int) -> bool:
+    """``len(json.dumps(segment)) > limit``, without encoding the usual small segment: an
+    escape takes at most 12 characters per character (a surrogate pair for one outside the
+    Basic Multilingual Plane), so a segment whose texts are short enough cannot exceed it."""
+    bound = 2
+    for key, value in segment.items():
+        if isinstance(value, str):
+            bound += 12 * len(value) + 2
+        elif isinstance(value, bool | float) or value is None:
+            bound += 24  # the longest repr of a double
+        elif isinstance(value, int):
+            bound += value.bit_length() // 3 + 2  # at least its digits and sign
+        else:
+            return len(json.dumps(segment)) > limit
+        bound += 12 * len(key) + 4
+        if bound > limit:
+            return len(json.dumps(segment)) > limit
+    return False
+
+
 def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[str, Any]:
     measure = item.measure(lookups, kind=Measure.Kind.SURVEY)
     score = item.integer("score")
@@ -326,7 +348,7 @@ def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[
         segment = {}
     if not isinstance(segment, dict):
         item.error("segment", 'segment must be an object of attributes, e.g. {"plan": "pro"}.')
-    elif len(segment) > SEGMENT_MAX_KEYS or len(json.dumps(segment)) > SEGMENT_MAX_CHARS:
+    elif len(segment) > SEGMENT_MAX_KEYS or _json_length_over(segment, SEGMENT_MAX_CHARS):
         item.error(
             "segment",
             f"segment is too large; keep it to {SEGMENT_MAX_KEYS} attributes and {SEGMENT_MAX_CHARS} characters.",

@@ -1,14 +1,20 @@
 """Writing signals: one story from the web form, and batches from partner systems.
 
 Batch ingest (:func:`signals_ingest`) validates every item on its own, then writes the valid
-ones in one ``bulk_create``; the number of queries does not grow with the batch. Each item
-is answered ``created``, ``duplicate`` (same source and ``external_id`` as a stored signal:
-nothing changes) or ``rejected`` (with the errors per field; nothing is written for it).
+ones in one ``INSERT … SELECT FROM unnest(…)``; the number of queries does not grow with the
+batch. Each item is answered ``created``, ``duplicate`` (same source and ``external_id`` as a
+stored signal: nothing changes) or ``rejected`` (with the errors per field; nothing is written
+for it).
 
-Exactly-once per ``external_id`` without ``ON CONFLICT`` guessing: the batch takes a row
-lock on its source (the API key or the member), reads which of its ``external_id``\\s exist,
-and inserts only the others. Two concurrent batches of the same source queue on the lock, so
-the second one sees the first one's rows as duplicates.
+Exactly-once per ``external_id`` rests on the unique key ``(tenant, source_kind, source_id,
+external_id)`` alone: the insert is ``ON CONFLICT DO NOTHING … RETURNING``, and what it does not
+return was already there (or was written at the same moment by a concurrent batch, whose commit
+the insert waits for): those items are duplicates and their stored ids are read afterwards.
+Batches of one source run side by side; no lock serialises them.
+
+Each write that stores something adds one entry to the audit trail
+(:func:`tenants.audit.ingest_event_record`); signal rows themselves are audited only when
+updated or deleted.
 
 After a batch that created something, ``tenants.rescoring.scoring_mark_dirty`` flags the tenant;
 ``metrics.tasks.scores_dispatch`` consumes ``<prefix>:dirty:<tenant_id>`` (one key per tenant, not one task per
@@ -23,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, connection, models, transaction
 from django.utils import timezone
 
 from feedback.escalations.proposals import escalations_auto_from_stories
@@ -41,10 +47,10 @@ from feedback.ingest.items import (
     survey_response_values,
 )
 from feedback.ingest.models import IdempotencyRecord
-from feedback.locks import row_lock
-from feedback.signals.models import Signal, source_of
+from feedback.signals.models import Signal, SourceKind, source_of
 from feedback.stories.models import Story, StoryPromise
 from promises.models import Promise
+from tenants.audit import ingest_event_record
 from tenants.context import require_tenant_id, tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Membership, Tenant
@@ -85,20 +91,24 @@ def _link_order(promise: Promise, row: dict[str, Any]) -> tuple:
     return (promise.pk, touchpoint.pk if touchpoint is not None else 0, row["occurred_at"])
 
 
-def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` (field name → value) in one ``INSERT ... SELECT FROM unnest(...)``.
+def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | None]:
+    """Insert ``rows`` (field name → value) in one ``INSERT ... SELECT FROM unnest(...)``; the
+    id of each row, ``None`` for a row whose ``external_id`` its source had already stored.
 
     The bulk path of ingest: one statement with one array parameter per column, built
     straight from the validated values. ``bulk_create`` would instantiate a model per row and
     compile every field of every row, which costs more than the insert itself for batches
-    of 1,000. Rows pass the same row-level security policy and audit trigger as any insert
-    (the tenant must be the active one).
+    of 1,000. Rows pass the same row-level security policy as any insert (the tenant must be
+    the active one). ``ON CONFLICT DO NOTHING`` on the source's unique ``external_id``: a row
+    stored before is skipped, and a row a concurrent transaction is writing makes this one
+    wait for it to end (committed: skipped; rolled back: inserted).
 
-    Ids are drawn in the order of ``rows`` and come back in that order, while the rows are
-    written sorted by their rollup key (measure or promise, touchpoint, instant): the rollup
-    triggers (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows in the
-    order a statement writes its rows, so concurrent batches of one tenant take them in one
-    order and wait for each other, never in a cycle.
+    Ids are drawn in the order of ``rows``, while the rows are written sorted by their rollup
+    key (measure or promise, touchpoint, instant), then ``external_id``: the rollup triggers
+    (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows in the order a
+    statement writes its rows, and the unique index's entries are claimed in that order too,
+    so concurrent batches of one tenant take both in one order and wait for each other, never
+    in a cycle.
     """
     tenant_id = require_tenant_id()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -122,10 +132,11 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
         db_type = "text" if is_json else f.db_type(connection)
         cast = "::jsonb" if is_json else ""
         columns.append(connection.ops.quote_name(f.column))
-        if all(v == values[0] and type(v) is type(values[0]) for v in values):
+        first = values[0]
+        if all(v == first and type(v) is type(first) for v in values):
             # The same for every row (tenant, source, channel…): one parameter, not an array.
             selects.append(f"%s::{db_type}{cast}")
-            constants.append(values[0])
+            constants.append(first)
         else:
             alias = f"c{len(arrays)}"
             selects.append(f"{alias}{cast}")
@@ -134,7 +145,9 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
     aliases = ", ".join(alias for alias, _, _ in arrays) or "c0"
     table = connection.ops.quote_name(model._meta.db_table)
     names = [f"v{i}" for i in range(len(columns))]
-    order = [f"v{columns.index(c)}" for c in _ROLLUP_ORDER if c in columns] or ["id"]
+    order_columns = (*_ROLLUP_ORDER, '"external_id"')
+    order = [f"v{columns.index(c)}" for c in order_columns if c in columns] or ["id"]
+    unique = ", ".join(f'"{c}"' for c in ("tenant_id", "source_kind", "source_id", "external_id"))
     # Only names and types from the model's own metadata are spliced in; values are parameters.
     # The inner query draws the ids in the order of the rows (OFFSET 0 keeps it a subquery
     # evaluated before the outer sort); the outer one writes them in rollup-key order.
@@ -144,7 +157,8 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
         f"SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id, "
         + ", ".join(f"{select} AS {name}" for select, name in zip(selects, names, strict=True))
         + f" FROM unnest({unnest}) AS u({aliases}) OFFSET 0) AS r "
-        f"ORDER BY {', '.join(order)} RETURNING id"
+        f"ORDER BY {', '.join(order)} "
+        f'ON CONFLICT ({unique}) WHERE "external_id" IS NOT NULL DO NOTHING RETURNING id, "external_id"'
     )
     if not arrays:  # every column identical: unnest one placeholder row per row instead
         sql = sql.replace("unnest(ARRAY[NULL])", "generate_series(1, %s)")
@@ -153,19 +167,36 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int]:
         params = [model._meta.db_table, *constants, *(values for _, _, values in arrays)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        # Drawn in the order of the rows: ascending ids are the rows' order.
-        return sorted(row_id for (row_id,) in cursor.fetchall())
+        returned = cursor.fetchall()
+    by_external_id = {external_id: row_id for row_id, external_id in returned if external_id is not None}
+    # Rows without an external_id are always inserted; drawn in the order of the rows, their
+    # ascending ids are their order.
+    anonymous = iter(sorted(row_id for row_id, external_id in returned if external_id is None))
+    return [
+        next(anonymous) if row.get("external_id") is None else by_external_id.get(row["external_id"])
+        for row in rows
+    ]
+
+
+_CHANNELS = {SourceKind.API_KEY: "api", SourceKind.MEMBER: "csv_import"}
 
 
 def signals_ingest(
-    *, tenant: Tenant, kind: str, items: list[Any], source: ApiKey | Membership
+    *,
+    tenant: Tenant,
+    kind: str,
+    items: list[Any],
+    source: ApiKey | Membership,
+    audit: dict[str, Any] | None = None,
 ) -> list[ItemResult]:
     """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
 
     ``kind``: ``stories``, ``survey_responses`` or ``service_events``. ``source``: the API key,
-    or the member who uploaded a CSV import. Runs in ``tenant``'s context. Atomic; holds a row
-    lock on ``source`` until the transaction ends (:func:`feedback.locks.row_lock`). Queries: a constant
-    number, whatever the batch size.
+    or the member who uploaded a CSV import. Runs in ``tenant``'s context. Atomic; takes no
+    lock of its own (concurrent batches of one source wait only for each other's rows with an
+    ``external_id`` both send). What it stores is recorded in one audit entry, with ``audit``
+    added to its detail (e.g. the Idempotency-Key, the import). Queries: a constant number,
+    whatever the batch size.
     """
     if kind not in KINDS:
         raise DomainError(f"Unknown signal kind {kind!r}; use one of: {', '.join(KINDS)}.", field="kind")
@@ -174,7 +205,10 @@ def signals_ingest(
     source_kind, source_id = source_of(source)
     model = MODELS[kind]
     now = timezone.now()
-    with tenant_context(tenant), transaction.atomic():
+    # No savepoint of its own inside a caller's transaction (the API request's, an import
+    # chunk's): an error fails the caller's transaction anyway, and a savepoint costs two round
+    # trips a request.
+    with tenant_context(tenant), transaction.atomic(savepoint=False):
         lookups = Lookups.for_items(kind, items)
         results: list[ItemResult] = []
         valid: list[tuple[ItemResult, dict[str, Any], list[Promise]]] = []
@@ -199,40 +233,42 @@ def signals_ingest(
                 continue
             valid.append((result, values, promises))
 
-        row_lock(source)  # the API key or the member
-        external_ids = {values["external_id"] for _, values, _ in valid if values["external_id"] is not None}
-        known: dict[str, int] = {}
-        if external_ids:
-            known = dict(
-                model.objects.filter(
-                    source_kind=source_kind, source_id=source_id, external_id__in=external_ids
-                ).values_list("external_id", "id")
-            )
         new_rows: list[tuple[ItemResult, Any, list[Promise]]] = []
         first_in_batch: dict[str, ItemResult] = {}
+        extra = {"channel": Story.Channel.API} if kind == "stories" else {}
         for result, values, promises in valid:
             external_id = values["external_id"]
-            if external_id is not None and external_id in known:
-                result.status, result.id = "duplicate", known[external_id]
-                continue
-            if external_id is not None and external_id in first_in_batch:
-                # Repeated within this batch: the first occurrence is the one written.
-                result.status = "duplicate"
-                continue
             if external_id is not None:
+                if external_id in first_in_batch:
+                    # Repeated within this batch: the first occurrence is the one written.
+                    result.status = "duplicate"
+                    continue
                 first_in_batch[external_id] = result
-            extra = {"channel": Story.Channel.API} if kind == "stories" else {}
             row = {"source_kind": source_kind, "source_id": source_id, **values, **extra}
             new_rows.append((result, row, promises))
+        created: list[tuple[ItemResult, Any, list[Promise]]] = []
+        stored_before: dict[str, ItemResult] = {}
         if new_rows:
             ids = _insert_rows(model, [row for _, row, _ in new_rows])
-            for (result, _, _), row_id in zip(new_rows, ids, strict=True):
-                result.status, result.id = "created", row_id
+            for (result, row, promises), row_id in zip(new_rows, ids, strict=True):
+                if row_id is None:  # the source had sent it before (or a concurrent batch just did)
+                    result.status = "duplicate"
+                    stored_before[row["external_id"]] = result
+                else:
+                    result.status, result.id = "created", row_id
+                    created.append((result, row, promises))
+        if stored_before:
+            # A fresh statement sees what a concurrent batch committed while the insert waited.
+            for external_id, row_id in model.objects.filter(
+                source_kind=source_kind, source_id=source_id, external_id__in=stored_before
+            ).values_list("external_id", "id"):
+                stored_before[external_id].id = row_id
+        if created:
             # In rollup-key order, like the signals (see _insert_rows).
             links = sorted(
                 (
                     (_link_order(promise, row), result.id, promise)
-                    for result, row, promises in new_rows
+                    for result, row, promises in created
                     for promise in promises
                 ),
                 key=lambda link: link[:2],
@@ -244,11 +280,17 @@ def signals_ingest(
             if links:
                 StoryPromise.objects.bulk_create(links)
                 escalations_auto_from_stories(
-                    tenant=tenant, story_ids=[result.id for result, _, _ in new_rows]
+                    tenant=tenant, story_ids=[result.id for result, _, _ in created]
                 )
+            ingest_event_record(
+                model=model._meta.label,
+                ids=[result.id for result, _, _ in created],
+                source=source,
+                detail={"kind": kind, "channel": _CHANNELS[source_kind], **(audit or {})},
+            )
             transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
         for result, values, _ in valid:
-            if result.status == "duplicate" and result.id is None:
+            if result.status == "duplicate" and result.id is None and values["external_id"] in first_in_batch:
                 result.id = first_in_batch[values["external_id"]].id
     return results
 
@@ -273,6 +315,12 @@ def request_fingerprint(*, method: str, path: str, data: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
+# A deadlock can only arise between batches of one source that send one external_id with
+# different contents at the same moment (their rows then sort differently); PostgreSQL breaks it
+# by failing one transaction, which is run again and finds the other's rows stored.
+_DEADLOCK_ATTEMPTS = 3
+
+
 def signals_ingest_request(
     *,
     tenant: Tenant,
@@ -287,22 +335,51 @@ def signals_ingest_request(
     With a key: the first request's answer is stored with its ``fingerprint``; a later request
     with the same key and fingerprint gets the stored answer (``replayed``) and writes nothing;
     one with another fingerprint raises :class:`IdempotencyKeyReused`. The status is 422 when
-    every item was rejected (nothing stored), else 200. Concurrent requests
-    of one API key queue on its row lock (:func:`feedback.locks.row_lock`), so exactly one of them does
-    the work and the others replay its answer. Two API keys of the tenant sending the same key
-    at once: the second one's record collides on the unique key, its work is rolled back and
-    it replays the first one's answer.
+    every item was rejected (nothing stored), else 200. Concurrent requests with one key (of
+    one API key or of two) run side by side: the record's unique key ``(tenant, key)`` lets one
+    of them store its answer; the other's record collides, its work is rolled back and it
+    replays the stored answer. A transaction failed by a deadlock is run again (when this call
+    owns the transaction).
     """
+    owns_transaction = not connection.in_atomic_block
+    attempt = 1
+    while True:
+        try:
+            return _ingest_request_once(
+                tenant=tenant,
+                kind=kind,
+                items=items,
+                source=source,
+                idempotency_key=idempotency_key,
+                fingerprint=fingerprint,
+            )
+        except OperationalError as error:
+            if not owns_transaction or attempt >= _DEADLOCK_ATTEMPTS or _sqlstate(error) != "40P01":
+                raise
+            attempt += 1
+
+
+def _ingest_request_once(
+    *,
+    tenant: Tenant,
+    kind: str,
+    items: list[Any],
+    source: ApiKey,
+    idempotency_key: str | None,
+    fingerprint: str,
+) -> IngestAnswer:
     try:
         with tenant_context(tenant), transaction.atomic():
             if idempotency_key:
-                row_lock(source)  # the API key or the member
                 record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
                 if record is not None:
                     return _idempotent_replay(
                         record, idempotency_key=idempotency_key, fingerprint=fingerprint
                     )
-            body = ingest_summary(signals_ingest(tenant=tenant, kind=kind, items=items, source=source))
+            audit = {"idempotency_key": idempotency_key} if idempotency_key else None
+            body = ingest_summary(
+                signals_ingest(tenant=tenant, kind=kind, items=items, source=source, audit=audit)
+            )
             # Nothing stored and nothing already there: the request as a whole failed.
             status = 422 if body["rejected"] == len(items) else 200
             if idempotency_key:
@@ -337,3 +414,7 @@ def _idempotent_replay(record: IdempotencyRecord, *, idempotency_key: str, finge
 def _violated_constraint(error: IntegrityError) -> str | None:
     diag = getattr(error.__cause__, "diag", None)
     return getattr(diag, "constraint_name", None)
+
+
+def _sqlstate(error: Exception) -> str | None:
+    return getattr(error.__cause__, "sqlstate", None)

@@ -24,6 +24,7 @@ from promises.commitments.models import SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.models import Measure
 from tenants.keys import TenantForeignKey
 from tenants.models import ApiKey, Membership, TenantModel, Touchpoint
+from tenants.rls import AUDIT_UPDATE_DELETE
 
 STORY_TEXT_MAX = 5000
 EXTERNAL_ID_MAX = 200
@@ -57,6 +58,10 @@ class Signal(TenantModel):
         help_text="The sender's id for this item; a repeat with the same id is a duplicate.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Append-only evidence: the audit trigger fires on UPDATE and DELETE only, and every write
+    # is recorded once (tenants.audit.ingest_event_record). The schema guard reads this.
+    audit_trigger_events = AUDIT_UPDATE_DELETE
 
     class Meta:
         abstract = True

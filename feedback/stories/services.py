@@ -12,6 +12,7 @@ from feedback.signals.models import source_of
 from feedback.stories.models import Story, StoryPromise
 from feedback.stories.sentiment import sentiment_score
 from promises.models import Promise
+from tenants.audit import ingest_event_record
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
@@ -73,5 +74,12 @@ def story_create(
             for _, p in sorted({p.pk: p for p in promises}.items())
         )
         escalations_auto_from_stories(tenant=tenant, story_ids=[story.pk])
+        # Signals are audited once per write, not by the row trigger (docs/architecture.md).
+        ingest_event_record(
+            model=Story._meta.label,
+            ids=[story.pk],
+            source=source,
+            detail={"kind": "stories", "channel": channel},
+        )
         transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
         return story

@@ -18,6 +18,7 @@ from tenants.validation import (
     duration_problem,
     instant_problem,
     json_depth_exceeds,
+    json_may_hold_surrogates,
     text_problem,
 )
 from tests.tenants.test_console import reauthenticate
@@ -37,10 +38,30 @@ def text(response) -> str:
         ('["\\"' + "[" * 40 + '"]', False),
         ('{"a": "\\\\"}' + "{" * 33, True),
         ("", False),
+        # The fast path (strings dropped, innermost pairs stripped per level) and its limits.
+        ('{"items": [' + ", ".join(['{"a": [1, {"b": "]]}}"}]}'] * 500) + "]}", False),
+        ("[" * 31 + '{"x": "}"}' + "]" * 31, False),
+        ("[" * 32 + '{"x": "}"}' + "]" * 32, True),
+        ("[" * 33 + "}" * 33, True),  # unbalanced: the exact scan decides
+        ("[{]}" * 3, False),
+        ('"unterminated [[[[' + "[" * 40, False),  # all inside the string, as the parser reads it
     ],
 )
 def test_json_depth_is_measured_outside_strings(raw, deep):
     assert json_depth_exceeds(raw) is deep
+
+
+@pytest.mark.parametrize(
+    ("raw", "may_hold"),
+    [
+        ('{"a": "\\ud800"}', True),
+        ('{"a": "\\uDFFF"}', True),
+        ('{"a": "\\u00e9 \\ud7ff"}', False),
+        ('{"a": "é"}', False),
+    ],
+)
+def test_only_a_body_with_a_surrogate_escape_is_walked_for_surrogates(raw, may_hold):
+    assert json_may_hold_surrogates(raw) is may_hold
 
 
 def test_a_year_one_time_far_east_is_compared_without_overflow():

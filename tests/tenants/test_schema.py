@@ -3,7 +3,14 @@
 import pytest
 from django.db import connection
 
-from tenants.rls import AUDIT_TABLE, AUDIT_TRIGGER, POLICY_NAME, app_role_setup_sql
+from tenants.rls import (
+    AUDIT_EVERY_CHANGE,
+    AUDIT_TABLE,
+    AUDIT_TRIGGER,
+    AUDIT_UPDATE_DELETE,
+    POLICY_NAME,
+    app_role_setup_sql,
+)
 from tests.factories import tenant_models
 
 
@@ -86,14 +93,35 @@ def test_runtime_role_is_unprivileged_and_owns_nothing(db, settings):
 AUDITED = {m._meta.db_table for m in tenant_models() if not getattr(m, "audit_exempt", "")} - {AUDIT_TABLE}
 
 
+# The events each audited table's trigger fires on: every change, except on the append-only
+# signal tables, whose inserts are recorded once per write (tenants.audit.ingest_event_record).
+AUDIT_EVENTS = {
+    m._meta.db_table: getattr(m, "audit_trigger_events", AUDIT_EVERY_CHANGE)
+    for m in tenant_models()
+    if m._meta.db_table in AUDITED
+}
+
+
 @pytest.mark.parametrize("table", sorted(AUDITED))
 def test_every_tenant_table_has_the_audit_trigger(table, db):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT tgenabled FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s AND NOT tgisinternal",
+            # tgtype bits: 1 row-level, 2 before, 4 insert, 8 delete, 16 update.
+            "SELECT tgenabled, tgtype & 1 = 1, tgtype & 2 = 2, "
+            "array_remove(ARRAY[CASE WHEN tgtype & 4 = 4 THEN 'INSERT' END, "
+            "CASE WHEN tgtype & 16 = 16 THEN 'UPDATE' END, CASE WHEN tgtype & 8 = 8 THEN 'DELETE' END], NULL) "
+            "FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s AND NOT tgisinternal",
             [table, AUDIT_TRIGGER],
         )
-        assert cursor.fetchall() == [("O",)]
+        [(enabled, per_row, before, events)] = cursor.fetchall()
+    assert (enabled, per_row, before) == ("O", True, False)
+    assert tuple(events) == AUDIT_EVENTS[table]
+
+
+def test_only_the_signal_tables_skip_the_audit_of_inserts(db):
+    skipping = sorted(table for table, events in AUDIT_EVENTS.items() if "INSERT" not in events)
+    assert skipping == ["feedback_serviceevent", "feedback_story", "feedback_surveyresponse"]
+    assert all(AUDIT_EVENTS[table] == AUDIT_UPDATE_DELETE for table in skipping)
 
 
 def test_the_audit_table_refuses_update_and_delete(db):

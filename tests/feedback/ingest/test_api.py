@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -221,14 +222,49 @@ def test_concurrent_requests_with_one_idempotency_key_create_one_result(tenant):
     assert count(tenant, SurveyResponse) == 10
 
 
-@pytest.mark.parametrize("n", [10, 1000])
+def _statements(captured) -> list[str]:
+    """The captured statements, each cut to its verb and table (savepoints: the test's own
+    transaction stands in for the request's BEGIN and COMMIT)."""
+    return [
+        re.sub(r'^((?:RELEASE )?SAVEPOINT|\w+(?: INTO| FROM)? "\w+").*', r"\1", q["sql"], flags=re.S)
+        for q in captured.captured_queries
+    ]
+
+
+# The API key (with its tenant), the touchpoints and measures named, one insert, one audit entry.
+ONE_WRITE = [
+    'SELECT "tenants_tenant"',
+    'SELECT "tenants_apikey"',
+    "SAVEPOINT",
+    'SELECT "tenants_touchpoint"',
+    'SELECT "promises_measure"',
+    'INSERT INTO "feedback_surveyresponse"',
+    'INSERT INTO "tenants_auditevent"',
+    "RELEASE SAVEPOINT",
+]
+
+
+@pytest.mark.parametrize("n", [1, 10, 1000])
 def test_queries_per_request_are_constant(api, signals, n):
     api.post("/api/v1/survey-responses", response_item(), format="json")  # built-ins ready
     items = {"items": [response_item(external_id=f"{n}-{i}") for i in range(n)]}
     with CaptureQueriesContext(connection) as captured:
         body = api.post("/api/v1/survey-responses", items, format="json").json()
     assert body["created"] == n
-    assert len(captured) <= 15, [q["sql"][:80] for q in captured.captured_queries]
+    assert _statements(captured) == ONE_WRITE
+
+
+@pytest.mark.parametrize("n", [1, 1000])
+def test_a_resent_batch_costs_one_more_query_to_name_the_stored_ids(api, signals, n):
+    items = {"items": [response_item(external_id=f"{n}-{i}") for i in range(n)]}
+    first = api.post("/api/v1/survey-responses", items, format="json").json()
+    with CaptureQueriesContext(connection) as captured:
+        again = api.post("/api/v1/survey-responses", items, format="json").json()
+    assert again["duplicate"] == n and [r["id"] for r in again["results"]] == [
+        r["id"] for r in first["results"]
+    ]
+    # No write, no audit entry: the stored ids are read instead.
+    assert _statements(captured) == [*ONE_WRITE[:6], 'SELECT "feedback_surveyresponse"', ONE_WRITE[-1]]
 
 
 def test_the_endpoints_are_in_the_schema(db):
