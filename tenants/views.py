@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tenants import services
 from tenants.errors import DomainError
+from tenants.formonce import send_once
 from tenants.forms import (
     ApiKeyForm,
     AuditFilterForm,
@@ -288,7 +289,8 @@ def console_members(request):
 @GET_POST
 def console_member_invite(request):
     form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         try:
             invitation = services.invitation_create(
                 tenant=request.tenant,
@@ -302,13 +304,17 @@ def console_member_invite(request):
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                f"Invitation sent to {invitation.email}. The link works once, for 7 days; "
-                "it is listed under pending invitations until then.",
-            )
-            return redirect("console_members")
+            return None
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email}. The link works once, for 7 days; "
+            "it is listed under pending invitations until then.",
+        )
+        url = reverse("console_members")
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "tenants/console/member_invite.html", {"form": form})
 
 
@@ -381,7 +387,8 @@ def console_api_keys(request):
 @REAUTHENTICATE_ON_POST
 def console_api_key_create(request):
     form = ApiKeyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         try:
             issued = services.api_key_create(
                 tenant=request.tenant,
@@ -394,15 +401,19 @@ def console_api_key_create(request):
             if isinstance(error, DomainError) and error.field == "expires_at":
                 error.field = "expires_on"
             add_service_error(form, error)
-        else:
-            # The secret exists only in this response: never stored, never cached.
-            response = render(
-                request,
-                "tenants/console/api_key_created.html",
-                {"api_key": issued.api_key, "secret": issued.secret},
-            )
-            add_never_cache_headers(response)
-            return response
+            return None
+        # The secret exists only in this response: never stored, never cached. A second send
+        # of the form lands on the keys list, where the key is listed without its secret.
+        response = render(
+            request,
+            "tenants/console/api_key_created.html",
+            {"api_key": issued.api_key, "secret": issued.secret},
+        )
+        add_never_cache_headers(response)
+        return reverse("console_api_keys"), response
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "tenants/console/api_key_create.html", {"form": form})
 
 

@@ -1248,3 +1248,46 @@ def test_reauthentication_and_two_factor_pages_render(member_clients):
     assert "Change password" in text(client.get("/accounts/password/change/")) or "Change Password" in text(
         client.get("/accounts/password/change/")
     )
+
+
+def _form_token(page: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+
+def test_an_api_key_form_sent_twice_creates_one_key_and_lands_on_the_list(admin, tenant):
+    token = _form_token(text(admin.get("/admin/api-keys/new/")))
+    data = {"name": "Helpdesk", "scopes": ["feedback:write"], "expires_on": "2099-12-31", "form_token": token}
+    first = admin.post("/admin/api-keys/new/", data)
+    assert first.status_code == 200 and "cxg_" in text(first)
+    again = admin.post("/admin/api-keys/new/", data)
+    assert again.status_code == 302 and again["Location"] == "/admin/api-keys/"
+    assert "cxg_" not in text(again)
+    messages = [str(m) for m in get_messages(again.wsgi_request)]
+    assert any("already sent this form" in m for m in messages)
+    with tenant_context(tenant):
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
+
+
+def test_a_refused_api_key_form_can_be_corrected_and_sent_with_the_same_token(admin, tenant):
+    token = _form_token(text(admin.get("/admin/api-keys/new/")))
+    refused = admin.post("/admin/api-keys/new/", {"name": "Helpdesk", "form_token": token})
+    assert refused.status_code == 200 and f'value="{token}"' in text(refused)
+    corrected = admin.post(
+        "/admin/api-keys/new/", {"name": "Helpdesk", "scopes": ["feedback:write"], "form_token": token}
+    )
+    assert corrected.status_code == 200 and "cxg_" in text(corrected)
+    with tenant_context(tenant):
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
+
+
+def test_an_invitation_sent_twice_is_sent_once(admin, tenant, django_capture_on_commit_callbacks):
+    token = _form_token(text(admin.get("/admin/members/invite/")))
+    data = {"email": "new.person@example.com", "role": "employee", "form_token": token}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin.post("/admin/members/invite/", data)
+        again = admin.post("/admin/members/invite/", data)
+    assert first["Location"] == again["Location"] == "/admin/members/"
+    assert len(mail.outbox) == 1
+    with tenant_context(tenant):
+        assert Invitation.objects.count() == 1
+    assert len(events(tenant, action="member.invited")) == 1
