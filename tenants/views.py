@@ -10,7 +10,6 @@ member and creating an API key demand a password or TOTP entered within the last
 
 from __future__ import annotations
 
-from allauth.account.decorators import reauthentication_required
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -43,6 +42,7 @@ from tenants.forms import (
 )
 from tenants.models import ApiKey, Department, Membership, Touchpoint, User
 from tenants.permissions import action_required, can
+from tenants.reauth import reauthenticate_on_post
 from tenants.selectors import (
     api_key_list,
     audit_actor_choices,
@@ -60,8 +60,9 @@ DEPARTMENTS_PER_PAGE = 50
 AUDIT_EVENTS_PER_PAGE = 50
 
 GET_POST = require_http_methods(["GET", "POST"])
-# Sensitive writes: the form may be shown (GET) without it, the POST needs a fresh password/TOTP.
-REAUTHENTICATE_ON_POST = reauthentication_required(allow_get=True)
+# Sensitive writes: the form may be shown (GET) without it, the POST needs a fresh password/TOTP
+# (and the form waits for it: tenants/reauth.py).
+REAUTHENTICATE_ON_POST = reauthenticate_on_post
 
 
 def _page(request: HttpRequest, rows: QuerySet | list, per_page: int) -> Page:

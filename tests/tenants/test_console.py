@@ -883,10 +883,16 @@ def test_after_reauthenticating_the_suspended_write_is_completed(stale_admin, te
     wrong = stale_admin.post(response["Location"], {"password": "not-my-password"})
     assert wrong.status_code == 200 and "is-invalid" in text(wrong)
     done = stale_admin.post(response["Location"], {"password": TEST_PASSWORD, "next": "/admin/api-keys/new/"})
-    assert done.status_code == 200
-    assert "Copy the key now: it will not be shown again." in text(done)
+    assert done.status_code == 302 and done["Location"] == "/admin/api-keys/new/"
+    created = stale_admin.get(done["Location"])
+    assert created.status_code == 200
+    assert "Copy the key now: it will not be shown again." in text(created)
     with tenant_context(tenant):
-        assert ApiKey.objects.filter(name="Helpdesk").exists()
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
+    # What was sent is taken up once: the form's page is the form again.
+    assert "Copy the key now" not in text(stale_admin.get("/admin/api-keys/new/"))
+    with tenant_context(tenant):
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
 
 
 # --- API keys --------------------------------------------------------------------------------
