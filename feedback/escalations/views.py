@@ -212,6 +212,8 @@ def escalation_transition(request, pk: int, name: str):
                 "error": error,
                 "done": "" if error else _DONE[name],
                 "note_form": EscalationNoteForm(),
+                # The inbox's count, redrawn beside the row (htmx out-of-band swap).
+                "awaiting_count": selectors.escalation_awaiting_count(request.membership),
             },
         )
     if error:
