@@ -53,6 +53,7 @@ from tenants.selectors import (
     member_list,
     touchpoint_journey,
 )
+from tenants.sites import tenant_url
 
 MEMBERS_PER_PAGE = 25
 API_KEYS_PER_PAGE = 25
@@ -299,8 +300,8 @@ def console_member_invite(request):
                 role=form.cleaned_data["role"],
                 departments=list(form.cleaned_data["departments"]),
                 invited_by=request.membership,
-                accept_url=lambda token: request.build_absolute_uri(
-                    reverse("invitation_accept", args=[token])
+                accept_url=lambda token: tenant_url(
+                    request.tenant, reverse("invitation_accept", args=[token])
                 ),
             )
         except (DomainError, ValidationError) as error:

@@ -582,7 +582,7 @@ def test_invite_sends_an_email_with_the_link_and_lists_the_invitation(
     [email] = mail.outbox
     assert email.to == ["new.person@example.com"]
     assert "Acme Retail" in email.subject
-    assert re.search(r"http://acme\.localhost/invitations/[\w-]+/", email.body)
+    assert re.search(r"http://acme\.localhost:8000/invitations/[\w-]+/", email.body)
     with tenant_context(tenant):
         invitation = Invitation.objects.get()
     assert (invitation.email, invitation.role, invitation.department_ids) == (
@@ -1087,7 +1087,7 @@ def invite(admin, django_capture_on_commit_callbacks):
             )
         assert response.status_code == 302, text(response)
         [email_message] = mail.outbox
-        return re.search(r"http://acme\.localhost(/invitations/[\w-]+/)", email_message.body).group(1)
+        return re.search(r"http://acme\.localhost:8000(/invitations/[\w-]+/)", email_message.body).group(1)
 
     return invite
 
@@ -1297,3 +1297,22 @@ def test_an_invitation_sent_twice_is_sent_once(admin, tenant, django_capture_on_
     with tenant_context(tenant):
         assert Invitation.objects.count() == 1
     assert len(events(tenant, action="member.invited")) == 1
+
+
+def test_invitations_are_sent_by_the_web_process_where_the_banner_says(
+    admin, tenant, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from cxgov.launcher import emails_printed_to
+    from tenants.models import OutboxMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post("/admin/members/invite/", {"email": "new.person@example.com", "role": "employee"})
+    # Sent by the request itself (the web process prints it), never queued for the worker.
+    [email] = mail.outbox
+    assert email.to == ["new.person@example.com"]
+    with tenant_context(tenant):
+        assert not OutboxMessage.objects.exists()
+    note = emails_printed_to(Path("var/log"))
+    assert "var/log/web.log (invitations" in note and "worker.log (escalations, digests)" in note
