@@ -23,6 +23,7 @@ from tenants.models import Department, Touchpoint
 from tenants.validation import date_problem, instant_problem
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+STORY_TEXT_MIN = 10  # characters a story typed on the form needs to say anything (half of them letters)
 
 
 def touchpoints_in_journey_order() -> QuerySet[Touchpoint]:
@@ -108,6 +109,15 @@ class StoryForm(FormTokenMixin, forms.Form):
         if not value or not str(value).isdigit():
             return None
         return Touchpoint.objects.filter(pk=value).first()
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if len(text) < STORY_TEXT_MIN or sum(ch.isalpha() for ch in text) < STORY_TEXT_MIN // 2:
+            raise forms.ValidationError(
+                f"Describe what happened in words: at least {STORY_TEXT_MIN} characters "
+                "(e.g. “The courier left the parcel in the rain”)."
+            )
+        return text
 
     def clean_occurred_at(self) -> dt.datetime:
         value = self.cleaned_data["occurred_at"]
