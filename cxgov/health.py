@@ -1,9 +1,10 @@
-"""Liveness and readiness probes (no tenant, no login)."""
+"""Liveness and readiness probes, and the site icon (no tenant, no login)."""
 
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 
 from cxgov.celery import app as celery_app
 
@@ -11,6 +12,14 @@ from cxgov.celery import app as celery_app
 def probe(view):
     view.cxgov_action = "platform.probe"
     return view
+
+
+def favicon(request):
+    """``/favicon.ico``: browsers ask for it on every site, whatever the page links to."""
+    return HttpResponsePermanentRedirect(static("cxgov/favicon.svg"))
+
+
+favicon.cxgov_action = "platform.icon"
 
 
 @probe

@@ -71,6 +71,17 @@ class StopRequested(Exception):
     """Raised by the launcher itself (never from a signal handler) once a stop signal arrived."""
 
 
+def emails_printed_to(log_dir: Path) -> str:
+    """Where e-mails go without EMAIL_URL: each process prints the ones it sends. The worker sends
+    what the outbox holds (escalations, digests); the web process sends what a person's request
+    sends at once (invitations, sign-off requests, password resets), so their one-time links are
+    never stored."""
+    return (
+        f"not sent: printed to {log_dir}/worker.log (escalations, digests) and {log_dir}/web.log "
+        "(invitations, sign-off requests, password resets); set EMAIL_URL to send"
+    )
+
+
 def say(message: str = "", *, error: bool = False) -> None:
     """Print a line at once: stdout is often a pipe (tests, ``make``), where it would be buffered.
 
@@ -539,9 +550,7 @@ class Launcher:
         if os.environ.get("EMAIL_URL") or os.environ.get("ANYMAIL_ESP"):
             say("E-mails:    sent through EMAIL_URL / ANYMAIL_ESP")
         else:
-            say(
-                f"E-mails:    not sent: printed to {config.log_dir}/worker.log (digests, invitations; set EMAIL_URL to send)"
-            )
+            say(f"E-mails:    {emails_printed_to(config.log_dir)}")
         say("Press Ctrl-C to stop.")
         say(rule)
         say(f"cxgov is running at {config.url(f'{BANNER_TENANT}.localhost')}")

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from cxgov import errors, health
 
 urlpatterns = [
+    path("favicon.ico", health.favicon, name="favicon"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("accounts/", include("allauth.urls")),

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from metrics import dashboards
 from promises.models import Promise
 from tenants.models import Department
-from tenants.permissions import action_required
+from tenants.permissions import action_required, can
 
 
 @action_required("scores.view")
@@ -60,4 +60,8 @@ def department_page(request, slug: str):
 @action_required("scores.view")
 @require_GET
 def journey(request):
-    return render(request, "metrics/journey.html", {"journey": dashboards.journey()})
+    return render(
+        request,
+        "metrics/journey.html",
+        {"journey": dashboards.journey(), "can_add_commitment": can(request.membership, "promise.edit")},
+    )

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 
 from promises.models import Promise
 from tenants.errors import DomainError
+from tenants.formonce import FormTokenMixin
 from tenants.forms import add_service_error
 from tenants.models import Department, Touchpoint
 
@@ -44,7 +45,7 @@ class PromiseFilterForm(forms.Form):
         self.fields["touchpoint"].choices = [("", "Any touchpoint"), *touchpoints]
 
 
-class PromiseForm(forms.Form):
+class PromiseForm(FormTokenMixin, forms.Form):
     kind = forms.ChoiceField(
         choices=Promise.Kind.choices,
         help_text="A brand promise states what the brand stands for; customer promises make it "

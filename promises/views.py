@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from promises import services
@@ -27,6 +28,7 @@ from promises.selectors import promise_detail, promise_history, promise_list
 from promises.signoffs.models import SignOff
 from promises.signoffs.selectors import current_sign_offs, sign_offs_pending_for
 from tenants.errors import DomainError
+from tenants.formonce import send_once
 from tenants.models import Department, Touchpoint
 from tenants.permissions import action_required, can
 
@@ -113,7 +115,8 @@ def promise_page(request, pk: int):
 @GET_POST
 def promise_create(request):
     form = PromiseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         data = form.cleaned_data
         try:
             promise = services.promise_create(
@@ -132,11 +135,13 @@ def promise_create(request):
             )
         except (DomainError, ValidationError) as error:
             add_promise_error(form, error)
-        else:
-            messages.success(
-                request, f"Draft “{promise.title}” created. Add its commitments, then submit it."
-            )
-            return redirect("promise_detail", pk=promise.pk)
+            return None
+        messages.success(request, f"Draft “{promise.title}” created. Add its commitments, then submit it.")
+        url = reverse("promise_detail", args=[promise.pk])
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "promises/promise_form.html", {"form": form})
 
 

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 
 from tenants.audit import DATA_ACTIONS, SECURITY_ACTIONS
 from tenants.errors import DomainError
+from tenants.formonce import FormTokenMixin
 from tenants.models import ApiKey, AuditEvent, Department, Membership, Touchpoint, User
 from tenants.validation import date_problem
 
@@ -134,7 +135,7 @@ class _RoleAndDepartmentsForm(forms.Form):
         self.fields["departments"].queryset = Department.objects.order_by("name")
 
 
-class InvitationForm(_RoleAndDepartmentsForm):
+class InvitationForm(FormTokenMixin, _RoleAndDepartmentsForm):
     field_order = ["email", "role", "departments"]
 
     email = forms.EmailField(
@@ -154,7 +155,7 @@ class MemberFilterForm(forms.Form):
     )
 
 
-class ApiKeyForm(forms.Form):
+class ApiKeyForm(FormTokenMixin, forms.Form):
     name = forms.CharField(max_length=120, help_text="Which system uses it, e.g. “Helpdesk (Zendesk)”.")
     scopes = forms.MultipleChoiceField(
         choices=ApiKey.Scope.choices,

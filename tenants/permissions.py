@@ -78,6 +78,9 @@ ACTIONS: dict[str, Rule] = {
     # Platform and sign-in flows
     "platform.probe": Rule("Health and readiness probes", public=True),
     "platform.home": Rule("Platform landing page and a tenant's entry page", public=True),
+    "platform.icon": Rule(
+        "The site's icon (/favicon.ico, which browsers ask for on every site)", public=True
+    ),
     "account.sign_in": Rule(
         "Sign in, sign out, reset a forgotten password, accept an invitation", public=True
     ),

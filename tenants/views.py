@@ -10,7 +10,6 @@ member and creating an API key demand a password or TOTP entered within the last
 
 from __future__ import annotations
 
-from allauth.account.decorators import reauthentication_required
 from allauth.account.utils import perform_login
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from tenants import services
 from tenants.errors import DomainError
+from tenants.formonce import send_once
 from tenants.forms import (
     ApiKeyForm,
     AuditFilterForm,
@@ -42,6 +42,7 @@ from tenants.forms import (
 )
 from tenants.models import ApiKey, Department, Membership, Touchpoint, User
 from tenants.permissions import action_required, can
+from tenants.reauth import reauthenticate_on_post
 from tenants.selectors import (
     api_key_list,
     audit_actor_choices,
@@ -52,6 +53,7 @@ from tenants.selectors import (
     member_list,
     touchpoint_journey,
 )
+from tenants.sites import tenant_url
 
 MEMBERS_PER_PAGE = 25
 API_KEYS_PER_PAGE = 25
@@ -59,8 +61,9 @@ DEPARTMENTS_PER_PAGE = 50
 AUDIT_EVENTS_PER_PAGE = 50
 
 GET_POST = require_http_methods(["GET", "POST"])
-# Sensitive writes: the form may be shown (GET) without it, the POST needs a fresh password/TOTP.
-REAUTHENTICATE_ON_POST = reauthentication_required(allow_get=True)
+# Sensitive writes: the form may be shown (GET) without it, the POST needs a fresh password/TOTP
+# (and the form waits for it: tenants/reauth.py).
+REAUTHENTICATE_ON_POST = reauthenticate_on_post
 
 
 def _page(request: HttpRequest, rows: QuerySet | list, per_page: int) -> Page:
@@ -288,7 +291,8 @@ def console_members(request):
 @GET_POST
 def console_member_invite(request):
     form = InvitationForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         try:
             invitation = services.invitation_create(
                 tenant=request.tenant,
@@ -296,19 +300,23 @@ def console_member_invite(request):
                 role=form.cleaned_data["role"],
                 departments=list(form.cleaned_data["departments"]),
                 invited_by=request.membership,
-                accept_url=lambda token: request.build_absolute_uri(
-                    reverse("invitation_accept", args=[token])
+                accept_url=lambda token: tenant_url(
+                    request.tenant, reverse("invitation_accept", args=[token])
                 ),
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
-        else:
-            messages.success(
-                request,
-                f"Invitation sent to {invitation.email}. The link works once, for 7 days; "
-                "it is listed under pending invitations until then.",
-            )
-            return redirect("console_members")
+            return None
+        messages.success(
+            request,
+            f"Invitation sent to {invitation.email}. The link works once, for 7 days; "
+            "it is listed under pending invitations until then.",
+        )
+        url = reverse("console_members")
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "tenants/console/member_invite.html", {"form": form})
 
 
@@ -381,7 +389,8 @@ def console_api_keys(request):
 @REAUTHENTICATE_ON_POST
 def console_api_key_create(request):
     form = ApiKeyForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         try:
             issued = services.api_key_create(
                 tenant=request.tenant,
@@ -394,15 +403,19 @@ def console_api_key_create(request):
             if isinstance(error, DomainError) and error.field == "expires_at":
                 error.field = "expires_on"
             add_service_error(form, error)
-        else:
-            # The secret exists only in this response: never stored, never cached.
-            response = render(
-                request,
-                "tenants/console/api_key_created.html",
-                {"api_key": issued.api_key, "secret": issued.secret},
-            )
-            add_never_cache_headers(response)
-            return response
+            return None
+        # The secret exists only in this response: never stored, never cached. A second send
+        # of the form lands on the keys list, where the key is listed without its secret.
+        response = render(
+            request,
+            "tenants/console/api_key_created.html",
+            {"api_key": issued.api_key, "secret": issued.secret},
+        )
+        add_never_cache_headers(response)
+        return reverse("console_api_keys"), response
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "tenants/console/api_key_create.html", {"form": form})
 
 

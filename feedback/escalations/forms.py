@@ -7,12 +7,13 @@ from django import forms
 from feedback.escalations.models import EscalationSettings, EscalationSeverity, EscalationState
 from feedback.signals.models import STORY_TEXT_MAX
 from promises.models import Promise
+from tenants.formonce import FormTokenMixin
 from tenants.models import Department, Membership
 
 # --- Escalations ------------------------------------------------------------------------------
 
 
-class EscalateStoryForm(forms.Form):
+class EscalateStoryForm(FormTokenMixin, forms.Form):
     """"Escalate this story": what the managers of the department will decide on."""  # fmt: skip
 
     title = forms.CharField(max_length=300, help_text="One line the managers see in their inbox.")

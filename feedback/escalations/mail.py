@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.conf import settings
-
 from feedback.escalations.models import Escalation
 from tenants.delivery.services import Email, outbox_enqueue
 from tenants.models import Membership, MembershipDepartment, Tenant
+from tenants.sites import tenant_url
 
 ESCALATION_MAIL_KIND = "escalation"
-
-
-def _page_url(tenant: Tenant, path: str) -> str:
-    domain = settings.CXGOV_BASE_DOMAIN
-    scheme = "http" if domain == "localhost" else "https"
-    return f"{scheme}://{tenant.slug}.{domain}{path}"
 
 
 def escalation_mail(
@@ -29,7 +22,7 @@ def escalation_mail(
     text: str,
 ) -> int:
     """Queue one e-mail per ``(recipient id, address)`` in the outbox, once per ``key``."""
-    link = _page_url(tenant, f"/escalations/{escalation.pk}/")
+    link = tenant_url(tenant, f"/escalations/{escalation.pk}/")
     body = (
         f"{text}\n\nEscalation: {escalation.title}\nSeverity: {escalation.get_severity_display()}\n{link}\n"
     )

@@ -74,12 +74,22 @@ def overdue_condition(now: datetime) -> Q:
     )
 
 
-def escalation_inbox(membership: Membership) -> dict[str, list[Escalation]]:
-    """A manager's inbox: awaiting my decision (oldest first; never my own proposals), and the
-    ones I own that are not resolved yet. Admins decide for every department."""
+def _awaiting_decision_of(membership: Membership) -> QuerySet[Escalation]:
     awaiting = escalation_queryset().filter(state=EscalationState.PROPOSED).exclude(proposed_by=membership)
     if membership.role != Membership.Role.ADMIN:
         awaiting = awaiting.filter(department__in=membership.departments.all())
+    return awaiting
+
+
+def escalation_awaiting_count(membership: Membership) -> int:
+    """How many escalations await ``membership``'s decision (the inbox's first list)."""
+    return _awaiting_decision_of(membership).count()
+
+
+def escalation_inbox(membership: Membership) -> dict[str, list[Escalation]]:
+    """A manager's inbox: awaiting my decision (oldest first; never my own proposals), and the
+    ones I own that are not resolved yet. Admins decide for every department."""
+    awaiting = _awaiting_decision_of(membership)
     owned = escalation_queryset().filter(
         owner=membership, state__in=[EscalationState.APPROVED, EscalationState.IN_PROGRESS]
     )

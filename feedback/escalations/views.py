@@ -31,6 +31,7 @@ from feedback.stories.selectors import stories_of, story_rows, with_authors
 from tenants.context import tenant_context
 from tenants.csvexport import csv_lines
 from tenants.errors import DomainError
+from tenants.formonce import send_once
 from tenants.forms import add_service_error
 from tenants.permissions import action_required, can
 
@@ -211,6 +212,8 @@ def escalation_transition(request, pk: int, name: str):
                 "error": error,
                 "done": "" if error else _DONE[name],
                 "note_form": EscalationNoteForm(),
+                # The inbox's count, redrawn beside the row (htmx out-of-band swap).
+                "awaiting_count": selectors.escalation_awaiting_count(request.membership),
             },
         )
     if error:
@@ -260,7 +263,8 @@ def story_escalate(request, pk: int):
         "department": default_department.pk if default_department else None,
     }
     form = EscalateStoryForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         data = form.cleaned_data
         try:
             proposal = proposals.escalation_propose_from_story(
@@ -274,15 +278,19 @@ def story_escalate(request, pk: int):
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
+            return None
+        if proposal.merged:
+            messages.success(
+                request,
+                "An escalation of this promise and touchpoint is already open: the story was added to it.",
+            )
         else:
-            if proposal.merged:
-                messages.success(
-                    request,
-                    "An escalation of this promise and touchpoint is already open: the story was added to it.",
-                )
-            else:
-                messages.success(request, "Escalation proposed; the department's managers were told.")
-            return redirect("escalation_detail", pk=proposal.escalation.pk)
+            messages.success(request, "Escalation proposed; the department's managers were told.")
+        url = reverse("escalation_detail", args=[proposal.escalation.pk])
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "feedback/story_escalate.html", {"form": form, "story": story})
 
 

@@ -6,9 +6,10 @@ from django import forms
 
 from feedback.imports.models import SignalImport
 from feedback.imports.services import IMPORT_MAX_BYTES
+from tenants.formonce import FormTokenMixin
 
 
-class SignalImportForm(forms.Form):
+class SignalImportForm(FormTokenMixin, forms.Form):
     kind = forms.ChoiceField(label="What the file holds", choices=SignalImport.Kind.choices)
     file = forms.FileField(
         label="CSV file",

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from feedback.imports import services
@@ -14,6 +15,7 @@ from feedback.imports.models import SignalImport
 from feedback.pages import GET_POST
 from tenants.csvexport import csv_lines
 from tenants.errors import DomainError
+from tenants.formonce import send_once
 from tenants.forms import add_service_error
 from tenants.permissions import action_required
 
@@ -24,7 +26,8 @@ from tenants.permissions import action_required
 @GET_POST
 def signal_import_new(request):
     form = SignalImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         try:
             signal_import = services.signal_import_create(
                 tenant=request.tenant,
@@ -35,9 +38,13 @@ def signal_import_new(request):
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
-        else:
-            messages.success(request, "File received; the import runs now. This page shows its progress.")
-            return redirect("signal_import_detail", pk=signal_import.pk)
+            return None
+        messages.success(request, "File received; the import runs now. This page shows its progress.")
+        url = reverse("signal_import_detail", args=[signal_import.pk])
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     recent = SignalImport.objects.defer("content", "report")[:10]
     return render(request, "feedback/import_form.html", {"form": form, "recent": recent})
 

@@ -8,7 +8,6 @@ fields are read in the tenant's time zone (the views activate it).
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 import zoneinfo
 
 from django import forms
@@ -19,10 +18,12 @@ from django.utils import timezone
 from feedback.signals.models import STORY_TEXT_MAX
 from feedback.stories.models import Story
 from promises.models import Commitment, Promise
+from tenants.formonce import FormTokenMixin
 from tenants.models import Department, Touchpoint
 from tenants.validation import date_problem, instant_problem
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+STORY_TEXT_MIN = 10  # characters a story typed on the form needs to say anything (half of them letters)
 
 
 def touchpoints_in_journey_order() -> QuerySet[Touchpoint]:
@@ -30,12 +31,17 @@ def touchpoints_in_journey_order() -> QuerySet[Touchpoint]:
 
 
 def promises_for(touchpoint: Touchpoint | None) -> QuerySet[Promise]:
-    """Promises a story can touch (not retired); those with a commitment at ``touchpoint`` first."""
+    """Promises a story can touch (not retired), by title; those with a commitment at
+    ``touchpoint`` are marked ``suggested``.
+
+    The order never depends on the touchpoint: when the person goes Back to the form, the
+    browser restores the ticks by position, so a list drawn for another touchpoint would move
+    a tick onto a different promise."""
     promises = Promise.objects.exclude(status=Promise.Status.RETIRED)
     at_touchpoint = Commitment.objects.filter(promise=OuterRef("pk"), touchpoint=touchpoint)
     if touchpoint is None:
         at_touchpoint = at_touchpoint.none()
-    return promises.annotate(suggested=Exists(at_touchpoint)).order_by("-suggested", "title", "id")
+    return promises.annotate(suggested=Exists(at_touchpoint)).order_by("title", "id")
 
 
 class PromiseChoices(forms.ModelMultipleChoiceField):
@@ -43,7 +49,7 @@ class PromiseChoices(forms.ModelMultipleChoiceField):
         return f"{obj.title} (suggested)" if getattr(obj, "suggested", False) else obj.title
 
 
-class StoryForm(forms.Form):
+class StoryForm(FormTokenMixin, forms.Form):
     text = forms.CharField(
         label="What happened",
         max_length=STORY_TEXT_MAX,
@@ -75,14 +81,12 @@ class StoryForm(forms.Form):
     )
     segment = forms.CharField(label="Customer segment", max_length=120, required=False)
     severity = forms.ChoiceField(choices=Story.Severity.choices, initial=Story.Severity.MEDIUM)
-    token = forms.UUIDField(widget=forms.HiddenInput)
 
     def __init__(self, *args, touchpoint: Touchpoint | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if self.is_bound:
             touchpoint = self._chosen_touchpoint() or touchpoint
         else:
-            self.initial.setdefault("token", uuid.uuid4())
             self.initial.setdefault("occurred_at", timezone.localtime().replace(second=0, microsecond=0))
         self.fields["touchpoint"].queryset = touchpoints_in_journey_order()
         self.fields["promises"].queryset = promises_for(touchpoint)
@@ -105,6 +109,15 @@ class StoryForm(forms.Form):
         if not value or not str(value).isdigit():
             return None
         return Touchpoint.objects.filter(pk=value).first()
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if len(text) < STORY_TEXT_MIN or sum(ch.isalpha() for ch in text) < STORY_TEXT_MIN // 2:
+            raise forms.ValidationError(
+                f"Describe what happened in words: at least {STORY_TEXT_MIN} characters "
+                "(e.g. “The courier left the parcel in the rain”)."
+            )
+        return text
 
     def clean_occurred_at(self) -> dt.datetime:
         value = self.cleaned_data["occurred_at"]

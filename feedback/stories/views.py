@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -28,11 +29,13 @@ from feedback.stories.sentiment import sentiment_label
 from tenants.context import tenant_context
 from tenants.csvexport import csv_lines
 from tenants.errors import DomainError
+from tenants.formonce import FIELD as FORM_TOKEN
+from tenants.formonce import send_once
 from tenants.forms import add_service_error
 from tenants.models import Touchpoint
 from tenants.permissions import action_required, can
 
-KEPT_ON_REDRAW = ("text", "occurred_at", "department", "segment", "severity", "token")
+KEPT_ON_REDRAW = ("text", "occurred_at", "department", "segment", "severity", FORM_TOKEN)
 STORIES_PER_PAGE = 25
 MY_ESCALATIONS_SHOWN = 20
 
@@ -54,30 +57,9 @@ def story_create(request):
         if request.method == "POST":
             form = StoryForm(request.POST)
             if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    story = services.story_create(
-                        tenant=request.tenant,
-                        text=data["text"],
-                        occurred_at=data["occurred_at"],
-                        touchpoint=data["touchpoint"],
-                        promises=list(data["promises"]),
-                        department=data["department"],
-                        segment=data["segment"],
-                        severity=data["severity"],
-                        source=request.membership,
-                        # The form's one-time token: a double submit returns the first story.
-                        external_id=f"web-form:{data['token']}",
-                    )
-                except (DomainError, ValidationError) as error:
-                    add_service_error(form, error)
-                else:
-                    label = sentiment_label(story.sentiment)
-                    messages.success(
-                        request,
-                        f"Story logged — thank you. Its sentiment reads {label} ({story.sentiment:+.2f}).",
-                    )
-                    return redirect("story_detail", pk=story.pk)
+                response = send_once(request, form, lambda: _log_story(request, form))
+                if response is not None:
+                    return response
         else:
             # ?touchpoint= redraws the form with its promises suggested (htmx, or the no-JavaScript
             # "Suggest promises" button, which sends what was typed so far along).
@@ -90,6 +72,34 @@ def story_create(request):
                 initial["touchpoint"] = touchpoint.pk
             form = StoryForm(initial=initial, touchpoint=touchpoint)
         return render(request, "feedback/story_form.html", {"form": form})
+
+
+def _log_story(request: HttpRequest, form: StoryForm):
+    data = form.cleaned_data
+    try:
+        story = services.story_create(
+            tenant=request.tenant,
+            text=data["text"],
+            occurred_at=data["occurred_at"],
+            touchpoint=data["touchpoint"],
+            promises=list(data["promises"]),
+            department=data["department"],
+            segment=data["segment"],
+            severity=data["severity"],
+            source=request.membership,
+            # The form's one-time token also keys the row: two sends racing past the token
+            # check still store one story.
+            external_id=f"web-form:{data[FORM_TOKEN]}",
+        )
+    except (DomainError, ValidationError) as error:
+        add_service_error(form, error)
+        return None
+    label = sentiment_label(story.sentiment)
+    messages.success(
+        request, f"Story logged — thank you. Its sentiment reads {label} ({story.sentiment:+.2f})."
+    )
+    url = reverse("story_detail", args=[story.pk])
+    return url, redirect(url)
 
 
 def _touchpoint_from(value: str | None) -> Touchpoint | None:

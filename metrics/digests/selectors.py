@@ -24,7 +24,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -39,6 +38,7 @@ from tenants.context import require_tenant_id
 from tenants.delivery.models import OutboxMessage
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, Tenant
+from tenants.sites import tenant_base_url
 
 OUTBOX_KIND = "digest"
 NEGATIVE_STORIES = 5
@@ -170,12 +170,6 @@ def departments_due(*, tenant: Tenant, now: datetime) -> tuple[Period | None, li
 
 
 # --- Content ----------------------------------------------------------------------------------
-
-
-def tenant_base_url(tenant: Tenant) -> str:
-    """Absolute address of the tenant's web app: ``CXGOV_TENANT_URL`` with ``{slug}`` filled in."""
-    template = getattr(settings, "CXGOV_TENANT_URL", "http://{slug}.localhost:8000")
-    return template.format(slug=tenant.slug).rstrip("/")
 
 
 def _change(now: float | None, before: float | None) -> float | None:

@@ -9,12 +9,13 @@ from decimal import Decimal
 from django import forms
 
 from promises.commitments.models import Measure
+from tenants.formonce import FormTokenMixin
 from tenants.models import Touchpoint
 
 SECONDS_PER_HOUR = 3600
 
 
-class CommitmentForm(forms.Form):
+class CommitmentForm(FormTokenMixin, forms.Form):
     measure = forms.ModelChoiceField(queryset=None, empty_label=None)
     touchpoint = forms.ModelChoiceField(
         queryset=None,

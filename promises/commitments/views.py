@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from promises.commitments import services
 from promises.commitments.forms import CommitmentForm, MeasureForm
@@ -14,6 +15,7 @@ from promises.commitments.selectors import measure_list
 from promises.forms import add_promise_error
 from promises.views import GET_POST, promise_or_404
 from tenants.errors import DomainError
+from tenants.formonce import send_once
 from tenants.permissions import action_required, can, enforce
 
 
@@ -22,7 +24,8 @@ from tenants.permissions import action_required, can, enforce
 def commitment_create(request, pk: int):
     promise = promise_or_404(pk)
     form = CommitmentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+
+    def create():
         data = form.cleaned_data
         try:
             services.commitment_create(
@@ -39,9 +42,13 @@ def commitment_create(request, pk: int):
             )
         except (DomainError, ValidationError) as error:
             add_promise_error(form, error, CommitmentForm.ALIASES)
-        else:
-            messages.success(request, f"Commitment on {data['measure'].name} added to “{promise.title}”.")
-            return redirect("promise_detail", pk=promise.pk)
+            return None
+        messages.success(request, f"Commitment on {data['measure'].name} added to “{promise.title}”.")
+        url = reverse("promise_detail", args=[promise.pk])
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
     return render(request, "promises/commitment_form.html", {"form": form, "promise": promise})
 
 

@@ -114,7 +114,8 @@ def page(new_page):
 
 
 @pytest.fixture
-def site(live_server):
-    """``site("acme")`` → the base URL of tenant acme on the live server."""
+def site(live_server, settings):
+    """``site("acme")`` → the base URL of tenant acme on the live server (which e-mails link to)."""
     port = live_server.thread.port
+    settings.CXGOV_TENANT_URL = f"http://{{slug}}.localhost:{port}"
     return lambda slug: f"http://{slug}.localhost:{port}"

@@ -49,7 +49,7 @@ def csv_rows(response) -> list[list[str]]:
 def test_the_story_form_refuses_a_time_out_of_range(signals, member_clients, when, words):
     client = member_clients["employee"]
     page = client.get("/stories/new/").content.decode()
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     with tenant_context(signals):
         touchpoint = Touchpoint.objects.get(slug="delivery")
     response = client.post(
@@ -58,7 +58,7 @@ def test_the_story_form_refuses_a_time_out_of_range(signals, member_clients, whe
             "text": "Late again",
             "occurred_at": when,
             "touchpoint": touchpoint.pk,
-            "token": token,
+            "form_token": token,
             "severity": "low",
         },
     )
@@ -70,9 +70,9 @@ def test_the_story_form_refuses_a_time_out_of_range(signals, member_clients, whe
 def test_the_story_form_refuses_nul(signals, member_clients):
     client = member_clients["employee"]
     page = client.get("/stories/new/").content.decode()
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     response = client.post(
-        "/stories/new/", {"text": "Late\x00again", "occurred_at": "2026-01-05T10:00", "token": token}
+        "/stories/new/", {"text": "Late\x00again", "occurred_at": "2026-01-05T10:00", "form_token": token}
     )
     assert response.status_code == 200
     assert "Null characters are not allowed." in text(response)

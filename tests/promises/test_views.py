@@ -431,3 +431,35 @@ def test_the_registry_needs_the_same_queries_for_3_and_20_promises(world, client
     for n in range(3, 20):
         world.customer_promise(title=f"Promise {n}", parent=parent if n % 2 else None)
     assert registry_queries(clients["viewer"]) == few
+
+
+def test_a_promise_and_a_commitment_sent_twice_are_created_once(world, clients):
+    manager = clients["manager"]
+    token = re.search(r'name="form_token" value="([^"]+)"', text(manager.get("/promises/new/"))).group(1)
+    data = {
+        "kind": "customer",
+        "title": "A human answers within 4 hours",
+        "statement": "Write to us any time: a person answers within 4 hours.",
+        "owner": world.cs.pk,
+        "weight": "1",
+        "form_token": token,
+    }
+    first, again = manager.post("/promises/new/", data), manager.post("/promises/new/", data)
+    promise = Promise.objects.get(title="A human answers within 4 hours")
+    assert first["Location"] == again["Location"] == f"/promises/{promise.pk}/"
+    assert "You already sent this form" in text(manager.get(again["Location"]))
+
+    path = f"/promises/{promise.pk}/commitments/new/"
+    token = re.search(r'name="form_token" value="([^"]+)"', text(manager.get(path))).group(1)
+    commitment = {
+        "measure": world.measures["first_response"].pk,
+        "target": "95",
+        "threshold_hours": "4",
+        "window_days": "30",
+        "min_sample": "5",
+        "weight": "1",
+        "form_token": token,
+    }
+    manager.post(path, commitment)
+    manager.post(path, commitment)
+    assert Commitment.objects.filter(promise=promise).count() == 1

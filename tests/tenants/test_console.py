@@ -582,7 +582,7 @@ def test_invite_sends_an_email_with_the_link_and_lists_the_invitation(
     [email] = mail.outbox
     assert email.to == ["new.person@example.com"]
     assert "Acme Retail" in email.subject
-    assert re.search(r"http://acme\.localhost/invitations/[\w-]+/", email.body)
+    assert re.search(r"http://acme\.localhost:8000/invitations/[\w-]+/", email.body)
     with tenant_context(tenant):
         invitation = Invitation.objects.get()
     assert (invitation.email, invitation.role, invitation.department_ids) == (
@@ -883,10 +883,16 @@ def test_after_reauthenticating_the_suspended_write_is_completed(stale_admin, te
     wrong = stale_admin.post(response["Location"], {"password": "not-my-password"})
     assert wrong.status_code == 200 and "is-invalid" in text(wrong)
     done = stale_admin.post(response["Location"], {"password": TEST_PASSWORD, "next": "/admin/api-keys/new/"})
-    assert done.status_code == 200
-    assert "Copy the key now: it will not be shown again." in text(done)
+    assert done.status_code == 302 and done["Location"] == "/admin/api-keys/new/"
+    created = stale_admin.get(done["Location"])
+    assert created.status_code == 200
+    assert "Copy the key now: it will not be shown again." in text(created)
     with tenant_context(tenant):
-        assert ApiKey.objects.filter(name="Helpdesk").exists()
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
+    # What was sent is taken up once: the form's page is the form again.
+    assert "Copy the key now" not in text(stale_admin.get("/admin/api-keys/new/"))
+    with tenant_context(tenant):
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
 
 
 # --- API keys --------------------------------------------------------------------------------
@@ -1081,7 +1087,7 @@ def invite(admin, django_capture_on_commit_callbacks):
             )
         assert response.status_code == 302, text(response)
         [email_message] = mail.outbox
-        return re.search(r"http://acme\.localhost(/invitations/[\w-]+/)", email_message.body).group(1)
+        return re.search(r"http://acme\.localhost:8000(/invitations/[\w-]+/)", email_message.body).group(1)
 
     return invite
 
@@ -1248,3 +1254,65 @@ def test_reauthentication_and_two_factor_pages_render(member_clients):
     assert "Change password" in text(client.get("/accounts/password/change/")) or "Change Password" in text(
         client.get("/accounts/password/change/")
     )
+
+
+def _form_token(page: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+
+def test_an_api_key_form_sent_twice_creates_one_key_and_lands_on_the_list(admin, tenant):
+    token = _form_token(text(admin.get("/admin/api-keys/new/")))
+    data = {"name": "Helpdesk", "scopes": ["feedback:write"], "expires_on": "2099-12-31", "form_token": token}
+    first = admin.post("/admin/api-keys/new/", data)
+    assert first.status_code == 200 and "cxg_" in text(first)
+    again = admin.post("/admin/api-keys/new/", data)
+    assert again.status_code == 302 and again["Location"] == "/admin/api-keys/"
+    assert "cxg_" not in text(again)
+    messages = [str(m) for m in get_messages(again.wsgi_request)]
+    assert any("already sent this form" in m for m in messages)
+    with tenant_context(tenant):
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
+
+
+def test_a_refused_api_key_form_can_be_corrected_and_sent_with_the_same_token(admin, tenant):
+    token = _form_token(text(admin.get("/admin/api-keys/new/")))
+    refused = admin.post("/admin/api-keys/new/", {"name": "Helpdesk", "form_token": token})
+    assert refused.status_code == 200 and f'value="{token}"' in text(refused)
+    corrected = admin.post(
+        "/admin/api-keys/new/", {"name": "Helpdesk", "scopes": ["feedback:write"], "form_token": token}
+    )
+    assert corrected.status_code == 200 and "cxg_" in text(corrected)
+    with tenant_context(tenant):
+        assert ApiKey.objects.filter(name="Helpdesk").count() == 1
+
+
+def test_an_invitation_sent_twice_is_sent_once(admin, tenant, django_capture_on_commit_callbacks):
+    token = _form_token(text(admin.get("/admin/members/invite/")))
+    data = {"email": "new.person@example.com", "role": "employee", "form_token": token}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = admin.post("/admin/members/invite/", data)
+        again = admin.post("/admin/members/invite/", data)
+    assert first["Location"] == again["Location"] == "/admin/members/"
+    assert len(mail.outbox) == 1
+    with tenant_context(tenant):
+        assert Invitation.objects.count() == 1
+    assert len(events(tenant, action="member.invited")) == 1
+
+
+def test_invitations_are_sent_by_the_web_process_where_the_banner_says(
+    admin, tenant, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from cxgov.launcher import emails_printed_to
+    from tenants.models import OutboxMessage
+
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post("/admin/members/invite/", {"email": "new.person@example.com", "role": "employee"})
+    # Sent by the request itself (the web process prints it), never queued for the worker.
+    [email] = mail.outbox
+    assert email.to == ["new.person@example.com"]
+    with tenant_context(tenant):
+        assert not OutboxMessage.objects.exists()
+    note = emails_printed_to(Path("var/log"))
+    assert "var/log/web.log (invitations" in note and "worker.log (escalations, digests)" in note

@@ -25,7 +25,7 @@ ADMIN_ONLY = {
     "audit.view",
 }
 EVERY_MEMBER = {"tenant.view", "department.view", "touchpoint.view", "account.manage_own"}
-PUBLIC = {"platform.probe", "platform.home", "account.sign_in", "api.docs"}
+PUBLIC = {"platform.probe", "platform.home", "platform.icon", "account.sign_in", "api.docs"}
 # action → scopes that grant it to an API key (nothing else does)
 API_SCOPES = {
     "tenant.view": set(ApiKey.Scope.values),

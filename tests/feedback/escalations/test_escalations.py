@@ -566,3 +566,13 @@ def test_two_managers_approving_at_once_one_wins(transactional_db):
         assert saved.owner.user.email == f"{winners[0]}@acme.test"
         assert EscalationEntry.objects.filter(to_state=S.APPROVED).count() == 1
         assert Story.objects.count() == 1
+
+
+def test_escalation_emails_link_to_the_tenants_site_with_its_port(escalations_world, settings):
+    settings.CXGOV_TENANT_URL = "http://{slug}.localhost:8123"
+    escalation = propose(escalations_world)
+    with tenant_context(escalations_world):
+        bodies = list(OutboxMessage.objects.filter(kind="escalation").values_list("body_text", flat=True))
+    assert bodies
+    for body in bodies:
+        assert f"http://acme.localhost:8123/escalations/{escalation.pk}/" in body, body

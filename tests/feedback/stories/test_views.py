@@ -85,7 +85,7 @@ def test_the_form_suggests_promises_committed_at_the_chosen_touchpoint(stories_w
     assert page.index("Easy returns (suggested)") < page.index("Fast refunds")
     # Without JavaScript, "Suggest promises" reloads the form with what was typed so far.
     redrawn = member_clients["employee"].get(
-        f"/stories/new/?touchpoint={returns.pk}&text=Half+typed&token=5f0c6c52-64c5-4b7a-9a39-1c2f3d4e5f60"
+        f"/stories/new/?touchpoint={returns.pk}&text=Half+typed&form_token=5f0c6c52-64c5-4b7a-9a39-1c2f3d4e5f60"
     )
     assert "Half typed" in text(redrawn) and 'value="5f0c6c52-64c5-4b7a-9a39-1c2f3d4e5f60"' in text(redrawn)
     # The default time is now, in the tenant's time zone (Europe/Berlin).
@@ -98,7 +98,7 @@ def test_the_form_suggests_promises_committed_at_the_chosen_touchpoint(stories_w
 def test_an_employee_logs_a_story_and_sees_its_sentiment(stories_world, member_clients):
     client = member_clients["employee"]
     page = client.get("/stories/new/").content.decode()
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     with tenant_context(stories_world):
         returns = Touchpoint.objects.get(slug="returns")
         promise = Promise.objects.get(title="Easy returns")
@@ -109,7 +109,7 @@ def test_an_employee_logs_a_story_and_sees_its_sentiment(stories_world, member_c
         "promises": [promise.pk],
         "severity": "high",
         "segment": "premium",
-        "token": token,
+        "form_token": token,
     }
     response = client.post("/stories/new/", data)
     with tenant_context(stories_world):
@@ -135,19 +135,21 @@ def test_an_employee_logs_a_story_and_sees_its_sentiment(stories_world, member_c
 def test_a_double_submitted_form_creates_one_story(stories_world, member_clients):
     client = member_clients["employee"]
     page = client.get("/stories/new/").content.decode()
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     with tenant_context(stories_world):
         delivery = Touchpoint.objects.get(slug="delivery")
     data = {"text": "Lovely service.", "occurred_at": "2026-01-10T09:30", "touchpoint": delivery.pk}
-    first = client.post("/stories/new/", {**data, "token": token, "severity": "low"})
-    second = client.post("/stories/new/", {**data, "token": token, "severity": "low"})
+    first = client.post("/stories/new/", {**data, "form_token": token, "severity": "low"})
+    second = client.post("/stories/new/", {**data, "form_token": token, "severity": "low"})
     assert first["Location"] == second["Location"]
     with tenant_context(stories_world):
         assert Story.objects.count() == 1
     # A fresh form (new token) is a new story.
-    token2 = re.search(r'name="token" value="([^"]+)"', client.get("/stories/new/").content.decode()).group(1)
+    token2 = re.search(
+        r'name="form_token" value="([^"]+)"', client.get("/stories/new/").content.decode()
+    ).group(1)
     assert token2 != token
-    client.post("/stories/new/", {**data, "token": token2, "severity": "low"})
+    client.post("/stories/new/", {**data, "form_token": token2, "severity": "low"})
     with tenant_context(stories_world):
         assert Story.objects.count() == 2
 
@@ -155,10 +157,10 @@ def test_a_double_submitted_form_creates_one_story(stories_world, member_clients
 def test_validation_messages_say_what_to_fix(stories_world, member_clients):
     client = member_clients["employee"]
     page = client.get("/stories/new/").content.decode()
-    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     future = (timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     response = client.post(
-        "/stories/new/", {"text": "  ", "occurred_at": future, "token": token, "severity": "low"}
+        "/stories/new/", {"text": "  ", "occurred_at": future, "form_token": token, "severity": "low"}
     )
     assert response.status_code == 200
     page = text(response)
@@ -186,14 +188,16 @@ def test_another_tenants_promise_or_touchpoint_is_not_a_choice(stories_world, ot
     with tenant_context(other_tenant):
         foreign_touchpoint = Touchpoint.objects.get(slug="delivery")
     client = member_clients["employee"]
-    token = re.search(r'name="token" value="([^"]+)"', client.get("/stories/new/").content.decode()).group(1)
+    token = re.search(
+        r'name="form_token" value="([^"]+)"', client.get("/stories/new/").content.decode()
+    ).group(1)
     response = client.post(
         "/stories/new/",
         {
             "text": "Fine.",
             "occurred_at": "2026-01-10T09:30",
             "touchpoint": foreign_touchpoint.pk,
-            "token": token,
+            "form_token": token,
             "severity": "low",
         },
     )
