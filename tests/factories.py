@@ -149,3 +149,23 @@ def _survey_response(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["feedback.SurveyResponse"] = _survey_response
+
+
+def _service_event(tenant: Tenant) -> TenantModel:
+    # An event carries exactly one fact (a check constraint): a duration, for a duration measure.
+    from feedback.signals.models import ServiceEvent
+    from promises.models import Measure
+    from tenants.models import Touchpoint
+
+    return ServiceEvent(
+        tenant=tenant,
+        measure=make_row(Measure, tenant),
+        duration_seconds=60,
+        occurred_at=timezone.now(),
+        touchpoint=make_row(Touchpoint, tenant),
+        source_kind="api_key",
+        source_id=next(_counter),
+    )
+
+
+RECIPES["feedback.ServiceEvent"] = _service_event

@@ -137,7 +137,12 @@ class Measure(TenantModel):
                 name="measure_builtin_or_tenant_kind",
             ),
             models.CheckConstraint(
-                condition=Q(kind="average", scale_min__lt=models.F("scale_max"))
+                condition=Q(
+                    kind="average",
+                    scale_min__isnull=False,
+                    scale_max__isnull=False,
+                    scale_min__lt=models.F("scale_max"),
+                )
                 | (~Q(kind="average") & Q(scale_min__isnull=True, scale_max__isnull=True)),
                 name="measure_scale_matches_kind",
             ),

@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='measure',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'average'), ('scale_min__lt', models.F('scale_max'))), models.Q(models.Q(('kind', 'average'), _negated=True), ('scale_max__isnull', True), ('scale_min__isnull', True)), _connector='OR'), name='measure_scale_matches_kind'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'average'), ('scale_max__isnull', False), ('scale_min__isnull', False), ('scale_min__lt', models.F('scale_max'))), models.Q(models.Q(('kind', 'average'), _negated=True), ('scale_max__isnull', True), ('scale_min__isnull', True)), _connector='OR'), name='measure_scale_matches_kind'),
         ),
         migrations.AddConstraint(
             model_name='measure',

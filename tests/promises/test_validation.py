@@ -290,7 +290,7 @@ def test_a_duration_measure_is_created_with_its_unit(world):
 @pytest.mark.parametrize(
     ("key", "unit", "field", "message"),
     [
-        ("nps", "days", "key", "'nps' is a built-in measure; choose another key for your duration measure."),
+        ("nps", "days", "key", "'nps' is a built-in measure; choose another key for your measure."),
         (
             "refund_processing",
             "days",
@@ -302,7 +302,7 @@ def test_a_duration_measure_is_created_with_its_unit(world):
             "pickup_time",
             "minutes",
             "unit",
-            "Choose the unit its thresholds are shown in: hours or days; got 'minutes'.",
+            "A duration measure needs the unit its thresholds are shown in: hours or days; got 'minutes'.",
         ),
     ],
 )

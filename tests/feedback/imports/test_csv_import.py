@@ -138,7 +138,7 @@ def test_service_events_import(worker, signals, member_clients):
     assert (imp.created_count, imp.rejected_count) == (1, 2)
     reasons = {e["line"]: e["errors"] for e in imp.report}
     assert "a duration cannot be negative" in reasons[3]["duration_seconds"][0]
-    assert "Unknown duration measure 'nps'" in reasons[4]["measure"][0]
+    assert "Unknown duration, rate or average measure 'nps'" in reasons[4]["measure"][0]
     with tenant_context(signals):
         assert ServiceEvent.objects.get().duration_seconds == 86400
 
