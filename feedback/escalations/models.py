@@ -260,3 +260,11 @@ class EscalationEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on escalation {self.escalation_id}"
+
+    @property
+    def from_state_label(self) -> str:
+        return EscalationState(self.from_state).label if self.from_state else ""
+
+    @property
+    def to_state_label(self) -> str:
+        return EscalationState(self.to_state).label if self.to_state else ""

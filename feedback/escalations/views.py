@@ -34,6 +34,7 @@ from tenants.errors import DomainError
 from tenants.formonce import send_once
 from tenants.forms import add_service_error
 from tenants.permissions import action_required, can
+from tenants.text import shorten
 
 # --- Escalations ------------------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ def escalation_transition(request, pk: int, name: str):
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, f"{_DONE[name]}: {escalation.title[:80]}")
+        messages.success(request, f"{_DONE[name]}: {shorten(escalation.title, 80)}")
     return _back(request, reverse("escalation_detail", args=[pk]))
 
 
@@ -258,7 +259,7 @@ def story_escalate(request, pk: int):
     link = story.promise_links.first()
     default_department = story.department or (link.promise.owner if link else None)
     initial = {
-        "title": f"Customer story at {story.touchpoint.name}: {story.text[:120]}",
+        "title": f"Customer story at {story.touchpoint.name}: {shorten(story.text, 120)}",
         "severity": "high" if story.severity == Story.Severity.HIGH else "medium",
         "department": default_department.pk if default_department else None,
     }

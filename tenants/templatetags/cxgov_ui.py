@@ -106,6 +106,14 @@ def scope_label(scope: str) -> str:
 
 
 @register.filter
+def shorten(value: Any, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary (show the whole text in a ``title``)."""
+    from tenants.text import shorten as shorten_text
+
+    return shorten_text("" if value is None else str(value), int(limit))
+
+
+@register.filter
 def startswith(value: Any, prefix: str) -> bool:
     return isinstance(value, str) and value.startswith(prefix)
 

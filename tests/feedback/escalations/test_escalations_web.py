@@ -130,7 +130,7 @@ def test_the_owner_resolves_and_the_employee_sees_the_outcome_on_my_stories(esca
         "Escalations from my stories" in mine and "Resolved" in mine and "Refund sent with apologies." in mine
     )
     page = text(clients["employee"].get(f"/escalations/{escalation.pk}/"))
-    assert "approved → in_progress" in page and "in_progress → resolved" in page
+    assert "Approved → In progress" in page and "In progress → Resolved" in page
 
 
 def test_escalation_pages_answer_not_found_to_outsiders(escalations_world, clients):
@@ -207,3 +207,31 @@ def test_lists_take_a_constant_number_of_queries(escalations_world, clients):
     add(6)
     many = (queries("/escalations/inbox/"), queries("/escalations/"), queries("/stories/mine/"))
     assert few == many
+
+
+LONG_STORY = (
+    "Very friendly courier but the parcel was left in the rain and the refund took three weeks to "
+    "arrive after many calls to support that nobody answered at all in the end"
+)
+
+
+def test_titles_are_cut_at_words_and_the_history_names_its_states(escalations_world, clients):
+    tenant = escalations_world
+    logged = story(tenant, promise=False, text=LONG_STORY)
+    words = set(LONG_STORY.split())
+    form = clients["employee"].get(f"/stories/{logged.pk}/escalate/").content.decode()
+    title = html.unescape(re.search(r'name="title" value="([^"]*)"', form).group(1))
+    assert title.startswith("Customer story at Delivery: ") and title.endswith("…")
+    assert set(title.removeprefix("Customer story at Delivery: ").removesuffix("…").split()) <= words
+    # Lists shorten a long story at a word and keep the whole text in its title.
+    mine = clients["employee"].get("/stories/mine/").content.decode()
+    assert f'title="{LONG_STORY}"' in mine
+    shown = re.search(rf'title="{LONG_STORY}">([^<]*)</a>', mine).group(1)
+    assert shown.endswith("…") and set(shown.removesuffix("…").split()) <= words
+
+    escalation = propose(tenant)
+    for name in ("approve", "start", "resolve"):
+        escalation = move(tenant, escalation, name, "manager")
+    page = text(clients["manager"].get(f"/escalations/{escalation.pk}/"))
+    assert "Approved → In progress" in page and "In progress → Resolved" in page
+    assert "in_progress" not in page and "approved →" not in page
