@@ -171,18 +171,23 @@ def test_when_the_first_batch_rolls_back_the_concurrent_one_stores_every_item(si
 
 def test_batches_of_one_key_without_common_items_do_not_wait_for_each_other(signals, key):
     """No lock per source: the second batch commits while the first is still open."""
+    # The tenant's rollup lock row exists once anything was counted (the first ingest creates it).
+    _ingest(signals, key, [{**ITEM, "measure": "ces", "score": 3, "external_id": "c"}])()
     first, first_outcome, ready, release = _held_open(_ingest(signals, key, _items("a")), commit=True)
     ready.wait(60)
     try:
-        second, second_outcome = _run(_ingest(signals, key, _items("b")))
+        # Another measure: the rollup triggers hold the counter rows a batch adds to until it
+        # commits, so batches adding to the same counters (measure, touchpoint, day) do queue.
+        other = [{**ITEM, "measure": "csat", "score": 4, "external_id": "b"}]
+        second, second_outcome = _run(_ingest(signals, key, other))
         second.join(60)
         assert not second.is_alive(), "the second batch waited for the first one"
         assert [r["status"] for r in second_outcome["value"]] == ["created"]
-        assert [e for e, _ in _stored(signals)] == ["b"]  # the first is not committed yet
+        assert [e for e, _ in _stored(signals)] == ["b", "c"]  # the first is not committed yet
     finally:
         release.set()
         first.join()
-    assert [e for e, _ in _stored(signals)] == ["a", "b"]
+    assert [e for e, _ in _stored(signals)] == ["a", "b", "c"]
 
 
 def test_ingest_does_not_wait_for_a_row_lock_on_its_api_key(signals, key):
