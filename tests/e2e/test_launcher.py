@@ -29,7 +29,7 @@ pytestmark = pytest.mark.e2e
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 READY_LINE = "cxgov is running at "
-START_TIMEOUT = 240.0  # a first run creates the PostgreSQL cluster and applies every migration
+START_TIMEOUT = 420.0  # a first run creates the PostgreSQL cluster and applies every migration
 STOP_TIMEOUT = 60.0
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0009_scoring_lock'),
+        ('metrics', '0010_rate_average_rollups'),
         ('tenants', '0005_tenant_keys'),
     ]
 

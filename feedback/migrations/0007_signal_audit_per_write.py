@@ -28,7 +28,7 @@ def _triggers(events):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0005_signal_import_heartbeat"),
+        ("feedback", "0006_service_event_outcome_value"),
     ]
 
     operations = [
