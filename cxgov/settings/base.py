@@ -310,5 +310,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "EscalationSeverityEnum": "feedback.escalations.models.EscalationSeverity",
         "StorySeverityEnum": "feedback.stories.models.StorySeverity",
+        "MeasureKindEnum": "promises.commitments.models.TENANT_KIND_CHOICES",
+        "PromiseKindEnum": "promises.models.Promise.Kind",
     },
 }

@@ -10,7 +10,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from promises.commitments.models import Commitment, CommitmentVersion, Measure
+from promises.commitments.models import TENANT_KIND_CHOICES, Commitment, CommitmentVersion, Measure
 from promises.commitments.selectors import measure_get_by_key
 from promises.selectors import touchpoint_get_by_slug
 from tenants.api_base import DecimalTextField, JsonTypedInput
@@ -138,7 +138,7 @@ class MeasureCreateSerializer(JsonTypedInput, serializers.Serializer):
     key = serializers.CharField(max_length=50, help_text="e.g. first_response")
     name = serializers.CharField(max_length=120)
     kind = serializers.ChoiceField(
-        choices=[(k, Measure.Kind(k).label) for k in Measure.TENANT_KINDS],
+        choices=TENANT_KIND_CHOICES,
         required=False,
         default=Measure.Kind.DURATION,
         help_text="duration (default), rate (share of events with a true outcome, %) or average "
@@ -184,9 +184,7 @@ class MeasureUpdateSerializer(JsonTypedInput, serializers.Serializer):
     while a commitment of an active promise uses the measure."""
 
     name = serializers.CharField(max_length=120, required=False)
-    kind = serializers.ChoiceField(
-        choices=[(k, Measure.Kind(k).label) for k in Measure.TENANT_KINDS], required=False
-    )
+    kind = serializers.ChoiceField(choices=TENANT_KIND_CHOICES, required=False)
     unit = serializers.ChoiceField(choices=Measure.Unit.choices, required=False)
     direction = serializers.ChoiceField(choices=Measure.Direction.choices, required=False)
     perspective = serializers.ChoiceField(choices=Measure.Perspective.choices, required=False)

@@ -197,6 +197,10 @@ def target_label(target: Decimal, *, lower_is_better: bool, percent: bool) -> st
     return f"{'at most' if lower_is_better else 'at least'} {text}{' %' if percent else ''}"
 
 
+# The kinds a tenant may define, as API choices (the OpenAPI enum `MeasureKindEnum`).
+TENANT_KIND_CHOICES = [(kind.value, kind.label) for kind in Measure.TENANT_KINDS]
+
+
 class Commitment(TenantModel):
     """A measurable SLA of a customer promise: what is measured, and where.
 
