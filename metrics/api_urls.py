@@ -154,7 +154,7 @@ class ScoresView(APIView):
         query.is_valid(raise_exception=True)
         at = query.validated_data.get("as_of")
         run = score_run_latest() if at is None else None
-        if run is None:  # a past instant, or no run yet: computed
+        if run is None or not _in_current_shape(run.result):  # a past instant, no run yet, an old run
             return Response(scores_at(tenant=request.tenant, at=at))
         validators = {"ETag": f'"run-{run.pk}"', "Last-Modified": http_date(run.computed_at.timestamp())}
         response = get_conditional_response(
@@ -167,6 +167,12 @@ class ScoresView(APIView):
             response[header] = value
         patch_vary_headers(response, ["Authorization"])
         return response
+
+
+def _in_current_shape(result: dict) -> bool:
+    """Whether a stored run has every field the answer now carries: a run stored before a release
+    that added one (each commitment's ``direction`` and ``target_label``) is computed afresh."""
+    return all("target_label" in commitment for commitment in result.get("commitments", ()))
 
 
 class SnapshotCursorPagination(CursorPagination):

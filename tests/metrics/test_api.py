@@ -150,6 +150,27 @@ def test_pollers_get_304_until_the_next_run(api, scoring, worked_example):
     assert fresh.json() == run.result != first.json()
 
 
+def test_a_run_stored_before_the_answer_gained_fields_is_computed_afresh(api, scoring, worked_example):
+    run = scores_run(tenant=scoring.tenant, kind="recompute")
+    old = {
+        **run.result,
+        "commitments": [
+            {k: v for k, v in c.items() if k not in ("direction", "target_label")}
+            for c in run.result["commitments"]
+        ],
+    }
+    with tenant_context(scoring.tenant):
+        type(run).objects.filter(pk=run.pk).update(result=old)
+
+    response = api.get("/api/v1/scores")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["commitments"][0]["target_label"] == "at least 90 %"
+    assert body["commitments"][0]["direction"] == "higher_is_better"
+    assert "ETag" not in response  # computed, not the stored run
+
+
 def test_current_scores_take_one_query_however_many_promises(api, scoring, django_assert_num_queries):
     for count, start in ((2, 0), (8, 2)):
         _promises_with_commitments(scoring, count, start)
