@@ -297,8 +297,10 @@ _CROWD = (
     SELECT id, 'Delivery', 'delivery', 1, '', false, now() FROM tenants_tenant WHERE id > %(mark)s
     """,
     """
-    INSERT INTO promises_measure (tenant_id, key, name, kind, unit, is_builtin, created_at)
-    SELECT id, 'nps', 'Net Promoter Score', 'survey', '', true, now() FROM tenants_tenant WHERE id > %(mark)s
+    INSERT INTO promises_measure
+        (tenant_id, key, name, kind, unit, is_builtin, created_at, direction, perspective)
+    SELECT id, 'nps', 'Net Promoter Score', 'survey', '', true, now(), 'higher_is_better', 'perceived'
+      FROM tenants_tenant WHERE id > %(mark)s
     """,
     """
     INSERT INTO feedback_surveyresponse

@@ -117,6 +117,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._transaction_settings = _UNKNOWN
+        self.citus_loaded = False  # whether the server has Citus loaded, learnt on connecting
         self.execute_wrappers.append(self._carry_settings)
 
     def _carry_settings(self, execute, sql, params, many, context):
@@ -189,7 +190,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
 
     def _configure_connection(self, connection):
         super()._configure_connection(connection)
-        connection.execute(_CITUS_PROPAGATE_SET_LOCAL)
+        self.citus_loaded = connection.execute(_CITUS_PROPAGATE_SET_LOCAL).fetchone() is not None
         return True  # outside autocommit, the setting must be committed too
 
     def init_connection_state(self):
