@@ -82,6 +82,12 @@ def ingest_summary(results: Iterable[ItemResult]) -> dict[str, Any]:
 _MISSING = object()
 
 
+# Signal tables whose rollups a bulk insert adds once for the statement, not row by row
+# (``metrics/migrations/0012_rollups_per_statement.py``): while the setting holds the
+# tenant's id, the row triggers skip its inserts, and ``metrics_rollups_add`` counts them.
+_ROLLUPS_BY_STATEMENT = ("feedback_surveyresponse", "feedback_serviceevent")
+_ROLLUPS_BY_STATEMENT_SQL = "SET LOCAL cxgov.rollups_by_statement = {tenant}"
+
 # Where a signal's rollup counters sort (see _insert_rows); links sort the same way.
 _ROLLUP_ORDER = ('"measure_id"', '"promise_id"', '"touchpoint_id"', '"occurred_at"')
 
@@ -108,7 +114,9 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | 
     (``metrics/migrations/0008_row_rollup_triggers.py``) lock counter rows in the order a
     statement writes its rows, and the unique index's entries are claimed in that order too,
     so concurrent batches of one tenant take both in one order and wait for each other, never
-    in a cycle.
+    in a cycle. Survey responses and service events are counted into the rollups once for the
+    statement (``metrics_rollups_add``, grouped, in the same key order) instead of by the row
+    triggers: one upsert per counter row rather than one per signal.
     """
     tenant_id = require_tenant_id()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -165,9 +173,24 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | 
         params = [model._meta.db_table, *constants, len(rows)]
     else:
         params = [model._meta.db_table, *constants, *(values for _, _, values in arrays)]
+    by_statement = model._meta.db_table in _ROLLUPS_BY_STATEMENT
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        if by_statement:
+            # The row triggers skip these rows; their counters are added once below.
+            with connection.connection.pipeline():
+                cursor.execute(_ROLLUPS_BY_STATEMENT_SQL.format(tenant=int(tenant_id)))
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
         returned = cursor.fetchall()
+        if by_statement:
+            with connection.connection.pipeline():
+                if returned:
+                    cursor.execute(
+                        "SELECT metrics_rollups_add(%s, %s, %s::bigint[])",
+                        [model._meta.db_table, tenant_id, [row_id for row_id, _ in returned]],
+                    )
+                cursor.execute(_ROLLUPS_BY_STATEMENT_SQL.format(tenant="''"))
     by_external_id = {external_id: row_id for row_id, external_id in returned if external_id is not None}
     # Rows without an external_id are always inserted; drawn in the order of the rows, their
     # ascending ids are their order.

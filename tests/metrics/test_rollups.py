@@ -398,3 +398,88 @@ def test_rollup_upkeep_and_scoring_join_tenant_tables_on_the_tenant(scoring):
             "within", flat=True
         )
     ) == {3}
+
+
+def test_bulk_ingest_adds_rollups_once_per_statement_as_the_triggers_would(scoring):
+    """A batch through ``signals_ingest`` is counted by ``metrics_rollups_add`` (the row triggers
+    skip it): the same rows as a rebuild from the raw signals, on top of counters the triggers
+    kept, duplicates and rejected items not counted, a new threshold backfilled as before."""
+    from feedback.ingest.services import signals_ingest
+    from tenants.services import api_key_create
+
+    _world(scoring)  # counters written by the row triggers
+    key = api_key_create(tenant=scoring.tenant, name="CRM", scopes=["feedback:write"]).api_key
+    day = T - timedelta(days=1)
+
+    def at(hours: int) -> str:
+        return (day + timedelta(hours=hours)).isoformat()
+
+    surveys = [
+        {"measure": m, "score": s, "touchpoint": tp, "occurred_at": at(h), "external_id": f"bulk-{i}"}
+        for i, (m, s, tp, h) in enumerate(
+            [
+                ("nps", 10, "returns", 0),
+                ("nps", 3, "returns", 1),
+                ("nps", 8, None, 30),
+                ("csat", 5, "delivery", -50),
+            ]
+            * 5
+        )
+    ]
+    surveys[3]["external_id"] = "bulk-0"  # a duplicate within the batch: counted once
+    surveys.append({"measure": "nps", "score": 11, "touchpoint": "returns", "external_id": "bad"})
+    events = (
+        [
+            {"measure": "refund_processing", "duration_seconds": d, "touchpoint": tp, "occurred_at": at(h)}
+            for d, tp, h in [
+                (59, "returns", 0),
+                (60, "returns", 2),
+                (61, "returns", 3),
+                (5, "delivery", -800),
+            ]
+        ]
+        + [
+            {
+                "measure": "first_contact_resolution",
+                "outcome": o,
+                "touchpoint": "returns",
+                "occurred_at": at(1),
+            }
+            for o in (True, False, True)
+        ]
+        + [
+            {"measure": "review_stars", "value": v, "touchpoint": "returns", "occurred_at": at(-30)}
+            for v in ("4.5", "2.25")
+        ]
+    )
+    before = _rows()
+    with CaptureQueriesContext(connection) as queries:
+        results = signals_ingest(tenant=scoring.tenant, kind="survey_responses", items=surveys, source=key)
+    # One grouped rollup call for the statement (the row triggers skipped its rows).
+    assert sum("metrics_rollups_add" in q["sql"] for q in queries) == 1
+    assert [r.status for r in results].count("created") == 19, [r.as_dict() for r in results]
+    assert results[-1].status == "rejected"
+    results = signals_ingest(tenant=scoring.tenant, kind="service_events", items=events, source=key)
+    assert {r.status for r in results} == {"created"}
+    # Sent again: nothing new, nothing counted twice.
+    assert {
+        r.status
+        for r in signals_ingest(tenant=scoring.tenant, kind="survey_responses", items=surveys[:4], source=key)
+    } == {"duplicate"}
+    ingested = _rows()
+    assert ingested != before
+    _assert_months_add_up(ingested)
+    rollups_rebuild()
+    assert _rows() == ingested
+    # While the setting holds the tenant's id the row triggers skip its inserts (and only then).
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL cxgov.rollups_by_statement = {scoring.tenant.pk}")
+        scoring.surveys("nps", [9], at=T, touchpoint=scoring.returns)
+        assert _rows() == ingested
+        transaction.set_rollback(True)
+    # The setting lasts for the statement only: a row written afterwards is counted by its trigger.
+    scoring.surveys("nps", [9], at=T, touchpoint=scoring.returns)
+    with_trigger = _rows()
+    rollups_rebuild()
+    assert _rows() == with_trigger
