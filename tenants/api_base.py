@@ -33,10 +33,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils import json as drf_json
 
+from tenants.apikey_cache import RateCounter
 from tenants.context import Actor, enter_actor, enter_tenant
 from tenants.errors import DomainError
 from tenants.permissions import can, rule_for
-from tenants.services import ApiKeyRejected, api_key_authenticate
+from tenants.services import ApiKeyRejected, api_key_authenticate, api_key_hash
 from tenants.validation import (
     JSON_MAX_DEPTH,
     first_unpaired_surrogate,
@@ -66,8 +67,11 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The API key is malformed.") from None
+        # The key's rate-limit counter goes with the key's lookup: one round trip for both.
+        counter = ApiKeyRateThrottle.counter_for(api_key_hash(raw))
+        request.cxgov_rate_counter = counter
         try:
-            tenant, api_key = api_key_authenticate(raw)
+            tenant, api_key = api_key_authenticate(raw, counter=counter)
         except ApiKeyRejected as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
         enter_tenant(tenant)
@@ -178,25 +182,42 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
 
     scope = "api_key"
 
+    @classmethod
+    def counter_for(cls, secret_hash: str) -> RateCounter | None:
+        """The current window's counter of the key with this hash (``None`` without a limit),
+        for :class:`ApiKeyAuthentication` to increment with the key's lookup. Named by the
+        hash, which only the key's holder can produce: nobody can spend another key's limit."""
+        throttle = cls()
+        if throttle.rate is None:
+            return None
+        key = throttle.cache_format % {"scope": throttle.scope, "ident": f"key-{secret_hash[:32]}"}
+        window = int(throttle.timer() // throttle.duration)
+        return RateCounter(
+            key=throttle.cache.make_and_validate_key(f"{key}:{window}"), ttl=throttle.duration + 1
+        )
+
     def get_cache_key(self, request, view):
         if request.auth is None:
             return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-        return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.pk}"}
+        return self.cache_format % {"scope": self.scope, "ident": f"key-{request.auth.secret_hash[:32]}"}
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
             return True
+        now = self.timer()
+        window = int(now // self.duration)
+        self._wait = (window + 1) * self.duration - now
+        counted = getattr(request, "cxgov_rate_counter", None)
+        if request.auth is not None and counted is not None and counted.count is not None:
+            return counted.count <= self.num_requests  # counted with the key's lookup
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        now = self.timer()
-        window = int(now // self.duration)
         counter = self.cache.make_and_validate_key(f"{key}:{window}")
         pipe = self.cache._cache.get_client(counter, write=True).pipeline(transaction=True)
         pipe.incr(counter)
         pipe.expire(counter, self.duration + 1, nx=True)
         count, _ = pipe.execute()
-        self._wait = (window + 1) * self.duration - now
         return count <= self.num_requests
 
     def wait(self) -> float:

@@ -15,6 +15,8 @@ Only accepted keys are cached: a refusal always goes to the database (and to the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
@@ -30,8 +32,41 @@ def api_key_cache_key(secret_hash: str) -> str:
     return f"cxgov:api-key:{secret_hash}"
 
 
-def api_key_cached(secret_hash: str) -> tuple[Tenant, ApiKey] | None:
-    return cache.get(api_key_cache_key(secret_hash))
+@dataclass
+class RateCounter:
+    """A rate-limit window counter to increment in the same round trip as the key's lookup:
+    ``key`` (the cache's full key) and ``ttl`` in; ``count`` (after the increment) out."""
+
+    key: str
+    ttl: int
+    count: int | None = None
+
+
+_client = None
+
+
+def _redis():
+    """One Redis client for the process (the cache's connection pool): building a client per
+    call, as the cache's own methods do, costs more than the round trip it makes."""
+    global _client  # noqa: PLW0603 - a per-process handle, created on first use
+    if _client is None:
+        _client = cache._cache.get_client(write=True)
+    return _client
+
+
+def api_key_cached(secret_hash: str, counter: RateCounter | None = None) -> tuple[Tenant, ApiKey] | None:
+    """The cached tenant and key; with ``counter``, its window counter is incremented (``INCR``
+    and ``EXPIRE … NX``) in the same round trip and ``counter.count`` set."""
+    key = cache.make_and_validate_key(api_key_cache_key(secret_hash))
+    pipe = _redis().pipeline(transaction=counter is not None)
+    pipe.get(key)
+    if counter is not None:
+        pipe.incr(counter.key)
+        pipe.expire(counter.key, counter.ttl, nx=True)
+    raw, *counted = pipe.execute()
+    if counter is not None:
+        counter.count = counted[0]
+    return None if raw is None else cache._cache._serializer.loads(raw)
 
 
 def api_key_cache_store(secret_hash: str, tenant: Tenant, api_key: ApiKey) -> None:

@@ -18,7 +18,7 @@ from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tenants.apikey_cache import api_key_cache_forget_tenant, api_key_cache_store, api_key_cached
+from tenants.apikey_cache import RateCounter, api_key_cache_forget_tenant, api_key_cache_store, api_key_cached
 from tenants.audit import security_event_record
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.errors import DomainError
@@ -554,11 +554,17 @@ class ApiKeyRejected(Exception):
     """The presented key cannot be used; the message is safe to show the caller."""
 
 
-def api_key_authenticate(raw: str) -> tuple[Tenant, ApiKey]:
+def api_key_hash(raw: str) -> str:
+    """The SHA-256 a presented key is stored and cached under."""
+    return _token_hash(raw)
+
+
+def api_key_authenticate(raw: str, *, counter: RateCounter | None = None) -> tuple[Tenant, ApiKey]:
     """Resolve a presented key to its tenant and key, or raise :class:`ApiKeyRejected`.
 
     The tenant comes only from the key itself. A revoked or expired key used again is
-    recorded as a security event in its tenant's audit trail.
+    recorded as a security event in its tenant's audit trail. ``counter``: a rate-limit
+    counter incremented in the cache lookup's round trip (well-formed keys only).
     """
     parts = raw.split("_", 3)
     if len(parts) != 4 or parts[0] != API_KEY_PREFIX or not parts[1].isdigit():
@@ -567,7 +573,7 @@ def api_key_authenticate(raw: str) -> tuple[Tenant, ApiKey]:
         )
     prefix = "_".join(parts[:3])
     secret_hash = _token_hash(raw)
-    if cached := _api_key_from_cache(secret_hash, prefix):
+    if cached := _api_key_from_cache(secret_hash, prefix, counter):
         return cached
     tenant = Tenant.objects.filter(pk=int(parts[1])).first()
     if tenant is None:
@@ -604,11 +610,13 @@ def _api_key_touch(api_key: ApiKey, now: datetime) -> bool:
     return True
 
 
-def _api_key_from_cache(secret_hash: str, prefix: str) -> tuple[Tenant, ApiKey] | None:
+def _api_key_from_cache(
+    secret_hash: str, prefix: str, counter: RateCounter | None
+) -> tuple[Tenant, ApiKey] | None:
     """The key and tenant of a recent successful authentication, if it still holds: cached
     entries are dropped when the key or tenant changes (:mod:`tenants.apikey_cache`); the
     expiry, which needs no change to pass, is checked here. Anything else goes to the database."""
-    cached = api_key_cached(secret_hash)
+    cached = api_key_cached(secret_hash, counter)
     if cached is None:
         return None
     tenant, api_key = cached

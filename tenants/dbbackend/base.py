@@ -98,6 +98,11 @@ _CITUS_PROPAGATE_SET_LOCAL = (
 )
 
 
+# Cursors whose statement can share a pipeline with its transaction's BEGIN and COMMIT (Django's
+# client-side cursors; not a named, server-side one).
+_PIPELINE_CURSORS = (postgresql.Cursor, postgresql.ServerBindingCursor)
+
+
 class DatabaseFeatures(postgresql.DatabaseFeatures):
     def allows_group_by_selected_pks_on_model(self, model) -> bool:
         # A tenant table's primary key in the database is (tenant_id, id), not the ORM's id
@@ -142,9 +147,22 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         return params
 
     def _execute_in_own_transaction(self, wanted, execute, sql, params, many, context):
-        """Autocommit, but the settings must reach the statement: a transaction around it alone."""
+        """Autocommit, but the settings must reach the statement: a transaction around it alone.
+
+        ``BEGIN``, the settings, the statement and ``COMMIT`` go in one pipeline: one round trip
+        to the server instead of three (a client-side cursor's single statement; a server-side
+        cursor or ``executemany`` takes the three). The statement's rows are read once the
+        pipeline has synced; an error in it aborts the rest, and the transaction is rolled back.
+        """
         raw = self.connection
+        pipelined = not many and type(getattr(context.get("cursor"), "cursor", None)) in _PIPELINE_CURSORS
         try:
+            if pipelined:
+                with self.wrap_database_errors, raw.pipeline():
+                    self._set_local(wanted, begin=True)
+                    result = execute(sql, params, many, context)
+                    raw.execute("COMMIT")
+                return result
             self._set_local(wanted, begin=True)
             result = execute(sql, params, many, context)
             with self.wrap_database_errors:
