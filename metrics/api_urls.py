@@ -15,7 +15,7 @@ request runs in its API key's tenant; another tenant's ids are not found.
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import path
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -31,7 +31,7 @@ from metrics.api import (
     ScoresQuerySerializer,
 )
 from metrics.models import ScoreSnapshot
-from metrics.selectors import score_history_queryset, score_run_latest, score_scope_exists
+from metrics.selectors import score_history_queryset, score_run_latest_served, score_scope_exists
 from metrics.services import scores_at
 from tenants.api_base import CursorPagination, problem_responses
 from tenants.api_urls import CxgovAutoSchema
@@ -153,26 +153,22 @@ class ScoresView(APIView):
         query = ScoresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         at = query.validated_data.get("as_of")
-        run = score_run_latest() if at is None else None
-        if run is None or not _in_current_shape(run.result):  # a past instant, no run yet, an old run
+        run = score_run_latest_served() if at is None else None
+        if run is None or not run["current"]:  # a past instant, no run yet, an old run
             return Response(scores_at(tenant=request.tenant, at=at))
-        validators = {"ETag": f'"run-{run.pk}"', "Last-Modified": http_date(run.computed_at.timestamp())}
+        computed_at = run["computed_at"].timestamp()
+        validators = {"ETag": f'"run-{run["id"]}"', "Last-Modified": http_date(computed_at)}
         response = get_conditional_response(
-            request._request, etag=validators["ETag"], last_modified=int(run.computed_at.timestamp())
+            request._request, etag=validators["ETag"], last_modified=int(computed_at)
         )
         if response is None:
-            response = Response(run.result)
+            # The stored JSON as it is (what the renderer would send, without decoding it first).
+            response = HttpResponse(run["body"], content_type="application/json")
         # Every poller revalidates (304 when nothing changed); no shared cache keeps a tenant's scores.
         for header, value in {**validators, "Cache-Control": "private, no-cache"}.items():
             response[header] = value
         patch_vary_headers(response, ["Authorization"])
         return response
-
-
-def _in_current_shape(result: dict) -> bool:
-    """Whether a stored run has every field the answer now carries: a run stored before a release
-    that added one (each commitment's ``direction`` and ``target_label``) is computed afresh."""
-    return all("target_label" in commitment for commitment in result.get("commitments", ()))
 
 
 class SnapshotCursorPagination(CursorPagination):

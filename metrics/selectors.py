@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, QuerySet, TextField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from metrics.models import Scope, ScoreRun, ScoreSnapshot
 from promises.models import Commitment, Promise
@@ -52,10 +54,24 @@ def score_history_queryset(
     return snapshots.order_by("as_of", "id")
 
 
-def score_run_latest() -> ScoreRun | None:
-    """The tenant's newest stored run (the greatest ``as_of``): the current scores, as the
-    recompute that follows every change left them. One index probe, whatever the history."""
-    return ScoreRun.objects.order_by("-as_of", "-id").only("id", "as_of", "computed_at", "result").first()
+# Whether a stored result has every field the answer now carries: a run stored before a release
+# that added one (each commitment's ``direction`` and ``target_label``) is computed afresh.
+_CURRENT_SHAPE = "NOT jsonb_path_exists(result, '$.commitments[*] ? (!(exists(@.target_label)))')"
+
+
+def score_run_latest_served() -> dict | None:
+    """The newest run as the API serves it: ``id``, ``computed_at``, ``body`` (the stored result
+    as JSON text, sent as it is: no decoding and encoding again) and ``current`` (whether the
+    result has today's shape). One index probe."""
+    return (
+        ScoreRun.objects.order_by("-as_of", "-id")
+        .annotate(
+            body=Cast("result", TextField()),
+            current=RawSQL(_CURRENT_SHAPE, (), output_field=BooleanField()),  # noqa: S611 - a constant
+        )
+        .values("id", "computed_at", "body", "current")
+        .first()
+    )
 
 
 def score_run_result_at(at: datetime) -> dict | None:

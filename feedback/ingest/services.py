@@ -87,6 +87,10 @@ _MISSING = object()
 # tenant's id, the row triggers skip its inserts, and ``metrics_rollups_add`` counts them.
 _ROLLUPS_BY_STATEMENT = ("feedback_surveyresponse", "feedback_serviceevent")
 _ROLLUPS_BY_STATEMENT_SQL = "SET LOCAL cxgov.rollups_by_statement = {tenant}"
+_ROLLUPS_ADD_SQL = (
+    "SELECT metrics_rollups_add(%s, %s, %s::bigint[], %s::bigint[], %s::timestamptz[], %s::smallint[],"
+    " %s::bigint[], %s::boolean[], %s::numeric[])"
+)
 
 # Where a signal's rollup counters sort (see _insert_rows); links sort the same way.
 _ROLLUP_ORDER = ('"measure_id"', '"promise_id"', '"touchpoint_id"', '"occurred_at"')
@@ -183,21 +187,36 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | 
         else:
             cursor.execute(sql, params)
         returned = cursor.fetchall()
+        by_external_id = {external_id: row_id for row_id, external_id in returned if external_id is not None}
+        # Rows without an external_id are always inserted; drawn in the order of the rows, their
+        # ascending ids are their order.
+        anonymous = iter(sorted(row_id for row_id, external_id in returned if external_id is None))
+        ids = [
+            next(anonymous) if row.get("external_id") is None else by_external_id.get(row["external_id"])
+            for row in rows
+        ]
         if by_statement:
+            stored = [row for row, row_id in zip(rows, ids, strict=True) if row_id is not None]
             with connection.connection.pipeline():
-                if returned:
+                if stored:
                     cursor.execute(
-                        "SELECT metrics_rollups_add(%s, %s, %s::bigint[])",
-                        [model._meta.db_table, tenant_id, [row_id for row_id, _ in returned]],
+                        _ROLLUPS_ADD_SQL, [model._meta.db_table, tenant_id, *_rollup_columns(stored)]
                     )
                 cursor.execute(_ROLLUPS_BY_STATEMENT_SQL.format(tenant="''"))
-    by_external_id = {external_id: row_id for row_id, external_id in returned if external_id is not None}
-    # Rows without an external_id are always inserted; drawn in the order of the rows, their
-    # ascending ids are their order.
-    anonymous = iter(sorted(row_id for row_id, external_id in returned if external_id is None))
+    return ids
+
+
+def _rollup_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
+    """The stored rows' values ``metrics_rollups_add`` counts, one list per column."""
+
+    def pk(value):
+        return value.pk if isinstance(value, models.Model) else value
+
     return [
-        next(anonymous) if row.get("external_id") is None else by_external_id.get(row["external_id"])
-        for row in rows
+        [pk(row.get("measure")) for row in rows],
+        [pk(row.get("touchpoint")) for row in rows],
+        [row["occurred_at"] for row in rows],
+        *([row.get(name) for row in rows] for name in ("score", "duration_seconds", "outcome", "value")),
     ]
 
 

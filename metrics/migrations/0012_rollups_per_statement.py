@@ -8,15 +8,17 @@ API's batches, CSV imports: ``feedback.ingest.services``) now counts its rows it
 1. it sets ``cxgov.rollups_by_statement`` to its tenant's id (``SET LOCAL``) for its insert,
    and the survey-response and service-event row triggers skip an INSERT of that tenant's
    rows while it is set (a DELETE is always counted by the trigger);
-2. it calls ``metrics_rollups_add(table, tenant, ids)`` with the ids the insert returned and
-   resets the setting. The function takes the tenant's rollup lock row in shared mode, as the
-   triggers do, then upserts the month counters and then the day counters, one grouped
-   ``INSERT … SELECT … ON CONFLICT DO UPDATE`` each, in key order (concurrent batches lock
-   counter rows in one order).
+2. it calls ``metrics_rollups_add(table, tenant, <one array per column>)`` with the values of
+   the rows the insert stored (not those it skipped as already stored), and resets the setting.
+   The function takes the tenant's rollup lock row in shared mode, as the triggers do, then
+   upserts the month counters and then the day counters, one grouped ``INSERT … SELECT … FROM
+   unnest(…) ON CONFLICT DO UPDATE`` each, in key order (concurrent batches lock counter rows in
+   one order). It reads no signal back: a read by id would depend on the planner's estimates of
+   the tenant's rows, which are far off after a large load.
 
 The counters are the ones the triggers would have written (the same expressions; the rollup
-tests compare both paths and a rebuild). Every statement names one tenant and reads its rows
-by primary key: on Citus each is routed to the tenant's colocated shards.
+tests compare both paths and a rebuild). Every upsert writes one tenant's counters and reads
+nothing but the arrays and the tenant's thresholds: on Citus it goes to the tenant's shards.
 """
 
 import importlib
@@ -47,9 +49,8 @@ def _grouped(table: str, keys: str, counts: dict[str, str], source: str, day: st
     sets = ", ".join(f"{c} = x.{c} + EXCLUDED.{c}" for c in counts)
     return f"""
     INSERT INTO {table} AS x (tenant_id, {keys}, day, {columns})
-    SELECT s.tenant_id, {", ".join(f"{_alias(k)}" for k in keys.split(", "))}, {day}, {", ".join(counts.values())}
-      FROM {source} s{join}
-     WHERE s.tenant_id = t AND s.id = ANY(ids)
+    SELECT t, {", ".join(f"{_alias(k)}" for k in keys.split(", "))}, {day}, {", ".join(counts.values())}
+      FROM {ROWS}{join}
      GROUP BY 1, {", ".join(str(i + 2) for i in range(len(keys.split(", ")) + 1))}
      ORDER BY {", ".join(str(i + 2) for i in range(len(keys.split(", ")) + 1))}
     ON CONFLICT (tenant_id, {keys}, day) DO UPDATE SET {sets};"""
@@ -76,7 +77,12 @@ EVENT_COUNTS = {
 }
 WITHIN_JOIN = """
       JOIN metrics_durationthreshold th
-        ON th.tenant_id = s.tenant_id AND th.measure_id = s.measure_id AND s.duration_seconds <= th.threshold_seconds"""
+        ON th.tenant_id = t AND th.measure_id = s.measure_id AND s.duration_seconds <= th.threshold_seconds"""
+# The statement's new rows, as the caller passes them (one array per column, in one order).
+ROWS = (
+    "unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) "
+    "AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)"
+)
 
 
 def _both(table: str, month_table: str, keys: str, counts: dict[str, str], source: str, **kw) -> str:
@@ -101,7 +107,10 @@ EVENT_STATEMENTS = "".join(
 )
 
 ADD_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION metrics_rollups_add(signal_table text, t bigint, ids bigint[]) RETURNS void
+CREATE OR REPLACE FUNCTION metrics_rollups_add(
+    signal_table text, t bigint, measure_ids bigint[], touchpoint_ids bigint[], occurred timestamptz[],
+    scores smallint[], durations bigint[], outcomes boolean[], vals numeric[]
+) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('cxgov.rollup_locked', true) IS DISTINCT FROM t::text THEN
@@ -132,7 +141,7 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             sql=[_skipping(SURVEY_FUNCTION), _skipping(EVENT_FUNCTION), ADD_FUNCTION],
             reverse_sql=[
-                "DROP FUNCTION IF EXISTS metrics_rollups_add(text, bigint, bigint[])",
+                "DROP FUNCTION IF EXISTS metrics_rollups_add(text, bigint, bigint[], bigint[], timestamptz[], smallint[], bigint[], boolean[], numeric[])",
                 SURVEY_FUNCTION,
                 EVENT_FUNCTION,
             ],

@@ -103,6 +103,16 @@ _CITUS_PROPAGATE_SET_LOCAL = (
 _PIPELINE_CURSORS = (postgresql.Cursor, postgresql.ServerBindingCursor)
 
 
+def _pipelinable(sql, context) -> bool:
+    """Whether the statement can go in a pipeline: one statement (a pipeline sends each with
+    the extended protocol, which takes one) on a client-side cursor."""
+    return (
+        isinstance(sql, str)
+        and ";" not in sql
+        and type(getattr(context.get("cursor"), "cursor", None)) in _PIPELINE_CURSORS
+    )
+
+
 class DatabaseFeatures(postgresql.DatabaseFeatures):
     def allows_group_by_selected_pks_on_model(self, model) -> bool:
         # A tenant table's primary key in the database is (tenant_id, id), not the ORM's id
@@ -138,6 +148,11 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
                 if wanted == _NOTHING_SET:
                     return execute(sql, params, many, context)
                 return self._execute_in_own_transaction(wanted, execute, sql, params, many, context)
+        if self._transaction_settings != wanted and not many and _pipelinable(sql, context):
+            # The settings go with the statement: one round trip, not two.
+            with self.wrap_database_errors, raw.pipeline():
+                self._set_local(wanted)
+                return execute(sql, params, many, context)
         self._set_local(wanted)
         return execute(sql, params, many, context)
 
@@ -155,7 +170,7 @@ class DatabaseWrapper(postgresql.DatabaseWrapper):
         pipeline has synced; an error in it aborts the rest, and the transaction is rolled back.
         """
         raw = self.connection
-        pipelined = not many and type(getattr(context.get("cursor"), "cursor", None)) in _PIPELINE_CURSORS
+        pipelined = not many and _pipelinable(sql, context)
         try:
             if pipelined:
                 with self.wrap_database_errors, raw.pipeline():
