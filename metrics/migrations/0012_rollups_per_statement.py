@@ -75,9 +75,12 @@ EVENT_COUNTS = {
     "outcomes": "count(*) FILTER (WHERE s.outcome)",
     "value_sum": "coalesce(sum(s.value), 0)",
 }
+# The tenant's registered thresholds, read into arrays first (as the trigger does): every
+# upsert then selects from arrays only, which a sharded database evaluates on the coordinator
+# and routes to the tenant's shard, with no distributed join inside it.
 WITHIN_JOIN = """
-      JOIN metrics_durationthreshold th
-        ON th.tenant_id = t AND th.measure_id = s.measure_id AND s.duration_seconds <= th.threshold_seconds"""
+      JOIN unnest(th_measures, th_seconds) AS th(measure_id, threshold_seconds)
+        ON th.measure_id = s.measure_id AND s.duration_seconds <= th.threshold_seconds"""
 # The statement's new rows, as the caller passes them (one array per column, in one order).
 ROWS = (
     "unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) "
@@ -112,6 +115,9 @@ CREATE OR REPLACE FUNCTION metrics_rollups_add(
     scores smallint[], durations bigint[], outcomes boolean[], vals numeric[]
 ) RETURNS void
 LANGUAGE plpgsql AS $$
+DECLARE
+    th_measures bigint[];
+    th_seconds integer[];
 BEGIN
     IF current_setting('cxgov.rollup_locked', true) IS DISTINCT FROM t::text THEN
         PERFORM FROM metrics_rolluplock WHERE tenant_id = t FOR SHARE;
@@ -124,6 +130,10 @@ BEGIN
     IF signal_table = 'feedback_surveyresponse' THEN
 {_both("metrics_surveyrollup", "metrics_surveymonthrollup", "measure_id, touchpoint_id", SURVEY_COUNTS, "feedback_surveyresponse")}
     ELSIF signal_table = 'feedback_serviceevent' THEN
+        SELECT coalesce(array_agg(measure_id ORDER BY measure_id, threshold_seconds), '{{}}'),
+               coalesce(array_agg(threshold_seconds ORDER BY measure_id, threshold_seconds), '{{}}')
+          INTO th_measures, th_seconds
+          FROM metrics_durationthreshold WHERE tenant_id = t;
 {EVENT_STATEMENTS}
     ELSE
         RAISE EXCEPTION 'metrics_rollups_add: no statement rollups for %', signal_table;
