@@ -28,6 +28,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from feedback.escalations.models import Escalation
 from promises.models import Commitment, Measure, Promise
 from tenants.keys import TenantForeignKey
 from tenants.models import Department, TenantModel, Touchpoint
@@ -346,7 +347,9 @@ class BreachEvent(TenantModel):
     """A promise-experience breach found after a recompute; open until its condition clears.
 
     At most one open event per (kind, scope, scope id): a breach that persists over many
-    recomputes is one event, and the same transition seen twice is recorded once.
+    recomputes is one event, and the same transition seen twice is recorded once. What a page
+    says of it follows ``escalation`` until the condition clears: escalated and awaiting a
+    decision, in progress, or resolved with its escalation (``metrics.dashboards.breach_state``).
     """
 
     class Kind(models.TextChoices):
@@ -369,6 +372,15 @@ class BreachEvent(TenantModel):
     current_value = models.FloatField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
     run = TenantForeignKey(ScoreRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    escalation = TenantForeignKey(
+        Escalation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="breach_events",
+        db_index=False,  # the composite index below leads with the tenant
+        help_text="The escalation opened for it, or the open one it joined: its state is the breach's.",
+    )
     as_of = models.DateTimeField(help_text="The instant of the scores that showed the breach.")
     detected_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the condition cleared.")
@@ -386,7 +398,10 @@ class BreachEvent(TenantModel):
                 name="breach_event_one_open",
             )
         ]
-        indexes = [models.Index(fields=["tenant", "-detected_at"], name="breach_event_recent_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "-detected_at"], name="breach_event_recent_idx"),
+            models.Index(fields=["tenant", "escalation"], name="breach_event_escalation_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title
