@@ -51,6 +51,7 @@ class RollupLock(TenantModel):
     """
 
     audit_exempt = "a lock row; it holds no data"
+
     created_at = models.DateTimeField(
         db_default=Now(), help_text="Set by the database: the triggers insert it."
     )
@@ -61,6 +62,7 @@ class RollupLock(TenantModel):
 
 class SurveyRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
@@ -82,6 +84,7 @@ class SurveyRollup(TenantModel):
 
 class ServiceEventRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
@@ -109,6 +112,8 @@ class ServiceEventRollup(TenantModel):
 class DurationThreshold(TenantModel):
     """A threshold some commitment version uses; :class:`ServiceEventWithinRollup` counts for it."""
 
+    audit_noun = "duration threshold"
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     threshold_seconds = models.PositiveIntegerField()
     registered_at = models.DateTimeField(auto_now_add=True)
@@ -123,6 +128,7 @@ class DurationThreshold(TenantModel):
 
 class ServiceEventWithinRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
@@ -145,6 +151,7 @@ class ServiceEventWithinRollup(TenantModel):
 
 class StoryRollup(TenantModel):
     audit_exempt = DERIVED
+
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of the story's occurred_at.")
@@ -167,6 +174,7 @@ MONTH_HELP = "First day of the UTC month of occurred_at."
 
 class SurveyMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -192,6 +200,7 @@ class SurveyMonthRollup(TenantModel):
 
 class ServiceEventMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -217,6 +226,7 @@ class ServiceEventMonthRollup(TenantModel):
 
 class ServiceEventWithinMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -238,6 +248,7 @@ class ServiceEventWithinMonthRollup(TenantModel):
 
 class StoryMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -324,6 +335,7 @@ class Scope(models.TextChoices):
 
 class ScoreSnapshot(TenantModel):
     audit_exempt = DERIVED
+
     """The scores of one scope (the tenant, a promise, a commitment…) in one run."""
 
     run = TenantForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="snapshots")
@@ -351,6 +363,9 @@ class BreachEvent(TenantModel):
     says of it follows ``escalation`` until the condition clears: escalated and awaiting a
     decision, in progress, or resolved with its escalation (``metrics.dashboards.breach_state``).
     """
+
+    audit_noun = "breach event"
+    audit_name = ("title",)
 
     class Kind(models.TextChoices):
         COMMITMENT_NOT_MET = "commitment_not_met", "Commitment no longer met"

@@ -12,6 +12,9 @@ from tenants.models import Department, TenantModel, Touchpoint
 
 
 class Story(Signal):
+    audit_noun = ("story", "stories")
+    audit_name = ("text",)
+
     class Severity(models.TextChoices):
         LOW = "low", "Low"
         MEDIUM = "medium", "Medium"
@@ -55,6 +58,9 @@ StorySeverity = Story.Severity
 class StoryPromise(TenantModel):
     """A promise a story touches."""
 
+    audit_noun = "story link"
+    audit_name = ("story_id", "promise__title")
+
     story = TenantForeignKey(Story, on_delete=models.CASCADE, related_name="promise_links")
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="story_links")
 
@@ -64,3 +70,7 @@ class StoryPromise(TenantModel):
 
     def __str__(self) -> str:
         return f"story {self.story_id} touches promise {self.promise_id}"
+
+    @staticmethod
+    def audit_named(story_id: int, promise: str) -> str:
+        return f"of story {story_id} to “{promise}”"
