@@ -437,6 +437,7 @@ def department_scores(*, department: Department) -> dict[str, Any]:
             {
                 **p,
                 "role": "owner" if p["owner_id"] == department.pk else "contributor",
+                "status_label": Promise.Status(p["status"]).label,
                 "score": s["score"] if s else None,
                 "delivery_rate": s["delivery_rate"] if s else None,
                 "perception_gap": s["perception_gap"] if s else None,

@@ -9,6 +9,7 @@ from feedback.signals.models import STORY_TEXT_MAX, Signal, signal_constraints, 
 from promises.models import Promise
 from tenants.keys import TenantForeignKey
 from tenants.models import Department, TenantModel, Touchpoint
+from tenants.text import shorten
 
 
 class Story(Signal):
@@ -48,7 +49,7 @@ class Story(Signal):
         indexes = signal_indexes("story")
 
     def __str__(self) -> str:
-        return self.text[:60]
+        return shorten(self.text, 60)
 
 
 # Named at module level for the API schema (cxgov.settings SPECTACULAR_SETTINGS enum names).

@@ -18,6 +18,7 @@ from feedback.escalations.models import Escalation
 from feedback.escalations.proposals import escalation_propose_from_story
 from metrics.models import BreachEvent, ScoreRun
 from metrics.services import scores_run
+from promises.models import Promise
 from tenants.models import Membership
 from tests.metrics.conftest import Scoring
 
@@ -120,3 +121,28 @@ def test_a_cleared_breach_is_resolved_whatever_its_escalation(csat_breach, scori
     assert Escalation.objects.get().state == "proposed"
     page = member_clients["manager"].get("/scores/").content.decode()
     assert _state(page, event).startswith("Resolved Escalation")
+
+
+def test_digests_name_the_commitment_and_the_escalation_state(csat_breach, scoring):
+    """The digest's "Commitments not met" reads "CSAT at Returns", not "csat at returns"."""
+    from metrics.digests.services import digest_preview
+
+    _period, rendered = digest_preview(tenant=scoring.tenant, department=scoring.cs)
+    assert "- Hassle-free returns: CSAT at Returns, actual 33.3, target at least 80 %" in rendered.text
+    assert "(Proposed)" in rendered.text
+    assert re.search(r">CSAT</td>\s*<td[^>]*>Returns</td>", rendered.html)
+
+
+def test_a_promise_without_a_score_says_why_in_words(scoring, member_clients):
+    Promise.objects.create(
+        kind="customer",
+        slug="in-review",
+        title="In review",
+        statement="Soon.",
+        owner=scoring.cs,
+        status="in_review",
+    )
+    _run(scoring)
+    page = member_clients["viewer"].get(f"/scores/departments/{scoring.cs.slug}/").content.decode()
+    row = page[page.index('id="department-promises"') :]
+    assert "not scored: in review" in row and "in_review" not in row
