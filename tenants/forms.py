@@ -199,7 +199,7 @@ class AuditFilterForm(forms.Form):
     model = forms.ChoiceField(required=False, label="About")
     action = forms.ChoiceField(required=False, label="What happened")
     category = forms.ChoiceField(
-        choices=[("", "Changes and security events"), *AuditEvent.Category.choices],
+        choices=[("", "All kinds"), *AuditEvent.Category.choices],
         required=False,
         label="Kind",
     )
