@@ -11,6 +11,7 @@ All functions run in the tenant's context (the web middleware sets it).
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -205,21 +206,27 @@ def _open_breaches() -> list[dict[str, Any]]:
     )
 
 
-@dataclass(frozen=True)
 class _Evidence:
-    """What the bands of one run's scores are derived from (``metrics.bands``)."""
+    """What the bands of one run's scores are derived from (``metrics.bands``), indexed once
+    so that a page's bands cost one pass over the run, however many scores it shows."""
 
-    commitments: list[dict[str, Any]]
-    open_breaches: list[dict[str, Any]]
+    def __init__(self, *, commitments: list[dict[str, Any]], open_breaches: list[dict[str, Any]]):
+        self.open_breaches = open_breaches
+        self.by_promise: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.by_touchpoint: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for c in commitments:
+            self.by_promise[c["promise_id"]].append(c)
+            self.by_touchpoint[c["touchpoint"]].append(c)
+        self.open_by_promise = Counter(e["promise_id"] for e in open_breaches if e["promise_id"])
+        self.open_by_commitment = Counter(e["commitment_id"] for e in open_breaches if e["commitment_id"])
 
     def promise_band(self, p: dict[str, Any], *, key: str) -> dict[str, Any]:
-        mine = [c for c in self.commitments if c["promise_id"] == p["id"]]
         return self._band(
             "promise",
             p,
-            mine,
+            self.by_promise[p["id"]],
             hidden=(p["title"],) if "hidden_breach" in p["flags"] else (),
-            open_breaches=sum(1 for e in self.open_breaches if e["promise_id"] == p["id"]),
+            open_breaches=self.open_by_promise[p["id"]],
             key=key,
         )
 
@@ -230,41 +237,35 @@ class _Evidence:
         promises: list[dict[str, Any]],
         *,
         key: str,
-        department_id=None,
+        department_id: int | None = None,
     ) -> dict[str, Any]:
-        """A tenant's or department's band, over ``promises`` (those of the run it covers)."""
+        """The tenant's or a department's band, over ``promises`` (those of the run it covers)."""
         ids = {p["id"] for p in promises}
+        if subject == "tenant":
+            open_breaches = len(self.open_breaches)
+        else:
+            open_breaches = sum(
+                1 for e in self.open_breaches if e["promise_id"] in ids or e["department_id"] == department_id
+            )
         return self._band(
             subject,
             summary or {"score": None, "delivery_rate": None},
-            [c for c in self.commitments if c["promise_id"] in ids],
+            [c for promise_id in ids for c in self.by_promise[promise_id]],
             hidden=tuple(p["title"] for p in promises if "hidden_breach" in p["flags"]),
-            open_breaches=sum(
-                1
-                for e in self.open_breaches
-                if subject == "tenant" or e["promise_id"] in ids or e["department_id"] == department_id
-            ),
+            open_breaches=open_breaches,
             key=key,
         )
 
     def commitment_band(self, c: dict[str, Any], *, key: str) -> dict[str, Any]:
-        return self._band(
-            "commitment",
-            c,
-            [c],
-            open_breaches=sum(1 for e in self.open_breaches if e["commitment_id"] == c["id"]),
-            key=key,
-        )
+        return self._band("commitment", c, [c], open_breaches=self.open_by_commitment[c["id"]], key=key)
 
     def touchpoint_band(self, slug: str, score: float | None, *, key: str) -> dict[str, Any]:
-        here = [c for c in self.commitments if c["touchpoint"] == slug]
-        ids = {c["id"] for c in here}
-        counts = commitment_counts(here)
+        here = self.by_touchpoint[slug]
         return self._band(
             "touchpoint",
-            {"score": score, "delivery_rate": counts.delivery_rate},
+            {"score": score, "delivery_rate": commitment_counts(here).delivery_rate},
             here,
-            open_breaches=sum(1 for e in self.open_breaches if e["commitment_id"] in ids),
+            open_breaches=sum(self.open_by_commitment[c["id"]] for c in here),
             key=key,
         )
 

@@ -17,6 +17,7 @@ from tenants.services import api_key_create
 from tests.conftest import TEST_PASSWORD, enrol_totp, make_tenant
 from tests.e2e.test_browser_escalation import sign_in
 from tests.metrics.conftest import scoring_setup
+from tests.metrics.test_bands import refunds_on_time_and_csat
 from tests.tenants.test_auth import totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,19 +30,7 @@ def _a_commitment_slips(tenant):
     scoring = scoring_setup(tenant)
     now = timezone.now()
     with tenant_context(tenant):
-        promise = scoring.promise(owner=scoring.cs)
-        scoring.commitment(
-            promise,
-            "refund_processing",
-            target="90",
-            weight="2",
-            touchpoint=scoring.returns,
-            threshold_seconds=432000,
-        )
-        scoring.commitment(promise, "csat", target="80", touchpoint=scoring.returns)
-        scoring.events(
-            "refund_processing", [3600] * 20, at=now - timedelta(days=5), touchpoint=scoring.returns
-        )
+        refunds_on_time_and_csat(scoring, owner=scoring.cs)
         scoring.surveys("csat", [5] * 10, at=now - timedelta(days=4), touchpoint=scoring.returns)
         scores_run(tenant=tenant, kind=ScoreRun.Kind.RECOMPUTE)
         scoring.surveys("csat", [1] * 4, at=now - timedelta(days=1), touchpoint=scoring.returns)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from metrics.bands import Facts, band_of, commitment_counts
 from metrics.models import ScoreRun
 from metrics.services import scores_run
+from promises.models import Promise
 from tests.metrics.conftest import Scoring
 
 
@@ -103,14 +104,10 @@ def test_commitment_counts_weigh_what_is_met():
 # --- On the pages --------------------------------------------------------------------------------
 
 
-def _strong_score_one_commitment_missed(scoring: Scoring):
-    """Refunds on time (weight 2, met) and CSAT 70 % against 80 % (not met): the promise scores
-    95.83 — "strong" by its score alone — with a delivery rate of 66.67 % and, at a perception-gap
-    threshold of 10, a hidden breach."""
-    scoring.tenant.perception_gap_threshold = 10
-    scoring.tenant.save(update_fields=["perception_gap_threshold"])
-    now = timezone.now()
-    promise = scoring.promise(contributors=(scoring.cs,))
+def refunds_on_time_and_csat(scoring: Scoring, **promise) -> Promise:
+    """Hassle-free returns: refunds within 5 days (weight 2, all 20 on time: met) and CSAT at
+    Returns, target 80 (no responses yet)."""
+    promise = scoring.promise(**promise)
     scoring.commitment(
         promise,
         "refund_processing",
@@ -120,10 +117,20 @@ def _strong_score_one_commitment_missed(scoring: Scoring):
         threshold_seconds=432000,
     )
     scoring.commitment(promise, "csat", target="80", touchpoint=scoring.returns)
-    scoring.events("refund_processing", [3600] * 20, at=now - timedelta(days=5), touchpoint=scoring.returns)
-    scoring.surveys(
-        "csat", [5, 5, 4, 4, 4, 5, 4, 1, 2, 3], at=now - timedelta(days=4), touchpoint=scoring.returns
-    )
+    at = timezone.now() - timedelta(days=5)
+    scoring.events("refund_processing", [3600] * 20, at=at, touchpoint=scoring.returns)
+    return promise
+
+
+def _strong_score_one_commitment_missed(scoring: Scoring):
+    """Refunds on time and CSAT 70 % against 80 % (not met): the promise scores 95.83 — "strong"
+    by its score alone — with a delivery rate of 66.67 % and, at a perception-gap threshold of
+    10, a hidden breach."""
+    scoring.tenant.perception_gap_threshold = 10
+    scoring.tenant.save(update_fields=["perception_gap_threshold"])
+    promise = refunds_on_time_and_csat(scoring, contributors=(scoring.cs,))
+    at = timezone.now() - timedelta(days=4)
+    scoring.surveys("csat", [5, 5, 4, 4, 4, 5, 4, 1, 2, 3], at=at, touchpoint=scoring.returns)
     run = scores_run(tenant=scoring.tenant, kind=ScoreRun.Kind.RECOMPUTE)
     (p,) = run.result["promises"]
     assert (p["score"], p["delivery_rate"], p["flags"]) == (95.83, 66.67, ["hidden_breach"])
