@@ -11,6 +11,7 @@ All functions run in the tenant's context (the web middleware sets it).
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -19,7 +20,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
+from feedback.escalations.models import EscalationState
 from feedback.stories.models import Story
+from metrics.bands import Facts, band_of, commitment_counts, score_band, score_legend
 from metrics.engine import SENTIMENT_NON_NEGATIVE
 from metrics.models import (
     BreachEvent,
@@ -41,50 +44,25 @@ JOURNEY_DAYS = 90
 # A story below this VADER compound score is negative (the story_sentiment measure counts the rest).
 NEGATIVE_BELOW = SENTIMENT_NON_NEGATIVE
 
-# Colour bands of a score, best first: (lowest score of the band, label, background colour).
-# The colours are light enough for dark text (contrast ≥ 4.5:1); the label and the number
-# always accompany the colour, so nothing depends on seeing it. Pages colour a band with its
-# CSS class (``band_class``; the Content-Security-Policy forbids style attributes), whose rule
-# in cxgov/static/cxgov/app.css carries the same colour.
-SCORE_BANDS = (
-    (90.0, "strong", "#b7e4c7"),
-    (75.0, "good", "#d8f3dc"),
-    (60.0, "fair", "#fff3bf"),
-    (40.0, "weak", "#ffd8a8"),
-    (0.0, "poor", "#ffc9c9"),
-)
-NO_SCORE_BAND = ("no data", "#e9ecef")
 STAGES = dict(Touchpoint.Stage.choices)
 
-
-def band_class(label: str) -> str:
-    """The CSS class that colours a band on a page: ``band-no-data`` for "no data"."""
-    return "band-" + label.replace(" ", "-")
-
-
-def score_band(score: float | None) -> dict[str, str]:
-    """The label, colour and CSS class of ``score`` on the dashboards' colour scale."""
-    if score is None:
-        label, colour = NO_SCORE_BAND
-        return {"label": label, "colour": colour, "css": band_class(label)}
-    for lowest, label, colour in SCORE_BANDS:
-        if score >= lowest:
-            return {"label": label, "colour": colour, "css": band_class(label)}
-    label, colour = SCORE_BANDS[-1][1:]
-    return {"label": label, "colour": colour, "css": band_class(label)}
-
-
-def score_legend() -> list[dict[str, str]]:
-    bands = []
-    upper = "100"
-    for lowest, label, colour in SCORE_BANDS:
-        bands.append(
-            {"label": label, "colour": colour, "css": band_class(label), "range": f"{lowest:g}–{upper}"}
-        )
-        upper = f"<{lowest:g}"
-    label, colour = NO_SCORE_BAND
-    bands.append({"label": label, "colour": colour, "css": band_class(label), "range": "too few signals"})
-    return bands
+# What a breach event's row says: the condition cleared, or how far the escalation opened for
+# it has come (``BreachEvent.escalation``). Only "resolved" counts as no longer open.
+BREACH_STATES = {
+    "open": "Open",
+    "awaiting_decision": "Escalated — awaiting decision",
+    "in_progress": "In progress",
+    "resolved": "Resolved",
+}
+_ESCALATION_BREACH_STATE = {
+    EscalationState.PROPOSED: "awaiting_decision",
+    EscalationState.APPROVED: "in_progress",
+    EscalationState.IN_PROGRESS: "in_progress",
+    EscalationState.RESOLVED: "resolved",
+    EscalationState.CLOSED: "resolved",
+}
+# Escalations whose breach counts as resolved: lists put these events after the open ones.
+_ESCALATION_DONE = [EscalationState.RESOLVED, EscalationState.CLOSED]
 
 
 def _change(current: float | None, previous: float | None) -> float | None:
@@ -169,19 +147,36 @@ def _chart(points: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def breach_state(*, resolved_at, escalation_state: str | None) -> str:
+    """A key of :data:`BREACH_STATES`: cleared, or where its escalation stands."""
+    if resolved_at is not None:
+        return "resolved"
+    return _ESCALATION_BREACH_STATE.get(escalation_state, "open")
+
+
 def _event_rows(events, promises: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Breach events (with ``escalation`` selected) as rows for ``metrics/_breach_events.html``."""
     rows = []
     for e in events:
         promise = promises.get(e.promise_id)
+        escalation = e.escalation
+        state = breach_state(
+            resolved_at=e.resolved_at, escalation_state=escalation.state if escalation else None
+        )
         rows.append(
             {
                 "id": e.pk,
                 "kind": e.get_kind_display(),
                 "kind_key": e.kind,
                 "title": e.title,
-                "is_open": e.resolved_at is None,
+                "state": state,
+                "state_label": BREACH_STATES[state],
+                "is_open": state != "resolved",
+                "escalation_id": escalation.pk if escalation else None,
+                "escalation_state": escalation.get_state_display() if escalation else "",
                 "detected_at": e.detected_at,
-                "resolved_at": e.resolved_at,
+                "resolved_at": e.resolved_at
+                or (escalation.resolved_at if escalation and state == "resolved" else None),
                 "as_of": e.as_of,
                 "promise_slug": promise["slug"] if promise else None,
             }
@@ -189,16 +184,125 @@ def _event_rows(events, promises: dict[int, dict[str, Any]]) -> list[dict[str, A
     return rows
 
 
+def _not_done():
+    """Breach events still open: neither cleared nor resolved by their escalation."""
+    return Q(resolved_at__isnull=True) & ~Q(escalation__state__in=_ESCALATION_DONE)
+
+
 def _open_first(queryset):
-    return queryset.annotate(
-        closed=Case(
-            When(resolved_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+    return (
+        queryset.select_related("escalation")
+        .annotate(
+            closed=Case(When(_not_done(), then=Value(0)), default=Value(1), output_field=IntegerField())
         )
-    ).order_by("closed", "-detected_at", "-id")
+        .order_by("closed", "-detected_at", "-id")
+    )
+
+
+def _open_breaches() -> list[dict[str, Any]]:
+    """The open breach events, as the caps of the bands need them (one query)."""
+    return list(
+        BreachEvent.objects.filter(_not_done()).values("id", "promise_id", "commitment_id", "department_id")
+    )
+
+
+class _Evidence:
+    """What the bands of one run's scores are derived from (``metrics.bands``), indexed once
+    so that a page's bands cost one pass over the run, however many scores it shows."""
+
+    def __init__(self, *, commitments: list[dict[str, Any]], open_breaches: list[dict[str, Any]]):
+        self.open_breaches = open_breaches
+        self.by_promise: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.by_touchpoint: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for c in commitments:
+            self.by_promise[c["promise_id"]].append(c)
+            self.by_touchpoint[c["touchpoint"]].append(c)
+        self.open_by_promise = Counter(e["promise_id"] for e in open_breaches if e["promise_id"])
+        self.open_by_commitment = Counter(e["commitment_id"] for e in open_breaches if e["commitment_id"])
+
+    def promise_band(self, p: dict[str, Any], *, key: str) -> dict[str, Any]:
+        return self._band(
+            "promise",
+            p,
+            self.by_promise[p["id"]],
+            hidden=(p["title"],) if "hidden_breach" in p["flags"] else (),
+            open_breaches=self.open_by_promise[p["id"]],
+            key=key,
+        )
+
+    def group_band(
+        self,
+        subject: str,
+        summary: dict[str, Any] | None,
+        promises: list[dict[str, Any]],
+        *,
+        key: str,
+        department_id: int | None = None,
+    ) -> dict[str, Any]:
+        """The tenant's or a department's band, over ``promises`` (those of the run it covers)."""
+        ids = {p["id"] for p in promises}
+        if subject == "tenant":
+            open_breaches = len(self.open_breaches)
+        else:
+            open_breaches = sum(
+                1 for e in self.open_breaches if e["promise_id"] in ids or e["department_id"] == department_id
+            )
+        return self._band(
+            subject,
+            summary or {"score": None, "delivery_rate": None},
+            [c for promise_id in ids for c in self.by_promise[promise_id]],
+            hidden=tuple(p["title"] for p in promises if "hidden_breach" in p["flags"]),
+            open_breaches=open_breaches,
+            key=key,
+        )
+
+    def commitment_band(self, c: dict[str, Any], *, key: str) -> dict[str, Any]:
+        return self._band("commitment", c, [c], open_breaches=self.open_by_commitment[c["id"]], key=key)
+
+    def touchpoint_band(self, slug: str, score: float | None, *, key: str) -> dict[str, Any]:
+        here = self.by_touchpoint[slug]
+        return self._band(
+            "touchpoint",
+            {"score": score, "delivery_rate": commitment_counts(here).delivery_rate},
+            here,
+            open_breaches=sum(self.open_by_commitment[c["id"]] for c in here),
+            key=key,
+        )
+
+    @staticmethod
+    def _band(subject, scored, commitments, *, key: str, hidden=(), open_breaches=0) -> dict[str, Any]:
+        counts = commitment_counts(commitments)
+        facts = Facts(
+            subject=subject,
+            score=scored["score"],
+            delivery_rate=scored.get("delivery_rate"),
+            counted=counts.counted,
+            not_met=counts.not_met,
+            too_few=counts.too_few,
+            hidden_breaches=hidden,
+            open_breaches=open_breaches,
+        )
+        return band_of(facts, key=key)
+
+
+def _evidence(run: Run) -> _Evidence:
+    return _Evidence(commitments=run.result["commitments"], open_breaches=_open_breaches())
+
+
+def _department_promises(run: Run) -> dict[int, list[dict[str, Any]]]:
+    """The run's promises of each department, owned or contributed to (one query)."""
+    by_id = run.promises_by_id
+    mine: dict[int, dict[int, dict[str, Any]]] = {}
+    for p in run.result["promises"]:
+        mine.setdefault(p["owner_id"], {})[p["id"]] = p
+    for promise_id, department_id in PromiseContributor.objects.values_list("promise_id", "department_id"):
+        if promise_id in by_id:
+            mine.setdefault(department_id, {})[promise_id] = by_id[promise_id]
+    return {department_id: list(promises.values()) for department_id, promises in mine.items()}
 
 
 def overview(*, tenant: Tenant) -> dict[str, Any] | None:
-    """The tenant overview; ``None`` when no run exists yet. Four queries."""
+    """The tenant overview; ``None`` when no run exists yet. Five queries."""
     run = latest_run()
     if run is None:
         return None
@@ -206,17 +310,20 @@ def overview(*, tenant: Tenant) -> dict[str, Any] | None:
         tenant=tenant, run=run, scope=Scope.TENANT, scope_id=None, current=run.result["tenant"]
     )
     previous_quarter = trend[-2] if len(trend) > 1 else None
+    evidence = _evidence(run)
     promises = []
     for p in run.result["promises"]:
-        promises.append({**p, "shortfall": _shortfall(p["score"]), "band": score_band(p["score"])})
+        band = evidence.promise_band(p, key=f"promise-{p['id']}")
+        promises.append({**p, "shortfall": _shortfall(p["score"]), "band": band})
     # Largest shortfall first; promises without enough data last, by title.
     promises.sort(key=lambda p: (p["shortfall"] is None, -(p["shortfall"] or 0), p["title"]))
     events = _open_first(BreachEvent.objects.all())[:RECENT_BREACHES]
+    by_department = _department_promises(run)
     return {
         "as_of": run.as_of,
         "run_kind": run.kind,
         "tenant": run.result["tenant"],
-        "band": score_band(run.result["tenant"]["score"]),
+        "band": evidence.group_band("tenant", run.result["tenant"], run.result["promises"], key="tenant"),
         "previous_quarter": previous_quarter,
         "score_change": trend[-1]["score_change"],
         "delivery_change": trend[-1]["delivery_change"],
@@ -225,9 +332,21 @@ def overview(*, tenant: Tenant) -> dict[str, Any] | None:
         "promises": promises,
         "hidden_breaches": [p for p in promises if "hidden_breach" in p["flags"]],
         "unseen_deliveries": [p for p in promises if "unseen_delivery" in p["flags"]],
-        "departments": [{**d, "band": score_band(d["score"])} for d in run.result["departments"]],
+        "departments": [
+            {
+                **d,
+                "band": evidence.group_band(
+                    "department",
+                    d,
+                    by_department.get(d["id"], []),
+                    key=f"department-{d['id']}",
+                    department_id=d["id"],
+                ),
+            }
+            for d in run.result["departments"]
+        ],
         "breach_events": _event_rows(events, run.promises_by_id),
-        "open_breaches": BreachEvent.objects.filter(resolved_at__isnull=True).count(),
+        "open_breaches": len(evidence.open_breaches),
     }
 
 
@@ -262,6 +381,7 @@ def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:
     scored = run.promises_by_id.get(promise.pk)
     measures = {m["key"]: m for m in Measure.objects.values("key", "name", "unit", "kind", "direction")}
     touchpoints = dict(Touchpoint.objects.values_list("slug", "name"))
+    evidence = _evidence(run)
     commitments = []
     for c in run.result["commitments"]:
         if c["promise_id"] != promise.pk:
@@ -280,14 +400,14 @@ def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:
                 "touchpoint_name": touchpoints.get(c["touchpoint"], "All touchpoints")
                 if c["touchpoint"]
                 else "All touchpoints",
-                "band": score_band(c["score"]),
+                "band": evidence.commitment_band(c, key=f"commitment-{c['id']}"),
             }
         )
     page["run"] = {"as_of": run.as_of, "kind": run.kind}
     page["scored"] = scored
     page["commitments"] = commitments
     if scored is not None:
-        page["band"] = score_band(scored["score"])
+        page["band"] = evidence.promise_band(scored, key=f"promise-{scored['id']}")
         page["sides"] = [
             {"label": "Operational (what the systems measure)", "score": scored["operational_score"]},
             {"label": "Perceived (what customers say)", "score": scored["perceived_score"]},
@@ -310,6 +430,7 @@ def department_scores(*, department: Department) -> dict[str, Any]:
         .values("id", "slug", "title", "owner_id", "status", "kind")
     )
     scored = run.promises_by_id if run else {}
+    evidence = _evidence(run) if run else _Evidence(commitments=[], open_breaches=[])
     rows = []
     for p in promises:
         s = scored.get(p["id"])
@@ -317,18 +438,20 @@ def department_scores(*, department: Department) -> dict[str, Any]:
             {
                 **p,
                 "role": "owner" if p["owner_id"] == department.pk else "contributor",
+                "status_label": Promise.Status(p["status"]).label,
                 "score": s["score"] if s else None,
                 "delivery_rate": s["delivery_rate"] if s else None,
                 "perception_gap": s["perception_gap"] if s else None,
                 "flags": s["flags"] if s else [],
                 "scored": s is not None,
-                "band": score_band(s["score"] if s else None),
+                "band": evidence.promise_band(s, key=f"promise-{p['id']}") if s else score_band(None),
             }
         )
     ids = [p["id"] for p in promises]
     events = (
-        BreachEvent.objects.filter(resolved_at__isnull=True)
+        BreachEvent.objects.filter(_not_done())
         .filter(Q(department=department) | Q(promise_id__in=ids))
+        .select_related("escalation")
         .order_by("-detected_at", "-id")
     )
     summary = None
@@ -337,7 +460,13 @@ def department_scores(*, department: Department) -> dict[str, Any]:
     return {
         "run": {"as_of": run.as_of, "kind": run.kind} if run else None,
         "summary": summary,
-        "band": score_band(summary["score"] if summary else None),
+        "band": evidence.group_band(
+            "department",
+            summary,
+            [scored[i] for i in ids if i in scored],
+            key=f"department-{department.pk}",
+            department_id=department.pk,
+        ),
         "promises": rows,
         "breach_events": _event_rows(events, {p["id"]: p for p in promises}),
     }
@@ -371,6 +500,7 @@ def journey(*, days: int = JOURNEY_DAYS) -> dict[str, Any]:
         .annotate(total=Sum("n"), negative=Sum(F("n") - F("non_negative")))
     }
     scores = {t["id"]: t for t in run.result["touchpoints"]} if run else {}
+    evidence = _evidence(run) if run else _Evidence(commitments=[], open_breaches=[])
     stops = []
     for tp in Touchpoint.objects.order_by("position", "id").values(
         "id", "slug", "name", "position", "journey_stage", "is_moment_of_truth"
@@ -389,7 +519,9 @@ def journey(*, days: int = JOURNEY_DAYS) -> dict[str, Any]:
                 "stage": STAGES.get(tp["journey_stage"], tp["journey_stage"]),
                 "score": scored.get("score"),
                 "commitments": scored.get("commitments", 0),
-                "band": score_band(scored.get("score")),
+                "band": evidence.touchpoint_band(
+                    tp["slug"], scored.get("score"), key=f"touchpoint-{tp['id']}"
+                ),
                 "signals": counts["surveys"] + counts["events"] + counts["stories"],
                 **counts,
             }

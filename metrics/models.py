@@ -28,6 +28,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from feedback.escalations.models import Escalation
 from promises.models import Commitment, Measure, Promise
 from tenants.keys import TenantForeignKey
 from tenants.models import Department, TenantModel, Touchpoint
@@ -50,6 +51,7 @@ class RollupLock(TenantModel):
     """
 
     audit_exempt = "a lock row; it holds no data"
+
     created_at = models.DateTimeField(
         db_default=Now(), help_text="Set by the database: the triggers insert it."
     )
@@ -60,6 +62,7 @@ class RollupLock(TenantModel):
 
 class SurveyRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
@@ -81,6 +84,7 @@ class SurveyRollup(TenantModel):
 
 class ServiceEventRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
@@ -108,6 +112,8 @@ class ServiceEventRollup(TenantModel):
 class DurationThreshold(TenantModel):
     """A threshold some commitment version uses; :class:`ServiceEventWithinRollup` counts for it."""
 
+    audit_noun = "duration threshold"
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     threshold_seconds = models.PositiveIntegerField()
     registered_at = models.DateTimeField(auto_now_add=True)
@@ -122,6 +128,7 @@ class DurationThreshold(TenantModel):
 
 class ServiceEventWithinRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of occurred_at.")
@@ -144,6 +151,7 @@ class ServiceEventWithinRollup(TenantModel):
 
 class StoryRollup(TenantModel):
     audit_exempt = DERIVED
+
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text="UTC day of the story's occurred_at.")
@@ -166,6 +174,7 @@ MONTH_HELP = "First day of the UTC month of occurred_at."
 
 class SurveyMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -191,6 +200,7 @@ class SurveyMonthRollup(TenantModel):
 
 class ServiceEventMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -216,6 +226,7 @@ class ServiceEventMonthRollup(TenantModel):
 
 class ServiceEventWithinMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -237,6 +248,7 @@ class ServiceEventWithinMonthRollup(TenantModel):
 
 class StoryMonthRollup(TenantModel):
     audit_exempt = DERIVED
+
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="+")
     touchpoint = TenantForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     day = models.DateField(help_text=MONTH_HELP)
@@ -323,6 +335,7 @@ class Scope(models.TextChoices):
 
 class ScoreSnapshot(TenantModel):
     audit_exempt = DERIVED
+
     """The scores of one scope (the tenant, a promise, a commitment…) in one run."""
 
     run = TenantForeignKey(ScoreRun, on_delete=models.CASCADE, related_name="snapshots")
@@ -346,8 +359,13 @@ class BreachEvent(TenantModel):
     """A promise-experience breach found after a recompute; open until its condition clears.
 
     At most one open event per (kind, scope, scope id): a breach that persists over many
-    recomputes is one event, and the same transition seen twice is recorded once.
+    recomputes is one event, and the same transition seen twice is recorded once. What a page
+    says of it follows ``escalation`` until the condition clears: escalated and awaiting a
+    decision, in progress, or resolved with its escalation (``metrics.dashboards.breach_state``).
     """
+
+    audit_noun = "breach event"
+    audit_name = ("title",)
 
     class Kind(models.TextChoices):
         COMMITMENT_NOT_MET = "commitment_not_met", "Commitment no longer met"
@@ -369,6 +387,15 @@ class BreachEvent(TenantModel):
     current_value = models.FloatField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)
     run = TenantForeignKey(ScoreRun, null=True, on_delete=models.SET_NULL, related_name="+")
+    escalation = TenantForeignKey(
+        Escalation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="breach_events",
+        db_index=False,  # the composite index below leads with the tenant
+        help_text="The escalation opened for it, or the open one it joined: its state is the breach's.",
+    )
     as_of = models.DateTimeField(help_text="The instant of the scores that showed the breach.")
     detected_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the condition cleared.")
@@ -386,7 +413,10 @@ class BreachEvent(TenantModel):
                 name="breach_event_one_open",
             )
         ]
-        indexes = [models.Index(fields=["tenant", "-detected_at"], name="breach_event_recent_idx")]
+        indexes = [
+            models.Index(fields=["tenant", "-detected_at"], name="breach_event_recent_idx"),
+            models.Index(fields=["tenant", "escalation"], name="breach_event_escalation_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -6,14 +6,16 @@ simply not found.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import BooleanField, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
 from metrics.models import Scope, ScoreRun, ScoreSnapshot
-from promises.models import Commitment, Promise
+from promises.models import Commitment, Measure, Promise
 from tenants.models import Department, Touchpoint
 
 _SCOPE_MODELS = {
@@ -77,3 +79,25 @@ def score_run_latest_served() -> dict | None:
 def score_run_result_at(at: datetime) -> dict | None:
     """The result of a stored run as of exactly ``at``, if there is one (the newest)."""
     return ScoreRun.objects.filter(as_of=at).order_by("-id").values_list("result", flat=True).first()
+
+
+@dataclass(frozen=True)
+class CommitmentNames:
+    """The names people know a run's measures and touchpoints by (a run keeps keys and slugs)."""
+
+    measures: dict[str, str]
+    touchpoints: dict[str, str]
+
+    def phrase(self, commitment: dict[str, Any]) -> str:
+        """"CSAT at Returns", "Refund processing" (no touchpoint: every touchpoint)."""  # fmt: skip
+        measure = self.measures.get(commitment["measure"], commitment["measure"])
+        slug = commitment.get("touchpoint")
+        return f"{measure} at {self.touchpoints.get(slug, slug)}" if slug else measure
+
+
+def commitment_names() -> CommitmentNames:
+    """The active tenant's measure and touchpoint names, by key and slug (two queries)."""
+    return CommitmentNames(
+        measures=dict(Measure.objects.values_list("key", "name")),
+        touchpoints=dict(Touchpoint.objects.values_list("slug", "name")),
+    )

@@ -24,7 +24,7 @@ from django.utils import timezone
 from feedback.escalations.proposals import escalation_propose_from_breach
 from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
-from metrics.selectors import score_run_result_at
+from metrics.selectors import CommitmentNames, commitment_names, score_run_result_at
 from tenants.models import Tenant
 
 logger = structlog.get_logger("cxgov.metrics")
@@ -207,16 +207,17 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
             )
         )
 
+    names: CommitmentNames | None = None
     for c in now["commitments"]:
         was = prev_commitments.get(c["id"], {}).get("status")
         promise = promises.get(c["promise_id"], {})
         if c["status"] == "not_met" and was == "met":
-            where = f" at {c['touchpoint']}" if c["touchpoint"] else ""
+            names = names or commitment_names()
             event(
                 BreachEvent.Kind.COMMITMENT_NOT_MET,
                 Scope.COMMITMENT,
                 c["id"],
-                f"{c['measure']}{where} is no longer met for “{promise.get('title', c['promise'])}”: "
+                f"{names.phrase(c)} is no longer met for “{promise.get('title', c['promise'])}”: "
                 f"{_num(c['actual'])} against a target of {c.get('target_label') or _num(c['target'])}",
                 promise_id=c["promise_id"],
                 commitment_id=c["id"],
@@ -279,8 +280,9 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
     # The open-event constraint turns a repeat into nothing.
     created = BreachEvent.objects.bulk_create(new, ignore_conflicts=True)
     # This run's new events may open escalations (feedback's rules; proposed once per event).
+    # The event keeps the escalation it opened or joined: its page shows how far that has come.
     for e in BreachEvent.objects.filter(run=run).select_related("commitment") if new else ():
-        escalation_propose_from_breach(
+        proposal = escalation_propose_from_breach(
             tenant=run.tenant,
             breach_event_id=e.pk,
             kind=e.kind,
@@ -292,6 +294,8 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
             current_value=e.current_value,
             details=e.details,
         )
+        if proposal is not None and e.escalation_id != proposal.escalation.pk:
+            BreachEvent.objects.filter(pk=e.pk).update(escalation=proposal.escalation)
     return created
 
 

@@ -24,6 +24,9 @@ from tenants.models import Department, Membership, TenantModel
 
 
 class Promise(TenantModel):
+    audit_noun = "promise"
+    audit_name = ("title",)
+
     class Kind(models.TextChoices):
         BRAND = "brand", "Brand promise"
         CUSTOMER = "customer", "Customer promise"
@@ -100,6 +103,9 @@ class Promise(TenantModel):
 class PromiseContributor(TenantModel):
     """A department that shares accountability for a promise (and signs it off)."""
 
+    audit_noun = "contribution"
+    audit_name = ("department__name", "promise__title")
+
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="contributions")
     department = TenantForeignKey(Department, on_delete=models.RESTRICT, related_name="+")
 
@@ -112,9 +118,16 @@ class PromiseContributor(TenantModel):
     def __str__(self) -> str:
         return f"{self.department} contributes to {self.promise}"
 
+    @staticmethod
+    def audit_named(department: str, promise: str) -> str:
+        return f"of {department} to “{promise}”"
+
 
 class PromiseVersion(TenantModel):
     """One wording of a promise. Frozen once the promise has been active (see the module docs)."""
+
+    audit_noun = "wording"
+    audit_name = ("number", "promise__title")
 
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -138,8 +151,13 @@ class PromiseVersion(TenantModel):
     def __str__(self) -> str:
         return f"{self.title} (v{self.number})"
 
+    # The subjects' models, registered with this app (their modules do not import this one).
 
-# The subjects' models, registered with this app (their modules do not import this one).
+    @staticmethod
+    def audit_named(number: int, promise: str) -> str:
+        return f"v{number} of “{promise}”"
+
+
 from promises.commitments.models import (  # noqa: E402
     BUILTIN_MEASURES,
     DURATION_SCALE,

@@ -17,6 +17,7 @@ from promises.commitments.models import Commitment, CommitmentVersion
 from promises.models import Promise, PromiseContributor, PromiseVersion
 from promises.signoffs.models import SignOff
 from promises.signoffs.selectors import SignOffRound
+from tenants.audit_entries import AuditEntry, audit_entries
 from tenants.errors import DomainError
 from tenants.models import AuditEvent, Department, Touchpoint
 
@@ -141,6 +142,7 @@ class PromiseHistory:
     rounds: list[SignOffRound]  # newest first
     commitments: list[Commitment]  # each with ``versions`` prefetched, oldest first
     audit_events: list[AuditEvent]  # the audit trail of the promise and its rows, newest first
+    entries: list[AuditEntry]  # the same trail as sentences (tenants.audit_entries)
 
 
 def promise_history(*, promise: Promise, audit_limit: int = 200) -> PromiseHistory:
@@ -185,7 +187,11 @@ def promise_history(*, promise: Promise, audit_limit: int = 200) -> PromiseHisto
         trail |= Q(model=label, object_id__in=[str(pk) for pk in ids])
     audit_events = list(AuditEvent.objects.filter(trail).order_by("-occurred_at", "-id")[:audit_limit])
     return PromiseHistory(
-        versions=versions, rounds=list(rounds.values()), commitments=commitments, audit_events=audit_events
+        versions=versions,
+        rounds=list(rounds.values()),
+        commitments=commitments,
+        audit_events=audit_events,
+        entries=audit_entries(audit_events),
     )
 
 

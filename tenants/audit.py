@@ -38,10 +38,10 @@ SECURITY_ACTIONS = {
 
 # Data entries: the trigger's, row by row, and one per write of signals.
 DATA_ACTIONS = {
-    "insert": "Created (insert)",
-    "update": "Changed (update)",
-    "delete": "Deleted (delete)",
-    "ingest": "Signals received (ingest: one entry per request, import chunk or form)",
+    "insert": "Created",
+    "update": "Changed",
+    "delete": "Deleted",
+    "ingest": "Signals received (one entry per request, import chunk or story)",
 }
 INGEST_ACTION = "ingest"
 

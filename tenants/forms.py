@@ -17,9 +17,11 @@ from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 
 from tenants.audit import DATA_ACTIONS, SECURITY_ACTIONS
+from tenants.audit_entries import audit_object_choices
 from tenants.errors import DomainError
 from tenants.formonce import FormTokenMixin
 from tenants.models import ApiKey, AuditEvent, Department, Membership, Touchpoint, User
+from tenants.text import SYSTEM_ACTOR
 from tenants.validation import date_problem
 
 ROLE_HELP = (
@@ -188,18 +190,19 @@ class ApiKeyForm(FormTokenMixin, forms.Form):
 
 def _audit_action_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     data = list(DATA_ACTIONS.items())
-    security = sorted(
-        ((name, f"{label} ({name})") for name, label in SECURITY_ACTIONS.items()), key=lambda c: c[1]
-    )
+    security = sorted(SECURITY_ACTIONS.items(), key=lambda c: c[1])
     return [("Data changes", data), ("Security events", security)]
 
 
 class AuditFilterForm(forms.Form):
     actor = forms.ChoiceField(required=False, label="Who")
+    model = forms.ChoiceField(required=False, label="About")
+    action = forms.ChoiceField(required=False, label="What happened")
     category = forms.ChoiceField(
-        choices=[("", "All categories"), *AuditEvent.Category.choices], required=False
+        choices=[("", "All kinds"), *AuditEvent.Category.choices],
+        required=False,
+        label="Kind",
     )
-    action = forms.ChoiceField(required=False)
     date_from = forms.DateField(
         required=False,
         label="From",
@@ -212,6 +215,11 @@ class AuditFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
     )
+    housekeeping = forms.BooleanField(
+        required=False,
+        label="Show system housekeeping",
+        help_text="Heartbeats of the scheduled work, stored API answers, the last use of each API key.",
+    )
 
     def __init__(self, *args, actor_choices, **kwargs):
         super().__init__(*args, **kwargs)
@@ -220,10 +228,11 @@ class AuditFilterForm(forms.Form):
             *actor_choices,
             (
                 "Others",
-                [("system", "The system"), ("anonymous", "Anonymous visitors (e.g. failed sign-ins)")],
+                [("system", SYSTEM_ACTOR), ("anonymous", "Someone not signed in (e.g. failed sign-ins)")],
             ),
         ]
-        self.fields["action"].choices = [("", "All actions"), *_audit_action_choices()]
+        self.fields["model"].choices = [("", "Anything"), *audit_object_choices()]
+        self.fields["action"].choices = [("", "Anything"), *_audit_action_choices()]
 
     def clean(self):
         cleaned = super().clean()

@@ -142,6 +142,9 @@ class TenantModel(models.Model):
 
 
 class Department(TenantModel):
+    audit_noun = "department"
+    audit_name = ("name",)
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -159,6 +162,9 @@ class Department(TenantModel):
 
 class Touchpoint(TenantModel):
     """A place where customers meet the company, ordered as a customer journey."""
+
+    audit_noun = "touchpoint"
+    audit_name = ("name",)
 
     class Stage(models.TextChoices):
         AWARENESS = "awareness", "Awareness"
@@ -229,6 +235,9 @@ class User(AbstractUser):
 class Membership(TenantModel):
     """A person's place in a tenant: their role and, for managers and employees, departments."""
 
+    audit_noun = "member"
+    audit_name = ("user__first_name", "user__last_name", "user__email")
+
     class Role(models.TextChoices):
         ADMIN = "admin", "Admin"
         MANAGER = "manager", "Manager"
@@ -248,8 +257,15 @@ class Membership(TenantModel):
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()})"
 
+    @staticmethod
+    def audit_named(first: str, last: str, email: str) -> str:
+        return f"{first} {last}".strip() or email
+
 
 class MembershipDepartment(TenantModel):
+    audit_noun = "department membership"
+    audit_name = ("membership__user__email", "department__name")
+
     membership = TenantForeignKey(Membership, on_delete=models.CASCADE)
     department = TenantForeignKey(Department, on_delete=models.CASCADE)
 
@@ -261,9 +277,15 @@ class MembershipDepartment(TenantModel):
     def __str__(self) -> str:
         return f"{self.membership} in {self.department}"
 
+    @staticmethod
+    def audit_named(email: str, department: str) -> str:
+        return f"of {email} in {department}"
+
 
 class TenantHeartbeat(TenantModel):
     """Last time the per-tenant periodic fan-out reached this tenant (proves beat → worker work)."""
+
+    audit_exempt = "housekeeping: rewritten every minute to prove the scheduled work reaches the tenant"
 
     last_seen = models.DateTimeField()
     beats = models.PositiveBigIntegerField(default=0)
@@ -315,6 +337,9 @@ class AuditEvent(TenantModel):
 class ApiKey(TenantModel):
     """A partner system's key. Only a hash of the secret is stored; the tenant comes from the key."""
 
+    audit_noun = "API key"
+    audit_name = ("name",)
+
     class Scope(models.TextChoices):
         FEEDBACK_WRITE = "feedback:write", "Push feedback (stories, survey responses, service events)"
         PROMISES_READ = "promises:read", "Read promises, commitments, departments and touchpoints"
@@ -347,6 +372,9 @@ class ApiKey(TenantModel):
 
 class Invitation(TenantModel):
     """An e-mailed invitation to join a tenant; the link sets the password (or signs in)."""
+
+    audit_noun = "invitation"
+    audit_name = ("email",)
 
     email = models.EmailField()
     role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.EMPLOYEE)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from tenants.audit_entries import HOUSEKEEPING_COLUMNS, HOUSEKEEPING_MODELS
 from tenants.models import ApiKey, AuditEvent, Department, Invitation, Membership, Tenant, Touchpoint, User
 
 
@@ -92,10 +94,16 @@ def audit_event_list(
     actor_id: int | None = None,
     category: str = "",
     action: str = "",
+    model: str = "",
     occurred_from: datetime | None = None,
     occurred_before: datetime | None = None,
+    housekeeping: bool = False,
 ) -> QuerySet[AuditEvent]:
-    """The audit trail, newest first, filtered; every filter is optional."""
+    """The audit trail, newest first, filtered; every filter is optional.
+
+    System housekeeping (``tenants.audit_entries.HOUSEKEEPING_MODELS``, and updates of nothing
+    but a key's last use or an import's heartbeat) is left out unless ``housekeeping``.
+    """
     events = AuditEvent.objects.order_by("-occurred_at", "-id")
     if actor_kind:
         events = events.filter(actor_kind=actor_kind)
@@ -105,10 +113,22 @@ def audit_event_list(
         events = events.filter(category=category)
     if action:
         events = events.filter(action=action)
+    if model:
+        events = events.filter(model=model)
     if occurred_from is not None:
         events = events.filter(occurred_at__gte=occurred_from)
     if occurred_before is not None:
         events = events.filter(occurred_at__lt=occurred_before)
+    if not housekeeping:
+        only_housekeeping = ExpressionWrapper(
+            RawSQL("(changes - %s::text[]) = '{}'::jsonb", (list(HOUSEKEEPING_COLUMNS),)),
+            output_field=BooleanField(),
+        )
+        events = (
+            events.exclude(model__in=HOUSEKEEPING_MODELS)
+            .alias(only_housekeeping=only_housekeeping)
+            .exclude(action="update", only_housekeeping=True)
+        )
     return events
 
 
@@ -118,8 +138,10 @@ def audit_actor_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     Values are ``"member:<membership id>"`` and ``"api_key:<key id>"``; two queries.
     """
     members = [
-        (f"member:{pk}", email)
-        for pk, email in Membership.objects.order_by("user__email").values_list("pk", "user__email")
+        (f"member:{pk}", f"{name} ({email})" if (name := f"{first} {last}".strip()) else email)
+        for pk, first, last, email in Membership.objects.order_by("user__email").values_list(
+            "pk", "user__first_name", "user__last_name", "user__email"
+        )
     ]
     keys = [
         (f"api_key:{pk}", f"{name} ({prefix}…)")

@@ -1,8 +1,12 @@
-"""Text as people read it: shortened at a word boundary, never in the middle of a word."""
+"""Text as people read it: shortened at a word boundary, never in the middle of a word; one
+name for the product acting by itself."""
 
 from __future__ import annotations
 
 ELLIPSIS = "…"
+# Whatever cxgov does by itself (automatic proposals, reminders, scheduled work) is signed so,
+# everywhere: pages, e-mails, exports, the audit log.
+SYSTEM_ACTOR = "cxgov (automatic)"
 
 
 def shorten(text: str, limit: int) -> str:

@@ -24,6 +24,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from tenants import services
+from tenants.audit_entries import audit_entries
 from tenants.errors import DomainError
 from tenants.formonce import send_once
 from tenants.forms import (
@@ -447,16 +448,24 @@ def console_audit(request):
             actor_id=actor_id,
             category=filters.cleaned_data["category"],
             action=filters.cleaned_data["action"],
+            model=filters.cleaned_data["model"],
             occurred_from=occurred_from,
             occurred_before=occurred_before,
+            housekeeping=filters.cleaned_data["housekeeping"],
         )
         filtered = any(filters.cleaned_data.values())
     else:
         events, filtered = audit_event_list().none(), True
+    page = _page(request, events, AUDIT_EVENTS_PER_PAGE)
     return render(
         request,
         "tenants/console/audit.html",
-        {"filters": filters, "filtered": filtered, "page_obj": _page(request, events, AUDIT_EVENTS_PER_PAGE)},
+        {
+            "filters": filters,
+            "filtered": filtered,
+            "page_obj": page,
+            "entries": audit_entries(page.object_list),
+        },
     )
 
 

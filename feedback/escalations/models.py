@@ -51,6 +51,8 @@ ESCALATION_CLOCK_DEFAULTS: dict[str, tuple[int, int]] = {
 class EscalationSettings(TenantModel):
     """A tenant's escalation rules and clocks (one row per tenant; defaults when there is none)."""
 
+    audit_noun = ("escalation settings", "escalation settings")
+
     auto_from_stories = models.BooleanField(
         default=True,
         help_text="Propose an escalation for a story of severity high, or with sentiment at or below the "
@@ -105,6 +107,9 @@ class Escalation(TenantModel):
     services under a row lock. ``breach_event_id`` refers to a ``metrics.BreachEvent`` loosely
     (that app sits above this one); ``breach`` keeps its title and numbers as they were.
     """
+
+    audit_noun = "escalation"
+    audit_name = ("title",)
 
     class ProposerKind(models.TextChoices):
         MEMBER = "member", "Member"
@@ -218,6 +223,9 @@ class Escalation(TenantModel):
 class EscalationEvidence(TenantModel):
     """A story an escalation came from or that was merged into it."""
 
+    audit_noun = ("evidence", "evidence")
+    audit_name = ("story_id", "escalation__title")
+
     escalation = TenantForeignKey(Escalation, on_delete=models.CASCADE, related_name="evidence")
     story = TenantForeignKey(Story, on_delete=models.CASCADE, related_name="escalation_links")
     added_at = models.DateTimeField(auto_now_add=True)
@@ -232,9 +240,16 @@ class EscalationEvidence(TenantModel):
     def __str__(self) -> str:
         return f"story {self.story_id} is evidence of escalation {self.escalation_id}"
 
+    @staticmethod
+    def audit_named(story_id: int, escalation: str) -> str:
+        return f"story {story_id} for “{escalation}”"
+
 
 class EscalationEntry(TenantModel):
     """One line of an escalation's timeline: a transition, a comment, merged evidence, a reminder."""
+
+    audit_noun = "history entry"
+    audit_name = ("escalation__title",)
 
     class Kind(models.TextChoices):
         TRANSITION = "transition", "Transition"
@@ -268,3 +283,7 @@ class EscalationEntry(TenantModel):
     @property
     def to_state_label(self) -> str:
         return EscalationState(self.to_state).label if self.to_state else ""
+
+    @staticmethod
+    def audit_named(escalation: str) -> str:
+        return f"of “{escalation}”"

@@ -36,6 +36,7 @@ from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
 from tenants.permissions import can
+from tenants.text import shorten
 
 
 def _open_duplicate(promise: Promise | None, touchpoint: Touchpoint | None) -> Escalation | None:
@@ -63,7 +64,7 @@ def _attach_stories(escalation: Escalation, stories: Sequence[Story], actor: Act
             actor_kind=actor_kind,
             actor=member,
             actor_label=label,
-            note=f"Story {story.pk}: {story.text[:200]}",
+            note=f"Story {story.pk}: {shorten(story.text, 200)}",
         )
         for story in new
     )
@@ -154,7 +155,7 @@ def escalation_propose(
             escalation,
             key="proposed",
             to=managers,
-            subject=f"Escalation awaiting your decision: {escalation.title[:120]}",
+            subject=f"Escalation awaiting your decision: {shorten(escalation.title, 120)}",
             text=f"A {escalation.get_severity_display().lower()} escalation for {department.name} awaits a "
             f"decision by {timezone.localtime(escalation.decision_due_at):%Y-%m-%d %H:%M %Z}.",
         )
@@ -184,7 +185,7 @@ def escalation_propose_from_story(
         return escalation_propose(
             tenant=tenant,
             actor=actor,
-            title=title or f"Customer story at {story.touchpoint.name}: {story.text[:120]}",
+            title=title or f"Customer story at {story.touchpoint.name}: {shorten(story.text, 120)}",
             description=description or story.text,
             severity=severity or _story_severity(story),
             department=department,
@@ -241,7 +242,7 @@ def escalations_auto_from_stories(*, tenant: Tenant, story_ids: Sequence[int]) -
                 escalation_propose(
                     tenant=tenant,
                     actor=None,
-                    title=f"“{promise.title}” at {story.touchpoint.name}: {story.text[:120]}",
+                    title=f"“{promise.title}” at {story.touchpoint.name}: {shorten(story.text, 120)}",
                     description=story.text,
                     severity=_story_severity(story),
                     department=promise.owner,

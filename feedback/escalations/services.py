@@ -23,6 +23,7 @@ from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Membership, Tenant
 from tenants.permissions import can
+from tenants.text import SYSTEM_ACTOR, shorten
 
 # --- Escalations ------------------------------------------------------------------------------
 #
@@ -95,7 +96,7 @@ def actor_parts(actor: Actorish) -> tuple[str, Membership | None, str]:
         return Escalation.ProposerKind.MEMBER, actor, actor.user.get_full_name() or actor.user.email
     if isinstance(actor, ApiKey):
         return Escalation.ProposerKind.API_KEY, None, f"API key {actor.name}"
-    return Escalation.ProposerKind.SYSTEM, None, "cxgov (automatic)"
+    return Escalation.ProposerKind.SYSTEM, None, SYSTEM_ACTOR
 
 
 def add_entry(escalation: Escalation, actor: Actorish, kind: str, **fields: Any) -> EscalationEntry:
@@ -222,7 +223,7 @@ def escalation_approve(
                 approved,
                 key="approved",
                 to=member_address(approved.proposed_by),
-                subject=f"Your escalation was approved: {approved.title[:120]}",
+                subject=f"Your escalation was approved: {shorten(approved.title, 120)}",
                 text=f"Approved by {actor_parts(actor)[2]}." + (f"\nNote: {note}" if note else ""),
             )
             escalation_mail(
@@ -230,7 +231,7 @@ def escalation_approve(
                 approved,
                 key=f"assigned:{entry.pk}",
                 to=member_address(approved.owner),
-                subject=f"You own an escalation: {approved.title[:120]}",
+                subject=f"You own an escalation: {shorten(approved.title, 120)}",
                 text="You were assigned this escalation; resolve it by "
                 f"{timezone.localtime(approved.resolution_due_at):%Y-%m-%d %H:%M %Z}.",
             )
@@ -261,7 +262,7 @@ def escalation_reject(
                 rejected,
                 key="rejected",
                 to=member_address(rejected.proposed_by),
-                subject=f"Your escalation was rejected: {rejected.title[:120]}",
+                subject=f"Your escalation was rejected: {shorten(rejected.title, 120)}",
                 text=f"Rejected by {actor_parts(actor)[2]}.\nReason: {reason.strip()}",
             )
     return rejected
@@ -400,7 +401,7 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
                     escalation,
                     key=f"overdue:{clock}:{reached}",
                     to=to,
-                    subject=f"Overdue escalation (level {reached}): {escalation.title[:120]}",
+                    subject=f"Overdue escalation (level {reached}): {shorten(escalation.title, 120)}",
                     text=f"The {clock} was due {timezone.localtime(due):%Y-%m-%d %H:%M %Z} and is overdue.",
                 )
                 add_entry(

@@ -34,7 +34,7 @@ from tenants.errors import DomainError
 from tenants.formonce import send_once
 from tenants.forms import add_service_error
 from tenants.permissions import action_required, can
-from tenants.text import shorten
+from tenants.text import SYSTEM_ACTOR, shorten
 
 # --- Escalations ------------------------------------------------------------------------------
 
@@ -126,7 +126,11 @@ def escalation_export(request):
         yield ESCALATION_EXPORT_COLUMNS
         with tenant_context(tenant):
             for e in escalations.iterator(chunk_size=EXPORT_CHUNK):
-                proposer = e.proposed_by.user.email if e.proposed_by else e.get_proposer_kind_display()
+                proposer = (
+                    e.proposed_by.user.email
+                    if e.proposed_by
+                    else (f"API key {e.proposed_by_key.name}" if e.proposed_by_key else SYSTEM_ACTOR)
+                )
                 yield [
                         e.pk, e.state, e.severity, e.title, e.department.slug,
                         e.promise.slug if e.promise else "", e.touchpoint.slug if e.touchpoint else "",

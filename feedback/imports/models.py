@@ -19,6 +19,9 @@ class SignalImport(TenantModel):
     the first row not stored; ``heartbeat_at`` tells the sweep whether anyone is still at it.
     """
 
+    audit_noun = "CSV import"
+    audit_name = ("file_name",)
+
     class Kind(models.TextChoices):
         SURVEY_RESPONSES = "survey_responses", "Survey responses"
         SERVICE_EVENTS = "service_events", "Service events"

@@ -15,6 +15,8 @@ class IdempotencyRecord(TenantModel):
     same key with another request is refused. Written in the transaction that did the work.
     """
 
+    audit_noun = "stored API answer"
+
     key = models.CharField(max_length=255)
     api_key = TenantForeignKey(ApiKey, null=True, on_delete=models.SET_NULL, related_name="+")
     request_hash = models.CharField(max_length=64, help_text="SHA-256 of method, path and canonical body.")

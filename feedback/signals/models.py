@@ -88,6 +88,8 @@ def signal_indexes(prefix: str) -> list[models.Index]:
 
 
 class SurveyResponse(Signal):
+    audit_noun = "survey response"
+
     measure = TenantForeignKey(
         Measure,
         on_delete=models.RESTRICT,
@@ -120,6 +122,8 @@ class SurveyResponse(Signal):
 
 
 class ServiceEvent(Signal):
+    audit_noun = "service event"
+
     measure = TenantForeignKey(
         Measure,
         on_delete=models.RESTRICT,

@@ -9,9 +9,13 @@ from feedback.signals.models import STORY_TEXT_MAX, Signal, signal_constraints, 
 from promises.models import Promise
 from tenants.keys import TenantForeignKey
 from tenants.models import Department, TenantModel, Touchpoint
+from tenants.text import shorten
 
 
 class Story(Signal):
+    audit_noun = ("story", "stories")
+    audit_name = ("text",)
+
     class Severity(models.TextChoices):
         LOW = "low", "Low"
         MEDIUM = "medium", "Medium"
@@ -45,7 +49,7 @@ class Story(Signal):
         indexes = signal_indexes("story")
 
     def __str__(self) -> str:
-        return self.text[:60]
+        return shorten(self.text, 60)
 
 
 # Named at module level for the API schema (cxgov.settings SPECTACULAR_SETTINGS enum names).
@@ -54,6 +58,9 @@ StorySeverity = Story.Severity
 
 class StoryPromise(TenantModel):
     """A promise a story touches."""
+
+    audit_noun = "story link"
+    audit_name = ("story_id", "promise__title")
 
     story = TenantForeignKey(Story, on_delete=models.CASCADE, related_name="promise_links")
     promise = TenantForeignKey(Promise, on_delete=models.CASCADE, related_name="story_links")
@@ -64,3 +71,7 @@ class StoryPromise(TenantModel):
 
     def __str__(self) -> str:
         return f"story {self.story_id} touches promise {self.promise_id}"
+
+    @staticmethod
+    def audit_named(story_id: int, promise: str) -> str:
+        return f"of story {story_id} to “{promise}”"

@@ -16,6 +16,8 @@ from tenants.models import Department, Membership, TenantModel
 class DigestSettings(TenantModel):
     """The tenant's digest schedule (one row per tenant; none yet means the defaults below)."""
 
+    audit_noun = ("digest schedule", "digest schedules")
+
     class Cadence(models.TextChoices):
         DAILY = "daily", "Daily"
         WEEKLY = "weekly", "Weekly"
@@ -57,6 +59,9 @@ class DigestSettings(TenantModel):
 class DepartmentDigest(TenantModel):
     """A department's digest switch (no row: on)."""
 
+    audit_noun = "department digest"
+    audit_name = ("department__name",)
+
     department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     is_enabled = models.BooleanField(default=True)
 
@@ -68,9 +73,16 @@ class DepartmentDigest(TenantModel):
     def __str__(self) -> str:
         return f"digest of {self.department_id}: {'on' if self.is_enabled else 'off'}"
 
+    @staticmethod
+    def audit_named(department: str) -> str:
+        return f"of {department}"
+
 
 class DigestOptOut(TenantModel):
     """A member who does not want one department's digest (their own choice or unsubscribe link)."""
+
+    audit_noun = "digest opt-out"
+    audit_name = ("membership__user__email", "department__name")
 
     membership = TenantForeignKey(Membership, on_delete=models.CASCADE, related_name="+")
     department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
@@ -87,9 +99,16 @@ class DigestOptOut(TenantModel):
     def __str__(self) -> str:
         return f"member {self.membership_id} opted out of department {self.department_id}"
 
+    @staticmethod
+    def audit_named(email: str, department: str) -> str:
+        return f"of {email} from {department}"
+
 
 class DigestSubscriber(TenantModel):
     """Someone outside the department's members (any address) an admin added to its digest."""
+
+    audit_noun = "digest subscriber"
+    audit_name = ("email", "department__name")
 
     department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     email = models.EmailField()
@@ -110,6 +129,10 @@ class DigestSubscriber(TenantModel):
     def __str__(self) -> str:
         return self.email
 
+    @staticmethod
+    def audit_named(email: str, department: str) -> str:
+        return f"{email} ({department})"
+
 
 class Digest(TenantModel):
     """One department's digest for one period: decided once, its e-mails in the outbox.
@@ -118,6 +141,9 @@ class Digest(TenantModel):
     either exists with all its messages or not at all; the unique (department, period) makes a
     second run of the same task a no-op.
     """
+
+    audit_noun = "digest"
+    audit_name = ("department__name", "period_label")
 
     department = TenantForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     period_key = models.CharField(max_length=40, help_text="e.g. weekly:2026-11-23")
@@ -139,3 +165,7 @@ class Digest(TenantModel):
 
     def __str__(self) -> str:
         return f"digest of {self.department_id} for {self.period_label}"
+
+    @staticmethod
+    def audit_named(department: str, period: str) -> str:
+        return f"of {department} for {period}"

@@ -28,17 +28,19 @@ from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Va
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from feedback.escalations.models import Escalation
+from feedback.escalations.models import Escalation, EscalationState
 from feedback.escalations.selectors import overdue_condition
 from feedback.stories.models import Story
 from metrics.dashboards import NEGATIVE_BELOW
 from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSettings, DigestSubscriber, ScoreRun
+from metrics.selectors import CommitmentNames, commitment_names
 from promises.models import PromiseContributor
 from tenants.context import require_tenant_id
 from tenants.delivery.models import OutboxMessage
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, Tenant
 from tenants.sites import tenant_base_url
+from tenants.text import shorten
 
 OUTBOX_KIND = "digest"
 NEGATIVE_STORIES = 5
@@ -254,8 +256,11 @@ def slice_content(
     escalations: dict[str, Any] | None,
     stories: dict[str, Any],
     base: str,
+    names: CommitmentNames | None = None,
 ) -> dict[str, Any]:
-    """This department's slice (pure: no database access)."""
+    """This department's slice (pure: no database access). ``names`` words the commitments
+    not met ("CSAT at Returns"); without it they read as the run keeps them (keys, slugs)."""
+    names = names or CommitmentNames(measures={}, touchpoints={})
     prev_promises, quarter_promises = _by_id(previous, "promises"), _by_id(quarter, "promises")
     promises, promise_ids = [], set()
     for p in (current or {}).get("promises", []):
@@ -271,8 +276,9 @@ def slice_content(
     not_met = [
         {
             "promise": titles.get(c["promise_id"], c["promise"]),
-            "measure": c["measure"],
-            "touchpoint": c.get("touchpoint") or "all touchpoints",
+            "measure": names.measures.get(c["measure"], c["measure"]),
+            "touchpoint": names.touchpoints.get(c.get("touchpoint"), c.get("touchpoint"))
+            or "all touchpoints",
             "actual": c.get("actual"),
             "target": c.get("target"),
             "target_label": c.get("target_label"),  # "at most 2 %" (runs before it was kept: None)
@@ -313,7 +319,7 @@ def _story_row(story: dict[str, Any], base: str) -> dict[str, Any]:
     text = story["text"]
     return {
         "id": story["id"],
-        "text": text if len(text) <= 280 else text[:277] + "…",
+        "text": shorten(text, 280),
         "sentiment": round(story["sentiment"], 2),
         "touchpoint": story["touchpoint__name"],
         "occurred_at": story["occurred_at"],
@@ -359,7 +365,7 @@ def escalations_for_digest(*, department_id: int, period: Period, as_of: datetim
             {
                 "id": e["id"],
                 "title": e["title"],
-                "state": e["state"].replace("_", " "),
+                "state": EscalationState(e["state"]).label,
                 "severity": e["severity"],
                 "due_at": e["decision_due_at"] if e["state"] == "proposed" else e["resolution_due_at"],
                 "resolved_at": e["resolved_at"],
@@ -429,6 +435,7 @@ def digest_data(
             escalations=escalations,
             stories=stories,
             base=base,
+            names=commitment_names() if current else None,
         ),
         base_url=base,
     )

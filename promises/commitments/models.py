@@ -52,6 +52,11 @@ SCALE_MAX_DIGITS = 9
 SCALE_PLACES = 3
 
 
+def commitment_phrase(measure: str, touchpoint: str | None) -> str:
+    """A commitment as people name it: "CSAT at Returns", "NPS at every touchpoint"."""
+    return f"{measure} at {touchpoint}" if touchpoint else f"{measure} at every touchpoint"
+
+
 class Measure(TenantModel):
     """What a commitment measures: a built-in survey/story measure or a tenant-defined one.
 
@@ -67,6 +72,9 @@ class Measure(TenantModel):
     Each has a direction (lower-is-better flips the normalisation) and a perspective
     (``operational`` or ``perceived``), which decides its side of the perception gap.
     """
+
+    audit_noun = "measure"
+    audit_name = ("name",)
 
     class Kind(models.TextChoices):
         SURVEY = "survey", "Survey"
@@ -208,6 +216,9 @@ class Commitment(TenantModel):
     commitment); the numbers live in :class:`CommitmentVersion`.
     """
 
+    audit_noun = "commitment"
+    audit_name = ("measure__name", "touchpoint__name", "promise__title")
+
     promise = TenantForeignKey("promises.Promise", on_delete=models.CASCADE, related_name="commitments")
     measure = TenantForeignKey(Measure, on_delete=models.RESTRICT, related_name="commitments")
     touchpoint = TenantForeignKey(
@@ -238,6 +249,10 @@ class Commitment(TenantModel):
         versions = list(self.versions.all())
         return max(versions, key=lambda v: v.number) if versions else None
 
+    @staticmethod
+    def audit_named(measure: str, touchpoint: str | None, promise: str) -> str:
+        return f"{commitment_phrase(measure, touchpoint)} of “{promise}”"
+
 
 class CommitmentVersion(TenantModel):
     """The numbers of a commitment over ``[effective_from, effective_to)``.
@@ -245,6 +260,14 @@ class CommitmentVersion(TenantModel):
     ``effective_from`` is empty while the promise has never been active: such a version
     counts at no instant. ``effective_to`` empty means open (counting until changed).
     """
+
+    audit_noun = "commitment version"
+    audit_name = (
+        "number",
+        "commitment__measure__name",
+        "commitment__touchpoint__name",
+        "commitment__promise__title",
+    )
 
     commitment = TenantForeignKey(Commitment, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -300,3 +323,7 @@ class CommitmentVersion(TenantModel):
             and self.effective_from <= at
             and (self.effective_to is None or at < self.effective_to)
         )
+
+    @staticmethod
+    def audit_named(number: int, measure: str, touchpoint: str | None, promise: str) -> str:
+        return f"v{number} of {commitment_phrase(measure, touchpoint)} (“{promise}”)"

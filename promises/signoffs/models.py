@@ -17,6 +17,9 @@ from tenants.models import Department, Membership, TenantModel
 class SignOff(TenantModel):
     """One department's decision on one review round of a promise."""
 
+    audit_noun = "sign-off"
+    audit_name = ("department__name", "promise__title")
+
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
@@ -55,3 +58,7 @@ class SignOff(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.department}: {self.get_status_display()} ({self.promise}, round {self.review_round})"
+
+    @staticmethod
+    def audit_named(department: str, promise: str) -> str:
+        return f"of {department} for “{promise}”"

@@ -24,6 +24,7 @@ from promises.signoffs.models import SignOff
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, MembershipDepartment, Tenant
+from tenants.text import SYSTEM_ACTOR
 
 
 def _is_department_manager(membership: Membership, department: Department) -> bool:
@@ -83,7 +84,7 @@ def _notify(*, subject: str, message: str, recipients: Iterable[str]) -> None:
 
 def _who(actor: Membership | None) -> str:
     if actor is None:
-        return "An automated system"
+        return SYSTEM_ACTOR
     return actor.user.get_full_name() or actor.user.email
 
 

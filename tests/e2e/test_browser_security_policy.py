@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from metrics.dashboards import SCORE_BANDS
+from metrics.bands import SCORE_BANDS
 from metrics.demo import seed_demo_signals
 from promises.demo import seed_demo_promises
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo_tenant
