@@ -83,7 +83,7 @@ _MISSING = object()
 
 
 # Signal tables whose rollups a bulk insert adds once for the statement, not row by row
-# (``metrics/migrations/0012_rollups_per_statement.py``): while the setting holds the
+# (``metrics/migrations/0013_rollups_per_statement.py``): while the setting holds the
 # tenant's id, the row triggers skip its inserts, and ``metrics_rollups_add`` counts them.
 _ROLLUPS_BY_STATEMENT = ("feedback_surveyresponse", "feedback_serviceevent")
 _ROLLUPS_BY_STATEMENT_SQL = "SET LOCAL cxgov.rollups_by_statement = {tenant}"

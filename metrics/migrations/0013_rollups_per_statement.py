@@ -144,7 +144,7 @@ END $$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("metrics", "0011_score_run_latest_index"),
+        ("metrics", "0012_breach_event_escalation"),
     ]
 
     operations = [
