@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import select
@@ -34,12 +35,13 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +63,7 @@ PROBE_TIMEOUT = 5.0  # /readyz pings the worker with a 1 s timeout, so leave roo
 PROBE_INTERVAL = 0.5
 SUPERVISE_INTERVAL = 1.0
 STEP_POLL_INTERVAL = 0.25
+OWN_PACKAGES = ("cxgov", "tenants", "promises", "feedback", "metrics")
 LOG_TAIL_LINES = 20
 RESTART_FIRST_DELAY = 1.0  # seconds before restarting a child that exited; doubles per quick failure
 RESTART_MAX_DELAY = 60.0
@@ -380,6 +383,7 @@ class Launcher:
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.children: list[Child] = []
+        self._compiling: Child | None = None
         self._lock: IO[str] | None = None
         self._started_at = time.monotonic()
 
@@ -398,6 +402,7 @@ class Launcher:
             # Beat only keeps time (periodic work): nothing waits for it, so it starts last.
             self._start_children(env, ("beat",))
             self._print_banner(logins)
+            self._compile_in_background(env)
             self._supervise()
         except StopRequested:
             return self._stop_requested()
@@ -466,10 +471,10 @@ class Launcher:
         if starting:
             self.step(f"Starting the embedded {' and '.join(starting)} (data in {self.config.var_dir}) ...")
             with ThreadPoolExecutor(max_workers=len(starting)) as pool:
-                running = {name: pool.submit(start) for name, (_, start) in starting.items()}
-                for name, future in sorted(running.items(), key=lambda item: item[0] != "Redis"):
-                    env[starting[name][0]] = future.result()
-                    self.step(f"{name} is up.")
+                running = {pool.submit(start): name for name, (_, start) in starting.items()}
+                for future in as_completed(running):
+                    env[starting[running[future]][0]] = future.result()
+                    self.step(f"{running[future]} is up.")
         self.signals.check()
         return env
 
@@ -611,6 +616,28 @@ class Launcher:
         say(rule)
         say(f"cxgov is running at {config.url(f'{BANNER_TENANT}.localhost')}")
 
+    def _compile_in_background(self, env: dict[str, str]) -> None:
+        """Compile cxgov's code and (once per set of locked dependencies) the dependencies to
+        bytecode, at the lowest priority, while cxgov runs: the next start loads them compiled,
+        seconds sooner for every process, even where PYTHONDONTWRITEBYTECODE keeps Python from
+        saving what it compiles on import. A stamp in the data directory remembers the
+        dependencies are done (checking thousands of files again takes seconds too)."""
+        stamp = self.config.var_dir / "bytecode-compiled"
+        lock = REPO_DIR / "uv.lock"
+        key = f"{sys.version} {hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else ''}"
+        paths = [str(REPO_DIR / package) for package in OWN_PACKAGES]
+        done = stamp.exists() and stamp.read_text(errors="replace") == key
+        if not done:
+            paths.append(sysconfig.get_paths()["purelib"])
+        script = (
+            "import compileall, os, pathlib; os.nice(19); "
+            f"[compileall.compile_dir(path, quiet=2, workers=0) for path in {paths!r}]; "
+            + ("" if done else f"pathlib.Path({str(stamp)!r}).write_text({key!r})")
+        )
+        self._compiling = Child.start(
+            "compile", [sys.executable, "-c", script], env, self.config.log_dir / "compile.log"
+        )
+
     # --- running ------------------------------------------------------------------------------
 
     def _supervise(self) -> NoReturn:
@@ -658,6 +685,9 @@ class Launcher:
 
     def _shutdown(self) -> None:
         """Children first (they use the servers), then Redis, then PostgreSQL; each step regardless."""
+        if self._compiling is not None:
+            self._compiling.kill_group()  # a head start for the next run; no harm in stopping it
+            self._compiling.process.wait()
         steps: list[tuple[str, Callable[[], None]]] = []
         if self.children:
             steps.append(("web, worker and beat", lambda: stop_children(self.children, STOP_TIMEOUT)))

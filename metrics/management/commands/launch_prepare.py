@@ -17,6 +17,7 @@ Output, for the launcher: one JSON object per line on stdout.
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 from django.core.management import call_command
@@ -50,6 +51,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="Bring the schema up to date only.")
 
     def handle(self, *args, base_url: str, no_demo: bool, **options):
+        self._output = threading.Lock()
         self._migrate()
         self._emit(schema_ready=True)
         if no_demo:
@@ -58,14 +60,14 @@ class Command(BaseCommand):
         self._emit(logins=[line for demo in DEMO_TENANTS for line in demo_logins(demo, base_url=base_url)])
 
     def _emit(self, **message) -> None:
-        self.stdout.write(json.dumps(message))
-        self.stdout.flush()
+        with self._output:  # the demo tenants report from threads of their own
+            self.stdout.write(json.dumps(message))
+            self.stdout.flush()
 
     def _migrate(self) -> None:
         connection = connections[DEFAULT_DB_ALIAS]
         with as_table_owner(connection) as role:
-            if loaded := schema_snapshot_load(connection):
-                self._emit(progress=f"Created the schema of {loaded} migrations from the schema snapshot.")
+            loaded = schema_snapshot_load(connection)
             executor = MigrationExecutor(connection)
             plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
             if not plan and not loaded:
@@ -74,19 +76,23 @@ class Command(BaseCommand):
                 applied = len(executor.loader.applied_migrations)
                 self._emit(progress=f"All {applied} migrations are applied already: nothing to migrate.")
                 return
+        total = loaded + len(plan)
+        if loaded:
+            self._emit(progress=f"migrations {loaded}/{total}: created from the schema snapshot.")
         if plan:
             self._emit(progress=f"Applying {len(plan)} migrations ...")
         # Also after the snapshot alone: migrate grants the application role its access and
         # creates what Django keeps about the models (content types).
-        call_command(ProgressMigrate(self._emit, total=len(plan)), interactive=False, verbosity=0)
+        migrate = ProgressMigrate(self._emit, done=loaded, total=total)
+        call_command(migrate, interactive=False, verbosity=0)
 
 
 class ProgressMigrate(MigrateCommand):
     """``migrate`` (as the table owner) that reports ``migrations n/N`` as it applies them."""
 
-    def __init__(self, emit, *, total: int):
+    def __init__(self, emit, *, done: int, total: int):
         super().__init__()
-        self._emit, self._total, self._done = emit, total, 0
+        self._emit, self._done, self._total = emit, done, total
         self._last_report = time.monotonic()
 
     def migration_progress_callback(self, action, migration=None, fake=False):
