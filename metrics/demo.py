@@ -301,7 +301,7 @@ FRAUD_CHECK = (
     "Confirming a payment took one tap in the app. Easy and quick, thank you.",
     "A security hold froze my account for a week and I had to visit a branch. Awful.",
 )
-# The summer a new fraud rule misfired: from this many days ago ...
+# The summer a new fraud rule misfired: between these many days ago.
 SUMMER_FROM, SUMMER_TO = 200, 110
 
 

@@ -52,17 +52,22 @@ def canonical(dump: str) -> list[str]:
     ]
 
 
-def _admin() -> psycopg.Connection:
-    """The owner's connection to the server's maintenance database (CREATE/DROP DATABASE)."""
+def _connect(database: str, **options) -> psycopg.Connection:
+    """The owner's own connection (no application role) to ``database`` on the test server."""
     settings = connection.settings_dict
     return psycopg.connect(
         host=settings["HOST"] or None,
         port=settings["PORT"] or None,
         user=settings["USER"] or None,
         password=settings["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
+        dbname=database,
+        **options,
     )
+
+
+def _admin() -> psycopg.Connection:
+    """The server's maintenance database, for CREATE and DROP DATABASE."""
+    return _connect("postgres", autocommit=True)
 
 
 @pytest.fixture
@@ -102,14 +107,7 @@ def schema(database: str) -> list[str]:
 
 
 def applied_migrations(database: str) -> set[tuple[str, str]]:
-    settings = connection.settings_dict
-    with psycopg.connect(
-        host=settings["HOST"] or None,
-        port=settings["PORT"] or None,
-        user=settings["USER"] or None,
-        password=settings["PASSWORD"] or None,
-        dbname=database,
-    ) as other:
+    with _connect(database) as other:
         return set(other.execute("SELECT app, name FROM django_migrations").fetchall())
 
 
