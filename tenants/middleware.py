@@ -50,10 +50,9 @@ class TenantMiddleware:
             if request.user.is_authenticated:
                 request.membership = membership_for_user(user=request.user)
                 if request.membership is None and request.path not in _NON_MEMBER_PATHS:
-                    # Answer exactly like an unknown company: no hint that this tenant exists.
-                    return render(
-                        request, "tenants/unknown_tenant.html", {"host": request.get_host()}, status=404
-                    )
+                    # The company exists (its sign-in page says so to anyone): say that this
+                    # account is not one of its members, not that nobody answers here.
+                    return render(request, "tenants/not_a_member.html", {"host_tenant": tenant}, status=403)
             request.tenant = tenant
             if request.membership is None:
                 return self.get_response(request)

@@ -11,6 +11,9 @@ once per write by ``tenants.audit.ingest_event_record``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import migrations
 
 POLICY_NAME = "tenant_isolation"
@@ -199,3 +202,21 @@ def app_role_setup_sql(role: str) -> list[str]:
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
     ]
+
+
+@contextmanager
+def as_table_owner(connection) -> Iterator[str | None]:
+    """Run the block connected as the owner's login itself, not ``SET ROLE`` to the application
+    role (settings ``OPTIONS["assume_role"]``): schema changes are the owner's, and on a new
+    database the application role does not exist yet. Yields the application role's name (None
+    when the settings name none); the connection is closed on entry and on exit, so that the
+    next one is opened with the role again."""
+    db_options = connection.settings_dict.setdefault("OPTIONS", {})
+    role = db_options.pop("assume_role", None)
+    connection.close()
+    try:
+        yield role
+    finally:
+        if role:
+            db_options["assume_role"] = role
+        connection.close()

@@ -19,14 +19,26 @@ class HostLookup:
     tenant: Tenant | None = None
 
 
+def _hostname(host: str) -> str:
+    return host.rsplit(":", 1)[0].lower().rstrip(".") if not host.startswith("[") else host
+
+
+def tenant_slug_for_host(host: str, *, base_domain: str) -> str | None:
+    """The company slug a host names (``acme.<base>`` → ``"acme"``), whether or not such a
+    company exists; None for the platform's own host and any other address. Reads nothing."""
+    hostname = _hostname(host)
+    if hostname == base_domain or not hostname.endswith("." + base_domain):
+        return None
+    slug = hostname[: -len(base_domain) - 1]
+    return None if "." in slug else slug
+
+
 def tenant_for_host(host: str, *, base_domain: str) -> HostLookup:
     """``acme.<base>`` → tenant acme; ``<base>`` itself → the platform; anything else → no tenant."""
-    hostname = host.rsplit(":", 1)[0].lower().rstrip(".") if not host.startswith("[") else host
-    if hostname == base_domain or not hostname.endswith("." + base_domain):
+    slug = tenant_slug_for_host(host, base_domain=base_domain)
+    if slug is None:
+        hostname = _hostname(host)
         return HostLookup(is_platform=hostname == base_domain or hostname == "127.0.0.1")
-    slug = hostname[: -len(base_domain) - 1]
-    if "." in slug:
-        return HostLookup(is_platform=False)
     return HostLookup(is_platform=False, tenant=Tenant.objects.filter(slug=slug).first())
 
 

@@ -1,9 +1,11 @@
 """``python -m cxgov.launcher`` (what ``make run`` runs) from an empty data directory to a
 working product and back, exactly as a new user runs it: no DATABASE_URL, no REDIS_URL.
 
-The launcher must start its own PostgreSQL and Redis, answer the probes, serve a tenant, and
-on Ctrl-C stop everything it started. Waiting is done by reading its output (select on the
-pipe, bounded by a deadline) and by waiting on processes, never by sleeping.
+The launcher must start its own PostgreSQL and Redis, say what it does as it goes, answer the
+probes, serve a tenant, and on Ctrl-C stop everything it started; started again, it must find
+the schema up to date and the demo seeded, and skip both. Waiting is done by reading its
+output (select on the pipe, bounded by a deadline) and by waiting on processes, never by
+sleeping. No test here measures time: the seconds it prints are only checked to be there.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import contextlib
 import http.client
 import json
 import os
+import re
 import selectors
 import signal
 import socket
@@ -29,6 +32,9 @@ pytestmark = pytest.mark.e2e
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 READY_LINE = "cxgov is running at "
+# A step as the launcher prints it: the seconds since it started, then what it is doing.
+STEP = re.compile(r"^\[ *\d+\.\d s\] (?P<text>.+)$")
+COUNTED_MIGRATIONS = re.compile(r"^migrations (?P<done>\d+)/(?P<total>\d+)\b")
 START_TIMEOUT = 420.0  # a first run creates the PostgreSQL cluster and applies every migration
 STOP_TIMEOUT = 60.0
 
@@ -143,23 +149,16 @@ def stop_everything(launcher: subprocess.Popen[bytes], var_dir: Path) -> None:
         launcher.stdout.close()
 
 
-def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> None:
-    var_dir = tmp_path / "var"
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.pop("CELERY_BROKER_URL", None)  # would point the worker away from the embedded Redis
-    env.update(CXGOV_VAR_DIR=str(var_dir), PORT=str(port), DJANGO_SETTINGS_MODULE="cxgov.settings.dev")
+def steps_before_the_banner(output: Output) -> list[str]:
+    """What the launcher said it did before ``cxgov is ready``; every line of it is a step
+    with its time."""
+    lines = output.lines[: next(i for i, line in enumerate(output.lines) if line.startswith("-----"))]
+    assert lines and all(STEP.match(line) for line in lines), output.text()
+    return [STEP.match(line)["text"] for line in lines]
 
-    launcher = subprocess.Popen(
-        [sys.executable, "-m", "cxgov.launcher"],
-        cwd=REPO_DIR,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        bufsize=0,
-    )
-    output = Output(launcher)
+
+def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> None:
+    launcher, output, var_dir, port = start_launcher(tmp_path)
 
     def diagnostics() -> str:
         logs = "\n".join(
@@ -175,6 +174,27 @@ def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> 
         assert "admin@acme.example" in banner, banner
         assert f"http://globex.localhost:{port}" in banner, banner
         assert "Press Ctrl-C to stop" in banner, banner
+
+        # It said what it did as it went: the servers, the migrations counted, the demo
+        # seeded (web and worker starting as soon as the schema was there), then readiness.
+        steps = steps_before_the_banner(output)
+        assert steps[0].startswith("Starting the embedded PostgreSQL and Redis"), steps
+        assert {"PostgreSQL is up.", "Redis is up."} <= set(steps), steps
+        counted = [COUNTED_MIGRATIONS.match(step) for step in steps if COUNTED_MIGRATIONS.match(step)]
+        assert counted and counted[-1]["done"] == counted[-1]["total"], steps
+        web_and_worker = steps.index(next(s for s in steps if s.startswith("Starting web and worker")))
+        assert steps.index(counted[-1].string) < web_and_worker, steps
+        for tenant, promises in (
+            ("Acme Retail", "4 promises (3 active, 1 in review)"),
+            ("Globex Bank", "5 promises"),
+        ):
+            assert any(step.startswith(f"{tenant}: {promises}") for step in steps), steps
+            assert any(step.startswith(tenant) and "signals over the past year" in step for step in steps), (
+                steps
+            )
+        assert steps[-2:] == ["web and a worker answer.", steps[-1]] and steps[-1].startswith(
+            "Starting beat"
+        ), steps
 
         status, _, body = get(port, "/healthz")
         assert (status, json.loads(body)) == (200, {"status": "ok"}), body
@@ -215,12 +235,35 @@ def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> 
     finally:
         stop_everything(launcher, var_dir)
 
+    # Started again: nothing to migrate and nothing to seed, and it says so.
+    launcher, output, _, port = start_launcher(tmp_path, port=port)
+    try:
+        ready = output.read_until(lambda line: line.startswith(READY_LINE), START_TIMEOUT)
+        assert ready == f"{READY_LINE}http://acme.localhost:{port}", diagnostics()
+        steps = steps_before_the_banner(output)
+        assert any(
+            step.startswith("All ") and step.endswith(" migrations are applied already: nothing to migrate.")
+            for step in steps
+        ), steps
+        assert not [step for step in steps if COUNTED_MIGRATIONS.match(step) or "Applying" in step], steps
+        assert "Acme Retail: seeded before; left as it is." in steps, steps
+        assert "Globex Bank: seeded before; left as it is." in steps, steps
+        status, _, body = get(port, "/accounts/login/", host=f"globex.localhost:{port}")
+        assert status == 200 and "Globex Bank" in body
+        launcher.send_signal(signal.SIGINT)
+        output.read_to_end(STOP_TIMEOUT)
+        assert launcher.wait(timeout=STOP_TIMEOUT) == 0, diagnostics()
+    finally:
+        stop_everything(launcher, var_dir)
 
-def start_launcher(tmp_path: Path) -> tuple[subprocess.Popen[bytes], Output, Path, int]:
+
+def start_launcher(
+    tmp_path: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], Output, Path, int]:
     var_dir = tmp_path / "var"
-    port = free_port()
+    port = port or free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
-    env.pop("CELERY_BROKER_URL", None)
+    env.pop("CELERY_BROKER_URL", None)  # would point the worker away from the embedded Redis
     env.update(CXGOV_VAR_DIR=str(var_dir), PORT=str(port), DJANGO_SETTINGS_MODULE="cxgov.settings.dev")
     launcher = subprocess.Popen(
         [sys.executable, "-m", "cxgov.launcher"],

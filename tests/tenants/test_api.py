@@ -107,11 +107,29 @@ def test_tenant_shows_the_keys_tenant_with_departments_and_the_journey_in_order(
     assert "Globex" not in response.content.decode()
 
 
-def test_the_tenant_comes_from_the_key_even_on_another_tenants_subdomain(tenant, other_tenant):
+def test_the_tenant_comes_from_the_key_whatever_a_header_or_an_address_without_a_company_says(
+    tenant, other_tenant
+):
     key = issue(other_tenant, READ)
-    client = client_with(key, HTTP_X_TENANT="acme")
+    for host in ("localhost", "127.0.0.1", "globex.localhost", "nosuchco.localhost"):
+        client = client_with(key, HTTP_X_TENANT="acme")
+        client.defaults["HTTP_HOST"] = host
+        assert client.get("/api/v1/tenant").json()["slug"] == "globex", host
+
+
+def test_a_key_sent_to_another_companys_address_is_refused_and_told_where_to_go(
+    tenant, other_tenant, settings
+):
+    settings.CXGOV_TENANT_URL = "https://{slug}.cx.example"
+    client = client_with(issue(other_tenant, READ))
     client.defaults["HTTP_HOST"] = "acme.localhost"
-    assert client.get("/api/v1/tenant").json()["slug"] == "globex"
+    for path in ("/api/v1/tenant", "/api/v1/departments", "/api/v1/departments/1"):
+        body = assert_problem(client.get(path), 403)
+        assert body["detail"] == (
+            "This API key belongs to Globex Bank, and acme.localhost is the address of Acme Retail. "
+            "Send the key's requests to https://globex.cx.example/api/v1/."
+        ), path
+        assert "No company" not in body["detail"]
 
 
 # --- Departments ------------------------------------------------------------------------------
@@ -159,6 +177,23 @@ def test_department_list_pages_with_a_cursor_until_every_department_is_seen(tena
     assert pages == 3
     assert seen == sorted(seen)
     assert sorted(seen) == [row[0] for row in rows(Department, tenant)]  # 25 rows, each once
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1:8000", "nosuchco.localhost"])
+def test_page_links_lead_to_the_keys_company_not_to_the_address_asked(tenant, settings, host):
+    settings.CXGOV_TENANT_URL = "https://{slug}.cx.example"
+    for n in range(5):
+        department_create(tenant=tenant, name=f"Department {n}")
+    client = client_with(issue(tenant, READ))
+    client.defaults["HTTP_HOST"] = host
+
+    first = client.get("/api/v1/departments?page_size=2&name=Department").json()
+    assert first["next"].startswith("https://acme.cx.example/api/v1/departments?"), first["next"]
+    assert "page_size=2" in first["next"] and "name=Department" in first["next"]
+    second = client.get(first["next"]).json()
+    assert second["previous"].startswith("https://acme.cx.example/api/v1/departments?")
+    assert second["next"].startswith("https://acme.cx.example/api/v1/departments?")
+    assert host.split(":")[0] not in second["next"] + second["previous"]
 
 
 def test_department_list_filters_by_name(tenant):

@@ -660,7 +660,7 @@ def test_deactivation_takes_effect_on_the_members_next_request(admin, member_cli
     assert response.status_code == 302
     assert not membership(tenant, "employee@acme.test").is_active
     gone = employee_client.get("/")
-    assert gone.status_code == 404 and "There is nothing here" in text(gone)
+    assert gone.status_code == 403 and "You are not a member of Acme Retail" in text(gone)
     assert [e.detail for e in events(tenant, action="member.deactivated")] == [
         {"member": "employee@acme.test"}
     ]

@@ -58,14 +58,18 @@ def test_a_member_of_another_tenant_cannot_sign_in_here(tenant, other_tenant):
     assert response.context["form"].errors == wrong_password.context["form"].errors
 
 
-def test_a_member_of_a_on_bs_subdomain_gets_not_found(tenant, other_tenant):
+def test_a_member_of_a_on_bs_subdomain_is_told_they_are_not_a_member_there(tenant, other_tenant):
     client = signed_in("acme", "employee@acme.test")
     # Same session cookie presented to B's subdomain (as a shared parent-domain cookie would be).
     client.defaults["HTTP_HOST"] = "globex.localhost"
     response = client.get("/")
-    assert response.status_code == 404
-    assert b"There is nothing here" in response.content
-    assert b"Globex" not in response.content
+    # The company exists (its sign-in page names it to anyone): no "nobody answers here".
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "You are not a member of Globex Bank" in content
+    assert "signed in as <strong>employee@acme.test</strong>" in content
+    assert "No company on cxgov answers" not in content
+    assert "Acme Retail" not in content  # nothing of the account's own company shows here
     # ... and can still sign out from there.
     assert client.post("/accounts/logout/").status_code == 302
 
@@ -77,7 +81,9 @@ def test_deactivated_membership_loses_access_on_next_request(tenant, in_tenant):
     assert client.get("/").status_code == 200
     with in_tenant(tenant):
         Membership.objects.filter(user__email="viewer@acme.test").update(is_active=False)
-    assert client.get("/").status_code == 404
+    gone = client.get("/")
+    assert gone.status_code == 403
+    assert b"not an active member of Acme Retail" in gone.content
 
 
 def test_platform_domain_has_a_landing_page_and_no_sign_in(db):

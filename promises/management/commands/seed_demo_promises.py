@@ -1,33 +1,27 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from promises.demo import demo_manager_emails, seed_demo_promises
-from tenants.demo import DEMO_PASSWORD
-from tenants.models import Tenant
+from promises.demo import DEMO_STORIES, demo_manager_emails, promise_summary, seed_demo_promises
+from tenants.demo import DEMO_PASSWORD, demo_tenants_named
 
 
 class Command(BaseCommand):
     help = (
-        "Add the demo promises, commitments and sign-offs to the demo tenant acme "
-        "(after seed_demo; idempotent)."
+        "Add the demo promises, commitments and sign-offs to the demo tenants acme and globex "
+        "(after seed_demo; once: a tenant that has promises is left as it is)."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--tenant", default="acme", help="Slug of the demo tenant (default acme).")
+        parser.add_argument(
+            "--tenant",
+            help=f"Slug of one demo tenant ({', '.join(DEMO_STORIES)}); default: each one there is.",
+        )
 
-    def handle(self, *args, tenant: str, **options):
-        found = Tenant.objects.filter(slug=tenant).first()
-        if found is None:
-            raise CommandError(f"There is no tenant {tenant!r}; run `manage.py seed_demo` first.")
+    def handle(self, *args, tenant: str | None, **options):
         try:
-            promises = seed_demo_promises(found)
+            for found in demo_tenants_named(tenant, DEMO_STORIES):
+                promises = seed_demo_promises(found)
+                self.stdout.write(f"{found.name}: {promise_summary(promises)}")
+                for email in demo_manager_emails(found):
+                    self.stdout.write(f"  manager   {email:<32} password: {DEMO_PASSWORD}")
         except LookupError as exc:
             raise CommandError(str(exc)) from exc
-        by_status: dict[str, int] = {}
-        for promise in promises:
-            by_status[promise.get_status_display().lower()] = (
-                by_status.get(promise.get_status_display().lower(), 0) + 1
-            )
-        summary = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
-        self.stdout.write(f"{found.name}: {len(promises)} promises ({summary})")
-        for email in demo_manager_emails(found):
-            self.stdout.write(f"  manager   {email:<32} password: {DEMO_PASSWORD}")

@@ -21,6 +21,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections, transaction
 
 from tenants.citus import DISTRIBUTED, LOCAL, REFERENCE, distribution_plan
+from tenants.rls import as_table_owner
 
 SETTINGS = (
     "SET LOCAL citus.enable_unsafe_triggers = on",
@@ -51,16 +52,8 @@ class Command(BaseCommand):
         if options.get("plan"):
             return super().execute(*args, **options)
         # Placing tables is DDL: the owner's, like migrate (tenants/management/commands/migrate.py).
-        connection = connections[options.get("database") or "default"]
-        db_options = connection.settings_dict.setdefault("OPTIONS", {})
-        role = db_options.pop("assume_role", None)
-        connection.close()
-        try:
+        with as_table_owner(connections[options.get("database") or "default"]):
             return super().execute(*args, **options)
-        finally:
-            if role:
-                db_options["assume_role"] = role
-            connection.close()
 
     def handle(self, *args, **options):
         plan = distribution_plan()

@@ -10,7 +10,14 @@ from django.conf import settings
 from django.core.management.commands.migrate import Command as DjangoMigrate
 from django.db import connections
 
-from tenants.rls import app_role_setup_sql
+from tenants.rls import app_role_setup_sql, as_table_owner
+
+
+def app_role_grant(connection, role: str | None) -> None:
+    """Create the application role if missing and grant it data access on every table."""
+    with connection.cursor() as cursor:
+        for statement in app_role_setup_sql(role or settings.CXGOV_DB_APP_ROLE):
+            cursor.execute(statement)
 
 
 class Command(DjangoMigrate):
@@ -20,19 +27,10 @@ class Command(DjangoMigrate):
         # The system checks run before handle() and may query the database (constraints such
         # as nulls_distinct ask for the server version): as the owner too, since on a new
         # database the application role does not exist yet.
-        connection = connections[options.get("database") or "default"]
-        db_options = connection.settings_dict.setdefault("OPTIONS", {})
-        self._role = db_options.pop("assume_role", None)
-        connection.close()
-        try:
+        with as_table_owner(connections[options.get("database") or "default"]) as role:
+            self._role = role
             return super().execute(*args, **options)
-        finally:
-            if self._role:
-                db_options["assume_role"] = self._role
-            connection.close()
 
     def handle(self, *args, **options):
         super().handle(*args, **options)
-        with connections[options["database"]].cursor() as cursor:
-            for statement in app_role_setup_sql(self._role or settings.CXGOV_DB_APP_ROLE):
-                cursor.execute(statement)
+        app_role_grant(connections[options["database"]], self._role)

@@ -1,10 +1,13 @@
 from django.core.management.base import BaseCommand
 
-from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, demo_email, seed_demo_tenant
+from tenants.demo import DEMO_TENANTS, demo_logins, seed_demo_tenant
 
 
 class Command(BaseCommand):
-    help = "Create the demo tenants acme and globex with departments, touchpoints and one login per role (idempotent)."
+    help = (
+        "Create the demo tenants acme and globex with departments, touchpoints and one login per role "
+        "(once: a demo tenant that exists is left as it is)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -14,6 +17,5 @@ class Command(BaseCommand):
     def handle(self, *args, base_url: str, **options):
         for demo in DEMO_TENANTS:
             seed_demo_tenant(demo)
-            self.stdout.write(f"{demo.name}: {base_url.format(slug=demo.slug)}")
-            for role in demo.people:
-                self.stdout.write(f"  {role:<9} {demo_email(demo.slug, role):<24} password: {DEMO_PASSWORD}")
+            for line in demo_logins(demo, base_url=base_url):
+                self.stdout.write(line)
