@@ -48,10 +48,13 @@
 -- migration metrics 0009_scoring_lock 917f667055c1cbb1
 -- migration metrics 0010_rate_average_rollups f2b0f67c02fcda9c
 -- migration metrics 0011_score_run_latest_index d530fd283a02554c
+-- migration metrics 0012_breach_event_escalation 86f07325998b8539
+-- migration metrics 0013_rollups_per_statement 9f14aedeb5d614e5
 -- migration mfa 0001_initial a42b6353f2ed5dd7
 -- migration mfa 0002_authenticator_timestamps b6566eb07301e2e4
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
 -- migration sessions 0001_initial 2aa438e2393ee513
+-- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -96,6 +99,73 @@ BEGIN
         coalesce(current_setting('app.request_id', true), ''), '{}'::jsonb);
     RETURN NULL;
 END $$;
+CREATE FUNCTION public.metrics_rollups_add(signal_table text, t bigint, measure_ids bigint[], touchpoint_ids bigint[], occurred timestamp with time zone[], scores smallint[], durations bigint[], outcomes boolean[], vals numeric[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    th_measures bigint[];
+    th_seconds integer[];
+BEGIN
+    IF current_setting('cxgov.rollup_locked', true) IS DISTINCT FROM t::text THEN
+        PERFORM FROM metrics_rolluplock WHERE tenant_id = t FOR SHARE;
+        IF NOT FOUND THEN
+            INSERT INTO metrics_rolluplock (tenant_id) VALUES (t) ON CONFLICT (tenant_id) DO NOTHING;
+            PERFORM FROM metrics_rolluplock WHERE tenant_id = t FOR SHARE;
+        END IF;
+        PERFORM set_config('cxgov.rollup_locked', t::text, true);
+    END IF;
+    IF signal_table = 'feedback_surveyresponse' THEN
+
+    INSERT INTO metrics_surveymonthrollup AS x (tenant_id, measure_id, touchpoint_id, day, n, score_sum, promoters, passives, detractors, satisfied)
+    SELECT t, s.measure_id, s.touchpoint_id, date_trunc('month', s.occurred_at AT TIME ZONE 'UTC')::date, count(*), sum(s.score), count(*) FILTER (WHERE s.score >= 9), count(*) FILTER (WHERE s.score BETWEEN 7 AND 8), count(*) FILTER (WHERE s.score <= 6), count(*) FILTER (WHERE s.score >= 4)
+      FROM unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 2, 3, 4
+    ON CONFLICT (tenant_id, measure_id, touchpoint_id, day) DO UPDATE SET n = x.n + EXCLUDED.n, score_sum = x.score_sum + EXCLUDED.score_sum, promoters = x.promoters + EXCLUDED.promoters, passives = x.passives + EXCLUDED.passives, detractors = x.detractors + EXCLUDED.detractors, satisfied = x.satisfied + EXCLUDED.satisfied;
+    INSERT INTO metrics_surveyrollup AS x (tenant_id, measure_id, touchpoint_id, day, n, score_sum, promoters, passives, detractors, satisfied)
+    SELECT t, s.measure_id, s.touchpoint_id, (s.occurred_at AT TIME ZONE 'UTC')::date, count(*), sum(s.score), count(*) FILTER (WHERE s.score >= 9), count(*) FILTER (WHERE s.score BETWEEN 7 AND 8), count(*) FILTER (WHERE s.score <= 6), count(*) FILTER (WHERE s.score >= 4)
+      FROM unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 2, 3, 4
+    ON CONFLICT (tenant_id, measure_id, touchpoint_id, day) DO UPDATE SET n = x.n + EXCLUDED.n, score_sum = x.score_sum + EXCLUDED.score_sum, promoters = x.promoters + EXCLUDED.promoters, passives = x.passives + EXCLUDED.passives, detractors = x.detractors + EXCLUDED.detractors, satisfied = x.satisfied + EXCLUDED.satisfied;
+    ELSIF signal_table = 'feedback_serviceevent' THEN
+        SELECT coalesce(array_agg(measure_id ORDER BY measure_id, threshold_seconds), '{}'),
+               coalesce(array_agg(threshold_seconds ORDER BY measure_id, threshold_seconds), '{}')
+          INTO th_measures, th_seconds
+          FROM metrics_durationthreshold WHERE tenant_id = t;
+
+    INSERT INTO metrics_serviceeventmonthrollup AS x (tenant_id, measure_id, touchpoint_id, day, n, outcomes, value_sum)
+    SELECT t, s.measure_id, s.touchpoint_id, date_trunc('month', s.occurred_at AT TIME ZONE 'UTC')::date, count(*), count(*) FILTER (WHERE s.outcome), coalesce(sum(s.value), 0)
+      FROM unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 2, 3, 4
+    ON CONFLICT (tenant_id, measure_id, touchpoint_id, day) DO UPDATE SET n = x.n + EXCLUDED.n, outcomes = x.outcomes + EXCLUDED.outcomes, value_sum = x.value_sum + EXCLUDED.value_sum;
+    INSERT INTO metrics_serviceeventwithinmonthrollup AS x (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
+    SELECT t, s.measure_id, th.threshold_seconds, s.touchpoint_id, date_trunc('month', s.occurred_at AT TIME ZONE 'UTC')::date, count(*)
+      FROM unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)
+      JOIN unnest(th_measures, th_seconds) AS th(measure_id, threshold_seconds)
+        ON th.measure_id = s.measure_id AND s.duration_seconds <= th.threshold_seconds
+     GROUP BY 1, 2, 3, 4, 5
+     ORDER BY 2, 3, 4, 5
+    ON CONFLICT (tenant_id, measure_id, threshold_seconds, touchpoint_id, day) DO UPDATE SET within = x.within + EXCLUDED.within;
+    INSERT INTO metrics_serviceeventrollup AS x (tenant_id, measure_id, touchpoint_id, day, n, outcomes, value_sum)
+    SELECT t, s.measure_id, s.touchpoint_id, (s.occurred_at AT TIME ZONE 'UTC')::date, count(*), count(*) FILTER (WHERE s.outcome), coalesce(sum(s.value), 0)
+      FROM unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)
+     GROUP BY 1, 2, 3, 4
+     ORDER BY 2, 3, 4
+    ON CONFLICT (tenant_id, measure_id, touchpoint_id, day) DO UPDATE SET n = x.n + EXCLUDED.n, outcomes = x.outcomes + EXCLUDED.outcomes, value_sum = x.value_sum + EXCLUDED.value_sum;
+    INSERT INTO metrics_serviceeventwithinrollup AS x (tenant_id, measure_id, threshold_seconds, touchpoint_id, day, within)
+    SELECT t, s.measure_id, th.threshold_seconds, s.touchpoint_id, (s.occurred_at AT TIME ZONE 'UTC')::date, count(*)
+      FROM unnest(measure_ids, touchpoint_ids, occurred, scores, durations, outcomes, vals) AS s(measure_id, touchpoint_id, occurred_at, score, duration_seconds, outcome, value)
+      JOIN unnest(th_measures, th_seconds) AS th(measure_id, threshold_seconds)
+        ON th.measure_id = s.measure_id AND s.duration_seconds <= th.threshold_seconds
+     GROUP BY 1, 2, 3, 4, 5
+     ORDER BY 2, 3, 4, 5
+    ON CONFLICT (tenant_id, measure_id, threshold_seconds, touchpoint_id, day) DO UPDATE SET within = x.within + EXCLUDED.within;
+    ELSE
+        RAISE EXCEPTION 'metrics_rollups_add: no statement rollups for %', signal_table;
+    END IF;
+END $$;
 CREATE FUNCTION public.metrics_service_event_rollup() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
@@ -109,6 +179,10 @@ DECLARE
     thresholds integer[];
     threshold integer;
 BEGIN
+
+    IF TG_OP = 'INSERT' AND current_setting('cxgov.rollups_by_statement', true) = NEW.tenant_id::text THEN
+        RETURN NULL;  -- counted once for the whole statement by metrics_rollups_add()
+    END IF;
     IF TG_OP = 'INSERT' THEN
         r := NEW; delta := 1;
     ELSE
@@ -221,6 +295,10 @@ DECLARE
     thresholds integer[];
     threshold integer;
 BEGIN
+
+    IF TG_OP = 'INSERT' AND current_setting('cxgov.rollups_by_statement', true) = NEW.tenant_id::text THEN
+        RETURN NULL;  -- counted once for the whole statement by metrics_rollups_add()
+    END IF;
     IF TG_OP = 'INSERT' THEN
         r := NEW; delta := 1;
     ELSE
@@ -642,7 +720,8 @@ CREATE TABLE public.metrics_breachevent (
     department_id bigint,
     promise_id bigint,
     tenant_id bigint NOT NULL,
-    run_id bigint
+    run_id bigint,
+    escalation_id bigint
 );
 ALTER TABLE ONLY public.metrics_breachevent FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.metrics_breachevent ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -1594,6 +1673,7 @@ CREATE INDEX auth_group_name_a6ea08ec_like ON public.auth_group USING btree (nam
 CREATE INDEX auth_group_permissions_group_id_b120cbf9 ON public.auth_group_permissions USING btree (group_id);
 CREATE INDEX auth_group_permissions_permission_id_84c5c92e ON public.auth_group_permissions USING btree (permission_id);
 CREATE INDEX auth_permission_content_type_id_2f476e4b ON public.auth_permission USING btree (content_type_id);
+CREATE INDEX breach_event_escalation_idx ON public.metrics_breachevent USING btree (tenant_id, escalation_id);
 CREATE UNIQUE INDEX breach_event_one_open ON public.metrics_breachevent USING btree (tenant_id, kind, scope, scope_id) NULLS NOT DISTINCT WHERE (resolved_at IS NULL);
 CREATE INDEX breach_event_recent_idx ON public.metrics_breachevent USING btree (tenant_id, detected_at DESC);
 CREATE INDEX commitment_promise_idx ON public.promises_commitment USING btree (tenant_id, promise_id);
@@ -1842,7 +1922,6 @@ CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_de
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_invitation FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.Invitation', 'token_hash');
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_membership FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.Membership');
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_membershipdepartment FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.MembershipDepartment');
-CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_tenantheartbeat FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.TenantHeartbeat');
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_touchpoint FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.Touchpoint');
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_serviceevent FOR EACH ROW EXECUTE FUNCTION public.metrics_service_event_rollup();
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_storypromise FOR EACH ROW EXECUTE FUNCTION public.metrics_story_rollup();
@@ -1923,6 +2002,8 @@ ALTER TABLE ONLY public.metrics_breachevent
     ADD CONSTRAINT metrics_breachevent_tenant_id_commitment_id_ac3ec2a8_tenant_fk FOREIGN KEY (tenant_id, commitment_id) REFERENCES public.promises_commitment(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.metrics_breachevent
     ADD CONSTRAINT metrics_breachevent_tenant_id_department_id_aeeec12d_tenant_fk FOREIGN KEY (tenant_id, department_id) REFERENCES public.tenants_department(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE ONLY public.metrics_breachevent
+    ADD CONSTRAINT metrics_breachevent_tenant_id_escalation_id_15a8dc12_tenant_fk FOREIGN KEY (tenant_id, escalation_id) REFERENCES public.feedback_escalation(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.metrics_breachevent
     ADD CONSTRAINT metrics_breachevent_tenant_id_promise_id_75323dec_tenant_fk FOREIGN KEY (tenant_id, promise_id) REFERENCES public.promises_promise(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.metrics_breachevent
