@@ -405,7 +405,9 @@ def test_an_admin_also_decides_every_departments_escalations_and_logs_stories(ho
 
 def test_a_viewer_sees_the_companys_scores(home, member_clients):
     run = ScoreRun.objects.order_by("-as_of").first()
+    runs = ScoreRun.objects.count()
     page = text(member_clients["viewer"].get("/"))
+    assert ScoreRun.objects.count() == runs  # the stored run is read, never recomputed
     scores = section(page, "scores")
     assert "How we keep our promises" in scores
     assert f'id="home-score">{run.result["tenant"]["score"]:.2f}<' in scores
