@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/", include("tenants.api_urls")),
     path("promises/", include("promises.urls")),
     path("scores/", include("metrics.urls")),
+    path("", include("metrics.home.urls")),
     path("", include("feedback.urls")),
     path("", include("metrics.digests.urls")),
     path("", include("tenants.urls")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -93,6 +93,14 @@ def invitation_pending_list() -> list[Invitation]:
     for invitation in invitations:
         invitation.departments = sorted(names[pk] for pk in invitation.department_ids if pk in names)
     return invitations
+
+
+def api_keys_expiring(*, within: timedelta, now: datetime | None = None) -> QuerySet[ApiKey]:
+    """Keys in use that stop working within ``within`` from ``now``, the soonest first."""
+    now = now or timezone.now()
+    return ApiKey.objects.filter(
+        revoked_at__isnull=True, expires_at__gt=now, expires_at__lte=now + within
+    ).order_by("expires_at", "id")
 
 
 def api_key_list() -> QuerySet[ApiKey]:

@@ -3,7 +3,6 @@ from django.urls import path
 from tenants import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("account/", views.account, name="account"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     # The tenant admin console (Django's own admin is not installed).

@@ -1,4 +1,4 @@
-"""Web pages: the tenant's home, the admin console, joining by invitation, the own account.
+"""Web pages: the admin console, joining by invitation, the own account (the home page is metrics.home).
 
 Every view names its action in the permission table (``@action_required``, outermost), parses
 input with a form, calls one service or selector, and renders. Writes are POST with CSRF;
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from allauth.account.utils import perform_login
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -48,7 +47,6 @@ from tenants.selectors import (
     api_key_list,
     audit_actor_choices,
     audit_event_list,
-    department_list,
     department_list_with_member_counts,
     invitation_pending_list,
     member_list,
@@ -73,26 +71,6 @@ def _page(request: HttpRequest, rows: QuerySet | list, per_page: int) -> Page:
 
 def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def home(request):
-    """The platform's landing page on the bare domain; a tenant's home page on its subdomain."""
-    if request.tenant is None:
-        return render(request, "tenants/platform_home.html")
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    return render(
-        request,
-        "tenants/home.html",
-        {
-            "departments": department_list(),
-            "touchpoints": touchpoint_journey(),
-            "can_manage": can(request.membership, "tenant.settings.edit"),
-        },
-    )
-
-
-home.cxgov_action = "platform.home"
 
 
 # --- Settings -----------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, F, OuterRef, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from feedback.escalations.models import Escalation, EscalationEntry, EscalationEvidence, EscalationState
@@ -86,16 +86,41 @@ def escalation_awaiting_count(membership: Membership) -> int:
     return _awaiting_decision_of(membership).count()
 
 
+def escalations_awaiting_decision(membership: Membership) -> QuerySet[Escalation]:
+    """What awaits ``membership``'s decision, oldest first (never their own proposals). Admins
+    decide for every department, managers for theirs."""
+    return _awaiting_decision_of(membership).order_by("proposed_at", "id")
+
+
+def escalations_owned_open(membership: Membership) -> QuerySet[Escalation]:
+    """The escalations ``membership`` owns and has not resolved yet, the soonest due first."""
+    return (
+        escalation_queryset()
+        .filter(owner=membership, state__in=[EscalationState.APPROVED, EscalationState.IN_PROGRESS])
+        .order_by("resolution_due_at", "id")
+    )
+
+
+def escalations_overdue_for(membership: Membership, *, now: datetime) -> QuerySet[Escalation]:
+    """Overdue escalations ``membership`` answers for: every department's for an admin, their
+    departments' for a manager, none for anyone else. The longest overdue first."""
+    escalations = escalation_queryset().filter(overdue_condition(now))
+    if membership.role == Membership.Role.MANAGER:
+        escalations = escalations.filter(department__in=membership.departments.all())
+    elif membership.role != Membership.Role.ADMIN:
+        return escalations.none()
+    due = Case(
+        When(state=EscalationState.PROPOSED, then=F("decision_due_at")), default=F("resolution_due_at")
+    )
+    return escalations.order_by(due.asc(), "id")
+
+
 def escalation_inbox(membership: Membership) -> dict[str, list[Escalation]]:
     """A manager's inbox: awaiting my decision (oldest first; never my own proposals), and the
     ones I own that are not resolved yet. Admins decide for every department."""
-    awaiting = _awaiting_decision_of(membership)
-    owned = escalation_queryset().filter(
-        owner=membership, state__in=[EscalationState.APPROVED, EscalationState.IN_PROGRESS]
-    )
     return {
-        "awaiting": list(awaiting.order_by("proposed_at", "id")),
-        "owned": list(owned.order_by("resolution_due_at", "id")),
+        "awaiting": list(escalations_awaiting_decision(membership)),
+        "owned": list(escalations_owned_open(membership)),
     }
 
 

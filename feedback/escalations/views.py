@@ -64,11 +64,16 @@ def _escalation_or_404(request: HttpRequest, pk: int) -> Escalation:
     return escalation
 
 
-def _back(request: HttpRequest, default: str):
+def _safe_next(request: HttpRequest) -> str:
+    """The page the form came from (``next``), if it is one of this site's; else ""."""
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(default)
+        return target
+    return ""
+
+
+def _back(request: HttpRequest, default: str):
+    return redirect(_safe_next(request) or default)
 
 
 @action_required("escalation.view_all")
@@ -209,7 +214,7 @@ def escalation_transition(request, pk: int, name: str):
     if request.headers.get("HX-Request"):
         escalation = _escalation_or_404(request, pk)
         _mark_overdue([escalation])
-        return render(
+        response = render(
             request,
             "feedback/_inbox_row.html",
             {
@@ -217,10 +222,16 @@ def escalation_transition(request, pk: int, name: str):
                 "error": error,
                 "done": "" if error else _DONE[name],
                 "note_form": EscalationNoteForm(),
-                # The inbox's count, redrawn beside the row (htmx out-of-band swap).
+                "back": _safe_next(request),
+                # The page's "awaiting my decision" count, redrawn beside the row (htmx
+                # out-of-band swap, in the inbox and on the home page).
                 "awaiting_count": selectors.escalation_awaiting_count(request.membership),
             },
         )
+        if not error:
+            # Pages that count escalations (the home page) redraw their counts on this event.
+            response["HX-Trigger"] = "escalation-changed"
+        return response
     if error:
         messages.error(request, error)
     else:

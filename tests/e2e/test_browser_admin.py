@@ -28,7 +28,7 @@ def test_admin_signs_in_with_totp_invites_a_member_and_manages_an_api_key(page, 
     expect(page).to_have_url(re.compile(r"/accounts/2fa/authenticate/"))
     page.locator("input[name=code]").fill(totp_code(secret))
     page.locator("input[name=code]").press("Enter")
-    expect(page.get_by_role("heading", name="Acme Retail")).to_be_visible()
+    expect(page.get_by_role("heading", name="Acme Retail", exact=True)).to_be_visible()
 
     # Invite a member.
     page.goto(f"{base}/admin/members/invite/")

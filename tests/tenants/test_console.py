@@ -142,10 +142,10 @@ def test_admin_menu_is_shown_to_admins_only(member_clients):
         "/admin/audit/",
     ):
         assert f'href="{link}"' in admin_page
-    assert "Next steps for admins" in admin_page
+    assert "Set up Acme Retail" in admin_page
     for role in ("manager", "employee", "viewer"):
         page = text(member_clients[role].get("/"))
-        assert "/admin/" not in page and "Next steps" not in page
+        assert "/admin/" not in page and "Set up Acme Retail" not in page
         # Every member has the account menu: account, two-factor, sign out (a POST form).
         assert 'href="/account/"' in page and 'href="/accounts/2fa/"' in page
         assert re.search(r'<form method="post" action="/accounts/logout/">', page)
