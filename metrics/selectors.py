@@ -56,6 +56,12 @@ def score_history_queryset(
     return snapshots.order_by("as_of", "id")
 
 
+def score_run_latest() -> ScoreRun | None:
+    """The tenant's newest stored run (the greatest ``as_of``): the current scores, as the
+    recompute that follows every change left them. One index probe, whatever the history."""
+    return ScoreRun.objects.order_by("-as_of", "-id").only("id", "as_of", "computed_at", "result").first()
+
+
 # Whether a stored result has every field the answer now carries: a run stored before a release
 # that added one (each commitment's ``direction`` and ``target_label``) is computed afresh.
 _CURRENT_SHAPE = "NOT jsonb_path_exists(result, '$.commitments[*] ? (!(exists(@.target_label)))')"
