@@ -35,7 +35,7 @@ READY_LINE = "cxgov is running at "
 # A step as the launcher prints it: the seconds since it started, then what it is doing.
 STEP = re.compile(r"^\[ *\d+\.\d s\] (?P<text>.+)$")
 COUNTED_MIGRATIONS = re.compile(r"^migrations (?P<done>\d+)/(?P<total>\d+)\b")
-START_TIMEOUT = 420.0  # a first run creates the PostgreSQL cluster and applies every migration
+START_TIMEOUT = 420.0  # a deadline, not a measure: a first run creates the cluster, the schema and the demo
 STOP_TIMEOUT = 60.0
 
 

@@ -93,7 +93,7 @@ def seed_digest_tenant(
     """Demo structure and promises for ``slug``, a weekly schedule, runs and stories around the last period."""
     demo = dataclasses.replace(DEMO_TENANTS[0], slug=slug, name=name)
     tenant = seed_demo_tenant(demo)
-    seed_demo_promises(tenant)
+    seed_demo_promises(tenant, story="acme")
     with tenant_context(tenant):
         DigestSettings.objects.create(cadence=cadence, weekday=0, send_hour=8)
         # These tests count the e-mails in the outbox: no escalation proposals from the stories.
