@@ -95,11 +95,17 @@ def audit_kind(label: str) -> _Kind:
 
 
 def audit_object_choices() -> list[tuple[str, str]]:
-    """The kinds of objects the trail records, for the log's filter: ``(label, "Promises")``."""
+    """The kinds of objects the trail records, for the log's filter: ``(label, "Promises")``
+    (housekeeping is shown or hidden as a whole, by its own switch)."""
     choices = []
     for model in apps.get_models():
-        if hasattr(model, "audit_noun") and not getattr(model, "audit_exempt", ""):
-            kind = audit_kind(model._meta.label)
+        label = model._meta.label
+        if (
+            hasattr(model, "audit_noun")
+            and not getattr(model, "audit_exempt", "")
+            and label not in HOUSEKEEPING_MODELS
+        ):
+            kind = audit_kind(label)
             choices.append((kind.label, kind.plural[:1].upper() + kind.plural[1:]))
     return sorted(choices, key=lambda c: c[1])
 

@@ -188,7 +188,7 @@ def test_a_lower_is_better_breach_says_at_most(scoring):
     (event,) = BreachEvent.objects.filter(kind="commitment_not_met")
     assert (
         event.title
-        == "signin_blocked is no longer met for “Secure sign-in”: 4.81 against a target of at most 2 %"
+        == "Signin blocked is no longer met for “Secure sign-in”: 4.81 against a target of at most 2 %"
     )
     assert (event.previous_value, event.current_value) == (1.0, 4.81)
 

@@ -168,7 +168,9 @@ def test_housekeeping_stays_out_unless_asked_for(tenant, admin):
         f"{SYSTEM_ACTOR} changed the API key “Survey tool (old)”: name from “Survey tool” to “Survey tool (old)”."
         in default
     )
+    assert '<option value="feedback.IdempotencyRecord"' not in admin.get("/admin/audit/").content.decode()
     everything = admin.get("/admin/audit/?housekeeping=on")
+    assert "Housekeeping</span>" in everything.content.decode()
     shown = sentences(everything)
     assert any(
         s.startswith(f"{SYSTEM_ACTOR} changed the API key “Survey tool (old)”: last used at from nothing to ")
