@@ -476,8 +476,12 @@ def test_another_tenants_rows_never_reach_the_home_page(home, member_clients, ot
         page = text(member_clients[role].get("/"))
         assert "Globex" not in page, role
     assert count(text(member_clients["admin"].get("/")), "awaiting-count") == "2"
-    # A member of globex is nobody on acme's address, counts included.
-    assert signed_in("acme", "manager@globex.test").get("/home/counts/").status_code == 404
+    # A member of globex is nobody on acme's address, counts included: told so, shown nothing.
+    outsider = signed_in("acme", "manager@globex.test").get("/home/counts/")
+    assert outsider.status_code == 403
+    assert (
+        "awaiting" not in outsider.content.decode() and "Globex escalation" not in outsider.content.decode()
+    )
 
 
 def test_the_counts_are_for_members_only(tenant):
