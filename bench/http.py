@@ -22,6 +22,9 @@ scenario                            request
 ``list_small`` / ``list_large``     ``GET /api/v1/survey-responses?touchpoint=touchpoint-0``
 ``as_of_small`` / ``as_of_large``   ``GET /api/v1/scores?as_of=<a past instant>``
 ``bulk`` (2 then 4 workers)         ``POST`` of 100 items with unique ``external_id`` s
+``floor_read`` / ``floor_write``    the floors (``bench/http_urls.py``): one read of the stored
+                                    run, one insert and commit, in the tenant's context behind
+                                    the same server and middleware, without the API around it
 ==================================  ==========================================================
 
 Reports req/s, p50/p99 latency and errors (connection errors, timeouts, non-2xx/3xx answers)
@@ -224,7 +227,7 @@ def gunicorn(*, workers: int, redis_url: str):
     port = _free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "cxgov.settings.production",
+        "DJANGO_SETTINGS_MODULE": "bench.http_settings",  # production's, plus the floor views
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -374,7 +377,9 @@ def run(
         ("list_large", "large", "GET", list_path, 0),
         ("as_of_small", "small", "GET", as_of_path, 0),
         ("as_of_large", "large", "GET", as_of_path, 0),
+        ("floor_read", None, "GET", f"/bench/floor/read?tenant={tenants['large']['tenant'].pk}", 0),
         ("post_single", "ingest", "POST", "/api/v1/survey-responses", 1),
+        ("floor_write", None, "POST", f"/bench/floor/write?tenant={tenants['ingest']['tenant'].pk}", 0),
         ("bulk_2", "ingest", "POST", "/api/v1/survey-responses", BULK_ITEMS),
     ]
     results: dict[str, dict[str, float]] = {}
@@ -414,6 +419,11 @@ def run(
     ratios = {
         "scores_ratio": ratio(results["scores"]["req_s"], results["healthz"]["req_s"]),
         "post_single_ratio": ratio(results["post_single"]["req_s"], results["healthz"]["req_s"]),
+        # The floors: one read / one insert and commit behind the same server and middleware.
+        "floor_read_ratio": ratio(results["floor_read"]["req_s"], results["healthz"]["req_s"]),
+        "floor_write_ratio": ratio(results["floor_write"]["req_s"], results["healthz"]["req_s"]),
+        "scores_of_floor": ratio(results["scores"]["req_s"], results["floor_read"]["req_s"]),
+        "post_single_of_floor": ratio(results["post_single"]["req_s"], results["floor_write"]["req_s"]),
         "bulk_scaling": ratio(results["bulk_4"]["rows_s"], results["bulk_2"]["rows_s"]),
         "list_growth": ratio(results["list_large"]["p50_ms"], results["list_small"]["p50_ms"]),
         "as_of_growth": ratio(results["as_of_large"]["p50_ms"], results["as_of_small"]["p50_ms"]),
