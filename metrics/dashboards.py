@@ -289,6 +289,30 @@ def _evidence(run: Run) -> _Evidence:
     return _Evidence(commitments=run.result["commitments"], open_breaches=_open_breaches())
 
 
+class RunBands:
+    """The bands of one stored run's scores for a page outside the dashboards (the home page),
+    derived exactly as the dashboards derive theirs. Two queries (open breaches, contributors),
+    however many bands the page shows."""
+
+    def __init__(self, run: Any):
+        self._run = Run(as_of=run.as_of, kind="", result=run.result)
+        self._evidence = _evidence(self._run)
+        self._by_department: dict[int, list[dict[str, Any]]] | None = None
+
+    def tenant(self, *, key: str) -> dict[str, Any]:
+        result = self._run.result
+        return self._evidence.group_band("tenant", result["tenant"], result["promises"], key=key)
+
+    def promise(self, p: dict[str, Any], *, key: str) -> dict[str, Any]:
+        return self._evidence.promise_band(p, key=key)
+
+    def department(self, d: dict[str, Any], *, key: str) -> dict[str, Any]:
+        if self._by_department is None:
+            self._by_department = _department_promises(self._run)
+        promises = self._by_department.get(d["id"], [])
+        return self._evidence.group_band("department", d, promises, key=key, department_id=d["id"])
+
+
 def _department_promises(run: Run) -> dict[int, list[dict[str, Any]]]:
     """The run's promises of each department, owned or contributed to (one query)."""
     by_id = run.promises_by_id

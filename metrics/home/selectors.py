@@ -30,7 +30,7 @@ from feedback.escalations.selectors import (
 )
 from feedback.imports.selectors import signal_imports_failed
 from feedback.stories.selectors import stories_of, story_rows
-from metrics.dashboards import score_band
+from metrics.dashboards import RunBands
 from metrics.selectors import score_run_latest
 from promises.models import Promise, PromiseContributor
 from promises.signoffs.selectors import sign_offs_pending_for
@@ -117,11 +117,13 @@ def _is_at_risk(promise: dict[str, Any]) -> bool:
     return promise["status"] == "not_met" or "hidden_breach" in promise["flags"]
 
 
-def promises_at_risk(membership: Membership, run_result: dict[str, Any] | None) -> dict[str, Any]:
+def promises_at_risk(membership: Membership, run: Any, bands: RunBands | None = None) -> dict[str, Any]:
     """The promises at risk in the latest run: every promise for an admin; for a manager, those
-    their departments own or contribute to. The lowest score first."""
-    if run_result is None:
+    their departments own or contribute to. The lowest score first, each with the band the
+    promise's dashboard gives it (``bands``: the run's, if already made)."""
+    if run is None:
         return {"scored": False, "rows": Rows(), "departments": None}
+    run_result = run.result
     promises = run_result["promises"]
     departments = None
     if membership.role != Membership.Role.ADMIN:
@@ -137,11 +139,12 @@ def promises_at_risk(membership: Membership, run_result: dict[str, Any] | None) 
         (p for p in promises if _is_at_risk(p)),
         key=lambda p: (p["score"] is None, p["score"] or 0, p["title"]),
     )
+    bands = bands or RunBands(run)
     rows = [
         {
             **p,
             "owner": names.get(p["owner_id"], ""),
-            "band": score_band(p["score"]),
+            "band": bands.promise(p, key=f"risk-promise-{p['id']}"),
             "hidden_breach": "hidden_breach" in p["flags"],
         }
         for p in at_risk
@@ -229,23 +232,29 @@ def tenant_health(*, now: datetime) -> dict[str, Any]:
 # --- Scores ---------------------------------------------------------------------------------------
 
 
-def company_scores(run) -> dict[str, Any] | None:
+def company_scores(run, bands: RunBands | None = None) -> dict[str, Any] | None:
     """The company's score, its promises (the lowest score first) and departments, from the
-    latest stored run; None before the first run."""
+    latest stored run, each with the band its dashboard gives it; None before the first run."""
     if run is None:
         return None
+    bands = bands or RunBands(run)
     result = run.result
     promises = sorted(result["promises"], key=lambda p: (p["score"] is None, p["score"] or 0, p["title"]))
     return {
         "as_of": run.as_of,
         "tenant": result["tenant"],
-        "band": score_band(result["tenant"]["score"]),
+        "band": bands.tenant(key="home-tenant"),
         "promises": Rows(
-            items=[{**p, "band": score_band(p["score"])} for p in promises[:PROMISES_SHOWN]],
+            items=[
+                {**p, "band": bands.promise(p, key=f"home-promise-{p['id']}")}
+                for p in promises[:PROMISES_SHOWN]
+            ],
             total=len(promises),
         ),
         "departments": [
-            {**d, "band": score_band(d["score"])} for d in result["departments"] if d["score"] is not None
+            {**d, "band": bands.department(d, key=f"home-department-{d['id']}")}
+            for d in result["departments"]
+            if d["score"] is not None
         ],
     }
 
@@ -256,9 +265,12 @@ def company_scores(run) -> dict[str, Any] | None:
 _UNREAD = object()
 
 
-def home_counts(*, membership: Membership, now: datetime | None = None, run: Any = _UNREAD) -> dict[str, Any]:
+def home_counts(
+    *, membership: Membership, now: datetime | None = None, run: Any = _UNREAD, bands: RunBands | None = None
+) -> dict[str, Any]:
     """The sections that carry a count of things waiting for ``membership`` (the strip at the
-    top of the page, redrawn after each decision). ``run``: the latest run, if already read."""
+    top of the page, redrawn after each decision). ``run``: the latest run, if already read;
+    ``bands``: its bands, if already made."""
     now = now or timezone.now()
     sections: dict[str, Any] = {}
     if can(membership, "escalation.decide"):
@@ -266,7 +278,7 @@ def home_counts(*, membership: Membership, now: datetime | None = None, run: Any
     if can(membership, "promise.edit"):
         if run is _UNREAD:
             run = score_run_latest()
-        sections["at_risk"] = promises_at_risk(membership, run.result if run else None)
+        sections["at_risk"] = promises_at_risk(membership, run, bands)
     if can(membership, "escalation.work"):
         sections["owned"] = escalations_owned(membership, now=now)
     if can(membership, "promise.sign_off"):
@@ -279,7 +291,8 @@ def home_page(*, membership: Membership, now: datetime | None = None) -> dict[st
     names of their departments (``member_departments``)."""
     now = now or timezone.now()
     run = score_run_latest() if can(membership, "scores.view") else _UNREAD
-    sections = home_counts(membership=membership, now=now, run=run)
+    bands = RunBands(run) if run not in (None, _UNREAD) else None
+    sections = home_counts(membership=membership, now=now, run=run, bands=bands)
     if can(membership, "story.log"):
         sections["stories"] = my_recent_stories(membership)
     if can(membership, "tenant.settings.edit"):
@@ -291,7 +304,7 @@ def home_page(*, membership: Membership, now: datetime | None = None) -> dict[st
         }
         sections["health"] = tenant_health(now=now)
     if can(membership, "scores.view"):
-        sections["scores"] = company_scores(run)
+        sections["scores"] = company_scores(run, bands)
     sections["member_departments"] = list(
         membership.departments.order_by("name").values_list("name", flat=True)
     )

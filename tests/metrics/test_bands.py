@@ -191,3 +191,20 @@ def test_showing_bands_changes_no_stored_number(missed, member_clients):
     for path in ("/scores/", f"/scores/promises/{missed.slug}/", "/scores/journey/"):
         assert member_clients["viewer"].get(path).status_code == 200
     assert ScoreRun.objects.get(pk=run.pk).result == before
+
+
+def test_the_home_page_gives_each_score_the_band_its_dashboard_gives_it(missed, member_clients, scoring):
+    """The home page's scores (every role) and a manager's promises at risk: never "strong"
+    beside a missed commitment, with the same reasons as the dashboards."""
+    viewer = member_clients["viewer"].get("/").content.decode()
+    badges = _badges(viewer)
+    # The company, the promise and its two departments (owner and contributor).
+    assert badges == ["95.83 · fair"] * 4
+    overview = member_clients["viewer"].get("/scores/").content.decode()
+    assert _why(viewer, "band-home-tenant") == _why(overview, "band-tenant")
+    assert _why(viewer, f"band-home-promise-{missed.pk}") == _why(overview, f"band-promise-{missed.pk}")
+    department = _why(viewer, f"band-home-department-{scoring.cs.pk}")
+    assert "1 promise has a hidden breach (Hassle-free returns): at most “fair”." in department
+    manager = member_clients["manager"].get("/").content.decode()
+    assert "95.83 · fair" in _badges(manager)
+    assert _why(manager, f"band-risk-promise-{missed.pk}") == _why(overview, f"band-promise-{missed.pk}")
