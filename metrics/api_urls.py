@@ -150,9 +150,11 @@ class ScoresView(APIView):
         `If-Modified-Since`) to get 304 while nothing changed. `as_of` (ISO 8601 with a time
         zone, not in the future) asks for an instant; a past one uses the commitments as they
         were then."""
-        query = ScoresQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        at = query.validated_data.get("as_of")
+        at = None
+        if request.query_params:  # a poller's plain GET has nothing to validate
+            query = ScoresQuerySerializer(data=request.query_params)
+            query.is_valid(raise_exception=True)
+            at = query.validated_data.get("as_of")
         run = score_run_latest_served() if at is None else None
         if run is None or not run["current"]:  # a past instant, no run yet, an old run
             return Response(scores_at(tenant=request.tenant, at=at))
