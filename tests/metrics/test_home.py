@@ -187,6 +187,9 @@ def test_an_employee_sees_their_stories_and_what_became_of_them(home, member_cli
     for other in ("home-counts", "awaiting", "overdue", "sign-offs", "at-risk", "setup", "health"):
         assert section(page, other) == "", other
     assert "Signed in as employee@acme.test, employee in Customer Service." in page
+    User.objects.filter(email="employee@acme.test").update(first_name="Erin", last_name="Employee")
+    page = text(member_clients["employee"].get("/"))
+    assert "Signed in as Erin Employee (employee@acme.test), employee in Customer Service." in page
 
 
 def test_an_employee_without_stories_is_told_what_to_do(member_clients):
