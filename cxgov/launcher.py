@@ -71,6 +71,55 @@ RESTART_MAX_DELAY = 60.0
 RESTART_STABLE_AFTER = 60.0  # a child that ran this long before exiting restarts after the first delay
 
 
+class SchemaStamp:
+    """What lets a restart start web and worker without waiting for ``launch_prepare`` (a Django
+    start of its own, seconds): a file written after it succeeded, holding a fingerprint of the
+    migrations on disk, the locked dependencies (their migrations) and the database's address.
+    The schema counts as current when the fingerprint still matches and the database's migration
+    history holds every migration of the project's apps (one query). ``launch_prepare`` runs
+    anyway, beside web and worker: it migrates nothing then, and seeds what is missing."""
+
+    def __init__(self, path: Path, conninfo: str, database: str) -> None:
+        self.path = path
+        self.conninfo = conninfo  # how to reach the database now
+        self.database = database  # which database it is (its data directory, or its URL)
+
+    @staticmethod
+    def migrations() -> set[tuple[str, str]]:
+        return {
+            (app, migration.stem)
+            for app in OWN_PACKAGES
+            for migration in (REPO_DIR / app / "migrations").glob("[0-9]*.py")
+        }
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(self.database.encode())
+        digest.update((REPO_DIR / "uv.lock").read_bytes() if (REPO_DIR / "uv.lock").exists() else b"")
+        for app, name in sorted(self.migrations()):
+            digest.update(f"{app}/{name}\n".encode())
+        return digest.hexdigest()
+
+    def current(self) -> bool:
+        try:
+            if self.path.read_text() != self.fingerprint():
+                return False
+            import psycopg  # the virtualenv's (the launcher runs in it); only needed here
+
+            with psycopg.connect(self.conninfo, connect_timeout=5) as connection:
+                applied = connection.execute(
+                    "SELECT app, name FROM django_migrations WHERE app = ANY(%s)", [list(OWN_PACKAGES)]
+                ).fetchall()
+        except Exception:  # noqa: BLE001 - any doubt (no stamp, no database yet): the slow, sure path
+            return False
+        return self.migrations() <= {tuple(row) for row in applied}
+
+    def remember(self) -> None:
+        self.path.write_text(self.fingerprint())
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 class LauncherError(Exception):
     """A failure the user can act on; its message is printed as is, without a traceback."""
 
@@ -217,6 +266,7 @@ class EmbeddedPostgres:
         if info.socket_dir is None:
             raise LauncherError("the embedded PostgreSQL has no unix socket; set DATABASE_URL instead.")
         self._create_database(str(info.socket_dir), info.port)
+        self.conninfo = f"host={info.socket_dir} port={info.port} dbname={DATABASE_NAME} user=postgres"
         # django-environ reads a path as the host when the URL path starts with one:
         # postgres://user@:port//socket/dir/name -> HOST=/socket/dir, NAME=name.
         return f"postgres://postgres@:{info.port}/{quote(str(info.socket_dir))}/{DATABASE_NAME}"
@@ -481,12 +531,25 @@ class Launcher:
 
     def _prepare_database(self, env: dict[str, str]) -> list[str]:
         """Run ``manage.py launch_prepare`` (migrate when needed, seed the demo), showing its
-        progress as it comes; web and worker start as soon as it says the schema is ready.
+        progress as it comes; web and worker start as soon as it says the schema is ready — or
+        at once, beside it, when the schema is known to be current (``schema_known_current``).
         Returns the lines saying where to sign in."""
         name = "launch_prepare"
         log_path = self.config.log_dir / f"{name}.log"
         base_url = self.config.url("{slug}.localhost")  # launch_prepare fills in {slug}
         args = [sys.executable, str(REPO_DIR / "manage.py"), name, "--base-url", base_url]
+        if self.postgres is not None:  # its address changes from start to start; its data does not
+            stamp = SchemaStamp(
+                self.config.var_dir / "schema.stamp", self.postgres.conninfo, str(self.postgres.data_dir)
+            )
+        else:
+            stamp = SchemaStamp(
+                self.config.var_dir / "schema.stamp", env["DATABASE_URL"], env["DATABASE_URL"]
+            )
+        started = stamp.current()
+        if started:
+            self.step("The schema is as the last start left it: starting web and worker beside the check ...")
+            self._start_children(env, ("web", "worker"))
         self.step("Checking the database ...")
         logins: list[str] = []
         with open_log(log_path, name) as log:
@@ -505,18 +568,21 @@ class Launcher:
                     message = _message(line)
                     if "progress" in message:
                         self.step(str(message["progress"]))
-                    if message.get("schema_ready"):
+                    if message.get("schema_ready") and not started:
                         self._start_children(env, ("web", "worker"))
+                        started = True
                     if "logins" in message:
                         logins = [str(login) for login in message["logins"]]
             except (StopRequested, LauncherError):
                 stop_children([Child(name, process, log_path)], STOP_TIMEOUT)
                 raise
         if process.wait() != 0:
+            stamp.forget()
             raise LauncherError(
                 f"`manage.py {name}` failed with exit code {process.returncode}. "
                 f"Last lines of {log_path}:\n{tail(log_path)}"
             )
+        stamp.remember()
         return logins
 
     def _lines_of(self, process: subprocess.Popen[bytes]) -> Iterator[str]:

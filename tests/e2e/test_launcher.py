@@ -246,6 +246,9 @@ def test_launcher_runs_the_product_from_nothing_and_stops_it(tmp_path: Path) -> 
             for step in steps
         ), steps
         assert not [step for step in steps if COUNTED_MIGRATIONS.match(step) or "Applying" in step], steps
+        # Web and worker started at once, beside the check (the schema stamp of the first start).
+        fast = "The schema is as the last start left it: starting web and worker beside the check ..."
+        assert steps.index(fast) < steps.index("Checking the database ..."), steps
         assert "Acme Retail: seeded before; left as it is." in steps, steps
         assert "Globex Bank: seeded before; left as it is." in steps, steps
         status, _, body = get(port, "/accounts/login/", host=f"globex.localhost:{port}")
