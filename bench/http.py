@@ -69,7 +69,6 @@ from django.db import connection  # noqa: E402
 
 from bench import scoring  # noqa: E402
 from bench.owner import owner_conninfo  # noqa: E402
-from metrics.rollups import rollups_rebuild  # noqa: E402
 from metrics.services import scores_run  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
 from tenants.models import ApiKey, Tenant  # noqa: E402
@@ -306,16 +305,7 @@ def _load(owner: psycopg.Connection, b: scoring.Bench, at: datetime, responses: 
     """``bench.scoring``'s signals (and a fifth as many events), inserted with the audit and
     rollup triggers off, then the tenant's rollups rebuilt in one pass (much faster than a
     trigger per row; the same rollups)."""
-    tables = scoring.SIGNAL_TABLES
-    for table in tables:
-        owner.execute(f"ALTER TABLE {table} DISABLE TRIGGER metrics_rollup")
-    try:
-        scoring._load(owner, b, at, responses, responses // 5)
-    finally:
-        for table in tables:
-            owner.execute(f"ALTER TABLE {table} ENABLE TRIGGER metrics_rollup")
-    with tenant_context(b.tenant):
-        rollups_rebuild()
+    scoring._load(owner, b, at, responses, responses // 5, rebuild=True)
 
 
 def setup(*, small: int, large: int, at: datetime, reuse: bool) -> dict[str, Any]:

@@ -227,9 +227,45 @@ def _owner():
         yield owner
 
 
-def _load(owner: psycopg.Connection, bench: Bench, at: datetime, responses: int, events: int) -> None:
+# ``--rebuild-rollups``: load (and delete) with the rollup triggers off, then rebuild the tenant's
+# rollups in one pass — the same rollups, many times faster than a trigger per row.
+REBUILD_ROLLUPS = False
+
+
+@contextmanager
+def _rollups_rebuilt(owner: psycopg.Connection, bench: Bench, rebuild: bool):
+    """With ``rebuild``, the block runs with the rollup triggers off and the tenant's rollups are
+    rebuilt afterwards; otherwise the triggers keep them, row by row."""
+    if not rebuild:
+        yield
+        return
+    for table in SIGNAL_TABLES:
+        owner.execute(f"ALTER TABLE {table} DISABLE TRIGGER metrics_rollup")
+    try:
+        yield
+    finally:
+        for table in SIGNAL_TABLES:
+            owner.execute(f"ALTER TABLE {table} ENABLE TRIGGER metrics_rollup")
+    with tenant_context(bench.tenant):
+        rollups_rebuild()
+
+
+def _load(
+    owner: psycopg.Connection,
+    bench: Bench,
+    at: datetime,
+    responses: int,
+    events: int,
+    *,
+    rebuild: bool | None = None,
+) -> None:
     """Generate ``responses`` survey responses and ``events`` service events for ``bench``'s tenant
     (occurred_at uniform over the 400 days before ``at`` and the day after it)."""
+    with _rollups_rebuilt(owner, bench, REBUILD_ROLLUPS if rebuild is None else rebuild):
+        _load_rows(owner, bench, at, responses, events)
+
+
+def _load_rows(owner: psycopg.Connection, bench: Bench, at: datetime, responses: int, events: int) -> None:
     common = {
         "tenant": bench.tenant.pk,
         "at": at,
@@ -530,8 +566,9 @@ def run(
             turns["crowded"].append(_recompute(solo, at, repeats * 5))
             checked += _check(solo, at)
             if turn < INDEPENDENCE_TURNS - 1:
-                for table, mark in marks.items():  # the rollup triggers take them out too
-                    owner.execute(f"DELETE FROM {table} WHERE id > %s", [mark])  # noqa: S608
+                with _rollups_rebuilt(owner, crowd, REBUILD_ROLLUPS):  # or the triggers take them out
+                    for table, mark in marks.items():
+                        owner.execute(f"DELETE FROM {table} WHERE id > %s", [mark])  # noqa: S608
                 _vacuum(owner)
         alone, crowded = (
             {path: statistics.mean(t[path] for t in turns[state]) for path in ("rollup", "raw")}
@@ -585,7 +622,7 @@ def run(
 
 
 GOALS = {
-    "hand_over_rollup": ("≥", 20.0),
+    "hand_over_rollup": ("≥", 50.0),
     "raw_over_hand": ("≤", 1.5),
     "ingest_added": ("≤", 0.20),
     "independence_rollup": ("≤", 1.2),
@@ -612,7 +649,7 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> str:
         f"  (a) engine, rollups      {ms(full['rollup'])}",
         f"  (b) engine, raw          {ms(full['raw'])}",
         f"  (c) hand-written GROUP BY{ms(full['hand'])}",
-        f"  (c) ÷ (a) {ratios['hand_over_rollup']:.1f}× (goal ≥ 20×) {flag('hand_over_rollup')} · "
+        f"  (c) ÷ (a) {ratios['hand_over_rollup']:.1f}× (goal ≥ 50× at 1M) {flag('hand_over_rollup')} · "
         f"(b) ÷ (c) {ratios['raw_over_hand']:.2f}× (goal ≤ 1.5×) {flag('raw_over_hand')} · "
         f"(b) ÷ (a) {ratios['raw_over_rollup']:.1f}×",
         f"ingest, {args.ingest_batches} batches of {args.batch} per kind, ms per batch (triggers on / off):",
@@ -688,7 +725,15 @@ def main() -> None:
         help=f"the benchmark's own database, created and dropped by the run (default {BENCH_DB})",
     )
     parser.add_argument("--keep", action="store_true", help="keep the database (the next run replaces it)")
+    parser.add_argument(
+        "--rebuild-rollups",
+        action="store_true",
+        help="load and delete signals with the rollup triggers off, then rebuild each tenant's rollups "
+        "in one pass (the same rollups; minutes instead of an hour at 1M rows on 2 cores)",
+    )
     args = parser.parse_args()
+    global REBUILD_ROLLUPS  # noqa: PLW0603 - a switch of this script's loads
+    REBUILD_ROLLUPS = args.rebuild_rollups
     if not 1 <= args.batch <= ingest_items.MAX_BATCH_ITEMS:
         parser.error(f"--batch must be between 1 and {ingest_items.MAX_BATCH_ITEMS}")
     if any(not 1 <= c <= MAX_COMMITMENTS for c in _ints(args.curve_commitments)):
@@ -710,7 +755,8 @@ def main() -> None:
         )
     print(report(r, args))
     print(
-        f"(whole run {time.perf_counter() - started:.0f} s, database {args.database} {'kept' if args.keep else 'dropped'})"
+        f"(whole run {time.perf_counter() - started:.0f} s, database {args.database} {'kept' if args.keep else 'dropped'}"
+        f"{', rollups rebuilt after each load' if args.rebuild_rollups else ''})"
     )
 
 
