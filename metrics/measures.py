@@ -131,7 +131,8 @@ def segment_options(measure: Measure, *, since: date) -> list[tuple[str, str]]:
         cursor.execute(
             """
             SELECT DISTINCT e.key, e.value
-              FROM feedback_surveyresponse s, jsonb_each_text(s.segment) e
+              FROM feedback_surveyresponse s,
+                   jsonb_each_text(CASE WHEN jsonb_typeof(s.segment) = 'object' THEN s.segment ELSE '{}' END) e
              WHERE s.tenant_id = %s AND s.measure_id = %s AND s.occurred_at >= %s AND e.value IS NOT NULL
              ORDER BY 1, 2
              LIMIT %s
