@@ -14,8 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.signals.models import SurveyResponse
+from feedback.stories.models import StoryPromise
 from metrics.measures import Filters, measure_series, period_starts
+from metrics.models import ScoreRun
 from metrics.rollups import thresholds_register
+from metrics.services import scores_run
 from promises.commitments.services import benchmark_set, measure_create
 from promises.models import MeasureBenchmark
 from tenants.context import tenant_context
@@ -188,8 +191,6 @@ def test_every_kind_uses_the_engines_definition(scoring):
     )  # 3 of 4 within
     stories = scoring.stories(promise, [0.5, -0.8, 0.0], at=at, touchpoint=scoring.returns)
     other = scoring.promise("other", title="Other")
-    from feedback.stories.models import StoryPromise
-
     StoryPromise.objects.create(story=stories[0], promise=other)  # a story about two promises counts once
 
     def last_month(key: str, **filters) -> tuple[int, float | None]:
@@ -318,3 +319,31 @@ def test_a_measure_page_reads_its_periods_in_one_grouped_query(scoring, member_c
     benchmark_set(tenant=scoring.tenant, measure=scoring.measures["nps"], label="Peers", value="10")
     benchmark_set(tenant=scoring.tenant, measure=scoring.measures["nps"], label="Best", value="50")
     assert _queries(client, f"/scores/measures/nps/{query}") == (few, 1)
+
+
+def test_a_promises_commitments_open_their_measure_over_time_at_their_touchpoint(scoring, member_clients):
+    """From the promise's scores to the measure page, filtered to the commitment's touchpoint and
+    (for a duration) its threshold: the page answers with the commitment's own numbers."""
+    promise = scoring.promise()
+    scoring.commitment(
+        promise, "refund_processing", target="90", touchpoint=scoring.returns, threshold_seconds=432000
+    )
+    scoring.commitment(promise, "csat", target="80", touchpoint=scoring.returns)
+    at = NOW - timedelta(minutes=5)
+    scoring.events("refund_processing", [3600] * 3 + [900000], at=at, touchpoint=scoring.returns)
+    _answers(scoring, "csat", [5, 4, 1, 2], at=at, touchpoint=scoring.returns)
+    scores_run(tenant=scoring.tenant, kind=ScoreRun.Kind.RECOMPUTE)
+    client = member_clients["viewer"]
+    page = client.get("/scores/promises/hassle-free-returns/").content.decode()
+    links = re.findall(r'href="(/scores/measures/[^"]+)"', page)
+    assert links == [
+        "/scores/measures/refund_processing/?touchpoint=returns&amp;threshold=432000",
+        "/scores/measures/csat/?touchpoint=returns",
+    ]
+    refunds = client.get(
+        "/scores/measures/refund_processing/", {"touchpoint": "returns", "threshold": "432000"}
+    )
+    assert refunds.status_code == 200
+    html = refunds.content.decode()
+    assert "Refund processing within 5 days" in html and "75.00 %" in html
+    assert "50.00 %" in client.get("/scores/measures/csat/", {"touchpoint": "returns"}).content.decode()

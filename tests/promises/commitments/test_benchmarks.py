@@ -8,7 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from promises.commitments.services import benchmark_remove, benchmark_set, benchmarks_replace
+from promises.commitments.services import (
+    benchmark_remove,
+    benchmark_set,
+    benchmarks_replace,
+    measure_create,
+    measures_ensure_builtin,
+)
 from promises.models import Measure, MeasureBenchmark
 from tenants.context import tenant_context
 from tenants.errors import DomainError
@@ -37,10 +43,15 @@ def test_a_benchmark_is_added_and_changed_by_its_label(world):
         ("Best in class", Decimal("-5.500"), ""),
         ("industry AVERAGE", Decimal("35.000"), ""),
     ]
-    [added, changed] = AuditEvent.objects.filter(model="promises.MeasureBenchmark").order_by("id")[:2]
-    assert added.action == "insert"
-    changes = AuditEvent.objects.filter(model="promises.MeasureBenchmark", action="update").get()
-    assert changes.changes["value"][1] in ("35.000", 35.0, "35")
+    # Audited like other configuration: two additions and the change, with the value before and after.
+    actions = list(
+        AuditEvent.objects.filter(model="promises.MeasureBenchmark")
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+    assert actions == ["insert", "insert", "update"]
+    change = AuditEvent.objects.get(model="promises.MeasureBenchmark", action="update")
+    assert [float(v) for v in change.changes["value"]] == [32.0, 35.0]
 
 
 @pytest.mark.parametrize(
@@ -67,8 +78,6 @@ def test_a_value_off_the_measures_scale_or_a_bad_label_is_refused(world, measure
 
 
 def test_a_duration_benchmark_is_a_share_and_an_average_one_lies_on_its_declared_scale(world):
-    from promises.commitments.services import measure_create
-
     stars = measure_create(
         tenant=world.tenant, key="review_stars", name="Review stars", kind="average", scale_min=1, scale_max=5
     )
@@ -123,8 +132,6 @@ def test_replacing_the_list_changes_adds_and_removes_and_writes_nothing_when_one
 
 
 def test_another_tenants_measure_or_benchmark_is_unknown(world, other_tenant):
-    from promises.commitments.services import measures_ensure_builtin
-
     [theirs] = [m for m in measures_ensure_builtin(tenant=other_tenant) if m.key == "nps"]
     with pytest.raises(DomainError, match="Unknown measure"):
         benchmark_set(tenant=world.tenant, measure=theirs, label="Mine", value="1")
@@ -197,8 +204,6 @@ def test_reading_needs_a_promises_scope_and_writing_promises_write(world):
 
 
 def test_another_tenants_measure_answers_404(world, other_tenant):
-    from promises.commitments.services import measure_create
-
     measure_create(tenant=other_tenant, key="their_measure", name="Theirs", kind="rate")
     writer = api(world.tenant, ["promises:write"])
     problem(writer.get("/api/v1/measures/their_measure/benchmarks"), 404)
