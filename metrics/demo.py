@@ -62,7 +62,7 @@ from feedback.stories.models import Story, StoryPromise
 from feedback.stories.sentiment import sentiment_score
 from metrics.models import ScoreRun
 from metrics.services import scores_daily, scores_run
-from promises.demo import promise_summary, seed_demo_promises
+from promises.demo import promise_summary, seed_demo_benchmarks, seed_demo_promises
 from promises.models import Measure, Promise
 from tenants.context import tenant_context
 from tenants.demo import DEMO_TENANTS, DemoTenant, demo_email, seed_demo_tenant
@@ -99,6 +99,10 @@ class _Signals:
     recorder: Membership  # who "entered" the surveys and events (the demo admin)
     storyteller: Membership  # who logged the stories (the demo employee)
     rng: random.Random = field(default_factory=lambda: random.Random(SEED))
+    # The customers' plans a survey answer's segment names; drawn from a generator of their own,
+    # so the answers themselves stay what they were before answers carried a segment.
+    plans: tuple[tuple[str, float], ...] = ()
+    segment_rng: random.Random = field(default_factory=lambda: random.Random(SEED + 1))
     surveys: list[SurveyResponse] = field(default_factory=list)
     events: list[ServiceEvent] = field(default_factory=list)
     stories: list[tuple[Story, Promise]] = field(default_factory=list)
@@ -120,12 +124,20 @@ class _Signals:
                 measure=self.measures[measure],
                 touchpoint=self.touchpoints[touchpoint],
                 score=score,
+                segment=self.segment(),
                 occurred_at=at,
                 source_kind=SourceKind.MEMBER,
                 source_id=self.recorder.pk,
                 external_id=f"demo-survey-{len(self.surveys) + 1}",
             )
         )
+
+    def segment(self) -> dict[str, str]:
+        """``{"plan": …}``, each plan as often as its share says (none without plans)."""
+        if not self.plans:
+            return {}
+        names, shares = zip(*self.plans, strict=True)
+        return {"plan": self.segment_rng.choices(names, weights=shares)[0]}
 
     def event(self, measure: str, touchpoint: str, at: datetime, **fact) -> None:
         """A service event: ``duration_seconds`` (duration measures), ``outcome`` (rates) or
@@ -181,6 +193,8 @@ class DemoYear:
     touchpoints: frozenset[str]
     promises: frozenset[str]
     day: Callable[[_Signals, int], None]
+    # The plans survey answers come from, with their shares (the segment filters' choices).
+    plans: tuple[tuple[str, float], ...] = ()
 
 
 # --- acme: a retailer ---------------------------------------------------------------------
@@ -386,6 +400,7 @@ DEMO_YEARS: dict[str, DemoYear] = {
         touchpoints=frozenset({"Returns", "Customer support", "Website"}),
         promises=frozenset({"hassle-free-returns", "a-human-answers-within-4-hours"}),
         day=_acme_day,
+        plans=(("standard", 0.6), ("premium", 0.3), ("business", 0.1)),
     ),
     "globex": DemoYear(
         measures=frozenset(
@@ -399,6 +414,7 @@ DEMO_YEARS: dict[str, DemoYear] = {
             {"your-card-works-wherever-you-are", "we-answer-within-a-minute", "no-surprises-on-fees"}
         ),
         day=_globex_day,
+        plans=(("current account", 0.55), ("premium", 0.25), ("student", 0.2)),
     ),
 }
 
@@ -449,6 +465,7 @@ def _seed_signals(tenant: Tenant, year: DemoYear, now: datetime) -> int:
         promises=promises,
         recorder=by_email[demo_email(tenant.slug, Membership.Role.ADMIN)],
         storyteller=by_email[demo_email(tenant.slug, Membership.Role.EMPLOYEE)],
+        plans=year.plans,
     )
     for age in range(DAYS, -1, -1):
         year.day(signals, age)
@@ -511,6 +528,8 @@ def _demo_tenant_seed(demo: DemoTenant, report: Callable[[str], None]) -> Tenant
             tell(f"{promise_summary(promises)}.")
         if written := seed_demo_signals(tenant):
             tell(f"{written:,} signals over the past year, and their scores.")
+        if benchmarks := seed_demo_benchmarks(tenant):
+            tell(f"{benchmarks} benchmarks to compare its measures against.")
     except LookupError as exc:
         tell(f"the rest of its demo is not seeded: {exc}")
     if not told:

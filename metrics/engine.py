@@ -574,20 +574,27 @@ def signal_counts(
 
 def measure_value(t: Terms, c: dict[str, int]) -> Decimal | None:
     """``A`` on the measure's scale, from the counts (None when there is no signal)."""
+    return value_of(t.measure_kind, t.measure_key, c)
+
+
+def value_of(kind: str, key: str, c: dict[str, int]) -> Decimal | None:
+    """A measure's value on its scale from its counts (those of :data:`TABLES`; a duration's
+    ``within`` for one threshold), None when there is no signal. Every page showing a measure's
+    value computes it here, so the numbers agree with the scores."""
     n = c.get("n", 0)
     if n <= 0:
         return None
-    if t.measure_kind == "duration":
+    if kind == "duration":
         return HUNDRED * c["within"] / n
-    if t.measure_kind == "rate":
+    if kind == "rate":
         return HUNDRED * c["outcomes"] / n
-    if t.measure_kind == "average":
+    if kind == "average":
         return Decimal(c["value_thousandths"]) / THOUSAND / n
-    if t.measure_key == "nps":
+    if key == "nps":
         return HUNDRED * (c["promoters"] - c["detractors"]) / n
-    if t.measure_key == "csat":
+    if key == "csat":
         return HUNDRED * c["satisfied"] / n
-    if t.measure_key == "ces":
+    if key == "ces":
         return Decimal(c["score_sum"]) / n
     return HUNDRED * c["non_negative"] / n  # story_sentiment
 

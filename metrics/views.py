@@ -1,4 +1,5 @@
-"""Score dashboards: the tenant overview, a promise, a department, the journey map.
+"""Score dashboards: the tenant overview, a promise, a department, the journey map; and the
+measures over time (``metrics.measures``), where admins set each measure's benchmarks.
 
 Every page reads the newest score run (``metrics.dashboards``) and never recomputes; before
 the first run each shows an empty state. Views hand templates plain data only, so rendering
@@ -8,13 +9,21 @@ tenant-scoped managers cannot see it).
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from metrics import dashboards
-from promises.models import Promise
-from tenants.models import Department
-from tenants.permissions import action_required, can
+from metrics import dashboards, measures
+from metrics.forms import BenchmarkForm, MeasureFilterForm
+from promises.commitments.selectors import measure_get_by_key
+from promises.commitments.services import benchmark_remove, benchmark_set
+from promises.models import Measure, MeasureBenchmark, Promise
+from tenants.errors import DomainError
+from tenants.forms import add_service_error
+from tenants.models import Department, Touchpoint
+from tenants.permissions import action_required, can, enforce
 
 
 @action_required("scores.view")
@@ -65,3 +74,100 @@ def journey(request):
         "metrics/journey.html",
         {"journey": dashboards.journey(), "can_add_commitment": can(request.membership, "promise.edit")},
     )
+
+
+# --- Measures over time ------------------------------------------------------------------------
+
+
+@action_required("scores.view")
+@require_GET
+def measure_list(request):
+    return render(request, "metrics/measures.html", {"measures": measures.measure_rows()})
+
+
+def _measure_or_404(key: str) -> Measure:
+    """The measure of the URL (a built-in one is created on first use); 404 for a missing one
+    or another tenant's."""
+    try:
+        return measure_get_by_key(key=key)
+    except DomainError:
+        raise Http404("No such measure.") from None
+
+
+@action_required("scores.view")
+@require_http_methods(["GET", "POST"])
+def measure_page(request, key: str):
+    """A measure per month or quarter, filtered; admins add and change its benchmarks (POST)."""
+    measure = _measure_or_404(key)
+    may_edit = can(request.membership, "measure.benchmarks")
+    benchmark_form = BenchmarkForm(request.POST or None) if may_edit else None
+    if request.method == "POST":
+        enforce(request, "measure.benchmarks")
+        if benchmark_form.is_valid():
+            data = benchmark_form.cleaned_data
+            try:
+                benchmark = benchmark_set(
+                    tenant=request.tenant,
+                    measure=measure,
+                    label=data["label"],
+                    value=data["value"],
+                    source=data["source"],
+                )
+            except DomainError as error:
+                add_service_error(benchmark_form, error)
+            else:
+                messages.success(request, f"Benchmark “{benchmark.label}” of {measure.name} saved.")
+                url = reverse("measure_page", args=[measure.key])
+                return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+    starts = measures.period_starts("month")
+    thresholds = measures.duration_thresholds(measure)
+    form = MeasureFilterForm(
+        request.GET or None,
+        measure=measure,
+        touchpoints=list(Touchpoint.objects.order_by("position", "id").only("id", "slug", "name")),
+        segments=measures.segment_options(measure, since=starts[0]),
+        thresholds=thresholds,
+    )
+    status = 200
+    series = chart = split_chart = None
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        series = measures.measure_series(measure=measure, filters=form.filters())
+    benchmarks = measures.benchmark_rows(measure)
+    if series is not None:
+        series.benchmarks = benchmarks
+        chart = measures.series_chart(series)
+        if measure.key == "nps":
+            split_chart = measures.nps_split_chart(series)
+    if request.method == "POST":
+        status = 400  # the benchmark form was refused: its errors are on the page
+    return render(
+        request,
+        "metrics/measure.html",
+        {
+            "measure": measure,
+            "form": form,
+            "series": series,
+            "chart": chart,
+            "split_chart": split_chart,
+            "benchmarks": benchmarks,
+            "benchmark_form": benchmark_form,
+            "thresholds": thresholds,
+            "min_answers": measures.MIN_ANSWERS,
+            "query": request.GET.urlencode(),
+        },
+        status=status,
+    )
+
+
+@action_required("measure.benchmarks")
+@require_POST
+def benchmark_remove_view(request, key: str, pk: int):
+    measure = _measure_or_404(key)
+    benchmark = MeasureBenchmark.objects.filter(measure=measure, pk=pk).first()
+    if benchmark is None:
+        raise Http404("No such benchmark.")
+    benchmark_remove(tenant=request.tenant, benchmark=benchmark)
+    messages.success(request, f"Benchmark “{benchmark.label}” of {measure.name} removed.")
+    return redirect("measure_page", key=measure.key)

@@ -31,8 +31,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from promises.commitments.models import Measure
+from promises.commitments.models import Measure, MeasureBenchmark
 from promises.commitments.services import (
+    benchmark_set,
     commitment_create,
     commitment_update,
     measure_create,
@@ -62,6 +63,8 @@ class DemoStory:
     # The tenant's own measures: (key, name, what measure_create takes besides).
     measures: tuple[tuple[str, str, dict[str, Any]], ...]
     draft: Callable[[_Seeder], None] = field(repr=False)
+    # Benchmarks to compare the measures against: (measure key, label, value, source).
+    benchmarks: tuple[tuple[str, str, str, str], ...] = ()
 
 
 def demo_story(slug: str) -> DemoStory:
@@ -115,6 +118,26 @@ def _seed(tenant: Tenant, story: DemoStory) -> list[Promise]:
         if not Promise.objects.exists():
             story.draft(_Seeder.prepare(tenant, story))
         return list(Promise.objects.order_by("kind", "title"))
+
+
+def seed_demo_benchmarks(tenant: Tenant, *, story: str | None = None) -> int:
+    """Create the demo benchmarks of ``story`` (default: the tenant's slug) when the tenant has
+    none at all; returns how many were created. A measure the tenant lacks is skipped; nothing
+    an admin set is changed."""
+    chosen = demo_story(story or tenant.slug)
+    with tenant_context(tenant), transaction.atomic():
+        if MeasureBenchmark.objects.exists():
+            return 0
+        measures = {m.key: m for m in Measure.objects.all()}
+        created = 0
+        for key, label, value, source in chosen.benchmarks:
+            if key in measures:
+                benchmark_set(tenant=tenant, measure=measures[key], label=label, value=value, source=source)
+                created += 1
+        return created
+
+
+DEMO_SOURCE = "Illustrative figure for the demo"
 
 
 @dataclass
@@ -442,6 +465,18 @@ DEMO_STORIES: dict[str, DemoStory] = {
             ),
         ),
         draft=_acme,
+        benchmarks=(
+            ("nps", "Retail average", "32", DEMO_SOURCE),
+            ("nps", "Best in class", "61", DEMO_SOURCE),
+            ("csat", "Retail average", "78", DEMO_SOURCE),
+            ("ces", "Retail average", "5.2", DEMO_SOURCE),
+            ("story_sentiment", "Last year", "58", ""),
+            ("first_response", "Retail average", "80", DEMO_SOURCE),
+            ("refund_processing", "Retail average", "85", DEMO_SOURCE),
+            ("first_contact_resolution", "Retail average", "70", DEMO_SOURCE),
+            ("signin_blocked", "Retail average", "3", DEMO_SOURCE),
+            ("review_stars", "Retail average", "4.1", DEMO_SOURCE),
+        ),
     ),
     "globex": DemoStory(
         managers={
@@ -464,5 +499,15 @@ DEMO_STORIES: dict[str, DemoStory] = {
             ),
         ),
         draft=_globex,
+        benchmarks=(
+            ("nps", "Banking average", "25", DEMO_SOURCE),
+            ("nps", "Best in class", "55", DEMO_SOURCE),
+            ("csat", "Banking average", "75", DEMO_SOURCE),
+            ("ces", "Banking average", "4.8", DEMO_SOURCE),
+            ("card_replacement", "Banking average", "85", DEMO_SOURCE),
+            ("fee_refund", "Banking average", "80", DEMO_SOURCE),
+            ("call_answered_in_a_minute", "Banking average", "75", DEMO_SOURCE),
+            ("card_declined_abroad", "Banking average", "3", DEMO_SOURCE),
+        ),
     ),
 }

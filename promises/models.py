@@ -165,6 +165,7 @@ from promises.commitments.models import (  # noqa: E402
     Commitment,
     CommitmentVersion,
     Measure,
+    MeasureBenchmark,
 )
 from promises.signoffs.models import SignOff  # noqa: E402
 
@@ -175,6 +176,7 @@ __all__ = [
     "Commitment",
     "CommitmentVersion",
     "Measure",
+    "MeasureBenchmark",
     "Promise",
     "PromiseContributor",
     "PromiseVersion",

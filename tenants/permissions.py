@@ -174,6 +174,11 @@ ACTIONS: dict[str, Rule] = {
         roles=ADMINS,
         scopes=frozenset({"promises:write"}),
     ),
+    "measure.benchmarks": Rule(
+        "Set the benchmark values each measure is compared against",
+        roles=ADMINS,
+        scopes=frozenset({"promises:write"}),
+    ),
     # Signals
     "feedback.ingest": Rule(
         "Push stories, survey responses and service events (single or in batches)",
@@ -189,7 +194,8 @@ ACTIONS: dict[str, Rule] = {
     "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
     # Alignment scores
     "scores.view": Rule(
-        "See alignment scores: overview, promise and department dashboards, journey map, breach events",
+        "See alignment scores: overview, promise and department dashboards, journey map, breach events, "
+        "measures over time",
         roles=EVERYONE,
         scopes=frozenset({"scores:read"}),
     ),

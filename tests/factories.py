@@ -128,6 +128,18 @@ def _duration_measure(tenant: Tenant) -> TenantModel:
 RECIPES["promises.Measure"] = _duration_measure
 
 
+def _benchmark(tenant: Tenant) -> TenantModel:
+    # The value must lie on its measure's scale: a duration measure's share, 0–100 %.
+    from promises.models import Measure, MeasureBenchmark
+
+    return MeasureBenchmark(
+        tenant=tenant, measure=make_row(Measure, tenant), label="Industry average", value=42
+    )
+
+
+RECIPES["promises.MeasureBenchmark"] = _benchmark
+
+
 def _survey_response(tenant: Tenant) -> TenantModel:
     # The score must lie on the measure's answer scale; the measure must be a survey measure.
     from feedback.signals.models import SurveyResponse

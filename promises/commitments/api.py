@@ -10,7 +10,15 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from promises.commitments.models import TENANT_KIND_CHOICES, Commitment, CommitmentVersion, Measure
+from promises.commitments.models import (
+    BENCHMARK_LABEL_MAX,
+    BENCHMARKS_PER_MEASURE,
+    TENANT_KIND_CHOICES,
+    Commitment,
+    CommitmentVersion,
+    Measure,
+    MeasureBenchmark,
+)
 from promises.commitments.selectors import measure_get_by_key
 from promises.selectors import touchpoint_get_by_slug
 from tenants.api_base import DecimalTextField, JsonTypedInput
@@ -97,7 +105,48 @@ class MeasureSerializer(serializers.ModelSerializer):
         return Measure.FACTS.get(measure.kind)
 
 
+class BenchmarkSerializer(serializers.ModelSerializer):
+    value = serializers.CharField(read_only=True, help_text='On the measure\'s scale, as text, e.g. "32.5".')
+
+    class Meta:
+        model = MeasureBenchmark
+        fields = ["label", "value", "source"]
+        read_only_fields = fields
+
+
+class MeasureBenchmarksSerializer(serializers.Serializer):
+    """A measure's benchmarks, by label."""
+
+    measure = serializers.CharField(read_only=True, help_text="The measure's key.")
+    scale = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="[lowest, highest] value a benchmark may take.",
+    )
+    benchmarks = BenchmarkSerializer(many=True, read_only=True)
+
+
 # --- Writing ---------------------------------------------------------------------------------
+
+
+class BenchmarkInputSerializer(JsonTypedInput, serializers.Serializer):
+    label = serializers.CharField(max_length=BENCHMARK_LABEL_MAX, help_text="e.g. Industry average")
+    value = DecimalTextField(
+        max_digits=9, decimal_places=3, help_text='On the measure\'s scale (see `scale`), e.g. "32.5".'
+    )
+    source = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Where the value comes from."
+    )
+
+
+class MeasureBenchmarksInputSerializer(JsonTypedInput, serializers.Serializer):
+    """The measure's whole list of benchmarks: labels not in it are removed."""
+
+    benchmarks = BenchmarkInputSerializer(
+        many=True,
+        max_length=BENCHMARKS_PER_MEASURE,
+        help_text=f"At most {BENCHMARKS_PER_MEASURE}; [] removes all.",
+    )
 
 
 class CommitmentWriteSerializer(JsonTypedInput, serializers.Serializer):

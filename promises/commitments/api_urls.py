@@ -21,12 +21,14 @@ from promises.commitments.api import (
     CommitmentSerializer,
     CommitmentUpdateSerializer,
     CommitmentWriteSerializer,
+    MeasureBenchmarksInputSerializer,
+    MeasureBenchmarksSerializer,
     MeasureCreateSerializer,
     MeasureSerializer,
     MeasureUpdateSerializer,
 )
 from promises.commitments.models import Commitment, CommitmentVersion, Measure
-from promises.commitments.selectors import measure_list
+from promises.commitments.selectors import benchmarks_of, measure_list
 from promises.models import Promise
 from tenants.api_base import problem_responses
 from tenants.api_urls import TenantResourceViewSet
@@ -174,6 +176,8 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantRes
         "retrieve": "measure.view",
         "create": "measure.manage",
         "partial_update": "measure.manage",
+        "benchmarks": "measure.view",
+        "benchmarks_replace": "measure.benchmarks",
     }
 
     def list(self, request, *args, **kwargs):
@@ -198,6 +202,48 @@ class MeasureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantRes
             tenant=self.request.tenant, measure=measure, **serializer.validated_data
         )
         return Response(MeasureSerializer(measure).data)
+
+    def _benchmarks(self, measure: Measure) -> Response:
+        data = {
+            "measure": measure.key,
+            "scale": [str(bound) for bound in measure.scale],
+            "benchmarks": benchmarks_of(measure=measure),
+        }
+        return Response(MeasureBenchmarksSerializer(data).data)
+
+    @extend_schema(responses={200: MeasureBenchmarksSerializer, **_OBJECT_PROBLEMS})
+    @action(detail=True, methods=["get"])
+    def benchmarks(self, request, key=None):
+        """The values the measure is compared against (drawn on its chart), by label."""
+        return self._benchmarks(self.get_object())
+
+    @extend_schema(
+        request=MeasureBenchmarksInputSerializer,
+        responses={200: MeasureBenchmarksSerializer, **_WRITE_PROBLEMS},
+        examples=[
+            OpenApiExample(
+                "NPS benchmarks",
+                value={
+                    "benchmarks": [
+                        {"label": "Industry average", "value": "32", "source": "Retail NPS study 2026"},
+                        {"label": "Best in class", "value": "61"},
+                    ]
+                },
+                request_only=True,
+            )
+        ],
+    )
+    @benchmarks.mapping.put
+    def benchmarks_replace(self, request, key=None):
+        """Set the measure's whole list of benchmarks: each value on the measure's scale, each label
+        once; labels left out are removed."""
+        measure = self.get_object()
+        serializer = MeasureBenchmarksInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.benchmarks_replace(
+            tenant=self.request.tenant, measure=measure, benchmarks=serializer.validated_data["benchmarks"]
+        )
+        return self._benchmarks(measure)
 
 
 router = SimpleRouter(trailing_slash=False)

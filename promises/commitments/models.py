@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from tenants.keys import TenantForeignKey
@@ -327,3 +328,45 @@ class CommitmentVersion(TenantModel):
     @staticmethod
     def audit_named(number: int, measure: str, touchpoint: str | None, promise: str) -> str:
         return f"v{number} of {commitment_phrase(measure, touchpoint)} (“{promise}”)"
+
+
+BENCHMARK_LABEL_MAX = 80
+BENCHMARKS_PER_MEASURE = 10
+
+
+class MeasureBenchmark(TenantModel):
+    """A value the tenant compares a measure against ("Industry average", "Best in class"), on
+    the measure's scale. Drawn as a line on the measure's chart and listed beside it."""
+
+    audit_noun = "benchmark"
+    audit_name = ("label", "measure__name")
+
+    measure = TenantForeignKey(Measure, on_delete=models.CASCADE, related_name="benchmarks")
+    label = models.CharField(
+        max_length=BENCHMARK_LABEL_MAX, help_text="What the value is, e.g. Industry average."
+    )
+    value = models.DecimalField(
+        max_digits=SCALE_MAX_DIGITS, decimal_places=SCALE_PLACES, help_text="On the measure's scale."
+    )
+    source = models.CharField(
+        max_length=200,
+        blank=True,
+        default="",
+        help_text="Where the value comes from, e.g. a study and its year.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["measure", "label", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant", "measure", Lower("label"), name="measure_benchmark_unique_label"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.value}"
+
+    @staticmethod
+    def audit_named(label: str, measure: str) -> str:
+        return f"“{label}” of {measure}"

@@ -10,7 +10,13 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from promises.commitments.models import BUILTIN_MEASURES, Commitment, CommitmentVersion, Measure
+from promises.commitments.models import (
+    BUILTIN_MEASURES,
+    Commitment,
+    CommitmentVersion,
+    Measure,
+    MeasureBenchmark,
+)
 from promises.models import Promise
 from tenants.context import require_tenant_id
 from tenants.errors import DomainError
@@ -69,3 +75,8 @@ def commitment_versions_effective_at(
             "commitment", "commitment__measure", "commitment__touchpoint", "commitment__promise"
         ).order_by("commitment__promise_id", "commitment_id")
     )
+
+
+def benchmarks_of(*, measure: Measure) -> list[MeasureBenchmark]:
+    """The measure's benchmarks, by label."""
+    return list(MeasureBenchmark.objects.filter(measure=measure).order_by("label", "id"))

@@ -15,16 +15,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
 from promises.commitments.models import (
+    BENCHMARK_LABEL_MAX,
+    BENCHMARKS_PER_MEASURE,
     BUILTIN_MEASURES,
     SCALE_MAX_DIGITS,
     SCALE_PLACES,
     Commitment,
     CommitmentVersion,
     Measure,
+    MeasureBenchmark,
 )
 from promises.commitments.selectors import commitments_open
 from promises.models import Promise
@@ -45,7 +48,7 @@ from promises.rules import (
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Membership, Tenant, Touchpoint
-from tenants.validation import decimal_problem
+from tenants.validation import decimal_problem, text_problem
 
 MAX_WINDOW_DAYS = 730
 MEASURE_KEY_RE = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,48}[a-z0-9])?$")
@@ -298,6 +301,150 @@ def measure_update(
         clean(measure)
         measure.save(update_fields=["name", *SHAPE_FIELDS])
         return measure
+
+
+# --- Benchmarks ------------------------------------------------------------------------------
+
+BENCHMARK_SOURCE_MAX = 200
+
+
+def _scale_text(measure: Measure) -> str:
+    lo, hi = measure.scale
+    unit = " %" if measure.is_percent else ""
+    return f"{fmt_number(lo)}{unit} to {fmt_number(hi)}{unit}"
+
+
+def _benchmark_fields(
+    measure: Measure, *, label: Any, value: Any, source: Any, where: str = ""
+) -> dict[str, Any]:
+    """A benchmark's label, value and source, checked and normalised. ``where`` prefixes each
+    message ("Benchmark 2: ") when several are given at once."""
+    label = str(label if label is not None else "").strip()
+    source = str(source if source is not None else "").strip()
+    if not label:
+        raise DomainError(f"{where}Give the benchmark a label, e.g. Industry average.", field="label")
+    if len(label) > BENCHMARK_LABEL_MAX:
+        raise DomainError(
+            f"{where}A benchmark's label is at most {BENCHMARK_LABEL_MAX} characters; this one has {len(label)}.",
+            field="label",
+        )
+    if len(source) > BENCHMARK_SOURCE_MAX:
+        raise DomainError(
+            f"{where}A benchmark's source is at most {BENCHMARK_SOURCE_MAX} characters; this one has {len(source)}.",
+            field="source",
+        )
+    for name, text in (("label", label), ("source", source)):
+        if problem := text_problem(f"{where}The {name}", text):
+            raise DomainError(problem, field=name)
+    if value is None or str(value).strip() == "":
+        raise DomainError(
+            f"{where}Give the benchmark's value on the {measure.name} scale ({_scale_text(measure)}).",
+            field="value",
+        )
+    number = decimal_value(value, field="value", label=f"{where}The value")
+    if problem := decimal_problem(
+        f"{where}The value", number, max_digits=SCALE_MAX_DIGITS, places=SCALE_PLACES
+    ):
+        raise DomainError(problem, field="value")
+    lo, hi = measure.scale
+    if not lo <= number <= hi:
+        raise DomainError(
+            f"{where}The value {fmt_number(number)} lies outside the {measure.name} scale "
+            f"({_scale_text(measure)}); give a value on that scale.",
+            field="value",
+        )
+    return {"label": label, "value": number, "source": source}
+
+
+def _lock_measure(measure: Measure, tenant: Tenant) -> Measure:
+    own(measure, tenant, what="measure", field="measure")
+    return Measure.objects.select_for_update().get(pk=measure.pk)
+
+
+@transaction.atomic
+def benchmark_set(
+    *, tenant: Tenant, measure: Measure, label: str, value: Any, source: str = ""
+) -> MeasureBenchmark:
+    """Add a benchmark to ``measure``, or change the value and source of the one with the same
+    label (labels compare without case). Locks the measure row."""
+    with tenant_context(tenant):
+        measure = _lock_measure(measure, tenant)
+        fields = _benchmark_fields(measure, label=label, value=value, source=source)
+        benchmark = MeasureBenchmark.objects.filter(measure=measure, label__iexact=fields["label"]).first()
+        if benchmark is None:
+            if MeasureBenchmark.objects.filter(measure=measure).count() >= BENCHMARKS_PER_MEASURE:
+                raise DomainError(
+                    f"{measure.name} already has {BENCHMARKS_PER_MEASURE} benchmarks, the most a measure "
+                    "can have; remove one first.",
+                    field="label",
+                )
+            benchmark = MeasureBenchmark(measure=measure)
+        for name, field_value in fields.items():
+            setattr(benchmark, name, field_value)
+        clean(benchmark, exclude=["measure"])
+        benchmark.save()
+        return benchmark
+
+
+@transaction.atomic
+def benchmark_remove(*, tenant: Tenant, benchmark: MeasureBenchmark) -> None:
+    own(benchmark, tenant, what="benchmark", field="benchmark")
+    with tenant_context(tenant):
+        MeasureBenchmark.objects.filter(pk=benchmark.pk).delete()
+
+
+@transaction.atomic
+def benchmarks_replace(
+    *, tenant: Tenant, measure: Measure, benchmarks: list[dict[str, Any]]
+) -> list[MeasureBenchmark]:
+    """Make ``benchmarks`` (each ``{"label", "value", "source"?}``) the measure's whole list:
+    those with a known label are changed where they differ, new ones added, the rest removed.
+    Nothing is written when one of them is refused. Locks the measure row."""
+    with tenant_context(tenant):
+        measure = _lock_measure(measure, tenant)
+        if len(benchmarks) > BENCHMARKS_PER_MEASURE:
+            raise DomainError(
+                f"A measure has at most {BENCHMARKS_PER_MEASURE} benchmarks; {len(benchmarks)} were given.",
+                field="benchmarks",
+            )
+        wanted: dict[str, dict[str, Any]] = {}
+        for i, item in enumerate(benchmarks, start=1):
+            fields = _benchmark_fields(
+                measure,
+                label=item.get("label"),
+                value=item.get("value"),
+                source=item.get("source", ""),
+                where=f"Benchmark {i}: ",
+            )
+            key = fields["label"].lower()
+            if key in wanted:
+                raise DomainError(
+                    f"Benchmark {i}: the label {fields['label']!r} is given twice; each benchmark of a "
+                    "measure needs its own label.",
+                    field="label",
+                )
+            wanted[key] = fields
+        existing = {b.label.lower(): b for b in MeasureBenchmark.objects.filter(measure=measure)}
+        gone = [b.pk for key, b in existing.items() if key not in wanted]
+        if gone:
+            MeasureBenchmark.objects.filter(pk__in=gone).delete()
+        for key, fields in wanted.items():
+            benchmark = existing.get(key) or MeasureBenchmark(measure=measure)
+            if benchmark.pk and all(getattr(benchmark, n) == v for n, v in fields.items()):
+                continue
+            for name, field_value in fields.items():
+                setattr(benchmark, name, field_value)
+            try:
+                with transaction.atomic():
+                    benchmark.save()
+            except IntegrityError:
+                # Two labels the database's case folding takes for one (Python's did not).
+                raise DomainError(
+                    f"The label {fields['label']!r} is the same as another one apart from its letters' case; "
+                    "give each benchmark of a measure its own label.",
+                    field="label",
+                ) from None
+        return list(MeasureBenchmark.objects.filter(measure=measure).order_by("label", "id"))
 
 
 def _check_unused(measure: Measure, what: list[str], shape: dict[str, Any]) -> None:

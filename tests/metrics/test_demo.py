@@ -7,7 +7,7 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Max, Min
+from django.db.models import Count, Max, Min
 
 from feedback.escalations.models import Escalation
 from feedback.signals.models import ServiceEvent, SurveyResponse
@@ -15,7 +15,7 @@ from feedback.stories.models import Story
 from metrics.demo import demo_tenants_seed, seed_demo_signals
 from metrics.models import BreachEvent, ScoreRun
 from promises.demo import seed_demo_promises
-from promises.models import Commitment, CommitmentVersion, Promise, PromiseVersion, SignOff
+from promises.models import Commitment, CommitmentVersion, MeasureBenchmark, Promise, PromiseVersion, SignOff
 from promises.services import promise_update
 from tenants.context import tenant_context
 from tenants.demo import DEMO_TENANTS, demo_email, seed_demo_tenant
@@ -70,6 +70,10 @@ def test_demo_signals_tell_a_story_and_seed_once(db):
         open_kinds = set(BreachEvent.objects.filter(resolved_at__isnull=True).values_list("kind", flat=True))
         assert {"hidden_breach", "commitment_not_met"} <= open_kinds
         runs = ScoreRun.objects.count()
+        # Every answer names the customer's plan, so the measure pages' segment filter has choices.
+        plans = dict(SurveyResponse.objects.values_list("segment__plan").annotate(n=Count("id")))
+        assert set(plans) == {"standard", "premium", "business"}
+        assert plans["standard"] > plans["premium"] > plans["business"] > 0
 
     assert seed_demo_signals(tenant) == 0
     call_command("seed_demo_scores")
@@ -137,6 +141,7 @@ def _everything(tenant) -> dict:
                 Commitment,
                 CommitmentVersion,
                 SignOff,
+                MeasureBenchmark,
                 SurveyResponse,
                 ServiceEvent,
                 Story,
@@ -162,7 +167,9 @@ def test_seeding_again_creates_nothing_and_undoes_nothing_an_admin_did():
     """What `make run` seeds on every start (side by side, each tenant in a thread of its own)."""
     seeded = []
     tenants = demo_tenants_seed(report=seeded.append)
-    assert len(seeded) == 6 and "Globex Bank: 5 promises (4 active, 1 in review)." in seeded
+    assert len(seeded) == 8 and "Globex Bank: 5 promises (4 active, 1 in review)." in seeded
+    assert "Acme Retail: 10 benchmarks to compare its measures against." in seeded
+    assert "Globex Bank: 8 benchmarks to compare its measures against." in seeded
     acme, globex = tenants
 
     # An admin of each tenant changes things.
