@@ -1,0 +1,84 @@
+"""A customer answers a hosted survey on a phone, in German, without signing in."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from feedback.signals.models import SourceKind, SurveyResponse
+from tenants.context import tenant_context
+from tests.conftest import make_tenant
+from tests.surveys.conftest import make_survey_world
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def phone(new_page):
+    return new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="de-DE")
+
+
+def test_a_customer_answers_in_german_on_a_phone(phone, site):
+    tenant = make_tenant("acme", "Acme Retail")
+    world = make_survey_world(tenant)
+    base = site("acme")
+    page = phone
+    outside = []
+    page.on(
+        "request", lambda request: outside.append(request.url) if not request.url.startswith(base) else None
+    )
+
+    # The browser asks for German (Accept-Language): the page speaks it.
+    page.goto(f"{base}/s/{world.survey.token}/")
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    question = "Wie wahrscheinlich ist es, dass Sie Acme Retail einem Freund oder Kollegen empfehlen?"
+    expect(page.get_by_role("heading", name=question)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    nine = page.get_by_role("button", name="9", exact=True)
+    box = nine.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    nine.tap()
+
+    # Stored the moment it was tapped; the follow-up question comes next.
+    reason = page.get_by_label("Was ist der wichtigste Grund für Ihre Bewertung?")
+    expect(reason).to_be_visible()
+    expect(page.get_by_text("Vielen Dank, Ihre Bewertung ist gespeichert.")).to_be_visible()
+    with tenant_context(tenant):
+        stored = SurveyResponse.objects.get()
+        assert (stored.score, stored.touchpoint.slug, stored.measure.key) == (9, "returns", "nps")
+        assert (stored.source_kind, stored.source_id) == (SourceKind.HOSTED_SURVEY, world.survey.pk)
+        assert stored.segment == {"link": "anonymous", "language": "de"}
+
+    reason.fill("Die Rücksendung ging schnell und ohne Formular.")
+    page.get_by_role("button", name="Senden").click()
+    expect(page.get_by_role("heading", name="Vielen Dank")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/thanks/\?lang=de$"))
+    with tenant_context(tenant):
+        assert (
+            SurveyResponse.objects.get(pk=stored.pk).comment
+            == "Die Rücksendung ging schnell und ohne Formular."
+        )
+        assert SurveyResponse.objects.count() == 1
+    assert outside == []
+
+
+def test_the_survey_works_by_keyboard_at_320_pixels_and_switches_language(new_page, site):
+    tenant = make_tenant("acme", "Acme Retail")
+    world = make_survey_world(tenant)
+    page = new_page(viewport={"width": 320, "height": 640})
+    page.goto(f"{site('acme')}/s/{world.survey.token}/?lang=en")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.get_by_role("link", name="Français").click()
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    # Tab from the language switcher into the scores; Enter sends the focused score.
+    page.get_by_role("button", name="0", exact=True).focus()
+    for _ in range(3):
+        page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="3", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Quelle est la raison principale de votre note ?")).to_be_visible()
+    page.get_by_role("link", name="Passer cette question").click()
+    expect(page.get_by_role("heading", name="Merci")).to_be_visible()
+    with tenant_context(tenant):
+        stored = SurveyResponse.objects.get()
+        assert (stored.score, stored.comment, stored.segment["language"]) == (3, "", "fr")
