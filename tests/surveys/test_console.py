@@ -70,9 +70,7 @@ def test_an_admin_creates_a_survey_and_sees_its_link_and_qr_code(admin, world):
 
 
 def test_bad_input_says_which_field_and_what_to_do(admin, world):
-    response = admin.post(
-        "/surveys/new/", {"name": "", "touchpoint": "999999", "measure": "story_sentiment"}
-    )
+    response = admin.post("/surveys/new/", {"name": "", "touchpoint": "999999", "measure": "story_sentiment"})
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert errors["name"] == ["Give the survey a name, e.g. “Returns counter”."]
