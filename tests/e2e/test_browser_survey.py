@@ -1,4 +1,5 @@
-"""A customer answers a hosted survey on a phone, in German, without signing in."""
+"""A customer answers a hosted survey on a phone, in German, without signing in; a manager
+creates one and gets its link and QR code."""
 
 import re
 
@@ -6,8 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.signals.models import SourceKind, SurveyResponse
+from surveys.models import Survey
 from tenants.context import tenant_context
-from tests.conftest import make_tenant
+from tests.conftest import TEST_PASSWORD, make_tenant
 from tests.surveys.conftest import make_survey_world
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -82,3 +84,31 @@ def test_the_survey_works_by_keyboard_at_320_pixels_and_switches_language(new_pa
     with tenant_context(tenant):
         stored = SurveyResponse.objects.get()
         assert (stored.score, stored.comment, stored.segment["language"]) == (3, "", "fr")
+
+
+def test_a_manager_creates_a_survey_and_gets_its_link_and_qr_code(page, site):
+    tenant = make_tenant("acme", "Acme Retail")
+    make_survey_world(tenant)  # Returns, the built-in measures, a first survey
+    base = site("acme")
+    page.goto(f"{base}/surveys/new/")
+    page.locator("input[name=login]").fill("manager@acme.test")
+    page.locator("input[name=password]").fill(TEST_PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    expect(page.get_by_role("heading", name="New survey")).to_be_visible()
+
+    page.get_by_label("Name").fill("Returns desk")
+    page.get_by_label("Touchpoint").select_option(label="Returns")
+    page.get_by_label("Department").select_option(label="Customer Service")
+    page.get_by_label("Measure").select_option(label="CSAT")
+    page.get_by_role("button", name="Create survey").click()
+
+    expect(page.get_by_text("Survey “Returns desk” created.")).to_be_visible()
+    with tenant_context(tenant):
+        survey = Survey.objects.get(name="Returns desk")
+    expect(page.locator("#survey-link")).to_have_value(f"{base}/s/{survey.token}/")
+    qr = page.get_by_role("img", name=re.compile("QR code of the link"))
+    expect(qr).to_be_visible()
+    assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+    with page.expect_download() as download:
+        page.get_by_role("link", name="download the PNG").click()
+    assert download.value.suggested_filename == f"survey-{survey.pk}-qr.png"
