@@ -69,7 +69,8 @@ class SurveyForm(forms.Form):
     asks_consent = forms.BooleanField(
         required=False,
         label="Ask for consent to be contacted",
-        help_text="Whether the customer agrees to be contacted about their answer.",
+        help_text="Whether the customer agrees to be contacted about their answer. Kept with the survey; "
+        "the public page asks it once follow-ups of unhappy answers are in place.",
     )
     thank_you = forms.CharField(
         required=False,
