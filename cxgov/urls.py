@@ -15,6 +15,7 @@ urlpatterns = [
     path("scores/", include("metrics.urls")),
     path("", include("metrics.home.urls")),
     path("", include("feedback.urls")),
+    path("", include("surveys.urls")),
     path("", include("metrics.digests.urls")),
     path("", include("tenants.urls")),
     # Whatever no API route matched answers problem+json, never a page.

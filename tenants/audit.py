@@ -46,8 +46,13 @@ DATA_ACTIONS = {
 INGEST_ACTION = "ingest"
 
 
-def actor_of(source: ApiKey | Membership) -> Actor:
-    """The audit trail's actor for a write sent by ``source`` (the context's, when it is the same)."""
+def actor_of(source: ApiKey | Membership | Actor) -> Actor:
+    """The audit trail's actor for a write sent by ``source`` (the context's, when it is the same).
+
+    An :class:`Actor` is taken as it is (a sender that is neither a member nor a key, e.g. the
+    public page of a hosted survey)."""
+    if isinstance(source, Actor):
+        return source
     kind = "api_key" if isinstance(source, ApiKey) else "member"
     actor = current_actor()
     if actor is not None and actor.kind == kind and actor.id == source.pk:
@@ -58,7 +63,7 @@ def actor_of(source: ApiKey | Membership) -> Actor:
 
 
 def ingest_event_record(
-    *, model: str, ids: Sequence[int], source: ApiKey | Membership, detail: dict[str, Any]
+    *, model: str, ids: Sequence[int], source: ApiKey | Membership | Actor, detail: dict[str, Any]
 ) -> None:
     """One audit entry for a write of append-only rows (signals), in the caller's transaction.
 

@@ -48,6 +48,7 @@ _CHANNELS = {
     "csv_import": " from a CSV import",
     "csv": " from a CSV import",
     "web_form": " through the web form",
+    "hosted_survey": " through a hosted survey",
 }
 
 

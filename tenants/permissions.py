@@ -56,6 +56,13 @@ def _manages(membership: Membership, escalation: Any) -> bool:
     return membership.role == MANAGER and escalation.department_id in _department_ids(membership)
 
 
+def _manages_department_of(membership: Membership, target: Any) -> bool:
+    """Admins: anything; managers: what belongs to one of their departments (``department_id``)."""
+    if target is None:
+        return True
+    return _manages(membership, target)
+
+
 def _escalation_decider(membership: Membership, escalation: Any) -> bool:
     if escalation is None:
         return True
@@ -192,6 +199,18 @@ ACTIONS: dict[str, Rule] = {
     "story.view_own": Rule("See the stories one logged", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_all": Rule("See, filter and export every story", roles=frozenset({MANAGER, ADMIN})),
     "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
+    # Hosted surveys
+    "survey.manage": Rule(
+        "Create, change and share hosted surveys (their link and QR code); see their answers",
+        roles=frozenset({MANAGER, ADMIN}),
+        condition=_manages_department_of,
+        condition_text="a manager: only surveys of the departments they belong to",
+    ),
+    "survey.answer": Rule(
+        "Answer a hosted survey on its public page (no sign-in)",
+        public=True,
+        condition_text="the link's token names an active survey of the tenant whose address it is opened on",
+    ),
     # Alignment scores
     "scores.view": Rule(
         "See alignment scores: overview, promise and department dashboards, journey map, breach events, "

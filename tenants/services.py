@@ -282,9 +282,17 @@ def touchpoint_delete(*, tenant: Tenant, touchpoint: Touchpoint) -> None:
                 touchpoint.delete()
         except (ProtectedError, RestrictedError) as exc:
             raise DomainError(
-                f"{touchpoint.name} is measured by commitments; end those commitments before deleting it.",
+                f"{touchpoint.name} is still used by {_holders(exc)}; move those to another touchpoint "
+                "or end them before deleting it.",
                 code="in_use",
             ) from exc
+
+
+def _holders(error: ProtectedError | RestrictedError) -> str:
+    """What keeps a row from being deleted, in words: "commitments and surveys"."""
+    held = getattr(error, "protected_objects", None) or getattr(error, "restricted_objects", None) or ()
+    names = sorted({str(obj._meta.verbose_name_plural) for obj in held}) or ["other records"]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def next_touchpoint_position() -> int:

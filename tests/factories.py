@@ -181,3 +181,24 @@ def _service_event(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["feedback.ServiceEvent"] = _service_event
+
+
+def _survey(tenant: Tenant) -> TenantModel:
+    # A hosted survey asks a built-in survey measure (NPS, CSAT or CES).
+    from promises.models import Measure
+    from surveys.models import Survey
+    from tenants.models import Department, Touchpoint
+
+    measure = Measure.objects.filter(key="nps").first() or Measure.objects.create(
+        tenant=tenant, key="nps", name="NPS", kind="survey", is_builtin=True
+    )
+    return Survey(
+        tenant=tenant,
+        name=f"Survey {next(_counter)}",
+        touchpoint=make_row(Touchpoint, tenant),
+        department=make_row(Department, tenant),
+        measure=measure,
+    )
+
+
+RECIPES["surveys.Survey"] = _survey

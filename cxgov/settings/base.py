@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "tenants",
     "promises",
     "feedback",
+    "surveys",
     "metrics",
 ]
 
@@ -165,6 +166,10 @@ CELERY_BEAT_SCHEDULE = {
 CXGOV_IMPORT_SLICE_SECONDS = env.float("CXGOV_IMPORT_SLICE_SECONDS", default=60.0)
 CXGOV_IMPORT_STALE_SECONDS = env.float("CXGOV_IMPORT_STALE_SECONDS", default=30.0)
 
+# Hosted surveys' public pages: answers per survey and source address in a window (surveys/abuse.py).
+CXGOV_SURVEY_ANSWERS = env.int("CXGOV_SURVEY_ANSWERS", default=20)
+CXGOV_SURVEY_WINDOW_SECONDS = env.int("CXGOV_SURVEY_WINDOW_SECONDS", default=600)
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- People ---------------------------------------------------------------------------------
@@ -253,6 +258,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation, static files -----------------------------------------------------
 LANGUAGE_CODE = "en"
+# The languages of the pages customers see (hosted surveys); the staff pages are in English.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -193,7 +193,10 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
     touchpoint = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True, help_text="Touchpoint slug, if given."
     )
-    source_kind = serializers.CharField(read_only=True, help_text="`member` or `api_key`: who sent it.")
+    source_kind = serializers.CharField(
+        read_only=True,
+        help_text="`member`, `api_key` or `hosted_survey` (answered on a hosted survey's page): who sent it.",
+    )
 
     class Meta:
         model = SurveyResponse

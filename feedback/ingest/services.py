@@ -47,13 +47,13 @@ from feedback.ingest.items import (
     survey_response_values,
 )
 from feedback.ingest.models import IdempotencyRecord
-from feedback.signals.models import Signal, SourceKind, source_of
+from feedback.signals.models import HostedSurveySource, Signal, SignalSource, SourceKind, source_of
 from feedback.stories.models import Story, StoryPromise
 from promises.models import Promise
 from tenants.audit import ingest_event_record
 from tenants.context import require_tenant_id, tenant_context
 from tenants.errors import DomainError
-from tenants.models import ApiKey, Membership, Tenant
+from tenants.models import ApiKey, Tenant
 from tenants.rescoring import scoring_mark_dirty
 
 # --- Batches from partner systems -------------------------------------------------------------
@@ -220,7 +220,11 @@ def _rollup_columns(rows: list[dict[str, Any]]) -> list[list[Any]]:
     ]
 
 
-_CHANNELS = {SourceKind.API_KEY: "api", SourceKind.MEMBER: "csv_import"}
+_CHANNELS = {
+    SourceKind.API_KEY: "api",
+    SourceKind.MEMBER: "csv_import",
+    SourceKind.HOSTED_SURVEY: "hosted_survey",
+}
 
 
 def signals_ingest(
@@ -228,13 +232,13 @@ def signals_ingest(
     tenant: Tenant,
     kind: str,
     items: list[Any],
-    source: ApiKey | Membership,
+    source: SignalSource,
     audit: dict[str, Any] | None = None,
 ) -> list[ItemResult]:
     """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
 
     ``kind``: ``stories``, ``survey_responses`` or ``service_events``. ``source``: the API key,
-    or the member who uploaded a CSV import. Runs in ``tenant``'s context. Atomic; takes no
+    the member who uploaded a CSV import, or a hosted survey (answers of its public page). Runs in ``tenant``'s context. Atomic; takes no
     lock of its own (concurrent batches of one source wait only for each other's rows with an
     ``external_id`` both send). What it stores is recorded in one audit entry, with ``audit``
     added to its detail (e.g. the Idempotency-Key, the import). Queries: a constant number,
@@ -327,7 +331,7 @@ def signals_ingest(
             ingest_event_record(
                 model=model._meta.label,
                 ids=[result.id for result, _, _ in created],
-                source=source,
+                source=source.actor if isinstance(source, HostedSurveySource) else source,
                 detail={"kind": kind, "channel": _CHANNELS[source_kind], **(audit or {})},
             )
             transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))

@@ -7,7 +7,7 @@
   needs: ``duration_seconds`` (a refund that took so long), ``outcome`` (a contact resolved at
   first contact, or not) or ``value`` (a review's stars).
 
-Every signal remembers its source (a member or an API key) and, when the sender gives one,
+Every signal remembers its source (a member, an API key, or a hosted survey's public page) and, when the sender gives one,
 its ``external_id``. ``(tenant, source_kind, source_id, external_id)`` is unique per signal
 type: a repeated item is a duplicate and changes nothing (``feedback.ingest.services``).
 
@@ -17,11 +17,14 @@ Signals are immutable facts; the scoring issue reads them by ``(tenant, occurred
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
 from django.db.models import Q
 
 from promises.commitments.models import SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.models import Measure
+from tenants.context import Actor
 from tenants.keys import TenantForeignKey
 from tenants.models import ApiKey, Membership, TenantModel, Touchpoint
 from tenants.rls import AUDIT_UPDATE_DELETE
@@ -36,12 +39,30 @@ SURVEY_SCORE_RANGES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5
 class SourceKind(models.TextChoices):
     MEMBER = "member", "Member"
     API_KEY = "api_key", "API key"
+    HOSTED_SURVEY = "hosted_survey", "Hosted survey"
 
 
-def source_of(source: Membership | ApiKey) -> tuple[str, int]:
+@dataclass(frozen=True)
+class HostedSurveySource:
+    """The sender of answers given on a hosted survey's public page: the survey itself (its id),
+    on behalf of a visitor who is not signed in. ``source_id`` of its signals is the survey's id."""
+
+    survey_id: int
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(kind="anonymous", label="hosted survey")
+
+
+SignalSource = Membership | ApiKey | HostedSurveySource
+
+
+def source_of(source: SignalSource) -> tuple[str, int]:
     """``(source_kind, source_id)`` of a signal sent by ``source``."""
     if isinstance(source, ApiKey):
         return SourceKind.API_KEY, source.pk
+    if isinstance(source, HostedSurveySource):
+        return SourceKind.HOSTED_SURVEY, source.survey_id
     return SourceKind.MEMBER, source.pk
 
 
@@ -50,7 +71,7 @@ class Signal(TenantModel):
 
     occurred_at = models.DateTimeField()
     source_kind = models.CharField(max_length=16, choices=SourceKind.choices)
-    source_id = models.BigIntegerField(help_text="The member's or the API key's id.")
+    source_id = models.BigIntegerField(help_text="The member's, the API key's or the hosted survey's id.")
     external_id = models.CharField(
         max_length=EXTERNAL_ID_MAX,
         null=True,

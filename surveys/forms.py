@@ -1,0 +1,137 @@
+"""Forms of hosted surveys: the admin's survey form, and the two questions of the public page.
+
+The survey form offers only the tenant's own rows (another tenant's id is "not a valid
+choice"), and a manager only their own departments. The public forms carry the honeypot field
+(``surveys.abuse.HONEYPOT_FIELD``) and, for the score, the page's random ``nonce``.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from promises.commitments.selectors import measure_list
+from promises.models import Measure, Promise
+from surveys.abuse import HONEYPOT_FIELD
+from surveys.models import SURVEY_MEASURES, THANK_YOU_MAX
+from surveys.services import NONCE_MAX, REASON_MAX
+from tenants.formonce import FormTokenMixin
+from tenants.models import Department, Membership, Touchpoint
+
+
+class SurveyForm(forms.Form):
+    name = forms.CharField(
+        max_length=120,
+        help_text="How the survey is named in cxgov, e.g. “Returns counter”; customers never see it.",
+        error_messages={"required": "Give the survey a name, e.g. “Returns counter”."},
+    )
+    touchpoint = forms.ModelChoiceField(
+        queryset=None,  # set per request: the tenant is only known then
+        help_text="Where customers answer it: the answers count for this touchpoint.",
+        error_messages={
+            "required": "Choose the touchpoint the survey asks about.",
+            "invalid_choice": "That touchpoint does not exist (any more); choose one from the list.",
+        },
+    )
+    department = forms.ModelChoiceField(
+        queryset=None,
+        help_text="The department responsible for what customers answer here.",
+        error_messages={
+            "required": "Choose the department responsible for the answers.",
+            "invalid_choice": "Choose one of your departments from the list.",
+        },
+    )
+    measure = forms.ModelChoiceField(
+        queryset=None,
+        to_field_name="key",
+        help_text="NPS asks how likely customers are to recommend you (0–10); CSAT how satisfied "
+        "they were (1–5); CES how easy it was (1–7).",
+        error_messages={
+            "required": "Choose what the survey measures: NPS, CSAT or CES.",
+            "invalid_choice": "A hosted survey asks NPS, CSAT or CES; choose one of these.",
+        },
+    )
+    promise = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="— no promise —",
+        help_text="Optional: the promise the answers speak about.",
+        error_messages={
+            "invalid_choice": "That promise does not exist (any more); choose one from the list."
+        },
+    )
+    asks_reason = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Ask for the reason",
+        help_text="After the score: “What is the main reason for your score?”.",
+    )
+    asks_consent = forms.BooleanField(
+        required=False,
+        label="Ask for consent to be contacted",
+        help_text="Whether the customer agrees to be contacted about their answer. Kept with the survey; "
+        "the public page asks it once follow-ups of unhappy answers are in place.",
+    )
+    thank_you = forms.CharField(
+        required=False,
+        max_length=THANK_YOU_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Thank-you text",
+        help_text="Shown once the customer has answered. Empty: a standard thank-you in their language.",
+    )
+
+    def __init__(self, *args, membership: Membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["touchpoint"].queryset = Touchpoint.objects.order_by("position", "id")
+        departments = Department.objects.order_by("name")
+        if membership.role != Membership.Role.ADMIN:
+            departments = departments.filter(pk__in=membership.departments.values("pk"))
+        self.fields["department"].queryset = departments
+        measure_list()  # creates the tenant's built-in measures on first use
+        self.fields["measure"].queryset = Measure.objects.filter(
+            kind=Measure.Kind.SURVEY, key__in=SURVEY_MEASURES
+        ).order_by("key")
+        self.fields["promise"].queryset = Promise.objects.exclude(status=Promise.Status.RETIRED).order_by(
+            "title"
+        )
+
+
+class SurveyCreateForm(FormTokenMixin, SurveyForm):
+    pass
+
+
+class SurveyEditForm(SurveyForm):
+    is_active = forms.BooleanField(
+        required=False,
+        label="Active",
+        help_text="Takes answers. An inactive survey's link tells customers it is closed.",
+    )
+
+
+class _PublicForm(forms.Form):
+    # The honeypot: hidden from people (and from screen readers), tempting for robots.
+    website = forms.CharField(required=False, max_length=200)
+
+    def is_robot(self) -> bool:
+        return bool((self.data.get(HONEYPOT_FIELD) or "").strip())
+
+
+class ScoreForm(_PublicForm):
+    score = forms.IntegerField(
+        error_messages={
+            "required": _("Choose a score."),
+            "invalid": _("Choose a score."),
+        }
+    )
+    nonce = forms.CharField(max_length=NONCE_MAX)
+
+
+class ReasonForm(_PublicForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={
+            "max_length": _("Keep your answer to at most %(limit_value)d characters (it has %(show_value)d).")
+        },
+    )

@@ -1,0 +1,96 @@
+"""Hosted surveys: a question about one touchpoint that customers answer on a public page.
+
+A :class:`Survey` asks one built-in survey measure (NPS, CSAT or CES) at one touchpoint, for
+the department responsible for what customers answer there, optionally about one promise. Its
+public page is ``/s/<token>/`` on the tenant's own address: the token is random and unguessable
+(128 bits), unique within the tenant, and looked up only inside the tenant of the address, so a
+token of another tenant answers like a missing one. Answers are stored as
+``feedback.SurveyResponse`` rows through the ingest path (``surveys.services``), with the
+survey as their source (``source_kind = hosted_survey``, ``source_id`` = the survey's id).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from feedback.signals.models import SURVEY_SCORE_RANGES
+from promises.models import Measure, Promise
+from tenants.keys import TenantForeignKey
+from tenants.models import Department, Membership, TenantModel, Touchpoint
+
+TOKEN_BYTES = 16  # 128 bits of randomness: 22 URL-safe characters
+TOKEN_MAX_LENGTH = 43
+THANK_YOU_MAX = 500
+SURVEY_MEASURES = tuple(SURVEY_SCORE_RANGES)  # nps, csat, ces
+
+
+def new_survey_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+class Survey(TenantModel):
+    audit_noun = "survey"
+    audit_name = ("name",)
+
+    name = models.CharField(
+        max_length=120, help_text="How the survey is named in cxgov (customers never see it)."
+    )
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="surveys")
+    department = TenantForeignKey(
+        Department,
+        on_delete=models.RESTRICT,
+        related_name="surveys",
+        help_text="The department responsible for what customers answer here.",
+    )
+    promise = TenantForeignKey(
+        Promise, null=True, blank=True, on_delete=models.SET_NULL, related_name="surveys"
+    )
+    measure = TenantForeignKey(
+        Measure,
+        on_delete=models.RESTRICT,
+        related_name="surveys",
+        limit_choices_to={"kind": Measure.Kind.SURVEY},
+    )
+    asks_reason = models.BooleanField(
+        default=True, help_text="After the score, ask “What is the main reason for your score?”."
+    )
+    asks_consent = models.BooleanField(
+        default=False, help_text="Ask whether the customer agrees to be contacted about their answer."
+    )
+    thank_you = models.TextField(
+        max_length=THANK_YOU_MAX,
+        blank=True,
+        default="",
+        help_text="Shown once the customer has answered; empty: a standard thank-you in their language.",
+    )
+    token = models.CharField(max_length=TOKEN_MAX_LENGTH, default=new_survey_token, editable=False)
+    is_active = models.BooleanField(default=True, help_text="An inactive survey's link says it is closed.")
+    created_by = TenantForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint("tenant", "token", name="survey_unique_token")]
+        indexes = [models.Index(fields=["tenant", "department"], name="survey_department_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.measure_id is not None and (
+            self.measure.kind != Measure.Kind.SURVEY or self.measure.key not in SURVEY_MEASURES
+        ):
+            raise ValidationError(
+                {"measure": "A hosted survey asks NPS, CSAT or CES; choose one of these measures."}
+            )
+
+    @property
+    def score_range(self) -> tuple[int, int]:
+        return SURVEY_SCORE_RANGES[self.measure.key]

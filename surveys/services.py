@@ -1,0 +1,254 @@
+"""Writes of hosted surveys: creating and changing a survey, and storing a customer's answer.
+
+An answer is a ``feedback.SurveyResponse`` written through the same ingest service as the
+partner API's (:func:`feedback.ingest.services.signals_ingest`): validated by the same rules,
+counted into the rollups, audited once, and flagging the tenant for its next recompute. The
+survey is the answer's source (``source_kind = hosted_survey``); the public link is anonymous,
+so ``respondent_ref`` stays empty and the segment says ``{"link": "anonymous"}``.
+
+The reason a customer gives after their score is added to that same row, and to no other: the
+page that asks for it carries a signed token naming the tenant, the survey and the answer
+(:func:`answer_token`), and the reason is taken only while the row has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from feedback.ingest.services import signals_ingest
+from feedback.signals.models import HostedSurveySource, SourceKind, SurveyResponse
+from promises.models import Measure, Promise
+from surveys.models import SURVEY_MEASURES, THANK_YOU_MAX, Survey
+from tenants.context import tenant_context
+from tenants.errors import DomainError
+from tenants.models import Department, Membership, Tenant, Touchpoint
+from tenants.validation import text_problem
+
+REASON_MAX = 2000
+NONCE_MAX = 64
+ANSWER_TOKEN_SALT = "surveys.answer"
+# How long after the score the reason may still be added (the page is usually sent within minutes).
+ANSWER_TOKEN_MAX_AGE = 24 * 3600
+ANONYMOUS_SEGMENT = {"link": "anonymous"}
+
+
+def _own(obj, tenant: Tenant, *, what: str, field: str) -> None:
+    """Another tenant's object is refused exactly like a missing one."""
+    if obj is None or obj.pk is None or obj.tenant_id != tenant.pk:
+        raise DomainError(
+            f"Unknown {what}: choose one of this company's {what}s.", field=field, code="not_found"
+        )
+
+
+def _check_refs(
+    *,
+    tenant: Tenant,
+    touchpoint: Touchpoint,
+    department: Department,
+    measure: Measure,
+    promise: Promise | None,
+) -> None:
+    _own(touchpoint, tenant, what="touchpoint", field="touchpoint")
+    _own(department, tenant, what="department", field="department")
+    _own(measure, tenant, what="measure", field="measure")
+    if measure.kind != Measure.Kind.SURVEY or measure.key not in SURVEY_MEASURES:
+        raise DomainError(
+            "A hosted survey asks NPS, CSAT or CES; choose one of these measures.", field="measure"
+        )
+    if promise is not None:
+        _own(promise, tenant, what="promise", field="promise")
+
+
+def _check_texts(*, name: str, thank_you: str) -> None:
+    if not name.strip():
+        raise DomainError("Give the survey a name, e.g. “Returns counter”.", field="name")
+    for field, value in (("name", name), ("thank_you", thank_you)):
+        if problem := text_problem(field, value):
+            raise DomainError(problem, field=field)
+    if len(thank_you) > THANK_YOU_MAX:
+        raise DomainError(
+            f"The thank-you text is {len(thank_you)} characters long; keep it to at most {THANK_YOU_MAX}.",
+            field="thank_you",
+        )
+
+
+def survey_create(
+    *,
+    tenant: Tenant,
+    name: str,
+    touchpoint: Touchpoint,
+    department: Department,
+    measure: Measure,
+    promise: Promise | None = None,
+    asks_reason: bool = True,
+    asks_consent: bool = False,
+    thank_you: str = "",
+    created_by: Membership | None = None,
+) -> Survey:
+    """A new, active survey with a fresh public token. Atomic; runs in ``tenant``'s context."""
+    with tenant_context(tenant), transaction.atomic():
+        _check_refs(
+            tenant=tenant, touchpoint=touchpoint, department=department, measure=measure, promise=promise
+        )
+        _check_texts(name=name, thank_you=thank_you)
+        survey = Survey(
+            tenant=tenant,
+            name=name.strip(),
+            touchpoint=touchpoint,
+            department=department,
+            measure=measure,
+            promise=promise,
+            asks_reason=asks_reason,
+            asks_consent=asks_consent,
+            thank_you=thank_you.strip(),
+            created_by=created_by,
+        )
+        survey.full_clean()
+        survey.save()
+    return survey
+
+
+def survey_update(
+    *,
+    tenant: Tenant,
+    survey: Survey,
+    name: str,
+    touchpoint: Touchpoint,
+    department: Department,
+    measure: Measure,
+    promise: Promise | None = None,
+    asks_reason: bool = True,
+    asks_consent: bool = False,
+    thank_you: str = "",
+    is_active: bool = True,
+) -> Survey:
+    """Change a survey's wording, place, measure or state; its token (and so its link) stays."""
+    with tenant_context(tenant), transaction.atomic():
+        _own(survey, tenant, what="survey", field="survey")
+        _check_refs(
+            tenant=tenant, touchpoint=touchpoint, department=department, measure=measure, promise=promise
+        )
+        _check_texts(name=name, thank_you=thank_you)
+        survey.name = name.strip()
+        survey.touchpoint = touchpoint
+        survey.department = department
+        survey.measure = measure
+        survey.promise = promise
+        survey.asks_reason = asks_reason
+        survey.asks_consent = asks_consent
+        survey.thank_you = thank_you.strip()
+        survey.is_active = is_active
+        survey.full_clean()
+        survey.save()
+    return survey
+
+
+# --- Answers from the public page -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    response_id: int
+    duplicate: bool  # the same page was sent before (a double tap): nothing new was stored
+
+
+def survey_answer(*, tenant: Tenant, survey: Survey, score: int, nonce: str, language: str = "") -> Answer:
+    """Store ``score`` as a survey response of ``survey`` (active, of ``tenant``) right away.
+
+    ``nonce`` is the random value of the question page the customer answered: sent twice (a
+    double tap, Back and again), it stores one answer, and the second send finds the first's
+    row. Goes through :func:`signals_ingest`; a score outside the measure's scale is refused
+    with the ingest's own message.
+    """
+    # What a visitor reads is in their language (the page's active translation).
+    _own(survey, tenant, what="survey", field="survey")
+    if not survey.is_active:
+        raise DomainError(_("This survey is closed and takes no more answers."), code="inactive")
+    if not nonce or len(nonce) > NONCE_MAX or text_problem("nonce", nonce):
+        raise DomainError(
+            _("The page was not sent whole; open the survey again and choose your score."), field="nonce"
+        )
+    low, high = survey.score_range
+    if not low <= score <= high:
+        raise DomainError(
+            _("Choose a score from %(low)s to %(high)s.") % {"low": low, "high": high}, field="score"
+        )
+    segment = dict(ANONYMOUS_SEGMENT)
+    if language:
+        segment["language"] = language
+    item = {
+        "measure": survey.measure.key,
+        "score": score,
+        "occurred_at": timezone.now().isoformat(),
+        "touchpoint": survey.touchpoint.slug,
+        "segment": segment,
+        "external_id": f"page:{nonce}",
+    }
+    (result,) = signals_ingest(
+        tenant=tenant,
+        kind="survey_responses",
+        items=[item],
+        source=HostedSurveySource(survey_id=survey.pk),
+        audit={"survey": survey.pk},
+    )
+    if result.status == "rejected":
+        field, messages = next(iter(result.errors.items()))
+        raise DomainError(messages[0], field="score" if field == "score" else None)
+    return Answer(response_id=result.id, duplicate=result.status == "duplicate")
+
+
+def answer_token(*, tenant: Tenant, survey: Survey, response_id: int) -> str:
+    """The signed token of one answer, carried by the page that asks for its reason."""
+    return signing.dumps([tenant.pk, survey.pk, response_id], salt=ANSWER_TOKEN_SALT)
+
+
+def answer_from_token(*, tenant: Tenant, survey: Survey, token: str) -> int:
+    """The id of the answer ``token`` names, if it names this tenant and survey and is fresh."""
+    try:
+        tenant_id, survey_id, response_id = signing.loads(
+            token, salt=ANSWER_TOKEN_SALT, max_age=ANSWER_TOKEN_MAX_AGE
+        )
+    except (signing.BadSignature, ValueError, TypeError):
+        raise DomainError(
+            _("This page has expired or its address was changed; your score is kept."), code="invalid_token"
+        ) from None
+    if tenant_id != tenant.pk or survey_id != survey.pk:
+        raise DomainError(_("This page belongs to another survey; your score is kept."), code="invalid_token")
+    return int(response_id)
+
+
+def survey_answer_reason(*, tenant: Tenant, survey: Survey, token: str, reason: str) -> SurveyResponse:
+    """Add the customer's reason (the follow-up answer) to the answer ``token`` names.
+
+    Only that answer, only once: a second reason for the same answer is refused. An empty
+    reason changes nothing.
+    """
+    response_id = answer_from_token(tenant=tenant, survey=survey, token=token)
+    reason = reason.strip()
+    if problem := text_problem("reason", reason):
+        raise DomainError(problem, field="reason")
+    if len(reason) > REASON_MAX:
+        raise DomainError(
+            _("Your answer is %(length)s characters long; keep it to at most %(max)s.")
+            % {"length": len(reason), "max": REASON_MAX},
+            field="reason",
+        )
+    with tenant_context(tenant), transaction.atomic():
+        rows = SurveyResponse.objects.filter(
+            pk=response_id, source_kind=SourceKind.HOSTED_SURVEY, source_id=survey.pk
+        )
+        response = rows.select_for_update().first()
+        if response is None:
+            raise DomainError(_("This answer no longer exists."), code="not_found")
+        if not reason:
+            return response
+        if response.comment:
+            raise DomainError(_("You already told us the reason for this score; thank you."), code="answered")
+        response.comment = reason
+        rows.update(comment=reason)
+    return response

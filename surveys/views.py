@@ -1,0 +1,360 @@
+"""Pages of hosted surveys: the staff's (list, create, change, share) and the customers' public page.
+
+Staff pages need ``survey.manage``: admins manage every survey, managers those of their
+departments. A survey of another tenant answers 404 like a missing one.
+
+The public page (``/s/<token>/``) needs no sign-in (``survey.answer``): the token is looked up
+only inside the tenant of the address, so another tenant's token is "not found". One question
+per screen, plain HTML forms (no JavaScript needed), in the customer's language: the score
+(stored the moment it is sent), then the reason (added to that same answer through a signed
+token), then the thank-you. Answers are counted per survey and source address (429 past the
+limit) and a filled-in honeypot is thanked and dropped (``surveys.abuse``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import secrets
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from surveys import abuse, selectors, services
+from surveys.forms import ReasonForm, ScoreForm, SurveyCreateForm, SurveyEditForm
+from surveys.models import Survey
+from surveys.text import LANGUAGE_CODES, survey_language, survey_question
+from tenants.context import Actor, actor_context
+from tenants.errors import DomainError
+from tenants.formonce import send_once
+from tenants.forms import add_service_error
+from tenants.permissions import action_required, enforce
+from tenants.sites import tenant_url
+
+GET_POST = require_http_methods(["GET", "POST"])
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
+
+
+# --- Staff --------------------------------------------------------------------------------------
+
+
+def _survey_or_404(request: HttpRequest, pk: int) -> Survey:
+    survey = selectors.survey_get(pk=pk)
+    if survey is None:
+        raise Http404("No such survey.")
+    enforce(request, "survey.manage", survey)
+    return survey
+
+
+def survey_public_url(survey: Survey) -> str:
+    return tenant_url(survey.tenant, reverse("survey_page", args=[survey.token]))
+
+
+def _fields(data: dict) -> dict:
+    return {
+        "name": data["name"],
+        "touchpoint": data["touchpoint"],
+        "department": data["department"],
+        "measure": data["measure"],
+        "promise": data["promise"],
+        "asks_reason": data["asks_reason"],
+        "asks_consent": data["asks_consent"],
+        "thank_you": data["thank_you"],
+    }
+
+
+@action_required("survey.manage")
+@require_GET
+def survey_list(request):
+    surveys = list(selectors.survey_list(membership=request.membership))
+    return render(request, "surveys/console/list.html", {"surveys": surveys})
+
+
+@action_required("survey.manage")
+@GET_POST
+def survey_create(request):
+    form = SurveyCreateForm(request.POST or None, membership=request.membership)
+
+    def create():
+        try:
+            survey = services.survey_create(
+                tenant=request.tenant, created_by=request.membership, **_fields(form.cleaned_data)
+            )
+        except (DomainError, ValidationError) as error:
+            add_service_error(form, error)
+            return None
+        messages.success(request, f"Survey “{survey.name}” created. Share its link or print its QR code.")
+        url = reverse("survey_detail", args=[survey.pk])
+        return url, redirect(url)
+
+    if request.method == "POST" and form.is_valid() and (response := send_once(request, form, create)):
+        return response
+    return render(request, "surveys/console/form.html", {"form": form, "survey": None})
+
+
+@action_required("survey.manage")
+@require_GET
+def survey_detail(request, pk: int):
+    survey = _survey_or_404(request, pk)
+    results = selectors.survey_results(survey=survey)
+    return render(
+        request,
+        "surveys/console/detail.html",
+        {"survey": survey, "results": results, "public_url": survey_public_url(survey)},
+    )
+
+
+@action_required("survey.manage")
+@GET_POST
+def survey_edit(request, pk: int):
+    survey = _survey_or_404(request, pk)
+    initial = {
+        "name": survey.name,
+        "touchpoint": survey.touchpoint_id,
+        "department": survey.department_id,
+        "measure": survey.measure.key,
+        "promise": survey.promise_id,
+        "asks_reason": survey.asks_reason,
+        "asks_consent": survey.asks_consent,
+        "thank_you": survey.thank_you,
+        "is_active": survey.is_active,
+    }
+    form = SurveyEditForm(request.POST or None, initial=initial, membership=request.membership)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_update(
+                tenant=request.tenant,
+                survey=survey,
+                is_active=form.cleaned_data["is_active"],
+                **_fields(form.cleaned_data),
+            )
+        except (DomainError, ValidationError) as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, f"Survey “{survey.name}” saved.")
+            return redirect("survey_detail", pk=survey.pk)
+    return render(request, "surveys/console/form.html", {"form": form, "survey": survey})
+
+
+@action_required("survey.manage")
+@require_GET
+def survey_qr(request, pk: int, kind: str):
+    """The QR code of the survey's link, as a PNG (print, receipts) or an SVG (any size)."""
+    survey = _survey_or_404(request, pk)
+    code = segno.make(survey_public_url(survey), error="m")
+    buffer = io.BytesIO()
+    filename = f"survey-{survey.pk}-qr.{kind}"
+    if kind == "png":
+        code.save(buffer, kind="png", scale=10, border=4)
+        content_type = "image/png"
+    else:
+        code.save(buffer, kind="svg", scale=10, border=4, title=f"QR code: {survey.name}")
+        content_type = "image/svg+xml"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- The public page --------------------------------------------------------------------------
+
+ANONYMOUS = Actor(kind="anonymous", label="hosted survey")
+
+
+def _language(request: HttpRequest) -> str:
+    return survey_language(
+        requested=request.GET.get("lang"), accept_language=request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    )
+
+
+def _with_lang(url: str, lang: str) -> str:
+    return f"{url}?{urlencode({'lang': lang})}"
+
+
+def public_page(view=None, *, closed_too: bool = False):
+    """Resolve the survey of the token inside the address's tenant, pick the language, and run
+    the view in it, as an anonymous visitor (the audit trail's actor). Unknown token: 404; an
+    inactive survey: 404 saying it is closed (unless ``closed_too``)."""
+    if view is None:
+        return functools.partial(public_page, closed_too=closed_too)
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, token: str, **kwargs):
+        if request.tenant is None:
+            raise Http404("This page exists only on a company's address.")
+        lang = _language(request)
+        # A visitor who is not signed in is "anonymous" in the audit trail (a member stays themself).
+        visitor = actor_context(ANONYMOUS) if request.membership is None else contextlib.nullcontext()
+        with translation.override(lang), visitor:
+            survey = selectors.survey_for_token(token=token)
+            if survey is None:
+                response = _message(
+                    request,
+                    lang,
+                    None,
+                    title=_("This survey does not exist"),
+                    text=_("Check the link you were given; it may have been mistyped or cut short."),
+                    status=404,
+                )
+            elif not survey.is_active and not closed_too:
+                response = _message(
+                    request,
+                    lang,
+                    survey,
+                    title=_("This survey is closed"),
+                    text=_("It takes no more answers. Thank you for wanting to tell us."),
+                    status=404,
+                )
+            else:
+                response = view(request, survey, lang, **kwargs)
+            response["Content-Language"] = lang
+            response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
+
+
+def _context(request: HttpRequest, survey: Survey | None, lang: str, **extra) -> dict:
+    return {
+        "survey": survey,
+        "lang": lang,
+        "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGE_CODES],
+        "path": request.path,
+        **extra,
+    }
+
+
+def _message(request, lang, survey, *, title: str, text: str, status: int) -> HttpResponse:
+    return render(
+        request,
+        "surveys/public/message.html",
+        _context(request, survey, lang, title=title, text=text),
+        status=status,
+    )
+
+
+def _thanks_url(survey: Survey, lang: str) -> str:
+    return _with_lang(reverse("survey_thanks", args=[survey.token]), lang)
+
+
+def _too_many(request, lang, survey) -> HttpResponse:
+    response = _message(
+        request,
+        lang,
+        survey,
+        title=_("Too many answers"),
+        text=_(
+            "This survey has received many answers from your connection. Please try again in a few minutes."
+        ),
+        status=429,
+    )
+    response["Retry-After"] = str(settings.CXGOV_SURVEY_WINDOW_SECONDS)
+    return response
+
+
+@action_required("survey.answer")
+@GET_POST
+@public_page
+def survey_page(request, survey: Survey, lang: str):
+    """The question: one tap on a score stores the answer."""
+    form = ScoreForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_robot():
+            return redirect(_thanks_url(survey, lang))
+        if not abuse.answer_allowed(survey, abuse.source_address(request)):
+            return _too_many(request, lang, survey)
+        if form.is_valid():
+            try:
+                answer = services.survey_answer(
+                    tenant=request.tenant,
+                    survey=survey,
+                    score=form.cleaned_data["score"],
+                    nonce=form.cleaned_data["nonce"],
+                    language=lang,
+                )
+            except DomainError as error:
+                add_service_error(form, error)
+            else:
+                if survey.asks_reason:
+                    answer_token = services.answer_token(
+                        tenant=request.tenant, survey=survey, response_id=answer.response_id
+                    )
+                    return redirect(
+                        _with_lang(reverse("survey_reason", args=[survey.token, answer_token]), lang)
+                    )
+                return redirect(_thanks_url(survey, lang))
+        status = 400
+    low, high = survey.score_range
+    question = survey_question(
+        measure_key=survey.measure.key, company=request.tenant.name, touchpoint=survey.touchpoint.name
+    )
+    return render(
+        request,
+        "surveys/public/question.html",
+        _context(
+            request,
+            survey,
+            lang,
+            form=form,
+            question=question,
+            scores=range(low, high + 1),
+            low=low,
+            high=high,
+            nonce=secrets.token_urlsafe(16),
+        ),
+        status=status,
+    )
+
+
+@action_required("survey.answer")
+@GET_POST
+@public_page
+def survey_reason(request, survey: Survey, lang: str, answer: str):
+    """The follow-up question: the reason is added to the answer the signed token names."""
+    try:
+        services.answer_from_token(tenant=request.tenant, survey=survey, token=answer)
+    except DomainError as error:
+        return _message(
+            request, lang, survey, title=_("This page has expired"), text=error.message, status=404
+        )
+    form = ReasonForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_robot():
+            return redirect(_thanks_url(survey, lang))
+        if form.is_valid():
+            try:
+                services.survey_answer_reason(
+                    tenant=request.tenant, survey=survey, token=answer, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as error:
+                if error.code == "answered":
+                    return redirect(_thanks_url(survey, lang))
+                add_service_error(form, error)
+            else:
+                return redirect(_thanks_url(survey, lang))
+        status = 400
+    return render(
+        request,
+        "surveys/public/reason.html",
+        _context(request, survey, lang, form=form, skip_url=_thanks_url(survey, lang)),
+        status=status,
+    )
+
+
+@action_required("survey.answer")
+@require_GET
+@public_page(closed_too=True)
+def survey_thanks(request, survey: Survey, lang: str):
+    return render(request, "surveys/public/thanks.html", _context(request, survey, lang))
