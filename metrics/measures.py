@@ -42,9 +42,11 @@ MIN_ANSWERS = 5
 SEGMENT_OPTIONS_MAX = 100
 
 # How a signal arrived. Survey responses and service events: through the API (an API key) or a
-# CSV import (a member); stories also from the web form (their own ``channel`` column).
+# CSV import (a member), survey responses also from a hosted survey's public page; stories also
+# from the web form (their own ``channel`` column).
 SIGNAL_CHANNELS = [("api", "API"), ("csv", "CSV import")]
-_SOURCE_KIND = {"api": "api_key", "csv": "member"}
+SURVEY_CHANNELS = [*SIGNAL_CHANNELS, ("hosted_survey", "Hosted survey")]
+_SOURCE_KIND = {"api": "api_key", "csv": "member", "hosted_survey": "hosted_survey"}
 
 
 KIND_WORDS = {
@@ -76,7 +78,9 @@ def measure_rows() -> list[dict[str, Any]]:
 
 
 def channel_choices(measure: Measure) -> list[tuple[str, str]]:
-    return list(Story.Channel.choices) if measure.kind == Measure.Kind.STORIES else SIGNAL_CHANNELS
+    if measure.kind == Measure.Kind.STORIES:
+        return list(Story.Channel.choices)
+    return SURVEY_CHANNELS if measure.kind == Measure.Kind.SURVEY else SIGNAL_CHANNELS
 
 
 def has_segments(measure: Measure) -> bool:

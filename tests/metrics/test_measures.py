@@ -158,6 +158,12 @@ def test_filters_by_touchpoint_segment_and_channel(nps_year):
     csv = measure_series(measure=nps, filters=Filters(channel="csv", touchpoint=nps_year.returns))
     assert [(p["n"], p["value"]) for p in csv.points if p["n"]] == [(10, 20.0), (6, 50.0)]
 
+    _answers(
+        nps_year, "nps", [10, 10], at=_month(0), touchpoint=nps_year.returns, source_kind="hosted_survey"
+    )
+    hosted = measure_series(measure=nps, filters=Filters(channel="hosted_survey"))
+    assert [(p["n"], p["value"]) for p in hosted.points if p["n"]] == [(2, 100.0)]
+
     nobody = measure_series(measure=nps, filters=Filters(segment=("plan", "business")))
     assert nobody.answers == 0 and all(p["value"] is None for p in nobody.points)
 
