@@ -235,3 +235,28 @@ def test_titles_are_cut_at_words_and_the_history_names_its_states(escalations_wo
     page = text(clients["manager"].get(f"/escalations/{escalation.pk}/"))
     assert "Approved → In progress" in page and "In progress → Resolved" in page
     assert "in_progress" not in page and "approved →" not in page
+
+
+def test_people_are_named_by_their_name_and_by_e_mail_only_without_one(escalations_world, clients):
+    tenant = escalations_world
+    User.objects.filter(email="employee@acme.test").update(first_name="Erin", last_name="Employee")
+    User.objects.filter(email="manager@acme.test").update(first_name="Max", last_name="Manager")
+    named = propose(tenant, text="A named proposer.")
+    nameless = propose(tenant, by="employee2", text="A proposer without a name.")
+
+    inbox = text(clients["manager"].get("/escalations/inbox/"))
+    assert named.title in inbox and nameless.title in inbox
+    assert "by Erin Employee" in inbox and "employee@acme.test" not in inbox
+    assert "by employee2@acme.test" in inbox  # no name: the address
+
+    # Approved inline: the row names the owner.
+    row = text(
+        clients["manager"].post(f"/escalations/{named.pk}/approve/", {"note": ""}, HTTP_HX_REQUEST="true")
+    )
+    assert "Approved — owner Max Manager." in row
+
+    page = text(clients["manager"].get(f"/escalations/{named.pk}/"))
+    assert "by Erin Employee" in page and "employee@acme.test" not in page
+    assert re.search(r'id="escalation-owner">\s*Max Manager<', page)
+    assert "Max Manager" in text(clients["manager"].get("/escalations/?state=approved"))
+    assert "owner Max Manager" in text(clients["employee"].get("/stories/mine/"))
