@@ -29,6 +29,8 @@ from metrics.digests.services import unsubscribe_token
 from promises.commitments.models import Measure
 from promises.demo import seed_demo_promises
 from promises.models import Commitment, Promise
+from surveys.models import Survey
+from surveys.services import answer_token, survey_answer, survey_create
 from tenants.context import tenant_context
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo_tenant
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint, User
@@ -64,6 +66,9 @@ NOT_PAGES = {
     "console_member_set_active": "POST only (the form is on the member's page)",
     "mfa_download_recovery_codes": "a text file download",
     "account_confirm_login_code": "sign-in by e-mailed code is off (it answers 404)",
+    "measure_benchmark_remove": "POST only (the buttons are on the measure's page)",
+    "survey_qr_png": "an image (the survey's QR code)",
+    "survey_qr_svg": "an image (the survey's QR code)",
     "api-docs": (
         "Swagger UI's own markup for integrators (third party: its method badges and the buttons it"
         " nests fail axe); not a staff page"
@@ -115,6 +120,8 @@ class DemoObjects:
     api_key: ApiKey
     invitation_token: str
     unsubscribe_token: str
+    survey: Survey
+    survey_answer_token: str
 
 
 def seed_demo() -> DemoObjects:
@@ -167,6 +174,11 @@ def seed_demo() -> DemoObjects:
     with tenant_context(tenant):
         escalation = Escalation.objects.get(pk=proposal.escalation.pk)
         api_key = ApiKey.objects.get(name="Helpdesk")
+        csat = Measure.objects.get(key="csat")
+    survey = survey_create(
+        tenant=tenant, name="Returns desk", touchpoint=touchpoint, department=department, measure=csat
+    )
+    answer = survey_answer(tenant=tenant, survey=survey, score=2, nonce="accessibility-check")
     assert all(objects.values()), objects
     return DemoObjects(
         tenant=tenant,
@@ -179,6 +191,8 @@ def seed_demo() -> DemoObjects:
         api_key=api_key,
         invitation_token=tokens[0],
         unsubscribe_token=unsubscribe_token({"t": tenant.pk, "d": department.pk, "m": employee.pk}),
+        survey=survey,
+        survey_answer_token=answer_token(tenant=tenant, survey=survey, response_id=answer.response_id),
         **objects,
     )
 
@@ -209,6 +223,13 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "scores_promise": lambda o: {"slug": o.active.slug},
     "scores_department": lambda o: {"slug": o.department.slug},
     "scores_journey": no_arguments,
+    "measures": no_arguments,
+    "measure_page": lambda o: {"key": "nps"},
+    # Hosted surveys (staff pages).
+    "survey_list": no_arguments,
+    "survey_create": no_arguments,
+    "survey_detail": lambda o: {"pk": o.survey.pk},
+    "survey_edit": lambda o: {"pk": o.survey.pk},
     # Home, stories, escalations, imports.
     "home": no_arguments,
     "story_list": no_arguments,
@@ -274,6 +295,10 @@ SIGNED_OUT_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "account_confirm_email": lambda o: {"key": "no-such-confirmation"},
     "invitation_accept": lambda o: {"token": o.invitation_token},
     "digest_unsubscribe": lambda o: {"token": o.unsubscribe_token},
+    # A hosted survey's public pages: the question, the reason, the thanks.
+    "survey_page": lambda o: {"token": o.survey.token},
+    "survey_reason": lambda o: {"token": o.survey.token, "answer": o.survey_answer_token},
+    "survey_thanks": lambda o: {"token": o.survey.token},
 }
 
 
