@@ -175,3 +175,22 @@ def test_inactive_endpoint_gets_no_events(tenant):
         active=False,
     )
     assert webhook_event_enqueue(tenant=tenant, event_type="escalation.approved", data={}, path="/") == 0
+
+
+def test_endpoints_are_audited_without_their_secret(tenant):
+    from tenants.models import AuditEvent
+
+    created = endpoint_for(tenant, "https://hooks.example.com/cxgov")
+    services.webhook_endpoint_update(
+        tenant=tenant,
+        endpoint=created.endpoint,
+        url="https://hooks.example.com/other",
+        events=["breach.detected"],
+        description="Ops",
+        active=True,
+    )
+    with tenant_context(tenant):
+        entries = list(AuditEvent.objects.filter(model__icontains="webhookendpoint").order_by("id"))
+    assert [e.action for e in entries] == ["insert", "update"]
+    assert "https://hooks.example.com/other" in str(entries[1].changes)
+    assert all(created.secret not in str(e.changes) + str(e.detail) for e in entries)
