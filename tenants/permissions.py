@@ -136,6 +136,11 @@ ACTIONS: dict[str, Rule] = {
     "webhook.create": Rule(
         "Register a webhook endpoint (its signing secret is shown once)", roles=ADMINS, reauthenticate=True
     ),
+    "webhook.rotate_secret": Rule(
+        "Give a webhook endpoint a new signing secret (shown once; the old one signs too for 24 hours)",
+        roles=ADMINS,
+        reauthenticate=True,
+    ),
     "webhook.manage": Rule(
         "Change, turn off or delete a webhook endpoint; send a test event or a delivery again", roles=ADMINS
     ),

@@ -55,7 +55,7 @@
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
 -- migration sessions 0001_initial 2aa438e2393ee513
 -- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
--- migration tenants 0007_webhooks dc3d6846e7b7f24e
+-- migration tenants 0007_webhooks 3c8ac69b4fbda63b
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -1559,6 +1559,8 @@ CREATE TABLE public.tenants_webhookendpoint (
     events jsonb NOT NULL,
     kind character varying(16) NOT NULL,
     secret character varying(100) NOT NULL,
+    previous_secret character varying(100) NOT NULL,
+    previous_secret_expires_at timestamp with time zone,
     active boolean NOT NULL,
     disabled_reason character varying(300) NOT NULL,
     created_at timestamp with time zone NOT NULL,
@@ -1984,7 +1986,7 @@ CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_in
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_membership FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.Membership');
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_membershipdepartment FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.MembershipDepartment');
 CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_touchpoint FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.Touchpoint');
-CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_webhookendpoint FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.WebhookEndpoint', 'secret');
+CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_webhookendpoint FOR EACH ROW EXECUTE FUNCTION public.cxgov_audit_row('tenants.WebhookEndpoint', 'secret', 'previous_secret');
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_serviceevent FOR EACH ROW EXECUTE FUNCTION public.metrics_service_event_rollup();
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_storypromise FOR EACH ROW EXECUTE FUNCTION public.metrics_story_rollup();
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_surveyresponse FOR EACH ROW EXECUTE FUNCTION public.metrics_survey_rollup();

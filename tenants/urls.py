@@ -42,6 +42,11 @@ urlpatterns = [
     path(
         "admin/webhooks/<int:pk>/delete/", webhook_views.console_webhook_delete, name="console_webhook_delete"
     ),
+    path(
+        "admin/webhooks/<int:pk>/rotate-secret/",
+        webhook_views.console_webhook_rotate_secret,
+        name="console_webhook_rotate_secret",
+    ),
     path("admin/webhooks/<int:pk>/test/", webhook_views.console_webhook_ping, name="console_webhook_ping"),
     path(
         "admin/webhooks/<int:pk>/deliveries/<int:delivery_pk>/again/",

@@ -38,6 +38,10 @@ class WebhookEndpoint(TenantModel):
     events = models.JSONField(default=list)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.STANDARD)
     secret = models.CharField(max_length=100, editable=False)
+    # After a rotation the old secret still signs, beside the new one, until this time: the
+    # receiver has a day to switch.
+    previous_secret = models.CharField(max_length=100, blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)

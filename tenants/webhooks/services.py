@@ -52,6 +52,7 @@ logger = structlog.get_logger("cxgov.webhooks")
 DELIVER_TASK = "tenants.webhooks.tasks.webhook_deliver_task"
 PAYLOAD_VERSION = 1
 GIVE_UP_AFTER = timedelta(hours=24)
+PREVIOUS_SECRET_VALID_FOR = timedelta(hours=24)
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 RESPONSE_READ_LIMIT = 4096
@@ -122,6 +123,30 @@ def webhook_endpoint_update(
         endpoint.active = active
         endpoint.save(update_fields=["url", "description", "events", "active", "disabled_reason"])
     return endpoint
+
+
+@transaction.atomic
+def webhook_endpoint_rotate_secret(*, tenant: Tenant, endpoint: WebhookEndpoint) -> CreatedEndpoint:
+    """Give ``endpoint`` a new secret (returned, to be shown once). For
+    :data:`PREVIOUS_SECRET_VALID_FOR` every delivery is signed with both, so the receiver
+    can switch to the new one without dropping events."""
+    with tenant_context(tenant):
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.previous_secret = locked.secret
+        locked.previous_secret_expires_at = timezone.now() + PREVIOUS_SECRET_VALID_FOR
+        locked.secret = _new_secret()
+        locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
+    return CreatedEndpoint(endpoint=locked, secret=locked.secret)
+
+
+def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    """The secrets a delivery is signed with now: the current one, and the one it replaced
+    while that is still valid."""
+    secrets_now = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > timezone.now():
+        secrets_now.append(endpoint.previous_secret)
+    return secrets_now
 
 
 @transaction.atomic
@@ -275,7 +300,7 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def _post(endpoint_url: str, secret: str, webhook_id: str, body: str) -> _Outcome:
+def _post(endpoint_url: str, secrets_now: list[str], webhook_id: str, body: str) -> _Outcome:
     started = time.monotonic()
 
     def elapsed() -> int:
@@ -295,7 +320,9 @@ def _post(endpoint_url: str, secret: str, webhook_id: str, body: str) -> _Outcom
         "User-Agent": USER_AGENT,
         "webhook-id": webhook_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign(webhook_id, now, body),
+        # Space-separated signatures, one per valid secret (Standard Webhooks): a receiver
+        # holding either secret accepts the request.
+        "webhook-signature": " ".join(Webhook(secret).sign(webhook_id, now, body) for secret in secrets_now),
     }
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(parts.hostname, address, port=port, timeout=CONNECT_TIMEOUT)
@@ -356,7 +383,7 @@ def _attempt(delivery: WebhookDelivery) -> bool:
         outcome = _Outcome(False, None, 0, "", "The endpoint is turned off.")
     else:
         body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
-        outcome = _post(endpoint.url, endpoint.secret, delivery.webhook_id, body)
+        outcome = _post(endpoint.url, signing_secrets(endpoint), delivery.webhook_id, body)
     delivery.last_status_code = outcome.status_code
     delivery.duration_ms = outcome.duration_ms
     delivery.response_excerpt = outcome.excerpt

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -65,11 +66,15 @@ def console_webhook_create(request):
 @action_required("webhook.view")
 @require_GET
 def console_webhook(request, pk: int):
-    endpoint = get_object_or_404(WebhookEndpoint.objects.defer("secret"), pk=pk)
+    endpoint = get_object_or_404(WebhookEndpoint.objects.defer("secret", "previous_secret"), pk=pk)
     page = Paginator(webhook_delivery_log(endpoint=endpoint), DELIVERIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(request, "tenants/console/webhook.html", {"endpoint": endpoint, "page_obj": page})
+    return render(
+        request,
+        "tenants/console/webhook.html",
+        {"endpoint": endpoint, "page_obj": page, "now": timezone.now()},
+    )
 
 
 @action_required("webhook.manage")
@@ -110,6 +115,24 @@ def console_webhook_delete(request, pk: int):
         messages.success(request, f"The endpoint {endpoint.url} is deleted, with its delivery log.")
         return redirect("console_webhooks")
     return render(request, "tenants/console/webhook_delete.html", {"endpoint": endpoint})
+
+
+@action_required("webhook.rotate_secret")
+@GET_POST
+@reauthenticate_on_post
+def console_webhook_rotate_secret(request, pk: int):
+    endpoint = get_object_or_404(WebhookEndpoint.objects.defer("secret", "previous_secret"), pk=pk)
+    if request.method != "POST":
+        return render(request, "tenants/console/webhook_rotate.html", {"endpoint": endpoint})
+    rotated = services.webhook_endpoint_rotate_secret(tenant=request.tenant, endpoint=endpoint)
+    # The new secret is shown in this response only.
+    response = render(
+        request,
+        "tenants/console/webhook_created.html",
+        {"endpoint": rotated.endpoint, "secret": rotated.secret, "rotated": True},
+    )
+    add_never_cache_headers(response)
+    return response
 
 
 @action_required("webhook.manage")

@@ -194,3 +194,34 @@ def test_endpoints_are_audited_without_their_secret(tenant):
     assert [e.action for e in entries] == ["insert", "update"]
     assert "https://hooks.example.com/other" in str(entries[1].changes)
     assert all(created.secret not in str(e.changes) + str(e.detail) for e in entries)
+
+
+def test_after_a_rotation_both_secrets_verify_for_24_hours(tenant):
+    from tenants.webhooks.services import webhook_endpoint_rotate_secret
+
+    with Receiver() as old_receiver, Receiver() as new_receiver:
+        created = endpoint_for(tenant, old_receiver.url)
+        old_receiver.secret = created.secret
+        rotated = webhook_endpoint_rotate_secret(tenant=tenant, endpoint=created.endpoint)
+        assert rotated.secret != created.secret and rotated.secret.startswith("whsec_")
+        new_receiver.secret = rotated.secret
+        # The same endpoint, checked by a receiver holding the old secret and one holding the new.
+        for receiver in (old_receiver, new_receiver):
+            with tenant_context(tenant):
+                WebhookEndpoint.objects.update(url=receiver.url)
+            webhook_event_enqueue(tenant=tenant, event_type="escalation.approved", data={}, path="/")
+            with tenant_context(tenant):
+                webhook_deliver()
+        signature = old_receiver.received[0]["headers"]["webhook-signature"]
+        assert len(signature.split(" ")) == 2
+        # A day later the old secret no longer signs.
+        with tenant_context(tenant):
+            WebhookEndpoint.objects.update(
+                url=old_receiver.url, previous_secret_expires_at=timezone.now() - timedelta(seconds=1)
+            )
+        webhook_event_enqueue(tenant=tenant, event_type="escalation.approved", data={}, path="/")
+        with tenant_context(tenant):
+            webhook_deliver()
+    assert [r["verified"] for r in old_receiver.received] == [True, False]
+    assert [r["verified"] for r in new_receiver.received] == [True]
+    assert len(old_receiver.received[1]["headers"]["webhook-signature"].split(" ")) == 1

@@ -136,3 +136,20 @@ def test_signed_in_elsewhere_is_not_enough(tenant, other_tenant):
     enrol_totp(User.objects.get(email="admin@globex.test"))
     stranger = signed_in("globex", "admin@globex.test")
     assert stranger.get(f"/admin/webhooks/{endpoint.pk}/").status_code == 404
+
+
+def test_admin_rotates_the_secret_and_sees_the_new_one_once(member_clients, tenant):
+    created = webhook_endpoint_create(
+        tenant=tenant, url="https://hooks.example.com/a", events=["breach.detected"]
+    )
+    admin = member_clients["admin"]
+    assert admin.get(f"/admin/webhooks/{created.endpoint.pk}/rotate-secret/").status_code == 200
+    response = admin.post(f"/admin/webhooks/{created.endpoint.pk}/rotate-secret/")
+    with tenant_context(tenant):
+        endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.secret != created.secret and endpoint.previous_secret == created.secret
+    assert endpoint.secret in response.content.decode()
+    page = admin.get(f"/admin/webhooks/{endpoint.pk}/").content.decode()
+    assert endpoint.secret not in page and created.secret not in page
+    assert "The previous secret signs too until" in page
+    assert member_clients["manager"].post(f"/admin/webhooks/{endpoint.pk}/rotate-secret/").status_code == 403
