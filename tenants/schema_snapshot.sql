@@ -55,7 +55,7 @@
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
 -- migration sessions 0001_initial 2aa438e2393ee513
 -- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
--- migration tenants 0007_webhooks 3c8ac69b4fbda63b
+-- migration tenants 0007_webhooks 87d61264bf7c349a
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -1562,6 +1562,7 @@ CREATE TABLE public.tenants_webhookendpoint (
     previous_secret character varying(100) NOT NULL,
     previous_secret_expires_at timestamp with time zone,
     active boolean NOT NULL,
+    failing_since timestamp with time zone,
     disabled_reason character varying(300) NOT NULL,
     created_at timestamp with time zone NOT NULL,
     tenant_id bigint NOT NULL

@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('previous_secret', models.CharField(blank=True, default='', editable=False, max_length=100)),
                 ('previous_secret_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('active', models.BooleanField(default=True)),
+                ('failing_since', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('disabled_reason', models.CharField(blank=True, default='', max_length=300)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('tenant', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenants.tenant')),

@@ -41,8 +41,9 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from tenants.context import require_tenant_id, tenant_context
+from tenants.delivery.services import Email, outbox_enqueue
 from tenants.errors import DomainError
-from tenants.models import Tenant
+from tenants.models import Membership, Tenant
 from tenants.sites import tenant_url
 from tenants.validation import text_problem, webhook_url_problem
 from tenants.webhooks.models import EVENTS, PING, WebhookDelivery, WebhookEndpoint
@@ -53,6 +54,7 @@ DELIVER_TASK = "tenants.webhooks.tasks.webhook_deliver_task"
 PAYLOAD_VERSION = 1
 GIVE_UP_AFTER = timedelta(hours=24)
 PREVIOUS_SECRET_VALID_FOR = timedelta(hours=24)
+DISABLE_AFTER_FAILING_FOR = timedelta(days=3)
 CONNECT_TIMEOUT = 3.0
 READ_TIMEOUT = 5.0
 RESPONSE_READ_LIMIT = 4096
@@ -117,11 +119,13 @@ def webhook_endpoint_update(
     with tenant_context(tenant):
         endpoint.url, endpoint.description, endpoint.events = url, description, events
         if active and not endpoint.active:
-            endpoint.disabled_reason = ""
+            endpoint.disabled_reason, endpoint.failing_since = "", None
         elif not active and endpoint.active:
             endpoint.disabled_reason = "Turned off by an admin."
         endpoint.active = active
-        endpoint.save(update_fields=["url", "description", "events", "active", "disabled_reason"])
+        endpoint.save(
+            update_fields=["url", "description", "events", "active", "disabled_reason", "failing_since"]
+        )
     return endpoint
 
 
@@ -395,6 +399,8 @@ def _attempt(delivery: WebhookDelivery) -> bool:
         delivery.status = WebhookDelivery.Status.FAILED
     else:
         delivery.next_attempt_at = now + _backoff(delivery.attempts)
+    if endpoint.active:
+        _endpoint_health(endpoint, ok=outcome.ok, now=now)
     logger.info(
         "webhook attempt",
         delivery=delivery.pk,
@@ -416,3 +422,45 @@ def _attempt(delivery: WebhookDelivery) -> bool:
         ]
     )
     return outcome.ok
+
+
+def _endpoint_health(endpoint: WebhookEndpoint, *, ok: bool, now) -> None:
+    """Track since when ``endpoint`` has been failing; after :data:`DISABLE_AFTER_FAILING_FOR`
+    turn it off and tell the tenant's admins (once: the e-mail's key names the episode)."""
+    endpoints = WebhookEndpoint.objects.filter(pk=endpoint.pk)
+    if ok:
+        endpoints.filter(failing_since__isnull=False).update(failing_since=None)
+        return
+    if endpoint.failing_since is None:
+        endpoints.filter(failing_since__isnull=True).update(failing_since=now)
+        return
+    if now - endpoint.failing_since < DISABLE_AFTER_FAILING_FOR:
+        return
+    since = timezone.localtime(endpoint.failing_since)
+    reason = f"Turned off by cxgov: every delivery failed from {since:%Y-%m-%d %H:%M %Z} for 3 days."
+    if not endpoints.filter(active=True).update(active=False, disabled_reason=reason):
+        return  # another worker turned it off first
+    endpoint.active, endpoint.disabled_reason = False, reason
+    tenant = Tenant.objects.get(pk=require_tenant_id())
+    link = tenant_url(tenant, f"/admin/webhooks/{endpoint.pk}/")
+    admins = Membership.objects.filter(
+        role=Membership.Role.ADMIN, is_active=True, user__is_active=True
+    ).values_list("pk", "user__email")
+    outbox_enqueue(
+        kind="webhook",
+        emails=[
+            Email(
+                dedupe_key=f"webhook:{endpoint.pk}:disabled:{endpoint.failing_since.isoformat()}:{member_id}",
+                to=email,
+                subject=f"Webhook endpoint turned off: {endpoint.url}",
+                text=(
+                    f"cxgov could not deliver events to {endpoint.url} for 3 days "
+                    f"(since {since:%Y-%m-%d %H:%M %Z}), so it has turned the endpoint off.\n\n"
+                    "The delivery log shows the answers it got. Once the receiving system works "
+                    f"again, turn the endpoint on and send a test event:\n{link}\n"
+                ),
+            )
+            for member_id, email in admins
+        ],
+    )
+    logger.warning("webhook endpoint turned off", endpoint=endpoint.pk, failing_since=since.isoformat())

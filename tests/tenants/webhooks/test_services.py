@@ -225,3 +225,53 @@ def test_after_a_rotation_both_secrets_verify_for_24_hours(tenant):
     assert [r["verified"] for r in old_receiver.received] == [True, False]
     assert [r["verified"] for r in new_receiver.received] == [True]
     assert len(old_receiver.received[1]["headers"]["webhook-signature"].split(" ")) == 1
+
+
+def test_an_endpoint_failing_for_3_days_is_turned_off_and_admins_are_told(tenant):
+    from tenants.models import OutboxMessage
+
+    with Receiver(status=503) as receiver:
+        created = endpoint_for(tenant, receiver.url)
+        webhook_event_enqueue(tenant=tenant, event_type="escalation.approved", data={}, path="/")
+        with tenant_context(tenant):
+            webhook_deliver()
+            endpoint = WebhookEndpoint.objects.get()
+            assert endpoint.active and endpoint.failing_since is not None
+            # Still failing three days later.
+            WebhookEndpoint.objects.update(failing_since=timezone.now() - timedelta(days=3))
+            WebhookDelivery.objects.update(next_attempt_at=timezone.now())
+            webhook_deliver()
+            endpoint.refresh_from_db()
+            mails = list(OutboxMessage.objects.filter(kind="webhook"))
+            # Nothing more is sent to it; a new event is not even queued.
+            assert (
+                webhook_event_enqueue(tenant=tenant, event_type="escalation.approved", data={}, path="/") == 0
+            )
+    assert endpoint.active is False
+    assert "every delivery failed" in endpoint.disabled_reason
+    assert [m.to_email for m in mails] == ["admin@acme.test"]
+    assert created.endpoint.url in mails[0].body_text
+    assert f"/admin/webhooks/{endpoint.pk}/" in mails[0].body_text
+    # Turned on again by an admin: a new start.
+    services.webhook_endpoint_update(
+        tenant=tenant,
+        endpoint=endpoint,
+        url=endpoint.url,
+        events=endpoint.events,
+        description="",
+        active=True,
+    )
+    with tenant_context(tenant):
+        endpoint.refresh_from_db()
+    assert (endpoint.active, endpoint.failing_since, endpoint.disabled_reason) == (True, None, "")
+
+
+def test_a_success_ends_the_failing_episode(tenant):
+    with Receiver() as receiver:
+        endpoint_for(tenant, receiver.url)
+        with tenant_context(tenant):
+            WebhookEndpoint.objects.update(failing_since=timezone.now() - timedelta(days=2))
+        webhook_event_enqueue(tenant=tenant, event_type="escalation.approved", data={}, path="/")
+        with tenant_context(tenant):
+            webhook_deliver()
+            assert WebhookEndpoint.objects.get().failing_since is None
