@@ -26,6 +26,7 @@ from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from metrics.selectors import CommitmentNames, commitment_names, score_run_result_at
 from tenants.models import Tenant
+from tenants.webhooks.services import webhook_event_enqueue
 
 logger = structlog.get_logger("cxgov.metrics")
 
@@ -296,6 +297,7 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
         )
         if proposal is not None and e.escalation_id != proposal.escalation.pk:
             BreachEvent.objects.filter(pk=e.pk).update(escalation=proposal.escalation)
+        _breach_webhook(run.tenant, e, proposal.escalation.pk if proposal is not None else e.escalation_id)
     return created
 
 
@@ -313,3 +315,29 @@ def scores_at(*, tenant: Tenant, at: datetime | None = None) -> dict[str, Any]:
     if at is not None and (stored := score_run_result_at(at)) is not None:
         return stored
     return engine.scores_compute(tenant=tenant, at=at or timezone.now(), source="rollup")
+
+
+def _breach_webhook(tenant: Tenant, event: BreachEvent, escalation_id: int | None) -> None:
+    """``breach.detected`` for the endpoints that asked for it, linking to the escalation it
+    opened or joined (else the scores overview)."""
+    webhook_event_enqueue(
+        tenant=tenant,
+        event_type="breach.detected",
+        data={
+            "breach": {
+                "id": event.pk,
+                "kind": event.kind,
+                "scope": event.scope,
+                "scope_id": event.scope_id,
+                "title": event.title,
+                "promise_id": event.promise_id,
+                "commitment_id": event.commitment_id,
+                "department_id": event.department_id,
+                "previous_value": event.previous_value,
+                "current_value": event.current_value,
+                "as_of": event.as_of.isoformat() if event.as_of else None,
+                "escalation_id": escalation_id,
+            }
+        },
+        path=f"/escalations/{escalation_id}/" if escalation_id else "/",
+    )

@@ -397,3 +397,4 @@ class Invitation(TenantModel):
 
 # The outbox's models live with its delivery machinery; Django finds them through this module.
 from tenants.delivery.models import OutboxBody, OutboxMessage  # noqa: E402, F401
+from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

@@ -137,6 +137,20 @@ ACTIONS: dict[str, Rule] = {
     "api_key.view": Rule("List API keys (never their secrets)", roles=ADMINS),
     "api_key.create": Rule("Create an API key (its secret is shown once)", roles=ADMINS, reauthenticate=True),
     "api_key.revoke": Rule("Revoke an API key", roles=ADMINS),
+    "webhook.view": Rule(
+        "List webhook endpoints and their delivery logs (never their secrets)", roles=ADMINS
+    ),
+    "webhook.create": Rule(
+        "Register a webhook endpoint (its signing secret is shown once)", roles=ADMINS, reauthenticate=True
+    ),
+    "webhook.rotate_secret": Rule(
+        "Give a webhook endpoint a new signing secret (shown once; the old one signs too for 24 hours)",
+        roles=ADMINS,
+        reauthenticate=True,
+    ),
+    "webhook.manage": Rule(
+        "Change, turn off or delete a webhook endpoint; send a test event or a delivery again", roles=ADMINS
+    ),
     # Record
     "audit.view": Rule("Read the audit trail", roles=ADMINS),
     # Promises

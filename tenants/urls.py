@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tenants import views
+from tenants.webhooks import views as webhook_views
 
 urlpatterns = [
     path("account/", views.account, name="account"),
@@ -34,5 +35,23 @@ urlpatterns = [
     path("admin/api-keys/", views.console_api_keys, name="console_api_keys"),
     path("admin/api-keys/new/", views.console_api_key_create, name="console_api_key_create"),
     path("admin/api-keys/<int:pk>/revoke/", views.console_api_key_revoke, name="console_api_key_revoke"),
+    path("admin/webhooks/", webhook_views.console_webhooks, name="console_webhooks"),
+    path("admin/webhooks/new/", webhook_views.console_webhook_create, name="console_webhook_create"),
+    path("admin/webhooks/<int:pk>/", webhook_views.console_webhook, name="console_webhook"),
+    path("admin/webhooks/<int:pk>/edit/", webhook_views.console_webhook_edit, name="console_webhook_edit"),
+    path(
+        "admin/webhooks/<int:pk>/delete/", webhook_views.console_webhook_delete, name="console_webhook_delete"
+    ),
+    path(
+        "admin/webhooks/<int:pk>/rotate-secret/",
+        webhook_views.console_webhook_rotate_secret,
+        name="console_webhook_rotate_secret",
+    ),
+    path("admin/webhooks/<int:pk>/test/", webhook_views.console_webhook_ping, name="console_webhook_ping"),
+    path(
+        "admin/webhooks/<int:pk>/deliveries/<int:delivery_pk>/again/",
+        webhook_views.console_webhook_redeliver,
+        name="console_webhook_redeliver",
+    ),
     path("admin/audit/", views.console_audit, name="console_audit"),
 ]

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -217,3 +218,30 @@ def first_unpaired_surrogate(value: object, path: str = "") -> tuple[str, str] |
             if found := first_unpaired_surrogate(item, f"{path}[{index}]"):
                 return found
     return None
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def webhook_url_problem(value: str, *, allow_loopback: bool) -> str | None:
+    """A webhook target: ``https://`` with a host; plain ``http://`` only to the loopback address
+    when ``allow_loopback`` (development and tests). Where the host resolves to is checked again
+    at every send (``tenants.webhooks.services``)."""
+    if problem := text_problem("The URL", value):
+        return problem
+    if len(value) > 500:
+        return "The URL is longer than 500 characters: use a shorter address."
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 — raises for a port that is not a number
+    except ValueError:
+        return "The URL is not a valid address: enter it as https://host/path."
+    if not parts.hostname:
+        return "The URL has no host: enter it as https://host/path."
+    if parts.scheme == "https":
+        return None
+    if parts.scheme == "http" and allow_loopback and parts.hostname in _LOOPBACK_HOSTS:
+        return None
+    return (
+        "The URL must start with https:// — webhooks carry your customers' data and are only sent encrypted."
+    )

@@ -134,6 +134,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.outbox_sweep",
         "schedule": env.float("CXGOV_OUTBOX_SECONDS", default=60.0),
     },
+    # Webhook deliveries: retries that fell due and what a dead worker left pending.
+    "webhook-sweep": {
+        "task": "tenants.webhooks.tasks.webhook_sweep",
+        "schedule": env.float("CXGOV_WEBHOOK_SECONDS", default=30.0),
+    },
     # Dirty tenants (new signals, changed commitments) get one recompute each, coalesced.
     "scores-dispatch": {
         "task": "metrics.tasks.scores_dispatch",
@@ -163,6 +168,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # CSV imports: a task stores rows for this long, then queues its continuation; an unfinished
 # import whose last chunk committed longer ago than the stale time is queued again by the sweep.
+# Webhooks go only to https:// targets with public addresses; this lets http://127.0.0.1 through
+# (development and tests, where the receiver runs on the same machine).
+CXGOV_WEBHOOKS_ALLOW_LOOPBACK = env.bool("CXGOV_WEBHOOKS_ALLOW_LOOPBACK", default=False)
 CXGOV_IMPORT_SLICE_SECONDS = env.float("CXGOV_IMPORT_SLICE_SECONDS", default=60.0)
 CXGOV_IMPORT_STALE_SECONDS = env.float("CXGOV_IMPORT_STALE_SECONDS", default=30.0)
 

@@ -35,6 +35,7 @@ STATIC_ROOT = None  # static files come from the apps (finders); nothing is coll
 WHITENOISE_USE_FINDERS = True
 CELERY_TASK_DEFAULT_QUEUE = f"default-{TEST_RUN_ID}"
 CXGOV_REDIS_PREFIX = f"cxgov-test-{TEST_RUN_ID}"
+CXGOV_WEBHOOKS_ALLOW_LOOPBACK = env.bool("CXGOV_WEBHOOKS_ALLOW_LOOPBACK", default=True)
 # Every key and channel of the run's broker (queues, events, worker pings) carries the run id:
 # the run's workers, event receivers and /readyz meet only one another, whatever else runs on
 # the same Redis.

@@ -29,6 +29,7 @@ from feedback.escalations.services import (
     add_entry,
     escalation_settings_get,
 )
+from feedback.escalations.webhooks import escalation_event_enqueue
 from feedback.locks import row_lock
 from feedback.stories.models import Story, StoryPromise
 from promises.models import Promise
@@ -149,6 +150,7 @@ def escalation_propose(
         escalation.save()
         add_entry(escalation, actor, EscalationEntry.Kind.TRANSITION, to_state=EscalationState.PROPOSED)
         _attach_stories(escalation, stories, actor)
+        escalation_event_enqueue(tenant=tenant, escalation=escalation, event_type="escalation.proposed")
         managers = [m for m in department_managers(department.pk) if member is None or m[0] != str(member.pk)]
         escalation_mail(
             tenant,

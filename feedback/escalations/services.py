@@ -18,6 +18,7 @@ from feedback.escalations.models import (
     EscalationSeverity,
     EscalationState,
 )
+from feedback.escalations.webhooks import TRANSITION_EVENTS, escalation_event_enqueue
 from feedback.signals.models import STORY_TEXT_MAX
 from tenants.context import tenant_context
 from tenants.errors import DomainError
@@ -174,6 +175,8 @@ def _transition(
             to_state=locked.state,
             note=note,
         )
+        if name in TRANSITION_EVENTS:
+            escalation_event_enqueue(tenant=tenant, escalation=locked, event_type=TRANSITION_EVENTS[name])
         escalation.__dict__.update(locked.__dict__)
         return locked
 

@@ -146,3 +146,33 @@ def test_a_promise_without_a_score_says_why_in_words(scoring, member_clients):
     page = member_clients["viewer"].get(f"/scores/departments/{scoring.cs.slug}/").content.decode()
     row = page[page.index('id="department-promises"') :]
     assert "not scored: in review" in row and "in_review" not in row
+
+
+def test_a_breach_is_sent_to_the_endpoints_that_asked_for_it(scoring):
+    from tenants.context import tenant_context
+    from tenants.webhooks.models import WebhookDelivery
+    from tenants.webhooks.services import webhook_endpoint_create
+
+    webhook_endpoint_create(
+        tenant=scoring.tenant, url="https://hooks.example.com/x", events=["breach.detected"]
+    )
+    promise = scoring.promise(owner=scoring.cs)
+    scoring.commitment(promise, "csat", target="80", touchpoint=scoring.returns)
+    now = timezone.now()
+    scoring.surveys("csat", [5] * 10, at=now - timedelta(days=3), touchpoint=scoring.returns)
+    _run(scoring)
+    scoring.surveys("csat", [1] * 20, at=now - timedelta(days=1), touchpoint=scoring.returns)
+    _run(scoring)
+    with tenant_context(scoring.tenant):
+        deliveries = list(WebhookDelivery.objects.all())
+        sent = {d.payload["data"]["breach"]["kind"]: d.payload for d in deliveries}
+        event = BreachEvent.objects.get(kind=BreachEvent.Kind.COMMITMENT_NOT_MET)
+        # One delivery per breach event, each event once.
+        assert sorted(d.payload["data"]["breach"]["id"] for d in deliveries) == sorted(
+            BreachEvent.objects.values_list("id", flat=True)
+        )
+    payload = sent["commitment_not_met"]
+    assert payload["type"] == "breach.detected"
+    assert payload["data"]["breach"]["id"] == event.pk
+    assert payload["data"]["breach"]["escalation_id"] == event.escalation_id
+    assert payload["url"].endswith(f"/escalations/{event.escalation_id}/")

@@ -1,0 +1,45 @@
+"""The escalation events sent to webhook endpoints (``tenants.webhooks``): what a receiver
+needs to act, and the escalation's page to act on it in cxgov."""
+
+from __future__ import annotations
+
+from feedback.escalations.models import Escalation
+from tenants.models import Tenant
+from tenants.webhooks.services import webhook_event_enqueue
+
+# The transition (the FSM method's name) → the event it sends.
+TRANSITION_EVENTS = {
+    "approve": "escalation.approved",
+    "reject": "escalation.rejected",
+    "resolve": "escalation.resolved",
+}
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def escalation_event_enqueue(*, tenant: Tenant, escalation: Escalation, event_type: str) -> int:
+    """Queue ``event_type`` for ``escalation`` in the caller's transaction (inside the tenant)."""
+    data = {
+        "escalation": {
+            "id": escalation.pk,
+            "title": escalation.title,
+            "severity": escalation.severity,
+            "state": escalation.state,
+            "department": {"id": escalation.department_id, "name": escalation.department.name},
+            "promise_id": escalation.promise_id,
+            "touchpoint_id": escalation.touchpoint_id,
+            "breach_event_id": escalation.breach_event_id,
+            "owner_id": escalation.owner_id,
+            "proposed_at": _iso(escalation.proposed_at),
+            "decision_due_at": _iso(escalation.decision_due_at),
+            "decided_at": _iso(escalation.decided_at),
+            "resolution_due_at": _iso(escalation.resolution_due_at),
+            "resolved_at": _iso(escalation.resolved_at),
+            "resolution": escalation.resolution,
+        }
+    }
+    return webhook_event_enqueue(
+        tenant=tenant, event_type=event_type, data=data, path=f"/escalations/{escalation.pk}/"
+    )

@@ -1,0 +1,1 @@
+"""Signed outbound webhooks: endpoints an admin registers, and the deliveries sent to them."""

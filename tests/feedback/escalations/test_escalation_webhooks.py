@@ -1,0 +1,69 @@
+"""Escalation events reach webhook endpoints: proposed, approved, rejected, resolved — each
+signed, naming the tenant and linking to the escalation's page; a rolled-back decision sends
+nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from feedback.escalations import services
+from tenants.context import tenant_context
+from tenants.webhooks.models import WebhookDelivery
+from tenants.webhooks.services import webhook_deliver, webhook_endpoint_create
+from tests.feedback.escalations.test_escalations import member, propose
+from tests.tenants.webhooks.receiver import Receiver
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ESCALATION_EVENTS = [
+    "escalation.proposed",
+    "escalation.approved",
+    "escalation.rejected",
+    "escalation.resolved",
+]
+
+
+def test_the_life_of_an_escalation_reaches_the_receiver(escalations_world):
+    tenant = escalations_world
+    with Receiver() as receiver:
+        receiver.secret = webhook_endpoint_create(
+            tenant=tenant, url=receiver.url, events=ESCALATION_EVENTS
+        ).secret
+        approved = propose(tenant)
+        services.escalation_approve(tenant=tenant, escalation=approved, actor=member(tenant, "manager"))
+        services.escalation_start(tenant=tenant, escalation=approved, actor=member(tenant, "manager"))
+        services.escalation_resolve(
+            tenant=tenant, escalation=approved, actor=member(tenant, "manager"), resolution="Refunded."
+        )
+        rejected = propose(tenant)
+        services.escalation_reject(
+            tenant=tenant, escalation=rejected, actor=member(tenant, "manager"), reason="A duplicate."
+        )
+        with tenant_context(tenant):
+            webhook_deliver()
+    got = [(r["payload"]["type"], r["payload"]["data"]["escalation"]["id"]) for r in receiver.received]
+    assert got == [
+        ("escalation.proposed", approved.pk),
+        ("escalation.approved", approved.pk),
+        ("escalation.resolved", approved.pk),
+        ("escalation.proposed", rejected.pk),
+        ("escalation.rejected", rejected.pk),
+    ]
+    assert all(r["verified"] for r in receiver.received)
+    resolved = receiver.received[2]["payload"]
+    assert resolved["tenant"] == "acme"
+    assert resolved["url"].endswith(f"/escalations/{approved.pk}/")
+    assert resolved["data"]["escalation"]["resolution"] == "Refunded."
+    assert resolved["data"]["escalation"]["state"] == "resolved"
+
+
+def test_a_rolled_back_decision_sends_nothing(escalations_world):
+    tenant = escalations_world
+    webhook_endpoint_create(tenant=tenant, url="https://hooks.example.com/x", events=["escalation.approved"])
+    escalation = propose(tenant)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.escalation_approve(tenant=tenant, escalation=escalation, actor=member(tenant, "manager"))
+        raise RuntimeError("the request failed after the approval")
+    with tenant_context(tenant):
+        assert not WebhookDelivery.objects.exists()
