@@ -35,6 +35,8 @@ from tenants.context import tenant_context
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo_tenant
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint, User
 from tenants.services import api_key_create, invitation_create
+from tenants.webhooks.models import WebhookEndpoint
+from tenants.webhooks.services import webhook_endpoint_create
 from tests.conftest import enrol_totp
 from tests.tenants.test_auth import totp_code
 
@@ -69,6 +71,8 @@ NOT_PAGES = {
     "measure_benchmark_remove": "POST only (the buttons are on the measure's page)",
     "survey_qr_png": "an image (the survey's QR code)",
     "survey_qr_svg": "an image (the survey's QR code)",
+    "console_webhook_ping": "POST only (the button is on the endpoint's page)",
+    "console_webhook_redeliver": "POST only (the buttons are in the endpoint's delivery log)",
     "api-docs": (
         "Swagger UI's own markup for integrators (third party: its method badges and the buttons it"
         " nests fail axe); not a staff page"
@@ -122,6 +126,7 @@ class DemoObjects:
     unsubscribe_token: str
     survey: Survey
     survey_answer_token: str
+    webhook: WebhookEndpoint
 
 
 def seed_demo() -> DemoObjects:
@@ -179,6 +184,12 @@ def seed_demo() -> DemoObjects:
         tenant=tenant, name="Returns desk", touchpoint=touchpoint, department=department, measure=csat
     )
     answer = survey_answer(tenant=tenant, survey=survey, score=2, nonce="accessibility-check")
+    webhook = webhook_endpoint_create(
+        tenant=tenant,
+        url="https://hooks.acme.example/cxgov",
+        events=["escalation.approved"],
+        description="CRM",
+    ).endpoint
     assert all(objects.values()), objects
     return DemoObjects(
         tenant=tenant,
@@ -192,6 +203,7 @@ def seed_demo() -> DemoObjects:
         invitation_token=tokens[0],
         unsubscribe_token=unsubscribe_token({"t": tenant.pk, "d": department.pk, "m": employee.pk}),
         survey=survey,
+        webhook=webhook,
         survey_answer_token=answer_token(tenant=tenant, survey=survey, response_id=answer.response_id),
         **objects,
     )
@@ -266,6 +278,12 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "console_api_key_create": no_arguments,
     "console_api_key_revoke": lambda o: {"pk": o.api_key.pk},
     "console_audit": no_arguments,
+    "console_webhooks": no_arguments,
+    "console_webhook_create": no_arguments,
+    "console_webhook": lambda o: {"pk": o.webhook.pk},
+    "console_webhook_edit": lambda o: {"pk": o.webhook.pk},
+    "console_webhook_delete": lambda o: {"pk": o.webhook.pk},
+    "console_webhook_rotate_secret": lambda o: {"pk": o.webhook.pk},
     # django-allauth's pages for a signed-in person (the password, two-factor).
     "account_email": no_arguments,
     "account_change_password": no_arguments,
