@@ -108,7 +108,8 @@ def test_a_manager_creates_a_survey_and_gets_its_link_and_qr_code(page, site):
     expect(page.locator("#survey-link")).to_have_value(f"{base}/s/{survey.token}/")
     qr = page.get_by_role("img", name=re.compile("QR code of the link"))
     expect(qr).to_be_visible()
-    assert page.evaluate("(img) => img.naturalWidth", qr.element_handle()) > 0
+    # The picture itself arrived and decoded (visible is only its box: wait until it loaded).
+    page.wait_for_function("(img) => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     with page.expect_download() as download:
         page.get_by_role("link", name="download the PNG").click()
     assert download.value.suggested_filename == f"survey-{survey.pk}-qr.png"
