@@ -21,7 +21,7 @@ from promises.commitments.services import commitment_create
 from promises.models import Measure, Promise
 from promises.services import promise_create
 from tenants.context import tenant_context
-from tenants.models import Department, Membership, Touchpoint
+from tenants.models import Department, Membership, Touchpoint, User
 from tenants.services import touchpoint_create
 from tests.conftest import signed_in
 from tests.factories import tenant_state
@@ -130,6 +130,10 @@ def test_an_employee_logs_a_story_and_sees_its_sentiment(stories_world, member_c
     page = text(client.get(response["Location"]))
     assert "Story logged" in page and "negative" in page and f"{story.sentiment:+.2f}" in page
     assert "Easy returns" in page
+    assert "Web form by employee@acme.test," in page  # a member without a name: the address
+    User.objects.filter(email="employee@acme.test").update(first_name="Erin", last_name="Employee")
+    assert "Web form by Erin Employee," in text(client.get(response["Location"]))
+    assert "Erin Employee" in text(member_clients["manager"].get("/stories/"))
 
 
 def test_a_double_submitted_form_creates_one_story(stories_world, member_clients):
