@@ -99,3 +99,14 @@ def test_an_unknown_page_is_the_html_not_found_page(tenant):
     response = Client(HTTP_HOST="acme.localhost").get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_web_process_freezes_what_it_loaded_before_serving():
+    """gunicorn's ``cxgov.wsgi``: Django, the URL configuration and the views are loaded and then
+    kept out of the garbage collector's full collections."""
+    script = "import gc, cxgov.wsgi, sys; print(gc.get_freeze_count(), 'cxgov.urls' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    frozen, urls_loaded = out.stdout.split()
+    assert int(frozen) > 100_000 and urls_loaded == "True", out.stdout
