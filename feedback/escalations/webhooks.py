@@ -3,6 +3,8 @@ needs to act, and the escalation's page to act on it in cxgov."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from feedback.escalations.models import Escalation
 from tenants.models import Tenant
 from tenants.webhooks.services import webhook_event_enqueue
@@ -11,6 +13,7 @@ from tenants.webhooks.services import webhook_event_enqueue
 TRANSITION_EVENTS = {
     "approve": "escalation.approved",
     "reject": "escalation.rejected",
+    "start": "escalation.started",
     "resolve": "escalation.resolved",
 }
 
@@ -19,9 +22,19 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def escalation_event_enqueue(*, tenant: Tenant, escalation: Escalation, event_type: str) -> int:
-    """Queue ``event_type`` for ``escalation`` in the caller's transaction (inside the tenant)."""
-    data = {
+def escalation_event_enqueue(
+    *,
+    tenant: Tenant,
+    escalation: Escalation,
+    event_type: str,
+    actor: str = "",
+    overdue: dict[str, Any] | None = None,
+) -> int:
+    """Queue ``event_type`` for ``escalation`` in the caller's transaction (inside the tenant).
+
+    ``actor`` names who acted (a person, an API key, the system); ``overdue`` says which clock
+    is late and at which level (``escalation.overdue`` only)."""
+    data: dict[str, Any] = {
         "escalation": {
             "id": escalation.pk,
             "title": escalation.title,
@@ -40,6 +53,10 @@ def escalation_event_enqueue(*, tenant: Tenant, escalation: Escalation, event_ty
             "resolution": escalation.resolution,
         }
     }
+    if actor:
+        data["actor"] = actor
+    if overdue is not None:
+        data["overdue"] = overdue
     return webhook_event_enqueue(
         tenant=tenant, event_type=event_type, data=data, path=f"/escalations/{escalation.pk}/"
     )

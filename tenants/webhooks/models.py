@@ -16,8 +16,13 @@ EVENTS = {
     "escalation.proposed": "An escalation was proposed",
     "escalation.approved": "An escalation was approved",
     "escalation.rejected": "An escalation was rejected",
+    "escalation.started": "Work on an escalation started",
     "escalation.resolved": "An escalation was resolved",
+    "escalation.overdue": "An escalation is overdue",
     "breach.detected": "A commitment was breached",
+    "score.dropped": "A score dropped by 5 points or more",
+    "promise.activated": "A promise became active",
+    "import.finished": "A CSV import finished",
 }
 PING = "ping"
 
