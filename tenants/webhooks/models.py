@@ -28,8 +28,8 @@ PING = "ping"
 
 
 class WebhookEndpoint(TenantModel):
-    """A URL that receives the tenant's events, signed with the endpoint's secret
-    (Standard Webhooks). The secret is kept because every delivery is signed with it; it is
+    """A URL that receives the tenant's events: as JSON signed with the endpoint's secret
+    (Standard Webhooks), or, for a Slack or Teams incoming webhook, as a readable message. The secret is kept because every delivery is signed with it; it is
     shown once, when the endpoint is created, and never copied into the audit trail."""
 
     audit_noun = "webhook endpoint"
@@ -37,6 +37,8 @@ class WebhookEndpoint(TenantModel):
 
     class Kind(models.TextChoices):
         STANDARD = "standard", "Standard Webhooks (signed JSON)"
+        SLACK = "slack", "Slack (a message in a channel)"
+        TEAMS = "teams", "Microsoft Teams (a card in a channel)"
 
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True, default="")
