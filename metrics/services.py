@@ -340,6 +340,7 @@ def _breach_webhook(tenant: Tenant, event: BreachEvent, escalation_id: int | Non
             }
         },
         path=f"/escalations/{escalation_id}/" if escalation_id else "/",
+        summary=f"Breach detected: {event.title}." + (" An escalation follows it." if escalation_id else ""),
     )
     if event.kind == BreachEvent.Kind.SCORE_DROP:
         _score_drop_webhook(tenant, event)
@@ -364,4 +365,5 @@ def _score_drop_webhook(tenant: Tenant, event: BreachEvent) -> None:
             }
         },
         path=f"/scores/departments/{department.slug}/" if department else "/scores/",
+        summary=f"Score dropped: {event.title}.",
     )

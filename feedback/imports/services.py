@@ -345,6 +345,22 @@ def _import_finished_webhook(tenant: Tenant, signal_import: SignalImport) -> Non
             }
         },
         path=f"/signals/import/{signal_import.pk}/",
+        summary=_import_summary(signal_import),
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
+
+
+def _import_summary(signal_import: SignalImport) -> str:
+    """E.g. "CSV import finished: responses.csv — 2 rows stored, 0 already there, 1 rejected."."""
+    name = signal_import.file_name or f"import {signal_import.pk}"
+    if signal_import.status == SignalImport.Status.FAILED:
+        return f"CSV import failed: {name} — {signal_import.error}"
+    return (
+        f"CSV import finished: {name} — {_rows(signal_import.created_count)} stored, "
+        f"{signal_import.duplicate_count} already there, {signal_import.rejected_count} rejected."
     )
 
 

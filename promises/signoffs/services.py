@@ -263,6 +263,14 @@ def _activate(promise: Promise, now: datetime, *, tenant: Tenant, actor: Members
             "actor": _who(actor),
         },
         path=f"/promises/{promise.pk}/",
+        summary=(
+            f"Promise active: “{promise.title}” — {owner.name}, "
+            + (
+                f"signed off by every department (last: {_who(actor)})."
+                if how == "signed_off"
+                else f"activated by {_who(actor)} (admin) without every sign-off."
+            )
+        ),
     )
 
 
