@@ -53,6 +53,7 @@ def test_a_score_drop_reaches_the_receiver(scoring):
         75.0,
     )
     assert tenant_drop["data"]["score"]["department"] is None
+    assert tenant_drop["summary"] == "Score dropped: The alignment score dropped 25 points, from 100 to 75."
     event = BreachEvent.objects.get(kind="score_drop", scope="department")
     assert department_drop["data"]["score"]["breach_id"] == event.pk
     assert department_drop["data"]["score"]["department"] == {"id": scoring.ops.pk, "name": scoring.ops.name}

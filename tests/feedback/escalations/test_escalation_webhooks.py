@@ -64,11 +64,20 @@ def test_the_life_of_an_escalation_reaches_the_receiver(escalations_world):
     assert started["url"].endswith(f"/escalations/{approved.pk}/")
     assert started["data"]["escalation"]["state"] == "in_progress"
     assert started["data"]["actor"] == "manager@acme.test"
+    title = approved.title
+    assert receiver.received[1]["payload"]["summary"] == (
+        f"Escalation approved: “{title}” — Customer Service, by manager@acme.test"
+    )
+    assert (
+        started["summary"]
+        == f"Work started on an escalation: “{title}” — Customer Service, by manager@acme.test"
+    )
     resolved = receiver.received[3]["payload"]
     assert resolved["tenant"] == "acme"
     assert resolved["url"].endswith(f"/escalations/{approved.pk}/")
     assert resolved["data"]["escalation"]["resolution"] == "Refunded."
     assert resolved["data"]["escalation"]["state"] == "resolved"
+    assert resolved["summary"].endswith("by manager@acme.test: Refunded.")
 
 
 def test_a_rolled_back_decision_sends_nothing(escalations_world):
@@ -108,6 +117,30 @@ def test_overdue_is_sent_once_per_escalation_and_level(escalations_world):
     assert got[0]["tenant"] == "acme" and got[0]["version"] == 1
     assert got[0]["url"].endswith(f"/escalations/{escalation.pk}/")
     assert got[0]["data"]["escalation"]["id"] == escalation.pk
+    assert got[0]["summary"].startswith(
+        f"Escalation overdue: “{escalation.title}” — Customer Service: the decision was due "
+    )
+    assert got[0]["summary"].endswith("and its managers were reminded (level 1).")
+    assert got[1]["summary"].endswith("and the admins were told (level 2).")
+
+
+def test_a_slack_channel_reads_the_approval_with_a_link_to_act(escalations_world):
+    tenant = escalations_world
+    with Receiver() as receiver:
+        webhook_endpoint_create(tenant=tenant, url=receiver.url, events=["escalation.approved"], kind="slack")
+        escalation = propose(tenant)
+        services.escalation_approve(tenant=tenant, escalation=escalation, actor=member(tenant, "manager"))
+        with tenant_context(tenant):
+            webhook_deliver()
+    (got,) = receiver.received
+    message = got["payload"]
+    assert (
+        message["text"]
+        == f"Escalation approved: “{escalation.title}” — Customer Service, by manager@acme.test"
+    )
+    button = message["blocks"][-1]["elements"][0]
+    assert button["text"]["text"] == "Open in cxgov"
+    assert button["url"].endswith(f"/escalations/{escalation.pk}/")
 
 
 def test_a_rolled_back_start_sends_nothing(escalations_world):

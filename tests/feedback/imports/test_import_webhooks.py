@@ -54,6 +54,10 @@ def test_a_finished_import_reaches_the_receiver_with_its_counts(signals):
     sent = payload["data"]["import"]
     assert (sent["id"], sent["status"], sent["file_name"]) == (signal_import.pk, "done", "responses.csv")
     assert (sent["total_rows"], sent["stored"], sent["duplicates"], sent["rejected"]) == (3, 2, 0, 1)
+    assert (
+        payload["summary"]
+        == "CSV import finished: responses.csv — 2 rows stored, 0 already there, 1 rejected."
+    )
 
 
 def test_a_failed_import_is_finished_too(signals):
@@ -64,6 +68,7 @@ def test_a_failed_import_is_finished_too(signals):
         delivery = WebhookDelivery.objects.get()
     assert delivery.payload["data"]["import"]["status"] == "failed"
     assert delivery.payload["data"]["import"]["error"] == "The worker gave up."
+    assert delivery.payload["summary"] == "CSV import failed: responses.csv — The worker gave up."
 
 
 def test_a_rolled_back_end_sends_nothing(signals):

@@ -43,6 +43,10 @@ def test_the_last_sign_off_sends_promise_activated(world, in_review):
     assert promise["owner"] == {"id": world.ops.pk, "name": "Operations"}
     assert promise["activated_at"] == at(3).isoformat()
     assert (payload["data"]["how"], payload["data"]["actor"]) == ("signed_off", "manager@acme.test")
+    assert payload["summary"] == (
+        "Promise active: “Hassle-free returns” — Operations, signed off by every department "
+        "(last: manager@acme.test)."
+    )
 
 
 def test_an_override_sends_promise_activated_naming_the_admin(world, in_review):
