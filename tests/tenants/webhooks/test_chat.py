@@ -11,7 +11,12 @@ import pytest
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
-from tenants.webhooks.services import webhook_deliver, webhook_endpoint_create, webhook_event_enqueue
+from tenants.webhooks.services import (
+    webhook_deliver,
+    webhook_endpoint_create,
+    webhook_event_enqueue,
+    webhook_ping,
+)
 from tests.tenants.webhooks.receiver import Receiver
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -159,3 +164,16 @@ def test_an_admin_adds_a_slack_endpoint_and_switches_it_to_teams(member_clients,
     with tenant_context(tenant):
         endpoint.refresh_from_db()
     assert (endpoint.kind, endpoint.url) == ("teams", "https://acme.webhook.office.com/webhookb2/x")
+
+
+def test_a_test_event_reaches_a_teams_channel_as_a_card(tenant):
+    with Receiver() as receiver:
+        endpoint = webhook_endpoint_create(
+            tenant=tenant, url=receiver.url, events=["breach.detected"], kind="teams"
+        ).endpoint
+        webhook_ping(tenant=tenant, endpoint=endpoint)
+        with tenant_context(tenant):
+            assert webhook_deliver() == {"sent": 1, "failed": 0}
+    card = receiver.received[0]["payload"]["attachments"][0]["content"]
+    assert card["body"][0]["text"] == "A test event from cxgov: this endpoint receives its events."
+    assert card["actions"][0]["url"].endswith(f"/admin/webhooks/{endpoint.pk}/")
