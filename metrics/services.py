@@ -25,7 +25,7 @@ from feedback.escalations.proposals import escalation_propose_from_breach
 from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from metrics.selectors import CommitmentNames, commitment_names, score_run_result_at
-from tenants.models import Tenant
+from tenants.models import Department, Tenant
 from tenants.webhooks.services import webhook_event_enqueue
 
 logger = structlog.get_logger("cxgov.metrics")
@@ -340,4 +340,30 @@ def _breach_webhook(tenant: Tenant, event: BreachEvent, escalation_id: int | Non
             }
         },
         path=f"/escalations/{escalation_id}/" if escalation_id else "/",
+        summary=f"Breach detected: {event.title}." + (" An escalation follows it." if escalation_id else ""),
+    )
+    if event.kind == BreachEvent.Kind.SCORE_DROP:
+        _score_drop_webhook(tenant, event)
+
+
+def _score_drop_webhook(tenant: Tenant, event: BreachEvent) -> None:
+    """``score.dropped``: the alignment score or a department's score fell by
+    ``SCORE_DROP_POINTS`` or more since the previous run; links to that score's page."""
+    department = Department.objects.filter(pk=event.department_id).first() if event.department_id else None
+    webhook_event_enqueue(
+        tenant=tenant,
+        event_type="score.dropped",
+        data={
+            "score": {
+                "breach_id": event.pk,
+                "scope": event.scope,
+                "department": {"id": department.pk, "name": department.name} if department else None,
+                "title": event.title,
+                "previous_value": event.previous_value,
+                "current_value": event.current_value,
+                "as_of": event.as_of.isoformat() if event.as_of else None,
+            }
+        },
+        path=f"/scores/departments/{department.slug}/" if department else "/scores/",
+        summary=f"Score dropped: {event.title}.",
     )

@@ -59,6 +59,7 @@
 -- migration sessions 0001_initial 2aa438e2393ee513
 -- migration surveys 0001_initial e3f8a15ea3fdb9b8
 -- migration tenants 0007_webhooks 87d61264bf7c349a
+-- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;

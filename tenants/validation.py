@@ -223,10 +223,35 @@ def first_unpaired_surrogate(value: object, path: str = "") -> tuple[str, str] |
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
-def webhook_url_problem(value: str, *, allow_loopback: bool) -> str | None:
+def webhook_url_problem(value: str, *, allow_loopback: bool, kind: str = "standard") -> str | None:
     """A webhook target: ``https://`` with a host; plain ``http://`` only to the loopback address
     when ``allow_loopback`` (development and tests). Where the host resolves to is checked again
-    at every send (``tenants.webhooks.services``)."""
+    at every send (``tenants.webhooks.services``).
+
+    ``kind`` ``slack`` needs a Slack incoming-webhook URL (``https://hooks.slack.com/…``),
+    ``teams`` a Microsoft Teams one (``https://….webhook.office.com/…`` or a Power Automate
+    workflow's ``https://….logic.azure.com/…``); the loopback address stays allowed with
+    ``allow_loopback``."""
+    if problem := _webhook_url_shape_problem(value, allow_loopback=allow_loopback):
+        return problem
+    host = (urlsplit(value.strip()).hostname or "").lower()
+    if allow_loopback and host in _LOOPBACK_HOSTS:
+        return None
+    if kind == "slack" and host != "hooks.slack.com":
+        return (
+            "A Slack endpoint needs the incoming-webhook URL Slack gives you, starting with "
+            "https://hooks.slack.com/ — copy it from the Slack app's “Incoming Webhooks” page."
+        )
+    if kind == "teams" and not (host.endswith(".webhook.office.com") or host.endswith(".logic.azure.com")):
+        return (
+            "A Microsoft Teams endpoint needs the URL Teams gives you: https://….webhook.office.com/… "
+            "(an incoming webhook) or https://….logic.azure.com/… (a Workflows webhook) — copy it "
+            "from the channel's connector or workflow."
+        )
+    return None
+
+
+def _webhook_url_shape_problem(value: str, *, allow_loopback: bool) -> str | None:
     if problem := text_problem("The URL", value):
         return problem
     if len(value) > 500:

@@ -150,7 +150,12 @@ def escalation_propose(
         escalation.save()
         add_entry(escalation, actor, EscalationEntry.Kind.TRANSITION, to_state=EscalationState.PROPOSED)
         _attach_stories(escalation, stories, actor)
-        escalation_event_enqueue(tenant=tenant, escalation=escalation, event_type="escalation.proposed")
+        escalation_event_enqueue(
+            tenant=tenant,
+            escalation=escalation,
+            event_type="escalation.proposed",
+            actor=actor_parts(actor)[2],
+        )
         managers = [m for m in department_managers(department.pk) if member is None or m[0] != str(member.pk)]
         escalation_mail(
             tenant,

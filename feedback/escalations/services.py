@@ -176,7 +176,12 @@ def _transition(
             note=note,
         )
         if name in TRANSITION_EVENTS:
-            escalation_event_enqueue(tenant=tenant, escalation=locked, event_type=TRANSITION_EVENTS[name])
+            escalation_event_enqueue(
+                tenant=tenant,
+                escalation=locked,
+                event_type=TRANSITION_EVENTS[name],
+                actor=actor_parts(actor)[2],
+            )
         escalation.__dict__.update(locked.__dict__)
         return locked
 
@@ -413,6 +418,12 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
                     EscalationEntry.Kind.OVERDUE,
                     level=reached,
                     note=f"The {clock} is overdue (due {due:%Y-%m-%d %H:%M} UTC): {who} were told.",
+                )
+                escalation_event_enqueue(
+                    tenant=tenant,
+                    escalation=escalation,
+                    event_type="escalation.overdue",
+                    overdue={"clock": clock, "level": reached, "due_at": due.isoformat()},
                 )
                 counts[f"level_{reached}"] += 1
             escalation.overdue_level = level

@@ -22,6 +22,7 @@ from tenants.context import tenant_context
 from tenants.csvexport import csv_text
 from tenants.errors import DomainError
 from tenants.models import Membership, Tenant
+from tenants.webhooks.services import webhook_event_enqueue
 
 # --- CSV import (admins) ----------------------------------------------------------------------
 
@@ -232,7 +233,7 @@ def _import_chunk(
             error="The member who uploaded this file no longer exists; upload it again.",
             finished_at=timezone.now(),
         )
-        _import_update(signal_import, **changes)
+        _import_update(tenant, signal_import, **changes)
         return
     start = signal_import.processed_rows
     chunk = rows[start : start + MAX_BATCH_ITEMS]
@@ -268,7 +269,7 @@ def _import_chunk(
         changes["report"] = [*signal_import.report, *sorted(report, key=lambda entry: entry["line"])]
     if processed >= len(rows):
         changes.update(status=SignalImport.Status.DONE, finished_at=timezone.now())
-    _import_update(signal_import, **changes)
+    _import_update(tenant, signal_import, **changes)
 
 
 def signal_imports_resume_stalled(*, tenant: Tenant, stale_after: timedelta) -> list[int]:
@@ -306,15 +307,61 @@ def signal_import_fail(*, tenant: Tenant, signal_import: SignalImport, error: st
     """Mark an import failed (the rows written by finished chunks stay: a re-import skips them)."""
     with tenant_context(tenant):
         return _import_update(
-            signal_import, status=SignalImport.Status.FAILED, error=error, finished_at=timezone.now()
+            tenant, signal_import, status=SignalImport.Status.FAILED, error=error, finished_at=timezone.now()
         )
 
 
-def _import_update(signal_import: SignalImport, **changes: Any) -> SignalImport:
+def _import_update(tenant: Tenant, signal_import: SignalImport, **changes: Any) -> SignalImport:
+    """Save ``changes``; an import that ends here (done or failed) queues ``import.finished``
+    in the same transaction."""
     for name, value in changes.items():
         setattr(signal_import, name, value)
     signal_import.save(update_fields=list(changes))
+    if changes.get("status") in (SignalImport.Status.DONE, SignalImport.Status.FAILED):
+        _import_finished_webhook(tenant, signal_import)
     return signal_import
+
+
+def _import_finished_webhook(tenant: Tenant, signal_import: SignalImport) -> None:
+    """``import.finished``: how many rows were stored, already there, or rejected; links to the
+    import's page (its report of rejected rows)."""
+    webhook_event_enqueue(
+        tenant=tenant,
+        event_type="import.finished",
+        data={
+            "import": {
+                "id": signal_import.pk,
+                "kind": signal_import.kind,
+                "file_name": signal_import.file_name,
+                "status": signal_import.status,
+                "total_rows": signal_import.total_rows,
+                "processed_rows": signal_import.processed_rows,
+                "stored": signal_import.created_count,
+                "duplicates": signal_import.duplicate_count,
+                "rejected": signal_import.rejected_count,
+                "error": signal_import.error,
+                "created_at": signal_import.created_at.isoformat(),
+                "finished_at": signal_import.finished_at.isoformat() if signal_import.finished_at else None,
+            }
+        },
+        path=f"/signals/import/{signal_import.pk}/",
+        summary=_import_summary(signal_import),
+    )
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'' if count == 1 else 's'}"
+
+
+def _import_summary(signal_import: SignalImport) -> str:
+    """E.g. "CSV import finished: responses.csv — 2 rows stored, 0 already there, 1 rejected."."""
+    name = signal_import.file_name or f"import {signal_import.pk}"
+    if signal_import.status == SignalImport.Status.FAILED:
+        return f"CSV import failed: {name} — {signal_import.error}"
+    return (
+        f"CSV import finished: {name} — {_rows(signal_import.created_count)} stored, "
+        f"{signal_import.duplicate_count} already there, {signal_import.rejected_count} rejected."
+    )
 
 
 def signal_import_rejected_csv(*, signal_import: SignalImport) -> Iterable[list[str]]:

@@ -25,6 +25,7 @@ from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, MembershipDepartment, Tenant
 from tenants.text import SYSTEM_ACTOR
+from tenants.webhooks.services import webhook_event_enqueue
 
 
 def _is_department_manager(membership: Membership, department: Department) -> bool:
@@ -223,7 +224,7 @@ def promise_sign_off(
                 recipients=owner_managers,
             )
         elif not pending.exists():
-            _activate(promise, now)
+            _activate(promise, now, tenant=tenant, actor=actor, how="signed_off")
             _notify(
                 subject=f"Promise active: {promise.title}",
                 message=(
@@ -235,12 +236,42 @@ def promise_sign_off(
         return promise
 
 
-def _activate(promise: Promise, now: datetime) -> None:
+def _activate(promise: Promise, now: datetime, *, tenant: Tenant, actor: Membership, how: str) -> None:
+    """Activate ``promise`` at ``now`` (``how``: ``signed_off`` by every department, or
+    ``override`` by an admin) and queue ``promise.activated`` in the caller's transaction."""
     promise.status = Promise.Status.ACTIVE
     promise.activated_at = now
     promise.save(update_fields=["status", "activated_at", "updated_at"])
     commitments_start_counting(promise=promise, at=now)
     rescore(promise.tenant_id)
+    owner = Department.objects.get(pk=promise.owner_id)
+    webhook_event_enqueue(
+        tenant=tenant,
+        event_type="promise.activated",
+        data={
+            "promise": {
+                "id": promise.pk,
+                "kind": promise.kind,
+                "slug": promise.slug,
+                "title": promise.title,
+                "version": promise.version,
+                "owner": {"id": owner.pk, "name": owner.name},
+                "parent_id": promise.parent_id,
+                "activated_at": now.isoformat(),
+            },
+            "how": how,
+            "actor": _who(actor),
+        },
+        path=f"/promises/{promise.pk}/",
+        summary=(
+            f"Promise active: “{promise.title}” — {owner.name}, "
+            + (
+                f"signed off by every department (last: {_who(actor)})."
+                if how == "signed_off"
+                else f"activated by {_who(actor)} (admin) without every sign-off."
+            )
+        ),
+    )
 
 
 @transaction.atomic
@@ -282,7 +313,7 @@ def promise_activate_override(
         )
         skipped = list(pending.order_by("department__name").values_list("department__name", flat=True))
         pending.update(status=SignOff.Status.OVERRIDDEN, decided_by=actor, decided_at=now, comment=reason)
-        _activate(promise, now)
+        _activate(promise, now, tenant=tenant, actor=actor, how="override")
         _notify(
             subject=f"Promise active: {promise.title}",
             message=(

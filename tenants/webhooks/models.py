@@ -16,15 +16,20 @@ EVENTS = {
     "escalation.proposed": "An escalation was proposed",
     "escalation.approved": "An escalation was approved",
     "escalation.rejected": "An escalation was rejected",
+    "escalation.started": "Work on an escalation started",
     "escalation.resolved": "An escalation was resolved",
+    "escalation.overdue": "An escalation is overdue",
     "breach.detected": "A commitment was breached",
+    "score.dropped": "A score dropped by 5 points or more",
+    "promise.activated": "A promise became active",
+    "import.finished": "A CSV import finished",
 }
 PING = "ping"
 
 
 class WebhookEndpoint(TenantModel):
-    """A URL that receives the tenant's events, signed with the endpoint's secret
-    (Standard Webhooks). The secret is kept because every delivery is signed with it; it is
+    """A URL that receives the tenant's events: as JSON signed with the endpoint's secret
+    (Standard Webhooks), or, for a Slack or Teams incoming webhook, as a readable message. The secret is kept because every delivery is signed with it; it is
     shown once, when the endpoint is created, and never copied into the audit trail."""
 
     audit_noun = "webhook endpoint"
@@ -32,6 +37,8 @@ class WebhookEndpoint(TenantModel):
 
     class Kind(models.TextChoices):
         STANDARD = "standard", "Standard Webhooks (signed JSON)"
+        SLACK = "slack", "Slack (a message in a channel)"
+        TEAMS = "teams", "Microsoft Teams (a card in a channel)"
 
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=200, blank=True, default="")

@@ -46,6 +46,7 @@ from tenants.errors import DomainError
 from tenants.models import Membership, Tenant
 from tenants.sites import tenant_url
 from tenants.validation import text_problem, webhook_url_problem
+from tenants.webhooks.messages import chat_message
 from tenants.webhooks.models import EVENTS, PING, WebhookDelivery, WebhookEndpoint
 
 logger = structlog.get_logger("cxgov.webhooks")
@@ -74,9 +75,13 @@ def _allow_loopback() -> bool:
     return bool(getattr(settings, "CXGOV_WEBHOOKS_ALLOW_LOOPBACK", False))
 
 
-def _checked(*, url: str, description: str, events: list[str]) -> tuple[str, str, list[str]]:
+def _checked(*, url: str, description: str, events: list[str], kind: str) -> tuple[str, str, list[str]]:
     url, description = url.strip(), description.strip()
-    if problem := webhook_url_problem(url, allow_loopback=_allow_loopback()):
+    if kind not in WebhookEndpoint.Kind.values:
+        raise DomainError(
+            f"Choose the kind of endpoint: one of {', '.join(WebhookEndpoint.Kind.values)}.", field="kind"
+        )
+    if problem := webhook_url_problem(url, allow_loopback=_allow_loopback(), kind=kind):
         raise DomainError(problem, field="url")
     if problem := text_problem("The description", description):
         raise DomainError(problem, field="description")
@@ -100,12 +105,21 @@ class CreatedEndpoint:
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, tenant: Tenant, url: str, events: list[str], description: str = ""
+    *,
+    tenant: Tenant,
+    url: str,
+    events: list[str],
+    description: str = "",
+    kind: str = WebhookEndpoint.Kind.STANDARD,
 ) -> CreatedEndpoint:
-    """Register an endpoint with a new signing secret (``whsec_`` + base64 of 32 random bytes)."""
-    url, description, events = _checked(url=url, description=description, events=events)
+    """Register an endpoint with a new signing secret (``whsec_`` + base64 of 32 random bytes).
+    A ``slack`` or ``teams`` endpoint gets readable messages, unsigned (their incoming-webhook
+    URL is the credential); it keeps a secret all the same, should it become a standard one."""
+    url, description, events = _checked(url=url, description=description, events=events, kind=kind)
     with tenant_context(tenant):
-        endpoint = WebhookEndpoint(url=url, description=description, events=events, secret=_new_secret())
+        endpoint = WebhookEndpoint(
+            url=url, description=description, events=events, kind=kind, secret=_new_secret()
+        )
         endpoint.full_clean(exclude=["tenant"])
         endpoint.save()
     return CreatedEndpoint(endpoint=endpoint, secret=endpoint.secret)
@@ -113,18 +127,35 @@ def webhook_endpoint_create(
 
 @transaction.atomic
 def webhook_endpoint_update(
-    *, tenant: Tenant, endpoint: WebhookEndpoint, url: str, events: list[str], description: str, active: bool
+    *,
+    tenant: Tenant,
+    endpoint: WebhookEndpoint,
+    url: str,
+    events: list[str],
+    description: str,
+    active: bool,
+    kind: str | None = None,
 ) -> WebhookEndpoint:
-    url, description, events = _checked(url=url, description=description, events=events)
+    """Change ``endpoint``; ``kind`` None keeps its kind."""
+    kind = endpoint.kind if kind is None else kind
+    url, description, events = _checked(url=url, description=description, events=events, kind=kind)
     with tenant_context(tenant):
-        endpoint.url, endpoint.description, endpoint.events = url, description, events
+        endpoint.url, endpoint.description, endpoint.events, endpoint.kind = url, description, events, kind
         if active and not endpoint.active:
             endpoint.disabled_reason, endpoint.failing_since = "", None
         elif not active and endpoint.active:
             endpoint.disabled_reason = "Turned off by an admin."
         endpoint.active = active
         endpoint.save(
-            update_fields=["url", "description", "events", "active", "disabled_reason", "failing_since"]
+            update_fields=[
+                "url",
+                "description",
+                "events",
+                "kind",
+                "active",
+                "disabled_reason",
+                "failing_since",
+            ]
         )
     return endpoint
 
@@ -162,14 +193,18 @@ def webhook_endpoint_delete(*, tenant: Tenant, endpoint: WebhookEndpoint) -> Non
 # --- events -----------------------------------------------------------------------------------
 
 
-def webhook_payload(*, tenant: Tenant, event_type: str, data: dict[str, Any], path: str) -> dict[str, Any]:
-    """The versioned body every receiver gets: what happened, to which tenant, and where to look."""
+def webhook_payload(
+    *, tenant: Tenant, event_type: str, data: dict[str, Any], path: str, summary: str = ""
+) -> dict[str, Any]:
+    """The versioned body every receiver gets: what happened (in data, and in one sentence), to
+    which tenant, and where to look."""
     return {
         "type": event_type,
         "timestamp": timezone.now().isoformat(),
         "version": PAYLOAD_VERSION,
         "tenant": tenant.slug,
         "url": tenant_url(tenant, path),
+        "summary": summary or f"{EVENTS.get(event_type, 'An event from cxgov')}.",
         "data": data,
     }
 
@@ -178,9 +213,14 @@ def _new_webhook_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def webhook_event_enqueue(*, tenant: Tenant, event_type: str, data: dict[str, Any], path: str) -> int:
+def webhook_event_enqueue(
+    *, tenant: Tenant, event_type: str, data: dict[str, Any], path: str, summary: str = ""
+) -> int:
     """Store ``event_type`` for every active endpoint that asked for it, in the caller's
-    transaction; delivery is asked for after commit. Returns how many deliveries were stored."""
+    transaction; delivery is asked for after commit. Returns how many deliveries were stored.
+
+    ``summary`` says what happened in one sentence a person reads (Slack and Teams endpoints
+    show it), e.g. "Escalation approved: “Refund never came” — Customer Service, by Mia Manager"."""
     if event_type not in EVENTS:
         raise ValueError(f"Unknown webhook event {event_type!r}.")
     with tenant_context(tenant):
@@ -191,7 +231,7 @@ def webhook_event_enqueue(*, tenant: Tenant, event_type: str, data: dict[str, An
         ]
         if not endpoints:
             return 0
-        payload = webhook_payload(tenant=tenant, event_type=event_type, data=data, path=path)
+        payload = webhook_payload(tenant=tenant, event_type=event_type, data=data, path=path, summary=summary)
         WebhookDelivery.objects.bulk_create(
             [
                 WebhookDelivery(
@@ -213,6 +253,7 @@ def webhook_ping(*, tenant: Tenant, endpoint: WebhookEndpoint) -> WebhookDeliver
             event_type=PING,
             data={"message": "A test event sent from cxgov.", "endpoint": endpoint.pk},
             path=f"/admin/webhooks/{endpoint.pk}/",
+            summary="A test event from cxgov: this endpoint receives its events.",
         )
         delivery = WebhookDelivery.objects.create(
             endpoint=endpoint, event_type=PING, payload=payload, webhook_id=_new_webhook_id()
@@ -304,30 +345,33 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def _post(endpoint_url: str, secrets_now: list[str], webhook_id: str, body: str) -> _Outcome:
+def _post(endpoint_url: str, secrets_now: list[str], webhook_id: str, body: str, kind: str) -> _Outcome:
+    """POST ``body``; signed (Standard Webhooks headers) unless ``secrets_now`` is empty."""
     started = time.monotonic()
 
     def elapsed() -> int:
         return int((time.monotonic() - started) * 1000)
 
     parts = urlsplit(endpoint_url)
-    if webhook_url_problem(endpoint_url, allow_loopback=_allow_loopback()):
-        return _Outcome(False, None, 0, "", "The URL is no longer allowed: it must start with https://.")
+    if problem := webhook_url_problem(endpoint_url, allow_loopback=_allow_loopback(), kind=kind):
+        return _Outcome(False, None, 0, "", f"The URL is no longer allowed. {problem}"[:500])
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         address = _target_address(parts.hostname, port)
     except TargetRefused as refused:
         return _Outcome(False, None, elapsed(), "", str(refused))
     now = timezone.now()
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "webhook-id": webhook_id,
-        "webhook-timestamp": str(int(now.timestamp())),
-        # Space-separated signatures, one per valid secret (Standard Webhooks): a receiver
-        # holding either secret accepts the request.
-        "webhook-signature": " ".join(Webhook(secret).sign(webhook_id, now, body) for secret in secrets_now),
-    }
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    if secrets_now:
+        headers |= {
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            # Space-separated signatures, one per valid secret (Standard Webhooks): a receiver
+            # holding either secret accepts the request.
+            "webhook-signature": " ".join(
+                Webhook(secret).sign(webhook_id, now, body) for secret in secrets_now
+            ),
+        }
     connection_class = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(parts.hostname, address, port=port, timeout=CONNECT_TIMEOUT)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -386,8 +430,14 @@ def _attempt(delivery: WebhookDelivery) -> bool:
     if not endpoint.active:
         outcome = _Outcome(False, None, 0, "", "The endpoint is turned off.")
     else:
-        body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
-        outcome = _post(endpoint.url, signing_secrets(endpoint), delivery.webhook_id, body)
+        if endpoint.kind == WebhookEndpoint.Kind.STANDARD:
+            body = json.dumps(delivery.payload, separators=(",", ":"), ensure_ascii=False)
+            secrets_now = signing_secrets(endpoint)
+        else:
+            # Slack and Teams take a message, not a signed event: their URL is the credential.
+            body = json.dumps(chat_message(endpoint.kind, delivery.payload), ensure_ascii=False)
+            secrets_now = []
+        outcome = _post(endpoint.url, secrets_now, delivery.webhook_id, body, endpoint.kind)
     delivery.last_status_code = outcome.status_code
     delivery.duration_ms = outcome.duration_ms
     delivery.response_excerpt = outcome.excerpt

@@ -44,6 +44,7 @@ def console_webhook_create(request):
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
                 description=form.cleaned_data["description"],
+                kind=form.cleaned_data["kind"] or WebhookEndpoint.Kind.STANDARD,
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
@@ -82,6 +83,7 @@ def console_webhook(request, pk: int):
 def console_webhook_edit(request, pk: int):
     endpoint = get_object_or_404(WebhookEndpoint.objects, pk=pk)
     initial = {
+        "kind": endpoint.kind,
         "url": endpoint.url,
         "description": endpoint.description,
         "events": endpoint.events,
@@ -97,6 +99,7 @@ def console_webhook_edit(request, pk: int):
                 events=form.cleaned_data["events"],
                 description=form.cleaned_data["description"],
                 active=form.cleaned_data["active"],
+                kind=form.cleaned_data["kind"] or None,
             )
         except (DomainError, ValidationError) as error:
             add_service_error(form, error)
