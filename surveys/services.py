@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from feedback.ingest.items import segment_problem
+from feedback.ingest.items import SEGMENT_MAX_CHARS, SEGMENT_MAX_KEYS, segment_problem
 from feedback.ingest.services import signals_ingest
 from feedback.signals.models import HostedSurveySource, SourceKind, SurveyResponse
 from promises.models import Measure, Promise
@@ -348,6 +348,13 @@ def survey_link_mint(
     segment = segment or {}
     if problem := segment_problem(segment):
         raise DomainError(problem, field="segment")
+    # The answer adds the link's kind and the page's language: those must fit too.
+    if segment_problem({**segment, **PERSONAL_SEGMENT, "language": "en"}):
+        raise DomainError(
+            f"segment is too large for a link: its answer adds “link” and “language”, so keep it to "
+            f"{SEGMENT_MAX_KEYS - len(PERSONAL_SEGMENT) - 1} attributes and {SEGMENT_MAX_CHARS - 50} characters.",
+            field="segment",
+        )
     if not isinstance(expires_in_days, int) or not 1 <= expires_in_days <= LINK_MAX_DAYS:
         raise DomainError(
             f"expires_in_days is a whole number of days from 1 to {LINK_MAX_DAYS}, e.g. {LINK_DEFAULT_DAYS}.",

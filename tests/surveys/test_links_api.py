@@ -82,6 +82,11 @@ def test_without_expiry_a_link_lasts_30_days(api, world):
         ({"segment": "pro"}, "segment", "Expected an object"),
         ({"segment": {"plan": {"nested": 1}}}, "segment", "no nesting"),
         ({"segment": {f"k{i}": i for i in range(21)}}, "segment", "too large"),
+        (
+            {"segment": {f"k{i}": i for i in range(19)}},
+            "segment",
+            "its answer adds “link” and “language”, so keep it to 18",
+        ),
         ({"expires_in_days": 0}, "expires_in_days", "greater than or equal to 1"),
         ({"expires_in_days": 366}, "expires_in_days", "less than or equal to 365"),
         ({"expires_in_days": "7"}, "expires_in_days", "Expected a whole number"),
