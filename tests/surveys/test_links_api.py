@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from surveys.models import Survey, SurveyLink
 from surveys.services import survey_create
 from tenants.context import tenant_context
-from tenants.models import Tenant
+from tenants.models import AuditEvent, Tenant
 from tenants.services import api_key_create
 from tests.surveys.conftest import make_survey_world
 
@@ -183,3 +183,13 @@ def test_a_revoked_link_says_so(api, world):
     assert api.delete(path).json()["revoked_at"] == response.json()["revoked_at"]  # again: unchanged
     assert api.get(path).json()["state"] == "revoked"
     assert api.delete(f"/api/v1/surveys/{world.survey.pk}/links/{link['id'] + 1000}").status_code == 404
+
+
+def test_minting_and_revoking_are_in_the_audit_trail(api, world):
+    link = _mint(api, world).json()
+    api.delete(f"/api/v1/surveys/{world.survey.pk}/links/{link['id']}")
+    with tenant_context(world.tenant):
+        entries = list(
+            AuditEvent.objects.filter(model="surveys.SurveyLink", object_id=str(link["id"])).order_by("id")
+        )
+    assert [(e.action, e.actor_kind) for e in entries] == [("insert", "api_key"), ("update", "api_key")]
