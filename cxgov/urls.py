@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", include("promises.api_urls")),
     path("api/", include("feedback.api_urls")),
     path("api/", include("metrics.api_urls")),
+    path("api/", include("surveys.api_urls")),
     path("api/", include("tenants.api_urls")),
     path("promises/", include("promises.urls")),
     path("scores/", include("metrics.urls")),

@@ -94,3 +94,41 @@ class Survey(TenantModel):
     @property
     def score_range(self) -> tuple[int, int]:
         return SURVEY_SCORE_RANGES[self.measure.key]
+
+
+LINK_RESPONDENT_REF_MAX = 120  # the column of the answer it becomes (feedback.SurveyResponse)
+LINK_DEFAULT_DAYS = 30
+LINK_MAX_DAYS = 365
+
+
+class SurveyLink(TenantModel):
+    """A personalised link of a survey, minted by a partner system for one respondent.
+
+    Its answer carries ``respondent_ref`` and ``segment`` (it is not anonymous); it takes one
+    answer, until ``expires_at``, unless revoked. The token is random like a survey's and looked
+    up only inside the tenant of the address it is opened on.
+    """
+
+    audit_noun = "survey link"
+    audit_name = ("respondent_ref",)
+
+    survey = TenantForeignKey(Survey, on_delete=models.CASCADE, related_name="links")
+    token = models.CharField(max_length=TOKEN_MAX_LENGTH, default=new_survey_token, editable=False)
+    respondent_ref = models.CharField(max_length=LINK_RESPONDENT_REF_MAX)
+    segment = models.JSONField(default=dict, blank=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    response_id = models.BigIntegerField(null=True, blank=True)  # the feedback.SurveyResponse it became
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint("tenant", "token", name="surveylink_unique_token")]
+        indexes = [
+            models.Index(fields=["tenant", "respondent_ref", "created_at"], name="surveylink_respondent_idx"),
+            models.Index(fields=["tenant", "survey"], name="surveylink_survey_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.respondent_ref} ({self.survey_id})"

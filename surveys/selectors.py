@@ -8,7 +8,7 @@ from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquer
 from django.db.models.functions import Coalesce
 
 from feedback.signals.models import SourceKind, SurveyResponse
-from surveys.models import TOKEN_MAX_LENGTH, Survey
+from surveys.models import TOKEN_MAX_LENGTH, Survey, SurveyLink
 from tenants.models import Membership
 
 RECENT_ANSWERS = 20
@@ -59,3 +59,14 @@ def survey_for_token(*, token: str) -> Survey | None:
     if not token or len(token) > TOKEN_MAX_LENGTH:
         return None
     return Survey.objects.select_related("touchpoint", "measure").filter(token=token).first()
+
+
+def survey_link_for_token(*, token: str) -> SurveyLink | None:
+    """The active tenant's personalised link with this token (in any state), with its survey, or None.
+
+    Looked up only inside the tenant of the address, like a survey's token."""
+    if not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    return (
+        SurveyLink.objects.select_related("survey__touchpoint", "survey__measure").filter(token=token).first()
+    )

@@ -13,6 +13,7 @@ page that asks for it carries a signed token naming the tenant, the survey and t
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.core import signing
@@ -20,10 +21,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from feedback.ingest.items import SEGMENT_MAX_CHARS, SEGMENT_MAX_KEYS, segment_problem
 from feedback.ingest.services import signals_ingest
 from feedback.signals.models import HostedSurveySource, SourceKind, SurveyResponse
 from promises.models import Measure, Promise
-from surveys.models import SURVEY_MEASURES, THANK_YOU_MAX, Survey
+from surveys.models import (
+    LINK_DEFAULT_DAYS,
+    LINK_MAX_DAYS,
+    LINK_RESPONDENT_REF_MAX,
+    SURVEY_MEASURES,
+    THANK_YOU_MAX,
+    Survey,
+    SurveyLink,
+)
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Department, Membership, Tenant, Touchpoint
@@ -35,6 +45,7 @@ ANSWER_TOKEN_SALT = "surveys.answer"
 # How long after the score the reason may still be added (the page is usually sent within minutes).
 ANSWER_TOKEN_MAX_AGE = 24 * 3600
 ANONYMOUS_SEGMENT = {"link": "anonymous"}
+PERSONAL_SEGMENT = {"link": "personal"}
 
 
 def _own(obj, tenant: Tenant, *, what: str, field: str) -> None:
@@ -157,13 +168,24 @@ class Answer:
     duplicate: bool  # the same page was sent before (a double tap): nothing new was stored
 
 
-def survey_answer(*, tenant: Tenant, survey: Survey, score: int, nonce: str, language: str = "") -> Answer:
+def survey_answer(
+    *,
+    tenant: Tenant,
+    survey: Survey,
+    score: int,
+    nonce: str,
+    language: str = "",
+    link: SurveyLink | None = None,
+) -> Answer:
     """Store ``score`` as a survey response of ``survey`` (active, of ``tenant``) right away.
 
     ``nonce`` is the random value of the question page the customer answered: sent twice (a
     double tap, Back and again), it stores one answer, and the second send finds the first's
     row. Goes through :func:`signals_ingest`; a score outside the measure's scale is refused
     with the ingest's own message.
+
+    With a personalised ``link`` (of ``survey``), the answer carries its ``respondent_ref``
+    and segment, and the link takes one answer: use :func:`survey_link_answer`.
     """
     # What a visitor reads is in their language (the page's active translation).
     _own(survey, tenant, what="survey", field="survey")
@@ -178,7 +200,7 @@ def survey_answer(*, tenant: Tenant, survey: Survey, score: int, nonce: str, lan
         raise DomainError(
             _("Choose a score from %(low)s to %(high)s.") % {"low": low, "high": high}, field="score"
         )
-    segment = dict(ANONYMOUS_SEGMENT)
+    segment = dict(ANONYMOUS_SEGMENT) if link is None else {**link.segment, **PERSONAL_SEGMENT}
     if language:
         segment["language"] = language
     item = {
@@ -187,8 +209,11 @@ def survey_answer(*, tenant: Tenant, survey: Survey, score: int, nonce: str, lan
         "occurred_at": timezone.now().isoformat(),
         "touchpoint": survey.touchpoint.slug,
         "segment": segment,
-        "external_id": f"page:{nonce}",
+        # A link takes one answer: its id, not the page's, is what ingest stores once.
+        "external_id": f"page:{nonce}" if link is None else f"link:{link.pk}",
     }
+    if link is not None:
+        item["respondent_ref"] = link.respondent_ref
     (result,) = signals_ingest(
         tenant=tenant,
         kind="survey_responses",
@@ -252,3 +277,166 @@ def survey_answer_reason(*, tenant: Tenant, survey: Survey, token: str, reason: 
         response.comment = reason
         rows.update(comment=reason)
     return response
+
+
+# --- Personalised links -------------------------------------------------------------------------
+
+
+class SurveyLinkSuppressed(DomainError):
+    """The respondent was sent a link recently: the tenant's pause has not passed yet."""
+
+    def __init__(self, *, respondent_ref: str, last_sent_at: dt.datetime, ask_again_at: dt.datetime):
+        super().__init__(
+            f"Respondent {respondent_ref!r} was sent a survey link on {last_sent_at:%Y-%m-%d %H:%M} UTC; "
+            f"this company asks nobody again within {(ask_again_at - last_sent_at).days} days, so they "
+            f"may be asked again from {ask_again_at:%Y-%m-%d %H:%M} UTC.",
+            field="respondent_ref",
+            code="suppressed",
+        )
+        self.ask_again_at = ask_again_at
+
+
+def survey_link_last_sent(*, tenant: Tenant, respondent_ref: str, since: dt.datetime) -> dt.datetime | None:
+    """When the respondent was last sent a link (not revoked) of any survey of the tenant, after ``since``."""
+    with tenant_context(tenant):
+        return (
+            SurveyLink.objects.filter(
+                respondent_ref=respondent_ref, revoked_at__isnull=True, created_at__gt=since
+            )
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+
+
+def survey_link_mint(
+    *,
+    tenant: Tenant,
+    survey: Survey,
+    respondent_ref: str,
+    segment: dict | None = None,
+    expires_in_days: int = LINK_DEFAULT_DAYS,
+) -> SurveyLink:
+    """A personalised link of ``survey`` for one respondent: one answer, until it expires.
+
+    Honours the tenant's pause (``Tenant.survey_suppression_days``; 0: none): a respondent sent
+    a link (not revoked) of any of the tenant's surveys within that many days raises
+    :class:`SurveyLinkSuppressed`, saying when they may be asked again. Atomic; two mints for one
+    respondent at once wait for each other (a row lock on the tenant's respondent is not
+    possible before the row exists, so the tenant row is locked for the check).
+    """
+    _own(survey, tenant, what="survey", field="survey")
+    if not survey.is_active:
+        raise DomainError(
+            "This survey is closed; open it again in cxgov before minting links.",
+            field="survey",
+            code="inactive",
+        )
+    respondent_ref = (respondent_ref or "").strip()
+    if not respondent_ref:
+        raise DomainError(
+            "respondent_ref is required: your system's reference of the respondent, e.g. a customer number.",
+            field="respondent_ref",
+        )
+    if problem := text_problem("respondent_ref", respondent_ref):
+        raise DomainError(problem, field="respondent_ref")
+    if len(respondent_ref) > LINK_RESPONDENT_REF_MAX:
+        raise DomainError(
+            f"respondent_ref is {len(respondent_ref)} characters long; keep it to at most {LINK_RESPONDENT_REF_MAX}.",
+            field="respondent_ref",
+        )
+    segment = segment or {}
+    if problem := segment_problem(segment):
+        raise DomainError(problem, field="segment")
+    # The answer adds the link's kind and the page's language: those must fit too.
+    if segment_problem({**segment, **PERSONAL_SEGMENT, "language": "en"}):
+        raise DomainError(
+            f"segment is too large for a link: its answer adds “link” and “language”, so keep it to "
+            f"{SEGMENT_MAX_KEYS - len(PERSONAL_SEGMENT) - 1} attributes and {SEGMENT_MAX_CHARS - 50} characters.",
+            field="segment",
+        )
+    if not isinstance(expires_in_days, int) or not 1 <= expires_in_days <= LINK_MAX_DAYS:
+        raise DomainError(
+            f"expires_in_days is a whole number of days from 1 to {LINK_MAX_DAYS}, e.g. {LINK_DEFAULT_DAYS}.",
+            field="expires_in_days",
+        )
+    with tenant_context(tenant), transaction.atomic():
+        days = (
+            Tenant.objects.select_for_update()
+            .values_list("survey_suppression_days", flat=True)
+            .get(pk=tenant.pk)
+        )
+        now = timezone.now()
+        if days:
+            pause = dt.timedelta(days=days)
+            last = survey_link_last_sent(tenant=tenant, respondent_ref=respondent_ref, since=now - pause)
+            if last is not None:
+                raise SurveyLinkSuppressed(
+                    respondent_ref=respondent_ref, last_sent_at=last, ask_again_at=last + pause
+                )
+        link = SurveyLink(
+            tenant=tenant,
+            survey=survey,
+            respondent_ref=respondent_ref,
+            segment=segment,
+            expires_at=now + dt.timedelta(days=expires_in_days),
+        )
+        link.full_clean()
+        link.save()
+    return link
+
+
+def survey_link_revoke(*, tenant: Tenant, link: SurveyLink) -> SurveyLink:
+    """Revoke a link: it takes no answer any more and no longer counts for the pause. Revoking
+    it again changes nothing; an answered link stays answered (its answer is kept)."""
+    _own(link, tenant, what="survey link", field="link")
+    with tenant_context(tenant), transaction.atomic():
+        if link.revoked_at is None:
+            link.revoked_at = timezone.now()
+            SurveyLink.objects.filter(pk=link.pk, revoked_at__isnull=True).update(revoked_at=link.revoked_at)
+    return link
+
+
+def survey_link_state(link: SurveyLink, *, now: dt.datetime | None = None) -> str:
+    """``open``, ``answered``, ``revoked`` or ``expired``."""
+    if link.answered_at is not None:
+        return "answered"
+    if link.revoked_at is not None:
+        return "revoked"
+    if link.expires_at <= (now or timezone.now()):
+        return "expired"
+    return "open"
+
+
+def survey_link_answer(
+    *, tenant: Tenant, link: SurveyLink, score: int, nonce: str, language: str = ""
+) -> Answer:
+    """Store the one answer of a personalised link (see :func:`survey_answer`).
+
+    The link row is locked: of two answers sent at once, one is stored and the other finds the
+    link answered (``DomainError`` with code ``answered``), as do a revoked (``revoked``) or
+    expired (``expired``) link.
+    """
+    with tenant_context(tenant), transaction.atomic():
+        locked = SurveyLink.objects.select_for_update().filter(pk=link.pk).first()
+        if locked is None:
+            raise DomainError(_("This survey link does not exist."), code="not_found")
+        state = survey_link_state(locked)
+        if state != "open":
+            raise DomainError(LINK_STATE_MESSAGES[state], code=state)
+        answer = survey_answer(
+            tenant=tenant, survey=locked.survey, score=score, nonce=nonce, language=language, link=locked
+        )
+        locked.answered_at = timezone.now()
+        locked.response_id = answer.response_id
+        SurveyLink.objects.filter(pk=locked.pk).update(
+            answered_at=locked.answered_at, response_id=answer.response_id
+        )
+    return answer
+
+
+LINK_STATE_MESSAGES = {
+    "answered": "This link was already answered.",
+    "revoked": "This link was withdrawn.",
+    "expired": "This link has expired.",
+}

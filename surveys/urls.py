@@ -10,6 +10,7 @@ urlpatterns = [
     path("surveys/<int:pk>/qr.png", views.survey_qr, {"kind": "png"}, name="survey_qr_png"),
     path("surveys/<int:pk>/qr.svg", views.survey_qr, {"kind": "svg"}, name="survey_qr_svg"),
     # The public page customers answer, on the tenant's address, without signing in.
+    path("s/l/<str:token>/", views.survey_link_page, name="survey_link_page"),
     path("s/<str:token>/", views.survey_page, name="survey_page"),
     path("s/<str:token>/why/<str:answer>/", views.survey_reason, name="survey_reason"),
     path("s/<str:token>/thanks/", views.survey_thanks, name="survey_thanks"),

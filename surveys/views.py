@@ -267,6 +267,11 @@ def _too_many(request, lang, survey) -> HttpResponse:
 @public_page
 def survey_page(request, survey: Survey, lang: str):
     """The question: one tap on a score stores the answer."""
+    return _question(request, survey, lang)
+
+
+def _question(request, survey: Survey, lang: str, link=None) -> HttpResponse:
+    """The question page of ``survey``; with a personalised ``link``, its one answer."""
     form = ScoreForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -275,15 +280,19 @@ def survey_page(request, survey: Survey, lang: str):
         if not abuse.answer_allowed(survey, abuse.source_address(request)):
             return _too_many(request, lang, survey)
         if form.is_valid():
+            fields = {
+                "score": form.cleaned_data["score"],
+                "nonce": form.cleaned_data["nonce"],
+                "language": lang,
+            }
             try:
-                answer = services.survey_answer(
-                    tenant=request.tenant,
-                    survey=survey,
-                    score=form.cleaned_data["score"],
-                    nonce=form.cleaned_data["nonce"],
-                    language=lang,
-                )
+                if link is None:
+                    answer = services.survey_answer(tenant=request.tenant, survey=survey, **fields)
+                else:
+                    answer = services.survey_link_answer(tenant=request.tenant, link=link, **fields)
             except DomainError as error:
+                if error.code in LINK_STATES:
+                    return _link_message(request, lang, survey, error.code)
                 add_service_error(form, error)
             else:
                 if survey.asks_reason:
@@ -315,6 +324,73 @@ def survey_page(request, survey: Survey, lang: str):
         ),
         status=status,
     )
+
+
+def _link_states() -> dict[str, tuple[str, str, int]]:
+    """What a personalised link that takes no answer says: title, text and status, by its state."""
+    return {
+        "answered": (
+            _("You have already answered"),
+            _("This link takes one answer, and yours is in. Thank you for telling us."),
+            409,
+        ),
+        "expired": (
+            _("This link has expired"),
+            _("It could be answered for a limited time only, and that time is over. Thank you all the same."),
+            410,
+        ),
+        "revoked": (
+            _("This link was withdrawn"),
+            _("The company that sent it no longer takes answers through it. Thank you all the same."),
+            410,
+        ),
+    }
+
+
+LINK_STATES = ("answered", "expired", "revoked")
+
+
+def _link_message(request, lang, survey, state: str) -> HttpResponse:
+    title, text, status = _link_states()[state]
+    return _message(request, lang, survey, title=title, text=text, status=status)
+
+
+@action_required("survey.answer")
+@GET_POST
+def survey_link_page(request: HttpRequest, token: str):
+    """The question of a personalised link (minted over the API): one answer, which carries the
+    link's respondent and segment. Answered, expired or withdrawn, the link says so."""
+    if request.tenant is None:
+        raise Http404("This page exists only on a company's address.")
+    lang = _language(request)
+    visitor = actor_context(ANONYMOUS) if request.membership is None else contextlib.nullcontext()
+    with translation.override(lang), visitor:
+        link = selectors.survey_link_for_token(token=token)
+        if link is None:
+            response = _message(
+                request,
+                lang,
+                None,
+                title=_("This survey does not exist"),
+                text=_("Check the link you were given; it may have been mistyped or cut short."),
+                status=404,
+            )
+        elif (state := services.survey_link_state(link)) != "open":
+            response = _link_message(request, lang, link.survey, state)
+        elif not link.survey.is_active:
+            response = _message(
+                request,
+                lang,
+                link.survey,
+                title=_("This survey is closed"),
+                text=_("It takes no more answers. Thank you for wanting to tell us."),
+                status=404,
+            )
+        else:
+            response = _question(request, link.survey, lang, link=link)
+        response["Content-Language"] = lang
+        response["Cache-Control"] = "no-store"
+    return response
 
 
 @action_required("survey.answer")

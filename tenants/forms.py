@@ -20,7 +20,15 @@ from tenants.audit import DATA_ACTIONS, SECURITY_ACTIONS
 from tenants.audit_entries import audit_object_choices
 from tenants.errors import DomainError
 from tenants.formonce import FormTokenMixin
-from tenants.models import ApiKey, AuditEvent, Department, Membership, Touchpoint, User
+from tenants.models import (
+    SURVEY_SUPPRESSION_MAX_DAYS,
+    ApiKey,
+    AuditEvent,
+    Department,
+    Membership,
+    Touchpoint,
+    User,
+)
 from tenants.text import SYSTEM_ACTOR
 from tenants.validation import date_problem
 
@@ -75,6 +83,21 @@ class TenantSettingsForm(forms.Form):
             "max_value": "The perception-gap threshold is at most 100 points; enter 1 to 100 (e.g. 20).",
             "max_decimal_places": "Use at most 2 decimals, e.g. 17.5.",
             "max_digits": "Enter 1 to 100, with at most 2 decimals (e.g. 17.5).",
+        },
+    )
+
+    survey_suppression_days = forms.IntegerField(
+        label="Pause between two survey links of one respondent (days)",
+        required=False,  # left empty: the pause stays as it is
+        min_value=0,
+        max_value=SURVEY_SUPPRESSION_MAX_DAYS,
+        help_text="A partner system is not given a personalised survey link for a customer who was sent "
+        "one within this many days, for any survey. 90 unless you change it; 0: no pause.",
+        error_messages={
+            "invalid": f"Give the pause as a whole number of days, from 0 to {SURVEY_SUPPRESSION_MAX_DAYS} (e.g. 90).",
+            "min_value": "The pause cannot be negative; enter 0 for no pause, or a number of days (e.g. 90).",
+            "max_value": f"The pause is at most {SURVEY_SUPPRESSION_MAX_DAYS} days (ten years); enter 0 to "
+            f"{SURVEY_SUPPRESSION_MAX_DAYS} (e.g. 90).",
         },
     )
 

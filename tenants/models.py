@@ -15,6 +15,7 @@ import zoneinfo
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models.functions import Lower, Now
 
@@ -52,6 +53,9 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+SURVEY_SUPPRESSION_MAX_DAYS = 3650
+
+
 class Tenant(models.Model):
     """A customer company. Global (not tenant-owned): it is what the subdomain resolves to."""
 
@@ -69,6 +73,12 @@ class Tenant(models.Model):
         default=20,
         help_text="A promise whose operational score exceeds its perceived score by this many points "
         "is flagged as a hidden breach (and the reverse as unseen delivery).",
+    )
+    survey_suppression_days = models.PositiveSmallIntegerField(
+        default=90,
+        validators=[MaxValueValidator(SURVEY_SUPPRESSION_MAX_DAYS)],
+        help_text="A respondent is not sent another personalised survey link within this many days "
+        "of the last one (0: no pause).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -347,6 +357,7 @@ class ApiKey(TenantModel):
         SCORES_READ = "scores:read", "Read alignment scores"
         ESCALATIONS_READ = "escalations:read", "Read escalations"
         ESCALATIONS_WRITE = "escalations:write", "Propose and update escalations"
+        SURVEYS_WRITE = "surveys:write", "Mint and revoke personalised links of hosted surveys"
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=32, editable=False)

@@ -220,6 +220,10 @@ ACTIONS: dict[str, Rule] = {
         condition=_manages_department_of,
         condition_text="a manager: only surveys of the departments they belong to",
     ),
+    "survey.link": Rule(
+        "Mint personalised links of a hosted survey (one answer each, with an expiry) and revoke them",
+        scopes=frozenset({"surveys:write"}),
+    ),
     "survey.answer": Rule(
         "Answer a hosted survey on its public page (no sign-in)",
         public=True,

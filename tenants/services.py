@@ -23,6 +23,7 @@ from tenants.audit import security_event_record
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.errors import DomainError
 from tenants.models import (
+    SURVEY_SUPPRESSION_MAX_DAYS,
     ApiKey,
     Department,
     Invitation,
@@ -144,11 +145,24 @@ def tenant_heartbeat_record(*, tenant: Tenant) -> TenantHeartbeat:
 
 @transaction.atomic
 def tenant_settings_update(
-    *, tenant: Tenant, name: str, time_zone: str, perception_gap_threshold: Decimal | None = None
+    *,
+    tenant: Tenant,
+    name: str,
+    time_zone: str,
+    perception_gap_threshold: Decimal | None = None,
+    survey_suppression_days: int | None = None,
 ) -> Tenant:
     """Change the tenant's name and time zone and, when given, the perception-gap threshold of
-    hidden-breach flags (1–100 points; the tenant is rescored right after)."""
+    hidden-breach flags (1–100 points; the tenant is rescored right after) and the pause between
+    two personalised survey links of one respondent (0 to 3650 days; 0: none)."""
     fields = {"name": name, "time_zone": time_zone}
+    if survey_suppression_days is not None:
+        if not 0 <= survey_suppression_days <= SURVEY_SUPPRESSION_MAX_DAYS:
+            raise DomainError(
+                f"The pause between two survey links is 0 to {SURVEY_SUPPRESSION_MAX_DAYS} days, e.g. 90.",
+                field="survey_suppression_days",
+            )
+        fields["survey_suppression_days"] = survey_suppression_days
     if perception_gap_threshold is not None:
         if not 1 <= perception_gap_threshold <= 100:
             raise DomainError(

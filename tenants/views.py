@@ -86,6 +86,7 @@ def console_settings(request):
             "name": tenant.name,
             "time_zone": tenant.time_zone,
             "perception_gap_threshold": tenant.perception_gap_threshold,
+            "survey_suppression_days": tenant.survey_suppression_days,
         },
         scoring_settings=can(request.membership, "scores.settings"),
     )
@@ -96,6 +97,7 @@ def console_settings(request):
                 name=form.cleaned_data["name"],
                 time_zone=form.cleaned_data["time_zone"],
                 perception_gap_threshold=form.cleaned_data.get("perception_gap_threshold"),
+                survey_suppression_days=form.cleaned_data.get("survey_suppression_days"),
             )
         except (DomainError, ValidationError) as error:
             tenant.refresh_from_db()  # the service set the refused values on the object before checking them

@@ -202,3 +202,23 @@ def _survey(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["surveys.Survey"] = _survey
+
+
+def _survey_link(tenant: Tenant) -> TenantModel:
+    # A personalised link of a survey of the same tenant.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from surveys.models import Survey, SurveyLink
+
+    return SurveyLink(
+        tenant=tenant,
+        survey=make_row(Survey, tenant),
+        respondent_ref=f"C-{next(_counter)}",
+        segment={"plan": "pro"},
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+
+
+RECIPES["surveys.SurveyLink"] = _survey_link

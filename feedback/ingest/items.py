@@ -334,6 +334,26 @@ def _json_length_over(segment: dict[str, Any], limit: int) -> bool:
     return False
 
 
+def segment_problem(segment: Any) -> str | None:
+    """What is wrong with a survey response's ``segment`` (an object of flat attributes), or None.
+
+    The one rule of segments, shared by ingest, CSV imports and the links hosted surveys mint."""
+    if not isinstance(segment, dict):
+        return 'segment must be an object of attributes, e.g. {"plan": "pro"}.'
+    if len(segment) > SEGMENT_MAX_KEYS or _json_length_over(segment, SEGMENT_MAX_CHARS):
+        return f"segment is too large; keep it to {SEGMENT_MAX_KEYS} attributes and {SEGMENT_MAX_CHARS} characters."
+    if any(isinstance(v, dict | list) for v in segment.values()):
+        return "segment values must be strings, numbers, booleans or null (no nesting)."
+    for key, value in segment.items():
+        texts = [("a segment key", key)] + (
+            [(f"segment value of {key!r}", value)] if isinstance(value, str) else []
+        )
+        problems = [p for name, text in texts if (p := text_problem(name, text))]
+        if problems:
+            return problems[0]
+    return None
+
+
 def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[str, Any]:
     measure = item.measure(lookups, kind=Measure.Kind.SURVEY)
     score = item.integer("score")
@@ -346,24 +366,8 @@ def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[
     segment = item.data.get("segment", {})
     if segment is None:
         segment = {}
-    if not isinstance(segment, dict):
-        item.error("segment", 'segment must be an object of attributes, e.g. {"plan": "pro"}.')
-    elif len(segment) > SEGMENT_MAX_KEYS or _json_length_over(segment, SEGMENT_MAX_CHARS):
-        item.error(
-            "segment",
-            f"segment is too large; keep it to {SEGMENT_MAX_KEYS} attributes and {SEGMENT_MAX_CHARS} characters.",
-        )
-    elif any(isinstance(v, dict | list) for v in segment.values()):
-        item.error("segment", "segment values must be strings, numbers, booleans or null (no nesting).")
-    else:
-        for key, value in segment.items():
-            texts = [("a segment key", key)] + (
-                [(f"segment value of {key!r}", value)] if isinstance(value, str) else []
-            )
-            problems = [p for name, text in texts if (p := text_problem(name, text))]
-            if problems:
-                item.error("segment", problems[0])
-                break
+    if problem := segment_problem(segment):
+        item.error("segment", problem)
     return {
         "measure": measure,
         "score": score,

@@ -329,6 +329,29 @@ def test_settings_refuse_an_unknown_time_zone_and_say_what_to_do(admin, tenant):
     assert (tenant.name, tenant.time_zone) == ("Acme Retail", "Europe/Berlin")
 
 
+def test_settings_change_the_pause_between_survey_links(admin, tenant):
+    page = text(admin.get("/admin/settings/"))
+    assert "Pause between two survey links of one respondent (days)" in page
+    assert 'name="survey_suppression_days" value="90"' in page
+    form = {"name": "Acme Retail", "time_zone": "Europe/Berlin"}
+    assert admin.post("/admin/settings/", {**form, "survey_suppression_days": "30"}).status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.survey_suppression_days == 30
+    assert admin.post("/admin/settings/", {**form, "survey_suppression_days": "0"}).status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.survey_suppression_days == 0
+    for value, message in (
+        ("-1", "The pause cannot be negative; enter 0 for no pause"),
+        ("3651", "The pause is at most 3650 days (ten years)"),
+        ("ninety", "Give the pause as a whole number of days, from 0 to 3650"),
+    ):
+        refused = admin.post("/admin/settings/", {**form, "survey_suppression_days": value})
+        assert refused.status_code == 200
+        assert message in text(refused)
+    tenant.refresh_from_db()
+    assert tenant.survey_suppression_days == 0
+
+
 # --- departments -----------------------------------------------------------------------------
 
 
