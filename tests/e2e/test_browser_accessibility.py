@@ -30,7 +30,7 @@ from promises.commitments.models import Measure
 from promises.demo import seed_demo_promises
 from promises.models import Commitment, Promise
 from surveys.models import Survey
-from surveys.services import answer_token, survey_answer, survey_create
+from surveys.services import answer_token, survey_answer, survey_create, survey_link_mint
 from tenants.context import tenant_context
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo_tenant
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint, User
@@ -126,6 +126,7 @@ class DemoObjects:
     unsubscribe_token: str
     survey: Survey
     survey_answer_token: str
+    survey_link_token: str
     webhook: WebhookEndpoint
 
 
@@ -203,6 +204,7 @@ def seed_demo() -> DemoObjects:
         invitation_token=tokens[0],
         unsubscribe_token=unsubscribe_token({"t": tenant.pk, "d": department.pk, "m": employee.pk}),
         survey=survey,
+        survey_link_token=survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4711").token,
         webhook=webhook,
         survey_answer_token=answer_token(tenant=tenant, survey=survey, response_id=answer.response_id),
         **objects,
@@ -317,6 +319,7 @@ SIGNED_OUT_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_page": lambda o: {"token": o.survey.token},
     "survey_reason": lambda o: {"token": o.survey.token, "answer": o.survey_answer_token},
     "survey_thanks": lambda o: {"token": o.survey.token},
+    "survey_link_page": lambda o: {"token": o.survey_link_token},
 }
 
 
