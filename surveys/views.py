@@ -181,6 +181,25 @@ def _with_lang(url: str, lang: str) -> str:
     return f"{url}?{urlencode({'lang': lang})}"
 
 
+def _visitor(request: HttpRequest):
+    """The public pages run on a company's address only, and a visitor who is not signed in is
+    "anonymous" in the audit trail (a member stays themself)."""
+    if request.tenant is None:
+        raise Http404("This page exists only on a company's address.")
+    return actor_context(ANONYMOUS) if request.membership is None else contextlib.nullcontext()
+
+
+def _unknown(request: HttpRequest, lang: str) -> HttpResponse:
+    return _message(
+        request,
+        lang,
+        None,
+        title=_("This survey does not exist"),
+        text=_("Check the link you were given; it may have been mistyped or cut short."),
+        status=404,
+    )
+
+
 def public_page(view=None, *, closed_too: bool = False):
     """Resolve the survey of the token inside the address's tenant, pick the language, and run
     the view in it, as an anonymous visitor (the audit trail's actor). Unknown token: 404; an
@@ -190,22 +209,11 @@ def public_page(view=None, *, closed_too: bool = False):
 
     @functools.wraps(view)
     def wrapped(request: HttpRequest, token: str, **kwargs):
-        if request.tenant is None:
-            raise Http404("This page exists only on a company's address.")
         lang = _language(request)
-        # A visitor who is not signed in is "anonymous" in the audit trail (a member stays themself).
-        visitor = actor_context(ANONYMOUS) if request.membership is None else contextlib.nullcontext()
-        with translation.override(lang), visitor:
+        with translation.override(lang), _visitor(request):
             survey = selectors.survey_for_token(token=token)
             if survey is None:
-                response = _message(
-                    request,
-                    lang,
-                    None,
-                    title=_("This survey does not exist"),
-                    text=_("Check the link you were given; it may have been mistyped or cut short."),
-                    status=404,
-                )
+                response = _unknown(request, lang)
             elif not survey.is_active and not closed_too:
                 response = _message(
                     request,
@@ -360,21 +368,11 @@ def _link_message(request, lang, survey, state: str) -> HttpResponse:
 def survey_link_page(request: HttpRequest, token: str):
     """The question of a personalised link (minted over the API): one answer, which carries the
     link's respondent and segment. Answered, expired or withdrawn, the link says so."""
-    if request.tenant is None:
-        raise Http404("This page exists only on a company's address.")
     lang = _language(request)
-    visitor = actor_context(ANONYMOUS) if request.membership is None else contextlib.nullcontext()
-    with translation.override(lang), visitor:
+    with translation.override(lang), _visitor(request):
         link = selectors.survey_link_for_token(token=token)
         if link is None:
-            response = _message(
-                request,
-                lang,
-                None,
-                title=_("This survey does not exist"),
-                text=_("Check the link you were given; it may have been mistyped or cut short."),
-                status=404,
-            )
+            response = _unknown(request, lang)
         elif (state := services.survey_link_state(link)) != "open":
             response = _link_message(request, lang, link.survey, state)
         elif not link.survey.is_active:
