@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from promises.commitments.selectors import measure_list
 from promises.models import Measure, Promise
 from surveys.abuse import HONEYPOT_FIELD
-from surveys.models import SURVEY_MEASURES, THANK_YOU_MAX
+from surveys.followups.services import contact_problems
+from surveys.models import (
+    CONTACT_EMAIL_MAX,
+    CONTACT_PHONE_MAX,
+    SURVEY_MEASURES,
+    THANK_YOU_MAX,
+    unhappy_rule_problem,
+)
 from surveys.services import NONCE_MAX, REASON_MAX
 from tenants.formonce import FormTokenMixin
 from tenants.models import Department, Membership, Touchpoint
@@ -69,8 +76,17 @@ class SurveyForm(forms.Form):
     asks_consent = forms.BooleanField(
         required=False,
         label="Ask for consent to be contacted",
-        help_text="Whether the customer agrees to be contacted about their answer. Kept with the survey; "
-        "the public page asks it once follow-ups of unhappy answers are in place.",
+        help_text="After an unhappy answer, ask whether the customer agrees to be contacted; only if "
+        "they say yes, they give an e-mail address or a phone number, kept with the follow-up.",
+    )
+    unhappy_at_most = forms.IntegerField(
+        required=False,
+        label="Follow-up for scores up to",
+        help_text="An answer with this score or lower opens a follow-up for the department. Empty: the "
+        "standard rule (NPS 0–6, CSAT 1–2, CES 1–2).",
+        error_messages={
+            "invalid": "Enter a whole score (e.g. 6 for NPS), or leave it empty for the standard rule."
+        },
     )
     thank_you = forms.CharField(
         required=False,
@@ -79,6 +95,13 @@ class SurveyForm(forms.Form):
         label="Thank-you text",
         help_text="Shown once the customer has answered. Empty: a standard thank-you in their language.",
     )
+
+    def clean(self):
+        data = super().clean()
+        measure, rule = data.get("measure"), data.get("unhappy_at_most")
+        if measure is not None and rule is not None and (problem := unhappy_rule_problem(measure.key, rule)):
+            self.add_error("unhappy_at_most", problem)
+        return data
 
     def __init__(self, *args, membership: Membership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,3 +158,45 @@ class ReasonForm(_PublicForm):
             "max_length": _("Keep your answer to at most %(limit_value)d characters (it has %(show_value)d).")
         },
     )
+
+
+class ContactForm(_PublicForm):
+    """May the company contact the customer? First yes or no (``step`` "choose"); after a yes,
+    the e-mail address and phone number (``step`` "details"), at least one of them."""
+
+    CHOOSE, DETAILS = "choose", "details"
+
+    consent = forms.ChoiceField(
+        choices=[("yes", "yes"), ("no", "no")],
+        error_messages={
+            "required": _("Choose whether we may contact you."),
+            "invalid_choice": _("Choose whether we may contact you."),
+        },
+    )
+    step = forms.ChoiceField(choices=[(CHOOSE, CHOOSE), (DETAILS, DETAILS)], required=False)
+    email = forms.CharField(
+        required=False,
+        max_length=CONTACT_EMAIL_MAX,
+        error_messages={"max_length": _("This e-mail address is too long; check it.")},
+    )
+    phone = forms.CharField(
+        required=False,
+        max_length=CONTACT_PHONE_MAX,
+        error_messages={
+            "max_length": _("Enter your phone number with digits only (6 to 15), e.g. +49 30 1234567.")
+        },
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("consent") == "yes" and data.get("step") == self.DETAILS:
+            problems = contact_problems(
+                consent=True, email=(data.get("email") or "").strip(), phone=(data.get("phone") or "").strip()
+            )
+            for field, message in problems.items():
+                if field not in self.errors:
+                    self.add_error(field, message)
+        data.setdefault("step", self.CHOOSE)
+        if not data.get("step"):
+            data["step"] = self.CHOOSE
+        return data

@@ -27,6 +27,25 @@ THANK_YOU_MAX = 500
 SURVEY_MEASURES = tuple(SURVEY_SCORE_RANGES)  # nps, csat, ces
 
 
+# The standard rule: an answer at or below this score is unhappy and opens a follow-up.
+UNHAPPY_DEFAULTS = {"nps": 6, "csat": 2, "ces": 2}
+
+
+def unhappy_rule_problem(measure_key: str, value: int) -> str:
+    """What is wrong with ``value`` as the highest unhappy score of ``measure_key`` ("" if nothing).
+
+    The rule must leave at least one score happy: it lies from the scale's low end to one below
+    its top."""
+    low, high = SURVEY_SCORE_RANGES[measure_key]
+    if not low <= value < high:
+        return (
+            f"On the {measure_key.upper()} scale ({low}–{high}) a follow-up opens for scores from {low} "
+            f"up to at most {high - 1}; enter a score from {low} to {high - 1} "
+            f"(e.g. {UNHAPPY_DEFAULTS[measure_key]}), or leave it empty for the standard rule."
+        )
+    return ""
+
+
 def new_survey_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
@@ -66,6 +85,12 @@ class Survey(TenantModel):
         default="",
         help_text="Shown once the customer has answered; empty: a standard thank-you in their language.",
     )
+    unhappy_at_most = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="An answer with this score or lower opens a follow-up; empty: the standard rule "
+        "(NPS 6, CSAT 2, CES 2).",
+    )
     token = models.CharField(max_length=TOKEN_MAX_LENGTH, default=new_survey_token, editable=False)
     is_active = models.BooleanField(default=True, help_text="An inactive survey's link says it is closed.")
     created_by = TenantForeignKey(
@@ -90,10 +115,26 @@ class Survey(TenantModel):
             raise ValidationError(
                 {"measure": "A hosted survey asks NPS, CSAT or CES; choose one of these measures."}
             )
+        if (
+            self.measure_id is not None
+            and self.unhappy_at_most is not None
+            and (problem := unhappy_rule_problem(self.measure.key, self.unhappy_at_most))
+        ):
+            raise ValidationError({"unhappy_at_most": problem})
 
     @property
     def score_range(self) -> tuple[int, int]:
         return SURVEY_SCORE_RANGES[self.measure.key]
+
+    @property
+    def unhappy_threshold(self) -> int:
+        """The highest score that opens a follow-up: the survey's own, else the standard rule."""
+        if self.unhappy_at_most is not None:
+            return self.unhappy_at_most
+        return UNHAPPY_DEFAULTS[self.measure.key]
+
+    def is_unhappy(self, score: int) -> bool:
+        return score <= self.unhappy_threshold
 
 
 LINK_RESPONDENT_REF_MAX = 120  # the column of the answer it becomes (feedback.SurveyResponse)
@@ -132,3 +173,81 @@ class SurveyLink(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.respondent_ref} ({self.survey_id})"
+
+
+OUTCOME_NOTE_MAX = 2000
+CONTACT_EMAIL_MAX = 254
+CONTACT_PHONE_MAX = 32
+
+
+class FollowUp(TenantModel):
+    """An unhappy answer of a hosted survey, for its department to act on.
+
+    Opened in the transaction that stores the answer (one per answer: ``response_id`` is unique
+    in the tenant), due ``Tenant.followup_due_hours`` later. The customer's contact is kept here
+    (never in the answer) and only when they agreed to be contacted; the audit trail never
+    copies it. Closed with an outcome and a note by a manager of the department or an admin.
+    """
+
+    audit_noun = ("follow-up", "follow-ups")
+    audit_name = ("survey__name", "score")
+
+    @staticmethod
+    def audit_named(survey: str, score: int) -> str:
+        return f"score {score} on “{survey}”"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class Outcome(models.TextChoices):
+        CONTACTED = "contacted", "Contacted"
+        RESOLVED = "resolved", "Resolved"
+        COULD_NOT_REACH = "could_not_reach", "Could not reach"
+
+    survey = TenantForeignKey(Survey, on_delete=models.RESTRICT, related_name="followups")
+    response_id = models.BigIntegerField()  # the feedback.SurveyResponse (the answer) it is about
+    department = TenantForeignKey(Department, on_delete=models.RESTRICT, related_name="followups")
+    touchpoint = TenantForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="followups")
+    measure_key = models.CharField(max_length=8)  # nps, csat, ces: how to read the score
+    score = models.SmallIntegerField()
+    reason = models.TextField(blank=True, default="")
+    language = models.CharField(max_length=8, blank=True, default="")
+    consented_at = models.DateTimeField(null=True, blank=True)
+    contact_email = models.CharField(max_length=CONTACT_EMAIL_MAX, blank=True, default="")
+    contact_phone = models.CharField(max_length=CONTACT_PHONE_MAX, blank=True, default="")
+    due_at = models.DateTimeField()
+    owner = TenantForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True, default="")
+    note = models.TextField(max_length=OUTCOME_NOTE_MAX, blank=True, default="")
+    closed_by = TenantForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint("tenant", "response_id", name="followup_unique_response"),
+            models.CheckConstraint(
+                condition=models.Q(status="open", outcome="", closed_at__isnull=True)
+                | models.Q(status="closed", closed_at__isnull=False) & ~models.Q(outcome=""),
+                name="followup_closed_has_outcome",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "department", "status", "due_at"], name="followup_inbox_idx"),
+            models.Index(fields=["tenant", "status", "due_at"], name="followup_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"follow-up of answer {self.response_id} ({self.status})"
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.contact_email or self.contact_phone)

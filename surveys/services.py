@@ -25,6 +25,7 @@ from feedback.ingest.items import SEGMENT_MAX_CHARS, SEGMENT_MAX_KEYS, segment_p
 from feedback.ingest.services import signals_ingest
 from feedback.signals.models import HostedSurveySource, SourceKind, SurveyResponse
 from promises.models import Measure, Promise
+from surveys.followups.services import followup_add_reason, followup_open
 from surveys.models import (
     LINK_DEFAULT_DAYS,
     LINK_MAX_DAYS,
@@ -33,6 +34,7 @@ from surveys.models import (
     THANK_YOU_MAX,
     Survey,
     SurveyLink,
+    unhappy_rule_problem,
 )
 from tenants.context import tenant_context
 from tenants.errors import DomainError
@@ -75,6 +77,11 @@ def _check_refs(
         _own(promise, tenant, what="promise", field="promise")
 
 
+def _check_rule(*, measure: Measure, unhappy_at_most: int | None) -> None:
+    if unhappy_at_most is not None and (problem := unhappy_rule_problem(measure.key, unhappy_at_most)):
+        raise DomainError(problem, field="unhappy_at_most")
+
+
 def _check_texts(*, name: str, thank_you: str) -> None:
     if not name.strip():
         raise DomainError("Give the survey a name, e.g. “Returns counter”.", field="name")
@@ -99,6 +106,7 @@ def survey_create(
     asks_reason: bool = True,
     asks_consent: bool = False,
     thank_you: str = "",
+    unhappy_at_most: int | None = None,
     created_by: Membership | None = None,
 ) -> Survey:
     """A new, active survey with a fresh public token. Atomic; runs in ``tenant``'s context."""
@@ -107,6 +115,7 @@ def survey_create(
             tenant=tenant, touchpoint=touchpoint, department=department, measure=measure, promise=promise
         )
         _check_texts(name=name, thank_you=thank_you)
+        _check_rule(measure=measure, unhappy_at_most=unhappy_at_most)
         survey = Survey(
             tenant=tenant,
             name=name.strip(),
@@ -117,6 +126,7 @@ def survey_create(
             asks_reason=asks_reason,
             asks_consent=asks_consent,
             thank_you=thank_you.strip(),
+            unhappy_at_most=unhappy_at_most,
             created_by=created_by,
         )
         survey.full_clean()
@@ -136,6 +146,7 @@ def survey_update(
     asks_reason: bool = True,
     asks_consent: bool = False,
     thank_you: str = "",
+    unhappy_at_most: int | None = None,
     is_active: bool = True,
 ) -> Survey:
     """Change a survey's wording, place, measure or state; its token (and so its link) stays."""
@@ -145,6 +156,7 @@ def survey_update(
             tenant=tenant, touchpoint=touchpoint, department=department, measure=measure, promise=promise
         )
         _check_texts(name=name, thank_you=thank_you)
+        _check_rule(measure=measure, unhappy_at_most=unhappy_at_most)
         survey.name = name.strip()
         survey.touchpoint = touchpoint
         survey.department = department
@@ -153,6 +165,7 @@ def survey_update(
         survey.asks_reason = asks_reason
         survey.asks_consent = asks_consent
         survey.thank_you = thank_you.strip()
+        survey.unhappy_at_most = unhappy_at_most
         survey.is_active = is_active
         survey.full_clean()
         survey.save()
@@ -214,16 +227,20 @@ def survey_answer(
     }
     if link is not None:
         item["respondent_ref"] = link.respondent_ref
-    (result,) = signals_ingest(
-        tenant=tenant,
-        kind="survey_responses",
-        items=[item],
-        source=HostedSurveySource(survey_id=survey.pk),
-        audit={"survey": survey.pk},
-    )
-    if result.status == "rejected":
-        field, messages = next(iter(result.errors.items()))
-        raise DomainError(messages[0], field="score" if field == "score" else None)
+    # The answer and, when it is unhappy, its follow-up are stored together or not at all.
+    with tenant_context(tenant), transaction.atomic():
+        (result,) = signals_ingest(
+            tenant=tenant,
+            kind="survey_responses",
+            items=[item],
+            source=HostedSurveySource(survey_id=survey.pk),
+            audit={"survey": survey.pk},
+        )
+        if result.status == "rejected":
+            field, messages = next(iter(result.errors.items()))
+            raise DomainError(messages[0], field="score" if field == "score" else None)
+        if result.status == "created":
+            followup_open(tenant=tenant, survey=survey, response_id=result.id, score=score, language=language)
     return Answer(response_id=result.id, duplicate=result.status == "duplicate")
 
 
@@ -276,6 +293,7 @@ def survey_answer_reason(*, tenant: Tenant, survey: Survey, token: str, reason: 
             raise DomainError(_("You already told us the reason for this score; thank you."), code="answered")
         response.comment = reason
         rows.update(comment=reason)
+        followup_add_reason(tenant=tenant, response_id=response.pk, reason=reason)
     return response
 
 

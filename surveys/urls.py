@@ -11,7 +11,13 @@ urlpatterns = [
     path("surveys/<int:pk>/qr.svg", views.survey_qr, {"kind": "svg"}, name="survey_qr_svg"),
     # The public page customers answer, on the tenant's address, without signing in.
     path("s/l/<str:token>/", views.survey_link_page, name="survey_link_page"),
+    # After a personalised link's score, the pages stay under the link's token (never the
+    # survey's anonymous one).
+    path("s/l/<str:token>/why/<str:answer>/", views.survey_link_reason, name="survey_link_reason"),
+    path("s/l/<str:token>/contact/<str:answer>/", views.survey_link_contact, name="survey_link_contact"),
+    path("s/l/<str:token>/thanks/", views.survey_link_thanks, name="survey_link_thanks"),
     path("s/<str:token>/", views.survey_page, name="survey_page"),
     path("s/<str:token>/why/<str:answer>/", views.survey_reason, name="survey_reason"),
+    path("s/<str:token>/contact/<str:answer>/", views.survey_contact, name="survey_contact"),
     path("s/<str:token>/thanks/", views.survey_thanks, name="survey_thanks"),
 ]

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import io
 import secrets
+from dataclasses import dataclass
 
 import segno
 from django.conf import settings
@@ -31,8 +32,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from surveys import abuse, selectors, services
-from surveys.forms import ReasonForm, ScoreForm, SurveyCreateForm, SurveyEditForm
-from surveys.models import Survey
+from surveys.followups.services import followup_consent, followup_for_answer
+from surveys.forms import ContactForm, ReasonForm, ScoreForm, SurveyCreateForm, SurveyEditForm
+from surveys.models import Survey, SurveyLink
 from surveys.text import LANGUAGE_CODES, survey_language, survey_question
 from tenants.context import Actor, actor_context
 from tenants.errors import DomainError
@@ -70,6 +72,7 @@ def _fields(data: dict) -> dict:
         "asks_reason": data["asks_reason"],
         "asks_consent": data["asks_consent"],
         "thank_you": data["thank_you"],
+        "unhappy_at_most": data["unhappy_at_most"],
     }
 
 
@@ -127,6 +130,7 @@ def survey_edit(request, pk: int):
         "asks_reason": survey.asks_reason,
         "asks_consent": survey.asks_consent,
         "thank_you": survey.thank_you,
+        "unhappy_at_most": survey.unhappy_at_most,
         "is_active": survey.is_active,
     }
     form = SurveyEditForm(request.POST or None, initial=initial, membership=request.membership)
@@ -251,8 +255,43 @@ def _message(request, lang, survey, *, title: str, text: str, status: int) -> Ht
     )
 
 
-def _thanks_url(survey: Survey, lang: str) -> str:
-    return _with_lang(reverse("survey_thanks", args=[survey.token]), lang)
+@dataclass(frozen=True)
+class Flow:
+    """Where the pages after the score live: under the survey's public token for its anonymous
+    link, under the link's own token for a personalised link (whose answer must never lead to
+    the survey's anonymous token)."""
+
+    survey: Survey
+    lang: str
+    link: SurveyLink | None = None
+
+    def url(self, step: str, answer: str | None = None) -> str:
+        name, token = (
+            (f"survey_{step}", self.survey.token)
+            if self.link is None
+            else (f"survey_link_{step}", self.link.token)
+        )
+        return _with_lang(reverse(name, args=[token, answer] if answer else [token]), self.lang)
+
+    def thanks(self) -> str:
+        return self.url("thanks")
+
+
+def _wants_contact(request: HttpRequest, survey: Survey, response_id: int) -> bool:
+    """Ask "may we contact you?" only of an unhappy answer (one with a follow-up, which is where
+    the contact is kept) of a survey that asks it, and only until it was answered."""
+    if not survey.asks_consent:
+        return False
+    followup = followup_for_answer(tenant=request.tenant, response_id=response_id)
+    return followup is not None and followup.consented_at is None
+
+
+def _after_score(request: HttpRequest, flow: Flow, response_id: int) -> HttpResponse:
+    survey = flow.survey
+    if survey.asks_reason or _wants_contact(request, survey, response_id):
+        token = services.answer_token(tenant=request.tenant, survey=survey, response_id=response_id)
+        return redirect(flow.url("reason" if survey.asks_reason else "contact", token))
+    return redirect(flow.thanks())
 
 
 def _too_many(request, lang, survey) -> HttpResponse:
@@ -282,9 +321,10 @@ def _question(request, survey: Survey, lang: str, link=None) -> HttpResponse:
     """The question page of ``survey``; with a personalised ``link``, its one answer."""
     form = ScoreForm(request.POST or None)
     status = 200
+    flow = Flow(survey, lang, link)
     if request.method == "POST":
         if form.is_robot():
-            return redirect(_thanks_url(survey, lang))
+            return redirect(flow.thanks())
         if not abuse.answer_allowed(survey, abuse.source_address(request)):
             return _too_many(request, lang, survey)
         if form.is_valid():
@@ -303,14 +343,7 @@ def _question(request, survey: Survey, lang: str, link=None) -> HttpResponse:
                     return _link_message(request, lang, survey, error.code)
                 add_service_error(form, error)
             else:
-                if survey.asks_reason:
-                    answer_token = services.answer_token(
-                        tenant=request.tenant, survey=survey, response_id=answer.response_id
-                    )
-                    return redirect(
-                        _with_lang(reverse("survey_reason", args=[survey.token, answer_token]), lang)
-                    )
-                return redirect(_thanks_url(survey, lang))
+                return _after_score(request, flow, answer.response_id)
         status = 400
     low, high = survey.score_range
     question = survey_question(
@@ -391,22 +424,52 @@ def survey_link_page(request: HttpRequest, token: str):
     return response
 
 
-@action_required("survey.answer")
-@GET_POST
-@public_page
-def survey_reason(request, survey: Survey, lang: str, answer: str):
-    """The follow-up question: the reason is added to the answer the signed token names."""
+def link_page(view):
+    """The pages after a personalised link's score: resolve the link (in any state: it is
+    answered by then) inside the address's tenant, and run the view for its survey."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, token: str, **kwargs):
+        lang = _language(request)
+        with translation.override(lang), _visitor(request):
+            link = selectors.survey_link_for_token(token=token)
+            if link is None:
+                response = _unknown(request, lang)
+            else:
+                response = view(request, link.survey, lang, link=link, **kwargs)
+            response["Content-Language"] = lang
+            response["Cache-Control"] = "no-store"
+        return response
+
+    return wrapped
+
+
+def _answer_or_message(request, flow: Flow, answer: str) -> int | HttpResponse:
+    """The id of the answer the signed token names (of this survey and, for a personalised
+    link, this link's own answer), or the page saying it has expired."""
     try:
-        services.answer_from_token(tenant=request.tenant, survey=survey, token=answer)
+        response_id = services.answer_from_token(tenant=request.tenant, survey=flow.survey, token=answer)
+        if flow.link is not None and flow.link.response_id != response_id:
+            raise DomainError(_("This page belongs to another survey; your score is kept."))
     except DomainError as error:
         return _message(
-            request, lang, survey, title=_("This page has expired"), text=error.message, status=404
+            request, flow.lang, flow.survey, title=_("This page has expired"), text=error.message, status=404
         )
+    return response_id
+
+
+def _reason(request, survey: Survey, lang: str, answer: str, link: SurveyLink | None = None):
+    """The follow-up question: the reason is added to the answer the signed token names."""
+    flow = Flow(survey, lang, link)
+    response_id = _answer_or_message(request, flow, answer)
+    if isinstance(response_id, HttpResponse):
+        return response_id
+    next_url = flow.url("contact", answer) if _wants_contact(request, survey, response_id) else flow.thanks()
     form = ReasonForm(request.POST or None)
     status = 200
     if request.method == "POST":
         if form.is_robot():
-            return redirect(_thanks_url(survey, lang))
+            return redirect(flow.thanks())
         if form.is_valid():
             try:
                 services.survey_answer_reason(
@@ -414,21 +477,108 @@ def survey_reason(request, survey: Survey, lang: str, answer: str):
                 )
             except DomainError as error:
                 if error.code == "answered":
-                    return redirect(_thanks_url(survey, lang))
+                    return redirect(next_url)
                 add_service_error(form, error)
             else:
-                return redirect(_thanks_url(survey, lang))
+                return redirect(next_url)
         status = 400
     return render(
         request,
         "surveys/public/reason.html",
-        _context(request, survey, lang, form=form, skip_url=_thanks_url(survey, lang)),
+        _context(request, survey, lang, form=form, skip_url=next_url),
         status=status,
     )
+
+
+def _contact(request, survey: Survey, lang: str, answer: str, link: SurveyLink | None = None):
+    """May the company contact the customer about their (unhappy) answer? One question: yes
+    leads to the e-mail and phone fields (at least one), no to the thank-you. Nothing is kept
+    without a yes, and the contact is kept on the follow-up only, never with the answer."""
+    flow = Flow(survey, lang, link)
+    response_id = _answer_or_message(request, flow, answer)
+    if isinstance(response_id, HttpResponse):
+        return response_id
+    if not _wants_contact(request, survey, response_id):
+        return redirect(flow.thanks())
+    form = ContactForm(request.POST or None)
+    status = 200
+    details = False
+    if request.method == "POST":
+        if form.is_robot():
+            return redirect(flow.thanks())
+        if form.is_valid():
+            consent = form.cleaned_data["consent"] == "yes"
+            if consent and form.cleaned_data["step"] == ContactForm.CHOOSE:
+                # The customer said yes: now ask how to reach them.
+                form = ContactForm(initial={"consent": "yes", "step": ContactForm.DETAILS})
+                details = True
+            else:
+                try:
+                    followup_consent(
+                        tenant=request.tenant,
+                        survey=survey,
+                        response_id=response_id,
+                        consent=consent,
+                        email=form.cleaned_data["email"],
+                        phone=form.cleaned_data["phone"],
+                    )
+                except DomainError as error:
+                    add_service_error(form, error)
+                    details, status = True, 400
+                else:
+                    return redirect(flow.thanks())
+        else:
+            details = form.data.get("step") == ContactForm.DETAILS
+            status = 400
+    return render(
+        request,
+        "surveys/public/contact.html",
+        _context(request, survey, lang, form=form, details=details, skip_url=flow.thanks()),
+        status=status,
+    )
+
+
+def _thanks(request, survey: Survey, lang: str, link: SurveyLink | None = None):
+    return render(request, "surveys/public/thanks.html", _context(request, survey, lang))
+
+
+@action_required("survey.answer")
+@GET_POST
+@public_page
+def survey_reason(request, survey: Survey, lang: str, answer: str):
+    return _reason(request, survey, lang, answer)
+
+
+@action_required("survey.answer")
+@GET_POST
+@public_page
+def survey_contact(request, survey: Survey, lang: str, answer: str):
+    return _contact(request, survey, lang, answer)
 
 
 @action_required("survey.answer")
 @require_GET
 @public_page(closed_too=True)
 def survey_thanks(request, survey: Survey, lang: str):
-    return render(request, "surveys/public/thanks.html", _context(request, survey, lang))
+    return _thanks(request, survey, lang)
+
+
+@action_required("survey.answer")
+@GET_POST
+@link_page
+def survey_link_reason(request, survey: Survey, lang: str, link: SurveyLink, answer: str):
+    return _reason(request, survey, lang, answer, link=link)
+
+
+@action_required("survey.answer")
+@GET_POST
+@link_page
+def survey_link_contact(request, survey: Survey, lang: str, link: SurveyLink, answer: str):
+    return _contact(request, survey, lang, answer, link=link)
+
+
+@action_required("survey.answer")
+@require_GET
+@link_page
+def survey_link_thanks(request, survey: Survey, lang: str, link: SurveyLink):
+    return _thanks(request, survey, lang, link=link)

@@ -15,7 +15,7 @@ import zoneinfo
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower, Now
 
@@ -54,6 +54,7 @@ def validate_time_zone(value: str) -> None:
 
 
 SURVEY_SUPPRESSION_MAX_DAYS = 3650
+FOLLOWUP_DUE_MAX_HOURS = 720  # 30 days
 
 
 class Tenant(models.Model):
@@ -79,6 +80,11 @@ class Tenant(models.Model):
         validators=[MaxValueValidator(SURVEY_SUPPRESSION_MAX_DAYS)],
         help_text="A respondent is not sent another personalised survey link within this many days "
         "of the last one (0: no pause).",
+    )
+    followup_due_hours = models.PositiveSmallIntegerField(
+        default=48,
+        validators=[MinValueValidator(1), MaxValueValidator(FOLLOWUP_DUE_MAX_HOURS)],
+        help_text="A follow-up of an unhappy survey answer is due this many hours after the answer.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -358,6 +364,8 @@ class ApiKey(TenantModel):
         ESCALATIONS_READ = "escalations:read", "Read escalations"
         ESCALATIONS_WRITE = "escalations:write", "Propose and update escalations"
         SURVEYS_WRITE = "surveys:write", "Mint and revoke personalised links of hosted surveys"
+        FOLLOWUPS_READ = "followups:read", "Read follow-ups of unhappy survey answers"
+        FOLLOWUPS_WRITE = "followups:write", "Read and close follow-ups of unhappy survey answers"
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=32, editable=False)

@@ -75,6 +75,12 @@ def _escalation_worker(membership: Membership, escalation: Any) -> bool:
     return escalation.owner_id == membership.pk or _manages(membership, escalation)
 
 
+def _followup_worker(membership: Membership, followup: Any) -> bool:
+    if followup is None:
+        return True
+    return followup.owner_id == membership.pk or _manages(membership, followup)
+
+
 def _escalation_closer(membership: Membership, escalation: Any) -> bool:
     if escalation is None:
         return True
@@ -228,6 +234,28 @@ ACTIONS: dict[str, Rule] = {
         "Answer a hosted survey on its public page (no sign-in)",
         public=True,
         condition_text="the link's token names an active survey of the tenant whose address it is opened on",
+    ),
+    # Follow-ups of unhappy survey answers
+    "followup.view": Rule(
+        "See follow-ups of unhappy survey answers (the inbox, one follow-up with the customer's "
+        "contact if they agreed to be contacted)",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"followups:read", "followups:write"}),
+        condition=_followup_worker,
+        condition_text="an admin: all; a manager: their departments'; an employee: those they own",
+    ),
+    "followup.assign": Rule(
+        "Assign a follow-up to an owner",
+        roles=frozenset({MANAGER, ADMIN}),
+        condition=_manages_department_of,
+        condition_text="a manager: only follow-ups of the departments they belong to",
+    ),
+    "followup.close": Rule(
+        "Close a follow-up with its outcome (contacted, resolved, could not reach) and a note",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"followups:write"}),
+        condition=_followup_worker,
+        condition_text="the owner, a manager of the follow-up's department, or an admin",
     ),
     # Alignment scores
     "scores.view": Rule(

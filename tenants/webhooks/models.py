@@ -23,6 +23,7 @@ EVENTS = {
     "score.dropped": "A score dropped by 5 points or more",
     "promise.activated": "A promise became active",
     "import.finished": "A CSV import finished",
+    "followup.created": "An unhappy survey answer opened a follow-up",
 }
 PING = "ping"
 

@@ -46,7 +46,8 @@ def test_a_link_is_answered_once_with_its_respondent_and_segment(world, link):
     client = client_for("acme")
     response = _answer(client, link, 9)
     assert response.status_code == 302
-    assert re.fullmatch(rf"/s/{world.survey.token}/why/[^/]+/\?lang=en", response["Location"])
+    # The pages after the score stay under the link's token: the survey's anonymous one is never shown.
+    assert re.fullmatch(rf"/s/l/{link.token}/why/[^/]+/\?lang=en", response["Location"])
     (stored,) = _responses(world.tenant)
     assert (stored.score, stored.respondent_ref) == (9, "C-10442")
     assert stored.segment == {"plan": "pro", "link": "personal", "language": "en"}
@@ -55,7 +56,10 @@ def test_a_link_is_answered_once_with_its_respondent_and_segment(world, link):
         link.refresh_from_db()
     assert link.answered_at is not None and link.response_id == stored.pk
     # The reason joins that same answer.
-    client.post(response["Location"], {"reason": "Quick refund.", "website": ""})
+    done = client.post(response["Location"], {"reason": "Quick refund.", "website": ""})
+    assert done["Location"] == f"/s/l/{link.token}/thanks/?lang=en"
+    thanks = client.get(done["Location"]).content.decode()
+    assert "Thank you" in thanks and world.survey.token not in thanks
     assert [r.comment for r in _responses(world.tenant)] == ["Quick refund."]
 
     again = client_for("acme").get(f"/s/l/{link.token}/?lang=en")
