@@ -21,6 +21,7 @@ from tenants.audit_entries import audit_object_choices
 from tenants.errors import DomainError
 from tenants.formonce import FormTokenMixin
 from tenants.models import (
+    FOLLOWUP_DUE_MAX_HOURS,
     SURVEY_SUPPRESSION_MAX_DAYS,
     ApiKey,
     AuditEvent,
@@ -98,6 +99,21 @@ class TenantSettingsForm(forms.Form):
             "min_value": "The pause cannot be negative; enter 0 for no pause, or a number of days (e.g. 90).",
             "max_value": f"The pause is at most {SURVEY_SUPPRESSION_MAX_DAYS} days (ten years); enter 0 to "
             f"{SURVEY_SUPPRESSION_MAX_DAYS} (e.g. 90).",
+        },
+    )
+
+    followup_due_hours = forms.IntegerField(
+        label="Follow-ups of unhappy survey answers are due within (hours)",
+        required=False,  # left empty: stays as it is
+        min_value=1,
+        max_value=FOLLOWUP_DUE_MAX_HOURS,
+        help_text="When a customer gives a hosted survey an unhappy score, the department's follow-up is "
+        "due this many hours later. 48 unless you change it; applies to follow-ups opened from now on.",
+        error_messages={
+            "invalid": f"Give the hours as a whole number from 1 to {FOLLOWUP_DUE_MAX_HOURS} (e.g. 48).",
+            "min_value": f"A follow-up needs at least 1 hour; enter 1 to {FOLLOWUP_DUE_MAX_HOURS} (e.g. 48).",
+            "max_value": f"A follow-up is due within at most {FOLLOWUP_DUE_MAX_HOURS} hours (30 days); enter "
+            f"1 to {FOLLOWUP_DUE_MAX_HOURS} (e.g. 48).",
         },
     )
 

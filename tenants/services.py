@@ -23,6 +23,7 @@ from tenants.audit import security_event_record
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.errors import DomainError
 from tenants.models import (
+    FOLLOWUP_DUE_MAX_HOURS,
     SURVEY_SUPPRESSION_MAX_DAYS,
     ApiKey,
     Department,
@@ -151,11 +152,20 @@ def tenant_settings_update(
     time_zone: str,
     perception_gap_threshold: Decimal | None = None,
     survey_suppression_days: int | None = None,
+    followup_due_hours: int | None = None,
 ) -> Tenant:
     """Change the tenant's name and time zone and, when given, the perception-gap threshold of
-    hidden-breach flags (1–100 points; the tenant is rescored right after) and the pause between
-    two personalised survey links of one respondent (0 to 3650 days; 0: none)."""
+    hidden-breach flags (1–100 points; the tenant is rescored right after), the pause between
+    two personalised survey links of one respondent (0 to 3650 days; 0: none) and the hours a
+    follow-up of an unhappy survey answer is due in (1 to 720; follow-ups opened from then on)."""
     fields = {"name": name, "time_zone": time_zone}
+    if followup_due_hours is not None:
+        if not 1 <= followup_due_hours <= FOLLOWUP_DUE_MAX_HOURS:
+            raise DomainError(
+                f"A follow-up is due 1 to {FOLLOWUP_DUE_MAX_HOURS} hours after the answer, e.g. 48.",
+                field="followup_due_hours",
+            )
+        fields["followup_due_hours"] = followup_due_hours
     if survey_suppression_days is not None:
         if not 0 <= survey_suppression_days <= SURVEY_SUPPRESSION_MAX_DAYS:
             raise DomainError(

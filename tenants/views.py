@@ -87,6 +87,7 @@ def console_settings(request):
             "time_zone": tenant.time_zone,
             "perception_gap_threshold": tenant.perception_gap_threshold,
             "survey_suppression_days": tenant.survey_suppression_days,
+            "followup_due_hours": tenant.followup_due_hours,
         },
         scoring_settings=can(request.membership, "scores.settings"),
     )
@@ -98,6 +99,7 @@ def console_settings(request):
                 time_zone=form.cleaned_data["time_zone"],
                 perception_gap_threshold=form.cleaned_data.get("perception_gap_threshold"),
                 survey_suppression_days=form.cleaned_data.get("survey_suppression_days"),
+                followup_due_hours=form.cleaned_data.get("followup_due_hours"),
             )
         except (DomainError, ValidationError) as error:
             tenant.refresh_from_db()  # the service set the refused values on the object before checking them

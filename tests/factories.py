@@ -222,3 +222,27 @@ def _survey_link(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["surveys.SurveyLink"] = _survey_link
+
+
+def _followup(tenant: Tenant) -> TenantModel:
+    # The follow-up of an unhappy answer of a survey of the same tenant.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from surveys.models import FollowUp, Survey
+
+    survey = make_row(Survey, tenant)
+    return FollowUp(
+        tenant=tenant,
+        survey=survey,
+        response_id=next(_counter),
+        department_id=survey.department_id,
+        touchpoint_id=survey.touchpoint_id,
+        measure_key="nps",
+        score=3,
+        due_at=timezone.now() + dt.timedelta(hours=48),
+    )
+
+
+RECIPES["surveys.FollowUp"] = _followup

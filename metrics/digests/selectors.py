@@ -35,6 +35,7 @@ from metrics.dashboards import NEGATIVE_BELOW
 from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSettings, DigestSubscriber, ScoreRun
 from metrics.selectors import CommitmentNames, commitment_names
 from promises.models import PromiseContributor
+from surveys.followups.selectors import followups_for_digest
 from tenants.context import require_tenant_id
 from tenants.delivery.models import OutboxMessage
 from tenants.errors import DomainError
@@ -257,6 +258,7 @@ def slice_content(
     stories: dict[str, Any],
     base: str,
     names: CommitmentNames | None = None,
+    followups: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """This department's slice (pure: no database access). ``names`` words the commitments
     not met ("CSAT at Returns"); without it they read as the run keeps them (keys, slugs)."""
@@ -295,6 +297,7 @@ def slice_content(
         or stories["negative"]
         or stories["positive"]
         or any(escalation_rows.get(k) for k in ("awaiting", "overdue", "resolved"))
+        or (followups or {}).get("open")
     )
     return {
         "department": department,
@@ -302,6 +305,7 @@ def slice_content(
         "promises": promises,
         "not_met": not_met,
         "escalations": escalations,
+        "followups": followups,
         "stories": stories,
         "is_empty": is_empty,
     }
@@ -421,6 +425,7 @@ def digest_data(
     }
     stories = _stories(department.pk, department_touchpoint_slugs(current, promise_ids), period, as_of, base)
     escalations = escalations_for_digest(department_id=department.pk, period=period, as_of=as_of, base=base)
+    followups = followups_for_digest(department_id=department.pk, as_of=as_of, base=base)
     dept = {"id": department.pk, "slug": department.slug, "name": department.name}
     return DigestData(
         tenant={"id": tenant.pk, "slug": tenant.slug, "name": tenant.name, "time_zone": tenant.time_zone},
@@ -436,6 +441,7 @@ def digest_data(
             stories=stories,
             base=base,
             names=commitment_names() if current else None,
+            followups=followups,
         ),
         base_url=base,
     )

@@ -34,6 +34,7 @@ from metrics.dashboards import RunBands
 from metrics.selectors import score_run_latest
 from promises.models import Promise, PromiseContributor
 from promises.signoffs.selectors import sign_offs_pending_for
+from surveys.followups.selectors import followup_open_count
 from tenants.delivery.selectors import outbox_failing
 from tenants.models import ApiKey, Department, Invitation, Membership, Tenant, Touchpoint
 from tenants.permissions import can
@@ -283,6 +284,8 @@ def home_counts(
         sections["owned"] = escalations_owned(membership, now=now)
     if can(membership, "promise.sign_off"):
         sections["sign_offs"] = sign_offs_waiting(membership)
+    if can(membership, "followup.view"):
+        sections["followups"] = {"total": followup_open_count(membership=membership)}
     return sections
 
 
