@@ -119,6 +119,9 @@ def followup_close(request, pk: int):
                 closed_by=request.membership,
             )
         except DomainError as error:
+            if error.code == "closed":  # closed meanwhile (another tab, another person)
+                messages.error(request, error.message)
+                return redirect("followup_detail", pk=followup.pk)
             add_service_error(form, error)
         else:
             messages.success(request, f"Follow-up closed: {followup.get_outcome_display().lower()}.")
