@@ -29,8 +29,14 @@ from metrics.digests.services import unsubscribe_token
 from promises.commitments.models import Measure
 from promises.demo import seed_demo_promises
 from promises.models import Commitment, Promise
-from surveys.models import Survey
-from surveys.services import answer_token, survey_answer, survey_create, survey_link_mint
+from surveys.models import FollowUp, Survey
+from surveys.services import (
+    answer_token,
+    survey_answer,
+    survey_create,
+    survey_link_answer,
+    survey_link_mint,
+)
 from tenants.context import tenant_context
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo_tenant
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint, User
@@ -73,6 +79,8 @@ NOT_PAGES = {
     "survey_qr_svg": "an image (the survey's QR code)",
     "console_webhook_ping": "POST only (the button is on the endpoint's page)",
     "console_webhook_redeliver": "POST only (the buttons are in the endpoint's delivery log)",
+    "followup_assign": "POST only (the form is on the follow-up's page)",
+    "followup_close": "POST only (the form is on the follow-up's page)",
     "api-docs": (
         "Swagger UI's own markup for integrators (third party: its method badges and the buttons it"
         " nests fail axe); not a staff page"
@@ -127,6 +135,9 @@ class DemoObjects:
     survey: Survey
     survey_answer_token: str
     survey_link_token: str
+    answered_link_token: str
+    answered_link_answer_token: str
+    followup: FollowUp
     webhook: WebhookEndpoint
 
 
@@ -182,9 +193,19 @@ def seed_demo() -> DemoObjects:
         api_key = ApiKey.objects.get(name="Helpdesk")
         csat = Measure.objects.get(key="csat")
     survey = survey_create(
-        tenant=tenant, name="Returns desk", touchpoint=touchpoint, department=department, measure=csat
+        tenant=tenant,
+        name="Returns desk",
+        touchpoint=touchpoint,
+        department=department,
+        measure=csat,
+        asks_consent=True,
     )
+    # An unhappy answer: it opens a follow-up, and its pages ask for consent to be contacted.
     answer = survey_answer(tenant=tenant, survey=survey, score=2, nonce="accessibility-check")
+    answered_link = survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4712")
+    link_answer = survey_link_answer(tenant=tenant, link=answered_link, score=1, nonce="accessibility-link")
+    with tenant_context(tenant):
+        followup = FollowUp.objects.get(response_id=answer.response_id)
     webhook = webhook_endpoint_create(
         tenant=tenant,
         url="https://hooks.acme.example/cxgov",
@@ -207,6 +228,11 @@ def seed_demo() -> DemoObjects:
         survey_link_token=survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4711").token,
         webhook=webhook,
         survey_answer_token=answer_token(tenant=tenant, survey=survey, response_id=answer.response_id),
+        answered_link_token=answered_link.token,
+        answered_link_answer_token=answer_token(
+            tenant=tenant, survey=survey, response_id=link_answer.response_id
+        ),
+        followup=followup,
         **objects,
     )
 
@@ -244,6 +270,9 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_create": no_arguments,
     "survey_detail": lambda o: {"pk": o.survey.pk},
     "survey_edit": lambda o: {"pk": o.survey.pk},
+    # Follow-ups of unhappy answers.
+    "followup_list": no_arguments,
+    "followup_detail": lambda o: {"pk": o.followup.pk},
     # Home, stories, escalations, imports.
     "home": no_arguments,
     "story_list": no_arguments,
@@ -319,7 +348,12 @@ SIGNED_OUT_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_page": lambda o: {"token": o.survey.token},
     "survey_reason": lambda o: {"token": o.survey.token, "answer": o.survey_answer_token},
     "survey_thanks": lambda o: {"token": o.survey.token},
+    "survey_contact": lambda o: {"token": o.survey.token, "answer": o.survey_answer_token},
     "survey_link_page": lambda o: {"token": o.survey_link_token},
+    # After a personalised link's answer, its pages stay under the link's token.
+    "survey_link_reason": lambda o: {"token": o.answered_link_token, "answer": o.answered_link_answer_token},
+    "survey_link_contact": lambda o: {"token": o.answered_link_token, "answer": o.answered_link_answer_token},
+    "survey_link_thanks": lambda o: {"token": o.answered_link_token},
 }
 
 
