@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from django import forms
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from surveys.models import OUTCOME_NOTE_MAX, FollowUp
 from tenants.api_base import JsonTypedInput
+
+
+class IdFilter(filters.NumberFilter):
+    """A row's id: a whole number that fits the column (not a decimal)."""
+
+    field_class = forms.IntegerField
 
 
 class FollowUpFilter(filters.FilterSet):
@@ -16,7 +23,17 @@ class FollowUpFilter(filters.FilterSet):
         error_messages={"invalid_choice": "%(value)s is not a status; use open or closed."},
     )
     department = filters.CharFilter(field_name="department__slug", help_text="Responsible department (slug).")
-    survey = filters.NumberFilter(field_name="survey_id", help_text="Only follow-ups of this survey (id).")
+    survey = IdFilter(
+        field_name="survey_id",
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="Only follow-ups of this survey (id).",
+        error_messages={
+            "invalid": "survey is a survey's id, a whole number.",
+            "min_value": "survey is a survey's id, a whole number from 1.",
+            "max_value": "survey is a survey's id; this one is too large.",
+        },
+    )
 
     class Meta:
         model = FollowUp

@@ -29,6 +29,7 @@ from metrics.digests.services import unsubscribe_token
 from promises.commitments.models import Measure
 from promises.demo import seed_demo_promises
 from promises.models import Commitment, Promise
+from surveys.followups.services import followup_assign
 from surveys.models import FollowUp, Survey
 from surveys.services import (
     answer_token,
@@ -205,7 +206,9 @@ def seed_demo() -> DemoObjects:
     answered_link = survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4712")
     link_answer = survey_link_answer(tenant=tenant, link=answered_link, score=1, nonce="accessibility-link")
     with tenant_context(tenant):
-        followup = FollowUp.objects.get(response_id=answer.response_id)
+        followup = FollowUp.objects.select_related("department").get(response_id=answer.response_id)
+    # Owned by the employee, who sees it (and may close it); a viewer is refused.
+    followup = followup_assign(tenant=tenant, followup=followup, owner=employee)
     webhook = webhook_endpoint_create(
         tenant=tenant,
         url="https://hooks.acme.example/cxgov",
