@@ -345,3 +345,33 @@ def manager_membership(world):
 
     with tenant_context(world.tenant):
         return Membership.objects.get(user__email="manager@acme.test")
+
+
+def test_a_personalised_links_pages_never_show_the_surveys_token(tenant):
+    world = make_survey_world(tenant, asks_consent=True)
+    link = services.survey_link_mint(tenant=tenant, survey=world.survey, respondent_ref="C-7")
+    client = client_for("acme")
+    page = client.get(f"/s/l/{link.token}/?lang=de").content.decode()
+    score = client.post(f"/s/l/{link.token}/?lang=de", {"score": 2, "nonce": _nonce(page), "website": ""})
+    visited = [score["Location"]]
+    assert visited[0].startswith(f"/s/l/{link.token}/why/")
+    contact = client.post(visited[0], {"reason": "Zu langsam.", "website": ""})["Location"]
+    assert contact.startswith(f"/s/l/{link.token}/contact/")
+    details = client.post(contact, {"consent": "yes", "step": "choose", "website": ""})
+    done = client.post(
+        contact, {"consent": "yes", "step": "details", "phone": "+49 30 1234567", "website": ""}
+    )
+    assert done["Location"] == f"/s/l/{link.token}/thanks/?lang=de"
+    pages = [client.get(url).content.decode() for url in (visited[0], done["Location"])]
+    for html in [page, details.content.decode(), *pages]:
+        assert world.survey.token not in html
+    (followup,) = _followups(tenant)
+    assert (followup.reason, followup.contact_phone, followup.language) == (
+        "Zu langsam.",
+        "+49 30 1234567",
+        "de",
+    )
+    # Another answer's token does not open under this link.
+    other = services.survey_answer(tenant=tenant, survey=world.survey, score=1, nonce="anon")
+    token = services.answer_token(tenant=tenant, survey=world.survey, response_id=other.response_id)
+    assert client.get(f"/s/l/{link.token}/contact/{token}/").status_code == 404
