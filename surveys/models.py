@@ -25,6 +25,11 @@ TOKEN_BYTES = 16  # 128 bits of randomness: 22 URL-safe characters
 TOKEN_MAX_LENGTH = 43
 THANK_YOU_MAX = 500
 SURVEY_MEASURES = tuple(SURVEY_SCORE_RANGES)  # nps, csat, ces
+# The texts of the public page a survey may word itself, per language (empty: the standard one).
+WORDING_FIELDS = ("question", "reason", "thank_you")
+WORDING_MAX = {"question": 300, "reason": 300, "thank_you": THANK_YOU_MAX}
+WORDING_LANGUAGES = ("en", "de", "fr", "es")
+EMBED_ORIGINS_MAX = 10
 
 
 def new_survey_token() -> str:
@@ -66,6 +71,17 @@ class Survey(TenantModel):
         default="",
         help_text="Shown once the customer has answered; empty: a standard thank-you in their language.",
     )
+    wording = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Own wording per language, e.g. {"de": {"question": "…", "reason": "…", "thank_you": "…"}}; '
+        "a text left out is the standard one in the visitor's language.",
+    )
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The web sites (https origins) that may show the survey in a frame; none: only cxgov itself.",
+    )
     token = models.CharField(max_length=TOKEN_MAX_LENGTH, default=new_survey_token, editable=False)
     is_active = models.BooleanField(default=True, help_text="An inactive survey's link says it is closed.")
     created_by = TenantForeignKey(
@@ -94,6 +110,10 @@ class Survey(TenantModel):
     @property
     def score_range(self) -> tuple[int, int]:
         return SURVEY_SCORE_RANGES[self.measure.key]
+
+    def worded(self, field: str, language: str) -> str:
+        """The survey's own ``field`` text in ``language``, or "" (then the standard text applies)."""
+        return ((self.wording or {}).get(language) or {}).get(field, "")
 
 
 LINK_RESPONDENT_REF_MAX = 120  # the column of the answer it becomes (feedback.SurveyResponse)
