@@ -71,6 +71,7 @@ NOT_PAGES = {
     "measure_benchmark_remove": "POST only (the buttons are on the measure's page)",
     "survey_qr_png": "an image (the survey's QR code)",
     "survey_qr_svg": "an image (the survey's QR code)",
+    "survey_link_revoke": "POST only (the button is on the survey's links page)",
     "console_webhook_ping": "POST only (the button is on the endpoint's page)",
     "console_webhook_redeliver": "POST only (the buttons are in the endpoint's delivery log)",
     "api-docs": (
@@ -244,6 +245,7 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_create": no_arguments,
     "survey_detail": lambda o: {"pk": o.survey.pk},
     "survey_edit": lambda o: {"pk": o.survey.pk},
+    "survey_links": lambda o: {"pk": o.survey.pk},
     # Home, stories, escalations, imports.
     "home": no_arguments,
     "story_list": no_arguments,
@@ -320,6 +322,10 @@ SIGNED_OUT_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_reason": lambda o: {"token": o.survey.token, "answer": o.survey_answer_token},
     "survey_thanks": lambda o: {"token": o.survey.token},
     "survey_link_page": lambda o: {"token": o.survey_link_token},
+    # The e-mail snippet's score pages and the embeddable page.
+    "survey_score": lambda o: {"token": o.survey.token, "score": 7},
+    "survey_link_score": lambda o: {"token": o.survey_link_token, "score": 7},
+    "survey_embed": lambda o: {"token": o.survey.token},
 }
 
 
