@@ -19,11 +19,22 @@ from surveys.models import (
     CONTACT_PHONE_MAX,
     SURVEY_MEASURES,
     THANK_YOU_MAX,
+    WORDING_FIELDS,
+    WORDING_LANGUAGES,
+    WORDING_MAX,
     unhappy_rule_problem,
 )
 from surveys.services import NONCE_MAX, REASON_MAX
 from tenants.formonce import FormTokenMixin
 from tenants.models import Department, Membership, Touchpoint
+
+LANGUAGE_NAMES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
+WORDING_LABELS = {"question": "Question", "reason": "Reason question", "thank_you": "Thank-you text"}
+WORDING_HELP = {
+    "question": "Empty: the standard question of the measure, translated.",
+    "reason": "Empty: “What is the main reason for your score?”, translated.",
+    "thank_you": "Empty: the thank-you text above, else a standard thank-you, translated.",
+}
 
 
 class SurveyForm(forms.Form):
@@ -96,15 +107,26 @@ class SurveyForm(forms.Form):
         help_text="Shown once the customer has answered. Empty: a standard thank-you in their language.",
     )
 
-    def clean(self):
-        data = super().clean()
-        measure, rule = data.get("measure"), data.get("unhappy_at_most")
-        if measure is not None and rule is not None and (problem := unhappy_rule_problem(measure.key, rule)):
-            self.add_error("unhappy_at_most", problem)
-        return data
+    embed_origins = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Web sites that may embed it",
+        help_text="One https address per line, e.g. https://shop.example.com: these sites may show the "
+        "survey's embeddable page in a frame. None: no other site may.",
+    )
 
     def __init__(self, *args, membership: Membership, **kwargs):
         super().__init__(*args, **kwargs)
+        # Own wording per language: empty keeps the standard text in the visitor's language.
+        for code in WORDING_LANGUAGES:
+            for key in WORDING_FIELDS:
+                self.fields[wording_field(code, key)] = forms.CharField(
+                    required=False,
+                    max_length=WORDING_MAX[key],
+                    widget=forms.Textarea(attrs={"rows": 2}) if key == "thank_you" else forms.TextInput,
+                    label=f"{WORDING_LABELS[key]} ({LANGUAGE_NAMES[code]})",
+                    help_text=WORDING_HELP[key],
+                )
         self.fields["touchpoint"].queryset = Touchpoint.objects.order_by("position", "id")
         departments = Department.objects.order_by("name")
         if membership.role != Membership.Role.ADMIN:
@@ -117,6 +139,40 @@ class SurveyForm(forms.Form):
         self.fields["promise"].queryset = Promise.objects.exclude(status=Promise.Status.RETIRED).order_by(
             "title"
         )
+
+    def clean(self):
+        data = super().clean()
+        measure, rule = data.get("measure"), data.get("unhappy_at_most")
+        if measure is not None and rule is not None and (problem := unhappy_rule_problem(measure.key, rule)):
+            self.add_error("unhappy_at_most", problem)
+        return data
+
+
+def wording_field(code: str, key: str) -> str:
+    return f"wording_{code}_{key}"
+
+
+def wording_initial(wording: dict) -> dict[str, str]:
+    """The form's initial values of a survey's ``wording``."""
+    return {
+        wording_field(code, key): (wording.get(code) or {}).get(key, "")
+        for code in WORDING_LANGUAGES
+        for key in WORDING_FIELDS
+    }
+
+
+def wording_from(cleaned_data: dict) -> dict:
+    """The ``wording`` the form's fields give (empty texts left out)."""
+    wording: dict[str, dict[str, str]] = {}
+    for code in WORDING_LANGUAGES:
+        for key in WORDING_FIELDS:
+            if text := (cleaned_data.get(wording_field(code, key)) or "").strip():
+                wording.setdefault(code, {})[key] = text
+    return wording
+
+
+def origins_from(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 class SurveyCreateForm(FormTokenMixin, SurveyForm):

@@ -25,6 +25,11 @@ TOKEN_BYTES = 16  # 128 bits of randomness: 22 URL-safe characters
 TOKEN_MAX_LENGTH = 43
 THANK_YOU_MAX = 500
 SURVEY_MEASURES = tuple(SURVEY_SCORE_RANGES)  # nps, csat, ces
+# The texts of the public page a survey may word itself, per language (empty: the standard one).
+WORDING_FIELDS = ("question", "reason", "thank_you")
+WORDING_MAX = {"question": 300, "reason": 300, "thank_you": THANK_YOU_MAX}
+WORDING_LANGUAGES = ("en", "de", "fr", "es")
+EMBED_ORIGINS_MAX = 10
 
 
 # The standard rule: an answer at or below this score is unhappy and opens a follow-up.
@@ -91,6 +96,17 @@ class Survey(TenantModel):
         help_text="An answer with this score or lower opens a follow-up; empty: the standard rule "
         "(NPS 6, CSAT 2, CES 2).",
     )
+    wording = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Own wording per language, e.g. {"de": {"question": "…", "reason": "…", "thank_you": "…"}}; '
+        "a text left out is the standard one in the visitor's language.",
+    )
+    embed_origins = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The web sites (https origins) that may show the survey in a frame; none: only cxgov itself.",
+    )
     token = models.CharField(max_length=TOKEN_MAX_LENGTH, default=new_survey_token, editable=False)
     is_active = models.BooleanField(default=True, help_text="An inactive survey's link says it is closed.")
     created_by = TenantForeignKey(
@@ -135,6 +151,10 @@ class Survey(TenantModel):
 
     def is_unhappy(self, score: int) -> bool:
         return score <= self.unhappy_threshold
+
+    def worded(self, field: str, language: str) -> str:
+        """The survey's own ``field`` text in ``language``, or "" (then the standard text applies)."""
+        return ((self.wording or {}).get(language) or {}).get(field, "")
 
 
 LINK_RESPONDENT_REF_MAX = 120  # the column of the answer it becomes (feedback.SurveyResponse)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from feedback.signals.models import SourceKind, SurveyResponse
 from surveys.models import TOKEN_MAX_LENGTH, Survey, SurveyLink
@@ -70,3 +71,29 @@ def survey_link_for_token(*, token: str) -> SurveyLink | None:
     return (
         SurveyLink.objects.select_related("survey__touchpoint", "survey__measure").filter(token=token).first()
     )
+
+
+LINK_FILTER_STATES = ("open", "answered", "revoked", "expired")
+
+
+def survey_link_list(*, survey: Survey, state: str = "", respondent: str = "") -> QuerySet[SurveyLink]:
+    """The survey's personalised links, newest first; ``state`` one of :data:`LINK_FILTER_STATES`
+    (as :func:`surveys.services.survey_link_state` names them), ``respondent`` a prefix of the
+    respondent's reference."""
+    links = SurveyLink.objects.filter(survey_id=survey.pk)
+    now = timezone.now()
+    if state == "answered":
+        links = links.filter(answered_at__isnull=False)
+    elif state == "revoked":
+        links = links.filter(answered_at__isnull=True, revoked_at__isnull=False)
+    elif state == "expired":
+        links = links.filter(answered_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
+    elif state == "open":
+        links = links.filter(answered_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
+    if respondent:
+        links = links.filter(respondent_ref__startswith=respondent)
+    return links.order_by("-created_at", "-id")
+
+
+def survey_link_count(*, survey: Survey) -> int:
+    return SurveyLink.objects.filter(survey_id=survey.pk).count()

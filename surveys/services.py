@@ -13,32 +13,41 @@ page that asks for it carries a signed token naming the tenant, the survey and t
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from feedback.ingest.items import SEGMENT_MAX_CHARS, SEGMENT_MAX_KEYS, segment_problem
-from feedback.ingest.services import signals_ingest
+from feedback.ingest.models import IdempotencyRecord
+from feedback.ingest.services import IdempotencyKeyReused, signals_ingest
 from feedback.signals.models import HostedSurveySource, SourceKind, SurveyResponse
 from promises.models import Measure, Promise
 from surveys.followups.services import followup_add_reason, followup_open
 from surveys.models import (
+    EMBED_ORIGINS_MAX,
     LINK_DEFAULT_DAYS,
     LINK_MAX_DAYS,
     LINK_RESPONDENT_REF_MAX,
     SURVEY_MEASURES,
     THANK_YOU_MAX,
+    WORDING_FIELDS,
+    WORDING_LANGUAGES,
+    WORDING_MAX,
     Survey,
     SurveyLink,
     unhappy_rule_problem,
 )
 from tenants.context import tenant_context
 from tenants.errors import DomainError
-from tenants.models import Department, Membership, Tenant, Touchpoint
+from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
 from tenants.validation import text_problem
 
 REASON_MAX = 2000
@@ -95,6 +104,93 @@ def _check_texts(*, name: str, thank_you: str) -> None:
         )
 
 
+WORDING_LABELS = {"question": "question", "reason": "reason question", "thank_you": "thank-you text"}
+LANGUAGE_LABELS = {"en": "English", "de": "German", "fr": "French", "es": "Spanish"}
+
+
+def survey_wording_clean(wording: dict | None) -> dict:
+    """The survey's own texts per language, stripped, without the empty ones.
+
+    ``{"de": {"question": "…", "reason": "…", "thank_you": "…"}}``: languages en, de, fr, es;
+    an error names the field as ``wording_<language>_<text>`` (the form's field)."""
+    if wording is None:
+        return {}
+    if not isinstance(wording, dict):
+        raise DomainError("wording maps a language (en, de, fr, es) to its texts.", field="wording")
+    cleaned: dict[str, dict[str, str]] = {}
+    for language, texts in wording.items():
+        if language not in WORDING_LANGUAGES or not isinstance(texts, dict):
+            raise DomainError(
+                f"wording: {language!r} is not a language of the public pages; use en, de, fr or es.",
+                field="wording",
+            )
+        for key, value in texts.items():
+            field = f"wording_{language}_{key}"
+            if key not in WORDING_FIELDS or not isinstance(value, str):
+                raise DomainError(
+                    f"wording: {key!r} is not a text of the survey; use question, reason or thank_you.",
+                    field="wording",
+                )
+            value = value.strip()
+            label = f"The {LANGUAGE_LABELS[language]} {WORDING_LABELS[key]}"
+            if problem := text_problem(field, value):
+                raise DomainError(problem, field=field)
+            if len(value) > WORDING_MAX[key]:
+                raise DomainError(
+                    f"{label} is {len(value)} characters long; keep it to at most {WORDING_MAX[key]}.",
+                    field=field,
+                )
+            if key == "question" and "<" in value:
+                raise DomainError(f"{label} is plain text: leave out “<” and HTML.", field=field)
+            if value:
+                cleaned.setdefault(language, {})[key] = value
+    return cleaned
+
+
+def survey_embed_origins_clean(origins: list[str] | None) -> list[str]:
+    """The https origins allowed to frame the survey's embeddable page, e.g. ``https://shop.example``:
+    scheme and host (and port), nothing else; duplicates dropped, order kept."""
+    if origins is None:
+        return []
+    if not isinstance(origins, list | tuple):
+        raise DomainError("embed_origins is a list of https origins.", field="embed_origins")
+    cleaned: list[str] = []
+    for raw in origins:
+        origin = str(raw).strip().rstrip("/").lower()
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        valid_host = bool(host) and all(c.isalnum() or c in ".-" for c in host) and ".." not in host
+        if (
+            parts.scheme != "https"
+            or not valid_host
+            or port == -1
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or "*" in origin
+        ):
+            raise DomainError(
+                f"{str(raw).strip()!r} is not a web site's origin: write it as https://host "
+                "(e.g. https://shop.example.com), one per line, without a path.",
+                field="embed_origins",
+            )
+        if origin not in cleaned:
+            cleaned.append(origin)
+    if len(cleaned) > EMBED_ORIGINS_MAX:
+        raise DomainError(
+            f"{len(cleaned)} web sites are listed; at most {EMBED_ORIGINS_MAX} may show the survey.",
+            field="embed_origins",
+        )
+    return cleaned
+
+
 def survey_create(
     *,
     tenant: Tenant,
@@ -107,6 +203,8 @@ def survey_create(
     asks_consent: bool = False,
     thank_you: str = "",
     unhappy_at_most: int | None = None,
+    wording: dict | None = None,
+    embed_origins: list[str] | None = None,
     created_by: Membership | None = None,
 ) -> Survey:
     """A new, active survey with a fresh public token. Atomic; runs in ``tenant``'s context."""
@@ -116,6 +214,8 @@ def survey_create(
         )
         _check_texts(name=name, thank_you=thank_you)
         _check_rule(measure=measure, unhappy_at_most=unhappy_at_most)
+        wording = survey_wording_clean(wording)
+        embed_origins = survey_embed_origins_clean(embed_origins)
         survey = Survey(
             tenant=tenant,
             name=name.strip(),
@@ -127,6 +227,8 @@ def survey_create(
             asks_consent=asks_consent,
             thank_you=thank_you.strip(),
             unhappy_at_most=unhappy_at_most,
+            wording=wording,
+            embed_origins=embed_origins,
             created_by=created_by,
         )
         survey.full_clean()
@@ -148,8 +250,12 @@ def survey_update(
     thank_you: str = "",
     unhappy_at_most: int | None = None,
     is_active: bool = True,
+    wording: dict | None = None,
+    embed_origins: list[str] | None = None,
 ) -> Survey:
-    """Change a survey's wording, place, measure or state; its token (and so its link) stays."""
+    """Change a survey's wording, place, measure or state; its token (and so its link) stays.
+
+    ``wording`` and ``embed_origins`` left out (None) stay as they are."""
     with tenant_context(tenant), transaction.atomic():
         _own(survey, tenant, what="survey", field="survey")
         _check_refs(
@@ -166,6 +272,10 @@ def survey_update(
         survey.asks_consent = asks_consent
         survey.thank_you = thank_you.strip()
         survey.unhappy_at_most = unhappy_at_most
+        if wording is not None:
+            survey.wording = survey_wording_clean(wording)
+        if embed_origins is not None:
+            survey.embed_origins = survey_embed_origins_clean(embed_origins)
         survey.is_active = is_active
         survey.full_clean()
         survey.save()
@@ -327,6 +437,47 @@ def survey_link_last_sent(*, tenant: Tenant, respondent_ref: str, since: dt.date
         )
 
 
+def _link_input(*, respondent_ref: str, segment: dict | None, expires_in_days: int) -> tuple[str, dict]:
+    """The respondent and segment of a link to mint, checked; raises ``DomainError`` naming the field."""
+    if respondent_ref is not None and not isinstance(respondent_ref, str):
+        raise DomainError("respondent_ref is a text, e.g. a customer number.", field="respondent_ref")
+    respondent_ref = (respondent_ref or "").strip()
+    if not respondent_ref:
+        raise DomainError(
+            "respondent_ref is required: your system's reference of the respondent, e.g. a customer number.",
+            field="respondent_ref",
+        )
+    if problem := text_problem("respondent_ref", respondent_ref):
+        raise DomainError(problem, field="respondent_ref")
+    if len(respondent_ref) > LINK_RESPONDENT_REF_MAX:
+        raise DomainError(
+            f"respondent_ref is {len(respondent_ref)} characters long; keep it to at most {LINK_RESPONDENT_REF_MAX}.",
+            field="respondent_ref",
+        )
+    segment = segment or {}
+    if not isinstance(segment, dict):
+        raise DomainError('segment is a JSON object of attributes, e.g. {"plan": "pro"}.', field="segment")
+    if problem := segment_problem(segment):
+        raise DomainError(problem, field="segment")
+    # The answer adds the link's kind and the page's language: those must fit too.
+    if segment_problem({**segment, **PERSONAL_SEGMENT, "language": "en"}):
+        raise DomainError(
+            f"segment is too large for a link: its answer adds “link” and “language”, so keep it to "
+            f"{SEGMENT_MAX_KEYS - len(PERSONAL_SEGMENT) - 1} attributes and {SEGMENT_MAX_CHARS - 50} characters.",
+            field="segment",
+        )
+    if (
+        isinstance(expires_in_days, bool)
+        or not isinstance(expires_in_days, int)
+        or not 1 <= expires_in_days <= LINK_MAX_DAYS
+    ):
+        raise DomainError(
+            f"expires_in_days is a whole number of days from 1 to {LINK_MAX_DAYS}, e.g. {LINK_DEFAULT_DAYS}.",
+            field="expires_in_days",
+        )
+    return respondent_ref, segment
+
+
 def survey_link_mint(
     *,
     tenant: Tenant,
@@ -350,34 +501,9 @@ def survey_link_mint(
             field="survey",
             code="inactive",
         )
-    respondent_ref = (respondent_ref or "").strip()
-    if not respondent_ref:
-        raise DomainError(
-            "respondent_ref is required: your system's reference of the respondent, e.g. a customer number.",
-            field="respondent_ref",
-        )
-    if problem := text_problem("respondent_ref", respondent_ref):
-        raise DomainError(problem, field="respondent_ref")
-    if len(respondent_ref) > LINK_RESPONDENT_REF_MAX:
-        raise DomainError(
-            f"respondent_ref is {len(respondent_ref)} characters long; keep it to at most {LINK_RESPONDENT_REF_MAX}.",
-            field="respondent_ref",
-        )
-    segment = segment or {}
-    if problem := segment_problem(segment):
-        raise DomainError(problem, field="segment")
-    # The answer adds the link's kind and the page's language: those must fit too.
-    if segment_problem({**segment, **PERSONAL_SEGMENT, "language": "en"}):
-        raise DomainError(
-            f"segment is too large for a link: its answer adds “link” and “language”, so keep it to "
-            f"{SEGMENT_MAX_KEYS - len(PERSONAL_SEGMENT) - 1} attributes and {SEGMENT_MAX_CHARS - 50} characters.",
-            field="segment",
-        )
-    if not isinstance(expires_in_days, int) or not 1 <= expires_in_days <= LINK_MAX_DAYS:
-        raise DomainError(
-            f"expires_in_days is a whole number of days from 1 to {LINK_MAX_DAYS}, e.g. {LINK_DEFAULT_DAYS}.",
-            field="expires_in_days",
-        )
+    respondent_ref, segment = _link_input(
+        respondent_ref=respondent_ref, segment=segment, expires_in_days=expires_in_days
+    )
     with tenant_context(tenant), transaction.atomic():
         days = (
             Tenant.objects.select_for_update()
@@ -402,6 +528,183 @@ def survey_link_mint(
         link.full_clean()
         link.save()
     return link
+
+
+BULK_MINT_MAX = 1000
+_BULK_ITEM_FIELDS = {"respondent_ref", "segment", "expires_in_days"}
+
+
+@dataclass
+class BulkMintResult:
+    """What became of one item of a bulk mint: ``created`` (``link``), ``suppressed`` (``message``,
+    ``ask_again_at``) or ``rejected`` (``errors`` per field)."""
+
+    index: int
+    status: str
+    respondent_ref: str = ""
+    link: SurveyLink | None = None
+    message: str = ""
+    ask_again_at: dt.datetime | None = None
+    errors: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+
+def survey_links_mint_bulk(*, tenant: Tenant, survey: Survey, items: list) -> list[BulkMintResult]:
+    """Personalised links of ``survey`` for up to :data:`BULK_MINT_MAX` respondents at once.
+
+    Each item is ``{"respondent_ref", "segment"?, "expires_in_days"?}`` and is checked like
+    :func:`survey_link_mint`: a bad one is ``rejected`` with its errors per field, and the others
+    go on. The tenant's pause holds for every item, also between two items of the batch with one
+    respondent (the second is ``suppressed``). Atomic and a constant number of queries, whatever
+    the size of the batch: the tenant row is locked (as for one link), the respondents' last
+    links are read in one query and the new links written in one insert.
+    """
+    _own(survey, tenant, what="survey", field="survey")
+    if not survey.is_active:
+        raise DomainError(
+            "This survey is closed; open it again in cxgov before minting links.",
+            field="survey",
+            code="inactive",
+        )
+    if not isinstance(items, list) or not items:
+        raise DomainError("Send the respondents as a non-empty list in “items”.", field="items")
+    if len(items) > BULK_MINT_MAX:
+        raise DomainError(
+            f"At most {BULK_MINT_MAX} respondents per request ({len(items)} sent); split the list.",
+            field="items",
+            code="too_many",
+        )
+    results: list[BulkMintResult] = []
+    accepted: list[tuple[BulkMintResult, str, dict, int]] = []
+    for index, item in enumerate(items):
+        result = BulkMintResult(index=index, status="rejected")
+        results.append(result)
+        if not isinstance(item, dict):
+            result.errors = {
+                "non_field_errors": ['Each item is a JSON object, e.g. {"respondent_ref": "C-1"}.']
+            }
+            continue
+        unknown = sorted(set(item) - _BULK_ITEM_FIELDS)
+        if unknown:
+            result.errors = {
+                name: ["Unknown field: an item has respondent_ref, segment and expires_in_days."]
+                for name in unknown
+            }
+            continue
+        try:
+            ref, segment = _link_input(
+                respondent_ref=item.get("respondent_ref"),
+                segment=item.get("segment"),
+                expires_in_days=item.get("expires_in_days", LINK_DEFAULT_DAYS),
+            )
+        except DomainError as error:
+            result.errors = {error.field or "non_field_errors": [error.message]}
+            continue
+        result.respondent_ref = ref
+        accepted.append((result, ref, segment, item.get("expires_in_days", LINK_DEFAULT_DAYS)))
+    with tenant_context(tenant), transaction.atomic():
+        days = (
+            Tenant.objects.select_for_update()
+            .values_list("survey_suppression_days", flat=True)
+            .get(pk=tenant.pk)
+        )
+        now = timezone.now()
+        last_sent: dict[str, dt.datetime] = {}
+        pause = dt.timedelta(days=days or 0)
+        if days and accepted:
+            last_sent = dict(
+                SurveyLink.objects.filter(
+                    respondent_ref__in={ref for _r, ref, _s, _d in accepted},
+                    revoked_at__isnull=True,
+                    created_at__gt=now - pause,
+                )
+                .order_by()
+                .values("respondent_ref")
+                .annotate(last=Max("created_at"))
+                .values_list("respondent_ref", "last")
+            )
+        links: list[SurveyLink] = []
+        for result, ref, segment, expires_in_days in accepted:
+            if days and (last := last_sent.get(ref)) is not None:
+                suppressed = SurveyLinkSuppressed(
+                    respondent_ref=ref, last_sent_at=last, ask_again_at=last + pause
+                )
+                result.status = "suppressed"
+                result.message = suppressed.message
+                result.ask_again_at = suppressed.ask_again_at
+                continue
+            link = SurveyLink(
+                tenant=tenant,
+                survey=survey,
+                respondent_ref=ref,
+                segment=segment,
+                expires_at=now + dt.timedelta(days=expires_in_days),
+            )
+            links.append(link)
+            result.status = "created"
+            result.link = link
+            last_sent[ref] = now
+        SurveyLink.objects.bulk_create(links)
+    return results
+
+
+@dataclass(frozen=True)
+class BulkMintAnswer:
+    body: dict
+    replayed: bool = False
+
+
+def survey_links_mint_bulk_request(
+    *,
+    tenant: Tenant,
+    survey: Survey,
+    items: list,
+    summarize: Callable[[list[BulkMintResult]], dict],
+    api_key: ApiKey | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> BulkMintAnswer:
+    """:func:`survey_links_mint_bulk` for one API request, answered once per ``idempotency_key``.
+
+    ``summarize`` turns the results into the answer's body. With a key, the body is stored with
+    the request's ``fingerprint`` in the transaction that minted the links; the same key and
+    request again gets that body (``replayed``) and mints nothing, the same key with another
+    request raises ``IdempotencyKeyReused``. Of two requests with one key at once, one stores its
+    answer; the other's work is rolled back and it replays that answer.
+    """
+    try:
+        with tenant_context(tenant), transaction.atomic():
+            if idempotency_key:
+                record = IdempotencyRecord.objects.filter(key=idempotency_key).first()
+                if record is not None:
+                    return _bulk_replay(record, idempotency_key=idempotency_key, fingerprint=fingerprint)
+            body = summarize(survey_links_mint_bulk(tenant=tenant, survey=survey, items=items))
+            if idempotency_key:
+                IdempotencyRecord.objects.create(
+                    tenant=tenant,
+                    key=idempotency_key,
+                    api_key=api_key,
+                    request_hash=fingerprint,
+                    response_status=200,
+                    response_body=body,
+                )
+    except IntegrityError as error:
+        if not idempotency_key or "idempotency_record_unique_key" not in str(error):
+            raise
+        with tenant_context(tenant):
+            record = IdempotencyRecord.objects.get(key=idempotency_key)
+        return _bulk_replay(record, idempotency_key=idempotency_key, fingerprint=fingerprint)
+    return BulkMintAnswer(body=body)
+
+
+def _bulk_replay(record: IdempotencyRecord, *, idempotency_key: str, fingerprint: str) -> BulkMintAnswer:
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused(
+            f"The Idempotency-Key {idempotency_key!r} was already used for a different request; "
+            "use a new key for a new request.",
+            field="Idempotency-Key",
+            code="idempotency_key_reused",
+        )
+    return BulkMintAnswer(body=record.response_body, replayed=True)
 
 
 def survey_link_revoke(*, tenant: Tenant, link: SurveyLink) -> SurveyLink:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
@@ -56,3 +57,13 @@ def survey_question(*, measure_key: str, company: str, touchpoint: str) -> Quest
         _("Very difficult"),
         _("Very easy"),
     )
+
+
+def survey_question_worded(*, survey, company: str) -> Question:
+    """The question of ``survey`` in the active language: its own wording in that language when
+    it has one, else the standard question of its measure (the scale's ends stay standard)."""
+    standard = survey_question(
+        measure_key=survey.measure.key, company=company, touchpoint=survey.touchpoint.name
+    )
+    own = survey.worded("question", get_language() or DEFAULT_LANGUAGE)
+    return Question(own, standard.low_label, standard.high_label) if own else standard

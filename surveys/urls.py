@@ -1,6 +1,6 @@
 from django.urls import path
 
-from surveys import views
+from surveys import views, views_distribution
 
 urlpatterns = [
     path("surveys/", views.survey_list, name="survey_list"),
@@ -9,6 +9,12 @@ urlpatterns = [
     path("surveys/<int:pk>/edit/", views.survey_edit, name="survey_edit"),
     path("surveys/<int:pk>/qr.png", views.survey_qr, {"kind": "png"}, name="survey_qr_png"),
     path("surveys/<int:pk>/qr.svg", views.survey_qr, {"kind": "svg"}, name="survey_qr_svg"),
+    path("surveys/<int:pk>/links/", views_distribution.survey_links, name="survey_links"),
+    path(
+        "surveys/<int:pk>/links/<int:link_id>/revoke/",
+        views_distribution.survey_link_revoke,
+        name="survey_link_revoke",
+    ),
     # The public page customers answer, on the tenant's address, without signing in.
     path("s/l/<str:token>/", views.survey_link_page, name="survey_link_page"),
     # After a personalised link's score, the pages stay under the link's token (never the
@@ -16,8 +22,26 @@ urlpatterns = [
     path("s/l/<str:token>/why/<str:answer>/", views.survey_link_reason, name="survey_link_reason"),
     path("s/l/<str:token>/contact/<str:answer>/", views.survey_link_contact, name="survey_link_contact"),
     path("s/l/<str:token>/thanks/", views.survey_link_thanks, name="survey_link_thanks"),
+    path(
+        "s/l/<str:token>/score/<int:score>/", views_distribution.survey_link_score, name="survey_link_score"
+    ),
     path("s/<str:token>/", views.survey_page, name="survey_page"),
-    path("s/<str:token>/why/<str:answer>/", views.survey_reason, name="survey_reason"),
-    path("s/<str:token>/contact/<str:answer>/", views.survey_contact, name="survey_contact"),
-    path("s/<str:token>/thanks/", views.survey_thanks, name="survey_thanks"),
+    # The page to embed in a frame; the next pages stay embedded with ?embed=1.
+    path(
+        "s/<str:token>/embed/",
+        views_distribution.embeddable(views.survey_page, always=True),
+        name="survey_embed",
+    ),
+    path("s/<str:token>/score/<int:score>/", views_distribution.survey_score, name="survey_score"),
+    path(
+        "s/<str:token>/why/<str:answer>/",
+        views_distribution.embeddable(views.survey_reason),
+        name="survey_reason",
+    ),
+    path(
+        "s/<str:token>/contact/<str:answer>/",
+        views_distribution.embeddable(views.survey_contact),
+        name="survey_contact",
+    ),
+    path("s/<str:token>/thanks/", views_distribution.embeddable(views.survey_thanks), name="survey_thanks"),
 ]

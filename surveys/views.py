@@ -33,8 +33,18 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from surveys import abuse, selectors, services
 from surveys.followups.services import followup_consent, followup_for_answer
-from surveys.forms import ContactForm, ReasonForm, ScoreForm, SurveyCreateForm, SurveyEditForm
+from surveys.forms import (
+    ContactForm,
+    ReasonForm,
+    ScoreForm,
+    SurveyCreateForm,
+    SurveyEditForm,
+    origins_from,
+    wording_from,
+    wording_initial,
+)
 from surveys.models import Survey, SurveyLink
+from surveys.snippet import survey_email_snippet
 from surveys.text import LANGUAGE_CODES, survey_language, survey_question
 from tenants.context import Actor, actor_context
 from tenants.errors import DomainError
@@ -73,6 +83,8 @@ def _fields(data: dict) -> dict:
         "asks_consent": data["asks_consent"],
         "thank_you": data["thank_you"],
         "unhappy_at_most": data["unhappy_at_most"],
+        "wording": wording_from(data),
+        "embed_origins": origins_from(data["embed_origins"]),
     }
 
 
@@ -110,10 +122,21 @@ def survey_create(request):
 def survey_detail(request, pk: int):
     survey = _survey_or_404(request, pk)
     results = selectors.survey_results(survey=survey)
+    snippet_lang = request.GET.get("snippet_lang", "en")
+    if snippet_lang not in LANGUAGE_CODES:
+        snippet_lang = "en"
     return render(
         request,
         "surveys/console/detail.html",
-        {"survey": survey, "results": results, "public_url": survey_public_url(survey)},
+        {
+            "survey": survey,
+            "results": results,
+            "public_url": survey_public_url(survey),
+            "embed_url": tenant_url(survey.tenant, reverse("survey_embed", args=[survey.token])),
+            "snippet": survey_email_snippet(survey=survey, language=snippet_lang),
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGE_CODES],
+            "link_count": selectors.survey_link_count(survey=survey),
+        },
     )
 
 
@@ -132,6 +155,8 @@ def survey_edit(request, pk: int):
         "thank_you": survey.thank_you,
         "unhappy_at_most": survey.unhappy_at_most,
         "is_active": survey.is_active,
+        "embed_origins": "\n".join(survey.embed_origins),
+        **wording_initial(survey.wording),
     }
     form = SurveyEditForm(request.POST or None, initial=initial, membership=request.membership)
     if request.method == "POST" and form.is_valid():

@@ -221,7 +221,7 @@ ACTIONS: dict[str, Rule] = {
     "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
     # Hosted surveys
     "survey.manage": Rule(
-        "Create, change and share hosted surveys (their link and QR code); see their answers",
+        "Create, change and share hosted surveys (their link, QR code, e-mail snippet and frame); see their answers; list and withdraw their personalised links",
         roles=frozenset({MANAGER, ADMIN}),
         condition=_manages_department_of,
         condition_text="a manager: only surveys of the departments they belong to",

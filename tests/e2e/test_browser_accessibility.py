@@ -78,6 +78,7 @@ NOT_PAGES = {
     "measure_benchmark_remove": "POST only (the buttons are on the measure's page)",
     "survey_qr_png": "an image (the survey's QR code)",
     "survey_qr_svg": "an image (the survey's QR code)",
+    "survey_link_revoke": "POST only (the button is on the survey's links page)",
     "console_webhook_ping": "POST only (the button is on the endpoint's page)",
     "console_webhook_redeliver": "POST only (the buttons are in the endpoint's delivery log)",
     "followup_assign": "POST only (the form is on the follow-up's page)",
@@ -276,6 +277,7 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     # Follow-ups of unhappy answers.
     "followup_list": no_arguments,
     "followup_detail": lambda o: {"pk": o.followup.pk},
+    "survey_links": lambda o: {"pk": o.survey.pk},
     # Home, stories, escalations, imports.
     "home": no_arguments,
     "story_list": no_arguments,
@@ -357,6 +359,10 @@ SIGNED_OUT_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_link_reason": lambda o: {"token": o.answered_link_token, "answer": o.answered_link_answer_token},
     "survey_link_contact": lambda o: {"token": o.answered_link_token, "answer": o.answered_link_answer_token},
     "survey_link_thanks": lambda o: {"token": o.answered_link_token},
+    # The e-mail snippet's score pages and the embeddable page.
+    "survey_score": lambda o: {"token": o.survey.token, "score": 7},
+    "survey_link_score": lambda o: {"token": o.survey_link_token, "score": 7},
+    "survey_embed": lambda o: {"token": o.survey.token},
 }
 
 
