@@ -57,9 +57,9 @@ from decimal import Decimal
 from django.db import connections, transaction
 from django.utils import timezone
 
+from feedback.sentiment import sentiment_score
 from feedback.signals.models import ServiceEvent, SourceKind, SurveyResponse
 from feedback.stories.models import Story, StoryPromise
-from feedback.stories.sentiment import sentiment_score
 from metrics.models import ScoreRun
 from metrics.services import scores_daily, scores_run
 from promises.demo import promise_summary, seed_demo_benchmarks, seed_demo_promises

@@ -410,7 +410,11 @@ def survey_reason(request, survey: Survey, lang: str, answer: str):
         if form.is_valid():
             try:
                 services.survey_answer_reason(
-                    tenant=request.tenant, survey=survey, token=answer, reason=form.cleaned_data["reason"]
+                    tenant=request.tenant,
+                    survey=survey,
+                    token=answer,
+                    reason=form.cleaned_data["reason"],
+                    language=lang,
                 )
             except DomainError as error:
                 if error.code == "answered":
