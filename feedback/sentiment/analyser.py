@@ -49,6 +49,9 @@ SQUASH = 4.0
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[,.;:!?…]")
 _CLAUSE_MARKS = frozenset(",.;:!?…")
+# A negator after an expected event negates it only within the same clause ("kamen frisch an
+# und es fehlte nichts": nothing was missing, they did come).
+_CONJUNCTIONS = frozenset(("und", "oder", "and", "or", "et", "ou", "y", "e", "o"))
 _vader = SentimentIntensityAnalyzer()
 _VADER_LEXICON: dict[str, float] = _vader.lexicon
 
@@ -77,6 +80,7 @@ class _Lexicon:
         self.softeners = _Matcher(spec.softeners)
         self.contrasts = frozenset(spec.contrasts)
         self.questions = tuple(spec.complaint_questions)
+        self.negator_follows = spec.negator_follows
 
     def valence(self, word: str) -> float | None:
         if word in self.words:
@@ -210,7 +214,12 @@ def _raw_score(tokens: list[str], lex: _Lexicon, *, english: bool) -> float:
                 continue
             if n < position and position - n <= NEGATION_WINDOW and not clause_between(n, position):
                 return True
-            if both_ways and 0 < n - position <= NEGATION_WINDOW and not clause_between(position, n):
+            if (
+                both_ways
+                and 0 < n - position <= NEGATION_WINDOW
+                and not clause_between(position, n)
+                and not any(tokens[k] in _CONJUNCTIONS for k in range(position, n))
+            ):
                 return True
         return False
 
@@ -224,9 +233,9 @@ def _raw_score(tokens: list[str], lex: _Lexicon, *, english: bool) -> float:
         elif before in lex.softeners:
             item[1] *= SOFTENER_SCALE
     # A negated expected event (it never came, nobody answered) is a complaint by itself;
-    # German and Spanish put the negator after the verb too ("kam nie an").
+    # German puts the negator after the verb too ("kam nie an"), within its own clause.
     for position in expected:
-        if negated(position, both_ways=True):
+        if negated(position, both_ways=lex.negator_follows):
             items.append([position, EXPECTED_EVENT_MISSED, True])
 
     contrast = max((k for k, t in enumerate(tokens) if t in lex.contrasts), default=None)

@@ -27,6 +27,8 @@ class LanguageLexicon:
     softeners: tuple[str, ...] = ()
     contrasts: tuple[str, ...] = ()
     complaint_questions: tuple[str, ...] = field(default=())
+    # Whether a negator may follow the verb it negates ("kam nie an"), as in German.
+    negator_follows: bool = False
 
 
 # Packed several entries a line (the formatter would give each its own).
@@ -179,6 +181,7 @@ GERMAN = LanguageLexicon(
     contrasts=(
         "aber", "doch", "jedoch", "allerdings", "trotzdem", "dennoch",
     ),
+    negator_follows=True,
     complaint_questions=(
         "warum ", "wieso ", "weshalb ", "wie lange ",
     ),
