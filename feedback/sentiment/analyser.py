@@ -45,7 +45,10 @@ BEFORE_BUT = 0.5
 AFTER_BUT = 1.5
 # VADER's valences run −4…4, ours −3…3 and denser: English words only VADER knows count ½.
 VADER_WEIGHT = 0.5
-SQUASH = 4.0
+# VADER's own normalisation constant (x / √(x² + 15)): a score keeps about VADER's strength, so
+# thresholds set on it (the tenant's "very negative story" for escalation proposals, −0.6 by
+# default) still mean a strong complaint, not any complaint.
+SQUASH = 15.0
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*|[,.;:!?…]")
 _CLAUSE_MARKS = frozenset(",.;:!?…")
