@@ -1,4 +1,4 @@
-"""Sentiment: VADER's compound score, stored on every story when it is written."""
+"""Sentiment (feedback.sentiment), stored on every story when it is written."""
 
 from __future__ import annotations
 
