@@ -140,7 +140,10 @@ def run(*, repeats: int = 5, path: Path = LABELLED) -> dict:
 
 def _report(result: dict) -> str:
     acc = result["accuracy"]
-    parts = ["all", "dev", "holdout", "holdout round 1", "holdout round 3"]
+    rounds = sorted(
+        {part for part in acc["new"] if " round " in part}, key=lambda p: (p.split()[0] != "dev", p)
+    )
+    parts = ["all", "dev", "holdout", *rounds]
     parts += [f"{lang} {split}" for lang in LANGUAGES for split in ("dev", "holdout")]
     lines = [
         f"{result['rows']} labelled texts; language detected right for {result['language_detected']:.1%}",
