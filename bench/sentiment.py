@@ -5,10 +5,10 @@ customer-feedback sentences in English, German, French and Spanish, labelled pos
 negative or neutral. Accuracy counts the positive and negative ones (is the label the sign of
 the score, with the ±0.05 cut-offs?); neutral ones are listed apart. Splits:
 
-- ``dev``: what the lexicons were tuned on (round 1's two lines in three, and round 2: lines
-  written after a first version of the lexicons and then used to broaden them);
+- ``dev``: what the lexicons were tuned on (round 1's two lines in three, and rounds 2 and 3:
+  lines written after earlier versions of the lexicons and then used to broaden them);
 - ``holdout``: never tuned on — round 1's every third line (written with round 1, before
-  the lexicons, by the same hand: optimistic), and round 3 (written after the lexicons were
+  the lexicons, by the same hand: optimistic), and round 4 (written after the lexicons were
   frozen: the fairest figure of how it reads text it has never seen).
 
 Analysers, side by side in one run:

@@ -116,5 +116,5 @@ def test_the_new_analyser_beats_the_old_one_on_every_language_and_split():
     for part, old in accuracy["old"].items():
         assert accuracy["new"][part]["accuracy"] > old["accuracy"], part
     # Round 1's held-out third: never tuned on, but written by the same hand as the dev part
-    # (bench/README.md gives the fairer figure of round 3, written after the lexicons).
+    # (bench/README.md gives the fairer figures of the rounds written after the lexicons).
     assert accuracy["new"]["holdout round 1"]["accuracy"] >= 0.90
