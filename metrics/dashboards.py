@@ -17,10 +17,13 @@ from datetime import UTC, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+from django.core.paginator import Page, Paginator
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Sum, Value, When
 from django.utils import timezone
 
 from feedback.escalations.models import EscalationState
+from feedback.sentiment import sentiment_label
+from feedback.signals.models import SourceKind, SurveyResponse
 from feedback.stories.models import Story
 from metrics.bands import Facts, band_of, commitment_counts, score_band, score_legend
 from metrics.engine import SENTIMENT_NON_NEGATIVE
@@ -34,14 +37,16 @@ from metrics.models import (
     SurveyRollup,
 )
 from metrics.services import quarter_label
-from promises.models import Measure, Promise, PromiseContributor
+from promises.models import Commitment, Measure, Promise, PromiseContributor
+from surveys.models import Survey
 from tenants.models import Department, Tenant, Touchpoint
 
 TREND_QUARTERS = 4
 RECENT_BREACHES = 10
 STORIES_SHOWN = 5
+SURVEY_COMMENTS_PER_PAGE = 5
 JOURNEY_DAYS = 90
-# A story below this VADER compound score is negative (the story_sentiment measure counts the rest).
+# A story (or survey comment) below this sentiment score is negative (the story_sentiment measure counts the rest).
 NEGATIVE_BELOW = SENTIMENT_NON_NEGATIVE
 
 STAGES = dict(Touchpoint.Stage.choices)
@@ -387,6 +392,49 @@ def _story_rows(stories) -> list[dict[str, Any]]:
         }
         for s in stories
     ]
+
+
+def _survey_comments_about(promise: Promise):
+    """Survey answers with a comment that speak about ``promise``: those its survey commitments
+    count (same measure, at the commitment's touchpoint or at any when it names none) and those
+    given on a hosted survey asked about it."""
+    counted = Commitment.objects.filter(
+        tenant_id=OuterRef("tenant_id"),
+        promise=promise,
+        measure_id=OuterRef("measure_id"),
+        ended_at__isnull=True,
+    ).filter(Q(touchpoint__isnull=True) | Q(touchpoint_id=OuterRef("touchpoint_id")))
+    asked = Survey.objects.filter(promise=promise).values("id")
+    return (
+        SurveyResponse.objects.exclude(comment="")
+        .filter(Exists(counted) | Q(source_kind=SourceKind.HOSTED_SURVEY, source_id__in=asked))
+        .select_related("touchpoint", "measure")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def promise_survey_comments(*, promise: Promise, page: str | int | None) -> Page:
+    """One page of the survey comments about ``promise``, newest first: a Django ``Page`` whose
+    ``object_list`` is plain rows, so the template renders it without a query. Two queries
+    (the count and the page), however many comments there are."""
+    found = Paginator(_survey_comments_about(promise), SURVEY_COMMENTS_PER_PAGE).get_page(page)
+    found.object_list = [
+        {
+            "id": r.pk,
+            "text": r.comment,
+            "occurred_at": r.occurred_at,
+            "touchpoint": r.touchpoint.name if r.touchpoint else "No touchpoint",
+            "measure": r.measure.name,
+            "score": r.score,
+            "sentiment": r.comment_sentiment,
+            "sentiment_label": sentiment_label(r.comment_sentiment)
+            if r.comment_sentiment is not None
+            else "",
+            "negative": r.comment_sentiment is not None and r.comment_sentiment < NEGATIVE_BELOW,
+        }
+        for r in found.object_list
+    ]
+    return found
 
 
 def promise_scores(*, tenant: Tenant, promise: Promise) -> dict[str, Any]:

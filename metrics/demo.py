@@ -57,9 +57,9 @@ from decimal import Decimal
 from django.db import connections, transaction
 from django.utils import timezone
 
+from feedback.sentiment import sentiment_score
 from feedback.signals.models import ServiceEvent, SourceKind, SurveyResponse
 from feedback.stories.models import Story, StoryPromise
-from feedback.stories.sentiment import sentiment_score
 from metrics.models import ScoreRun
 from metrics.services import scores_daily, scores_run
 from promises.demo import promise_summary, seed_demo_benchmarks, seed_demo_promises
@@ -75,6 +75,29 @@ DAY = 24 * HOUR
 PAST_RUN_EVERY = timedelta(days=14)
 PAST_RUNS = 13
 BATCH = 2000
+# The share of survey answers that carry a comment, and the scores at or below / at or above
+# which an answer is unhappy / happy enough for one (the follow-up rule's defaults).
+COMMENT_SHARE = 0.08
+COMMENT_BANDS = {"nps": (6, 9), "csat": (2, 4), "ces": (2, 6)}
+UNHAPPY_COMMENTS = (
+    "Still waiting for my refund after two weeks.",
+    "Nobody called me back, even though I was promised a callback.",
+    "The return label never arrived, I had to print my own.",
+    "Locked out of my account again and the reset link had expired.",
+    "Waited forty minutes on hold and then got cut off.",
+    "Die Lieferung kam schon wieder zu spät.",
+    "Le colis n'est jamais arrivé et personne ne répond.",
+    "Sigo esperando el reembolso, nadie contesta.",
+)
+HAPPY_COMMENTS = (
+    "Refund arrived within two days, exactly as promised.",
+    "Friendly staff and the return took two minutes.",
+    "The courier was polite and right on time.",
+    "Sorted out on the first call, thank you!",
+    "Super schneller Umtausch, sehr freundlich.",
+    "Livraison rapide, rien à redire.",
+    "Muy amables, me lo solucionaron enseguida.",
+)
 
 
 def _progress(age_days: float, *, start: float, end: float, since: float = DAYS) -> float:
@@ -103,6 +126,8 @@ class _Signals:
     # so the answers themselves stay what they were before answers carried a segment.
     plans: tuple[tuple[str, float], ...] = ()
     segment_rng: random.Random = field(default_factory=lambda: random.Random(SEED + 1))
+    # Which answers carry a comment, and which: a generator of its own too, for the same reason.
+    comment_rng: random.Random = field(default_factory=lambda: random.Random(SEED + 2))
     surveys: list[SurveyResponse] = field(default_factory=list)
     events: list[ServiceEvent] = field(default_factory=list)
     stories: list[tuple[Story, Promise]] = field(default_factory=list)
@@ -119,11 +144,16 @@ class _Signals:
         return options[self.rng.randrange(len(options))]
 
     def survey(self, measure: str, touchpoint: str, score: int, at: datetime) -> None:
+        comment = self.comment(measure, score)
+        if comment and comment not in self._sentiments:
+            self._sentiments[comment] = sentiment_score(comment)
         self.surveys.append(
             SurveyResponse(
                 measure=self.measures[measure],
                 touchpoint=self.touchpoints[touchpoint],
                 score=score,
+                comment=comment,
+                comment_sentiment=self._sentiments[comment] if comment else None,
                 segment=self.segment(),
                 occurred_at=at,
                 source_kind=SourceKind.MEMBER,
@@ -131,6 +161,17 @@ class _Signals:
                 external_id=f"demo-survey-{len(self.surveys) + 1}",
             )
         )
+
+    def comment(self, measure: str, score: int) -> str:
+        """The reason some customers give with a clearly happy or unhappy score; mostly none."""
+        if self.comment_rng.random() >= COMMENT_SHARE:
+            return ""
+        unhappy, happy = COMMENT_BANDS[measure]
+        if score <= unhappy:
+            return self.comment_rng.choice(UNHAPPY_COMMENTS)
+        if score >= happy:
+            return self.comment_rng.choice(HAPPY_COMMENTS)
+        return ""
 
     def segment(self) -> dict[str, str]:
         """``{"plan": …}``, each plan as often as its share says (none without plans)."""

@@ -48,6 +48,7 @@ def promise_page(request, slug: str):
                 "is_brand": promise.kind == Promise.Kind.BRAND,
             },
             "scores": dashboards.promise_scores(tenant=request.tenant, promise=promise),
+            "page_obj": dashboards.promise_survey_comments(promise=promise, page=request.GET.get("page")),
         },
     )
 

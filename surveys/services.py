@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from feedback.ingest.items import SEGMENT_MAX_CHARS, SEGMENT_MAX_KEYS, segment_problem
 from feedback.ingest.models import IdempotencyRecord
 from feedback.ingest.services import IdempotencyKeyReused, signals_ingest
+from feedback.sentiment import sentiment_score
 from feedback.signals.models import HostedSurveySource, SourceKind, SurveyResponse
 from promises.models import Measure, Promise
 from surveys.followups.services import followup_add_reason, followup_open
@@ -374,11 +375,14 @@ def answer_from_token(*, tenant: Tenant, survey: Survey, token: str) -> int:
     return int(response_id)
 
 
-def survey_answer_reason(*, tenant: Tenant, survey: Survey, token: str, reason: str) -> SurveyResponse:
+def survey_answer_reason(
+    *, tenant: Tenant, survey: Survey, token: str, reason: str, language: str = ""
+) -> SurveyResponse:
     """Add the customer's reason (the follow-up answer) to the answer ``token`` names.
 
     Only that answer, only once: a second reason for the same answer is refused. An empty
-    reason changes nothing.
+    reason changes nothing. The reason's sentiment is stored with it, read in ``language``
+    (the page's language) when given, else in the language detected.
     """
     response_id = answer_from_token(tenant=tenant, survey=survey, token=token)
     reason = reason.strip()
@@ -402,7 +406,8 @@ def survey_answer_reason(*, tenant: Tenant, survey: Survey, token: str, reason: 
         if response.comment:
             raise DomainError(_("You already told us the reason for this score; thank you."), code="answered")
         response.comment = reason
-        rows.update(comment=reason)
+        response.comment_sentiment = sentiment_score(reason, language or None)
+        rows.update(comment=reason, comment_sentiment=response.comment_sentiment)
         followup_add_reason(tenant=tenant, response_id=response.pk, reason=reason)
     return response
 

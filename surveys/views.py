@@ -498,7 +498,11 @@ def _reason(request, survey: Survey, lang: str, answer: str, link: SurveyLink | 
         if form.is_valid():
             try:
                 services.survey_answer_reason(
-                    tenant=request.tenant, survey=survey, token=answer, reason=form.cleaned_data["reason"]
+                    tenant=request.tenant,
+                    survey=survey,
+                    token=answer,
+                    reason=form.cleaned_data["reason"],
+                    language=lang,
                 )
             except DomainError as error:
                 if error.code == "answered":

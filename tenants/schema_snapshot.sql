@@ -37,13 +37,19 @@
 -- migration metrics 0006_rollup_day_indexes c48fe229ab7a1677
 -- migration feedback 0003_escalations 1efa78f2ba588031
 -- migration tenants 0005_tenant_keys 44aabd7cf0948f35
+-- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
+-- migration tenants 0007_webhooks 87d61264bf7c349a
+-- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
+-- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
 -- migration promises 0002_tenant_keys 89577275d7fbd6ae
 -- migration promises 0003_measure_kinds_direction_scale d0ea0d537df187ba
+-- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
 -- migration feedback 0004_tenant_keys 43e0325677472900
 -- migration feedback 0005_signal_import_heartbeat 12a3588aa667249f
 -- migration feedback 0006_service_event_outcome_value accc0267a2813f40
 -- migration feedback 0007_signal_audit_per_write ef4d476c185a3820
 -- migration feedback 0008_hosted_survey_source 05f1278b2e0c0df1
+-- migration feedback 0009_survey_comment_sentiment 2bb02e9aeaa4f9a8
 -- migration metrics 0007_tenant_keys bf87f31548564b0b
 -- migration metrics 0008_row_rollup_triggers 9bd3e00a7fcb5580
 -- migration metrics 0009_scoring_lock 917f667055c1cbb1
@@ -54,13 +60,14 @@
 -- migration mfa 0001_initial a42b6353f2ed5dd7
 -- migration mfa 0002_authenticator_timestamps b6566eb07301e2e4
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
--- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
--- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
 -- migration sessions 0001_initial 2aa438e2393ee513
+<<<<<<< HEAD
 -- migration tenants 0007_webhooks 87d61264bf7c349a
 -- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
 -- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
 -- migration tenants 0011_followup_settings 463f3aec56223494
+=======
+>>>>>>> sentiment
 -- migration surveys 0001_initial e3f8a15ea3fdb9b8
 -- migration surveys 0002_survey_links 074c0548d4c72c34
 <<<<<<< HEAD
@@ -706,6 +713,8 @@ CREATE TABLE public.feedback_surveyresponse (
     measure_id bigint NOT NULL,
     tenant_id bigint NOT NULL,
     touchpoint_id bigint,
+    comment_sentiment double precision,
+    CONSTRAINT survey_response_comment_sentiment_range CHECK (((comment_sentiment >= ('-1.0'::numeric)::double precision) AND (comment_sentiment <= (1.0)::double precision))),
     CONSTRAINT survey_response_score_range CHECK (((score >= 0) AND (score <= 10)))
 );
 ALTER TABLE ONLY public.feedback_surveyresponse FORCE ROW LEVEL SECURITY;

@@ -209,6 +209,7 @@ class SurveyResponseSerializer(serializers.ModelSerializer):
             "segment",
             "respondent_ref",
             "comment",
+            "comment_sentiment",
             "source_kind",
             "external_id",
             "created_at",

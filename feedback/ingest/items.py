@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from feedback.sentiment import sentiment_score
 from feedback.signals.models import (
     EXTERNAL_ID_MAX,
     STORY_TEXT_MAX,
@@ -21,7 +22,6 @@ from feedback.signals.models import (
     SurveyResponse,
 )
 from feedback.stories.models import Story
-from feedback.stories.sentiment import sentiment_score
 from promises.commitments.models import BUILTIN_MEASURES, SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.commitments.selectors import measure_list
 from promises.models import Measure, Promise
@@ -368,6 +368,7 @@ def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[
         segment = {}
     if problem := segment_problem(segment):
         item.error("segment", problem)
+    comment = item.text("comment", max_length=STORY_TEXT_MAX)
     return {
         "measure": measure,
         "score": score,
@@ -375,7 +376,8 @@ def survey_response_values(item: Item, lookups: Lookups, now: datetime) -> dict[
         "touchpoint": item.touchpoint(lookups, required=False),
         "segment": segment,
         "respondent_ref": item.text("respondent_ref", max_length=120),
-        "comment": item.text("comment", max_length=STORY_TEXT_MAX),
+        "comment": comment,
+        "comment_sentiment": sentiment_score(comment) if comment else None,
         "external_id": item.external_id(),
     }
 

@@ -1,8 +1,9 @@
 """Signals: what customers actually experience.
 
 - :class:`Story`: a customer story, logged by an employee (web form) or pushed by a partner
-  system (API, CSV), with its VADER sentiment computed when it is written.
-- :class:`SurveyResponse`: one answer to a built-in survey measure (NPS, CSAT, CES).
+  system (API, CSV), with its sentiment (``feedback.sentiment``) computed when it is written.
+- :class:`SurveyResponse`: one answer to a built-in survey measure (NPS, CSAT, CES), with the
+  sentiment of its comment computed when the comment is stored.
 - :class:`ServiceEvent`: one case of a tenant-defined measure, carrying the one fact its kind
   needs: ``duration_seconds`` (a refund that took so long), ``outcome`` (a contact resolved at
   first contact, or not) or ``value`` (a review's stars).
@@ -124,6 +125,11 @@ class SurveyResponse(Signal):
     segment = models.JSONField(default=dict, blank=True, help_text="Small object of segment attributes.")
     respondent_ref = models.CharField(max_length=120, blank=True, default="", help_text="Pseudonymous.")
     comment = models.TextField(max_length=STORY_TEXT_MAX, blank=True, default="")
+    comment_sentiment = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Sentiment of the comment, from -1 (negative) to 1 (positive); empty without a comment.",
+    )
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -131,6 +137,10 @@ class SurveyResponse(Signal):
             *signal_constraints("survey_response"),
             models.CheckConstraint(
                 condition=Q(score__gte=0, score__lte=10), name="survey_response_score_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(comment_sentiment__gte=-1, comment_sentiment__lte=1),
+                name="survey_response_comment_sentiment_range",
             ),
         ]
         indexes = [

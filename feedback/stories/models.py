@@ -35,7 +35,7 @@ class Story(Signal):
     segment = models.CharField(max_length=120, blank=True, default="", help_text="Customer segment.")
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    sentiment = models.FloatField(help_text="VADER compound score, from -1 (negative) to 1 (positive).")
+    sentiment = models.FloatField(help_text="From -1 (negative) to 1 (positive); see feedback.sentiment.")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from feedback.sentiment import sentiment_label
 from feedback.signals.models import SourceKind
 from feedback.stories.models import Story, StoryPromise
-from feedback.stories.sentiment import sentiment_label
 from tenants.models import Membership
 
 

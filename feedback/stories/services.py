@@ -8,9 +8,9 @@ from datetime import datetime
 from django.db import transaction
 
 from feedback.escalations.proposals import escalations_auto_from_stories
+from feedback.sentiment import sentiment_score
 from feedback.signals.models import source_of
 from feedback.stories.models import Story, StoryPromise
-from feedback.stories.sentiment import sentiment_score
 from promises.models import Promise
 from tenants.audit import ingest_event_record
 from tenants.context import tenant_context

@@ -21,11 +21,11 @@ from django.views.decorators.http import require_GET
 
 from feedback.escalations.selectors import escalations_from_stories_of, escalations_visible_to
 from feedback.pages import EXPORT_CHUNK, GET_POST, tenant_zone
+from feedback.sentiment import sentiment_label
 from feedback.stories import services
 from feedback.stories.forms import StoryFilterForm, StoryForm
 from feedback.stories.models import Story
 from feedback.stories.selectors import stories_of, story_rows, with_authors
-from feedback.stories.sentiment import sentiment_label
 from tenants.context import tenant_context
 from tenants.csvexport import csv_lines
 from tenants.errors import DomainError

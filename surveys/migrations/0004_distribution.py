@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0002_survey_links'),
+        ('surveys', '0003_followups'),
     ]
 
     operations = [

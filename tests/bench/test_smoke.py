@@ -97,6 +97,17 @@ def test_http_benchmark_runs(transactional_db):
         assert SurveyResponse.objects.exists()  # run() POSTs once before the load and checks it was stored
 
 
+def test_sentiment_benchmark_runs():
+    from bench import sentiment as sentiment_bench
+
+    result = sentiment_bench.run(repeats=1)
+    assert set(result["accuracy"]) == {"old", "new", "new+lang"}
+    for part in ("all", "dev", "holdout", "en", "de", "fr", "es"):
+        assert result["accuracy"]["new"][part]["n"] > 0
+    assert result["timing"]["new"]["calls"] == result["timing"]["old"]["calls"] == result["rows"]
+    assert all(value > 0 for value in result["ratios"].values())
+
+
 def test_digests_benchmark_runs(transactional_db):
     from bench import digests as digests_bench
 

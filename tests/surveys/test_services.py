@@ -185,6 +185,19 @@ def test_the_reason_lands_on_its_own_answer_once(world):
         assert SurveyResponse.objects.get(pk=two.response_id).comment == ""
 
 
+def test_the_reason_is_stored_with_its_sentiment_read_in_the_page_language(world):
+    answer = services.survey_answer(tenant=world.tenant, survey=world.survey, score=1, nonce="a")
+    token = services.answer_token(tenant=world.tenant, survey=world.survey, response_id=answer.response_id)
+    reason = "Der Techniker ist nicht erschienen und keiner hat Bescheid gesagt."
+    services.survey_answer_reason(
+        tenant=world.tenant, survey=world.survey, token=token, reason=reason, language="de"
+    )
+    with tenant_context(world.tenant):
+        stored = SurveyResponse.objects.get(pk=answer.response_id)
+    assert stored.comment == reason
+    assert stored.comment_sentiment < -0.05
+
+
 def test_a_reason_token_of_another_survey_or_tenant_or_forged_is_refused(world, other_tenant):
     answer = services.survey_answer(tenant=world.tenant, survey=world.survey, score=2, nonce="a")
     token = services.answer_token(tenant=world.tenant, survey=world.survey, response_id=answer.response_id)

@@ -1,11 +1,11 @@
-"""Sentiment: VADER's compound score, stored on every story when it is written."""
+"""Sentiment (feedback.sentiment), stored on every story when it is written."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
+from feedback.sentiment import sentiment_score
 from feedback.stories.models import Story
-from feedback.stories.sentiment import sentiment_score
 from tenants.context import tenant_context
 from tenants.models import Membership, Touchpoint
 
