@@ -358,6 +358,8 @@ class ApiKey(TenantModel):
         ESCALATIONS_READ = "escalations:read", "Read escalations"
         ESCALATIONS_WRITE = "escalations:write", "Propose and update escalations"
         SURVEYS_WRITE = "surveys:write", "Mint and revoke personalised links of hosted surveys"
+        ACTIONS_READ = "actions:read", "Read action plans"
+        ACTIONS_WRITE = "actions:write", "Plan actions and update them"
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=32, editable=False)

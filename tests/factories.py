@@ -222,3 +222,22 @@ def _survey_link(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["surveys.SurveyLink"] = _survey_link
+
+
+def _action(tenant: Tenant) -> TenantModel:
+    # An action is about something (here a promise); its owner and department are the tenant's.
+    from metrics.models import Action
+    from promises.models import Promise
+    from tenants.models import Department, Membership
+
+    return Action(
+        tenant=tenant,
+        title=f"Action {next(_counter)}",
+        promise=make_row(Promise, tenant),
+        owner=make_row(Membership, tenant),
+        department=make_row(Department, tenant),
+        due_on=timezone.now().date(),
+    )
+
+
+RECIPES["metrics.Action"] = _action
