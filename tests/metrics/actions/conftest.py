@@ -35,7 +35,9 @@ class World:
     breach: BreachEvent
 
     def member(self, role_or_name: str) -> Membership:
-        return Membership.objects.select_related("user").get(user__email=f"{role_or_name}@acme.test")
+        return Membership.objects.select_related("user").get(
+            user__email=f"{role_or_name}@{self.tenant.slug}.test"
+        )
 
     def plan(self, **values) -> Action:
         """An action planned by the admin (defaults: about the promise, owned by the employee)."""
@@ -53,14 +55,14 @@ def world_setup(tenant: Tenant) -> World:
     logistics = department_create(tenant=tenant, name="Logistics")
     member_add(
         tenant=tenant,
-        email="logistics@acme.test",
+        email=f"logistics@{tenant.slug}.test",
         role="manager",
         password=TEST_PASSWORD,
         departments=[logistics],
     )
     member_add(
         tenant=tenant,
-        email="employee2@acme.test",
+        email=f"employee2@{tenant.slug}.test",
         role="employee",
         password=TEST_PASSWORD,
         departments=[scoring.cs],
