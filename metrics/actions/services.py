@@ -163,8 +163,25 @@ def _save(action: Action) -> Action:
     return action
 
 
+def action_create(*, tenant: Tenant, **values: Any) -> Action:
+    """Plan an action about a promise, an escalation or a breach event (see the module's rules):
+    ``actor``, ``title``, ``owner``, ``department``, ``due_on`` and at least one of ``promise``,
+    ``escalation`` and ``breach_event``; optionally ``commitment`` and ``notes``. Atomic; runs in
+    ``tenant``'s context."""
+    with tenant_context(tenant):
+        return _action_create(tenant=tenant, **values)
+
+
+def action_update(*, tenant: Tenant, actor: Actor, action: Action, **changes: Any) -> Action:
+    """Change ``action``: any of :data:`PLAN_FIELDS` for a planner (``action.plan``), the status
+    and notes for its owner (``action.update``). Marking it done stamps ``done_at``; moving it
+    back from done clears it. Takes the action's row lock; runs in ``tenant``'s context."""
+    with tenant_context(tenant):
+        return _action_update(tenant=tenant, actor=actor, action=action, **changes)
+
+
 @transaction.atomic
-def action_create(
+def _action_create(
     *,
     tenant: Tenant,
     actor: Actor,
@@ -178,7 +195,6 @@ def action_create(
     commitment: Commitment | None = None,
     notes: str = "",
 ) -> Action:
-    """Plan an action about a promise, an escalation or a breach event (see the module's rules)."""
     if promise is None and escalation is None and breach_event is None:
         raise DomainError(
             "Say what the action is about: a promise, an escalation or a breach event.", field="promise"
@@ -211,10 +227,7 @@ def action_create(
 
 
 @transaction.atomic
-def action_update(*, tenant: Tenant, actor: Actor, action: Action, **changes: Any) -> Action:
-    """Change ``action``: any of :data:`PLAN_FIELDS` for a planner (``action.plan``), the status
-    and notes for its owner (``action.update``). Marking it done stamps ``done_at``; moving it
-    back from done clears it. Takes the action's row lock."""
+def _action_update(*, tenant: Tenant, actor: Actor, action: Action, **changes: Any) -> Action:
     unknown = set(changes) - PLAN_FIELDS
     if unknown:
         raise DomainError(f"{sorted(unknown)[0]} cannot be changed.", field=sorted(unknown)[0])
