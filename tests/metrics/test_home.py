@@ -528,6 +528,7 @@ def test_each_roles_home_takes_a_fixed_number_of_queries(home, member_clients):
     many = {role: _queries(member_clients[role]) for role in ROLES}
     assert many == few
     assert _queries(member_clients["manager"], "/home/counts/") == counts_few
-    # The session, the member, then one query per list (its rows and total together).
-    assert many["viewer"] <= 7 and many["employee"] <= 11, many
+    # The session, the member, then one query per list (its rows and total together; employees,
+    # managers and admins also see the open actions they own).
+    assert many["viewer"] <= 7 and many["employee"] <= 12, many
     assert many["manager"] <= 16 and many["admin"] <= 17, many
