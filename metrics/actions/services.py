@@ -38,6 +38,7 @@ from tenants.models import ApiKey, Department, Membership, Tenant
 from tenants.permissions import can
 from tenants.sites import tenant_url
 from tenants.text import shorten
+from tenants.webhooks.services import webhook_event_enqueue
 
 # Days before the due date when the owner is reminded the first time; the second reminder goes
 # out on the due date itself.
@@ -153,6 +154,43 @@ def _status_change(action: Action, status: str) -> None:
     action.done_at = timezone.now() if status == ActionStatus.DONE else None
 
 
+def _actor_label(actor: Actor) -> str:
+    if isinstance(actor, ApiKey):
+        return f"API key {actor.name}"
+    return actor.user.get_full_name() or actor.user.email
+
+
+def _event(tenant: Tenant, action: Action, event_type: str, actor: Actor) -> int:
+    """Queue ``action.created`` or ``action.done`` for the webhook endpoints that asked for it,
+    in the caller's transaction."""
+    owner = action.owner.user.email
+    headline = "Action planned" if event_type == "action.created" else "Action done"
+    data = {
+        "action": {
+            "id": action.pk,
+            "title": action.title,
+            "status": action.status,
+            "owner": owner,
+            "department": {"id": action.department_id, "name": action.department.name},
+            "due_on": action.due_on.isoformat(),
+            "promise_id": action.promise_id,
+            "escalation_id": action.escalation_id,
+            "breach_event_id": action.breach_event_id,
+            "commitment_id": action.commitment_id,
+            "done_at": action.done_at.isoformat() if action.done_at else None,
+        },
+        "actor": _actor_label(actor),
+    }
+    return webhook_event_enqueue(
+        tenant=tenant,
+        event_type=event_type,
+        data=data,
+        path=f"/actions/{action.pk}/",
+        summary=f"{headline}: “{shorten(action.title, 150)}” — {action.department.name}, owner {owner}, "
+        f"due {action.due_on:%Y-%m-%d}, by {_actor_label(actor)}",
+    )
+
+
 def _save(action: Action) -> Action:
     try:
         action.full_clean()
@@ -210,7 +248,7 @@ def _action_create(
     _check_owner_and_department(owner, department)
     _check_may_plan(actor, department)
     _check_commitment(commitment, promise)
-    return _save(
+    action = _save(
         Action(
             title=title,
             owner=owner,
@@ -224,6 +262,8 @@ def _action_create(
             created_by=actor if isinstance(actor, Membership) else None,
         )
     )
+    _event(tenant, action, "action.created", actor)
+    return action
 
 
 @transaction.atomic
@@ -263,9 +303,13 @@ def _action_update(*, tenant: Tenant, actor: Actor, action: Action, **changes: A
         promise = Promise.objects.filter(pk=action.promise_id).first() if action.promise_id else None
         _check_commitment(changes["commitment"], promise)
         action.commitment = changes["commitment"]
+    was_done = action.status == ActionStatus.DONE
     if "status" in changes:
         _status_change(action, changes["status"])
-    return _save(action)
+    _save(action)
+    if action.status == ActionStatus.DONE and not was_done:
+        _event(tenant, action, "action.done", actor)
+    return action
 
 
 # --- Reminders ---------------------------------------------------------------------------------

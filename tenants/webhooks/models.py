@@ -23,6 +23,8 @@ EVENTS = {
     "score.dropped": "A score dropped by 5 points or more",
     "promise.activated": "A promise became active",
     "import.finished": "A CSV import finished",
+    "action.created": "An action was planned",
+    "action.done": "An action was done",
 }
 PING = "ping"
 
