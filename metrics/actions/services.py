@@ -201,19 +201,43 @@ def _save(action: Action) -> Action:
     return action
 
 
-def action_create(*, tenant: Tenant, **values: Any) -> Action:
-    """Plan an action about a promise, an escalation or a breach event (see the module's rules):
-    ``actor``, ``title``, ``owner``, ``department``, ``due_on`` and at least one of ``promise``,
-    ``escalation`` and ``breach_event``; optionally ``commitment`` and ``notes``. Atomic; runs in
-    ``tenant``'s context."""
+def action_create(
+    *,
+    tenant: Tenant,
+    actor: Actor,
+    title: str,
+    owner: Membership,
+    department: Department,
+    due_on: date | None,
+    promise: Promise | None = None,
+    escalation: Escalation | None = None,
+    breach_event: BreachEvent | None = None,
+    commitment: Commitment | None = None,
+    notes: str = "",
+) -> Action:
+    """Plan an action about a promise, an escalation or a breach event (at least one; see the
+    module's rules). Atomic; runs in ``tenant``'s context; queues ``action.created``."""
     with tenant_context(tenant):
-        return _action_create(tenant=tenant, **values)
+        return _action_create(
+            tenant=tenant,
+            actor=actor,
+            title=title,
+            owner=owner,
+            department=department,
+            due_on=due_on,
+            promise=promise,
+            escalation=escalation,
+            breach_event=breach_event,
+            commitment=commitment,
+            notes=notes,
+        )
 
 
 def action_update(*, tenant: Tenant, actor: Actor, action: Action, **changes: Any) -> Action:
     """Change ``action``: any of :data:`PLAN_FIELDS` for a planner (``action.plan``), the status
     and notes for its owner (``action.update``). Marking it done stamps ``done_at``; moving it
-    back from done clears it. Takes the action's row lock; runs in ``tenant``'s context."""
+    back from done clears it (``action.done`` is queued when it becomes done). Takes the action's
+    row lock; runs in ``tenant``'s context."""
     with tenant_context(tenant):
         return _action_update(tenant=tenant, actor=actor, action=action, **changes)
 
