@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/", include("promises.api_urls")),
     path("api/", include("feedback.api_urls")),
     path("api/", include("metrics.api_urls")),
+    path("api/", include("metrics.actions.api")),
     path("api/", include("surveys.api_urls")),
     path("api/", include("surveys.followups.api_urls")),
     path("api/", include("tenants.api_urls")),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("surveys.urls")),
     path("", include("surveys.followups.urls")),
     path("", include("metrics.digests.urls")),
+    path("", include("metrics.actions.urls")),
     path("", include("tenants.urls")),
     # Whatever no API route matched answers problem+json, never a page.
     re_path(r"^api/(?P<unmatched>.*)$", errors.api_not_found, name="api-not-found"),

@@ -426,8 +426,9 @@ class BreachEvent(TenantModel):
         return self.resolved_at is None
 
 
-# --- Digests (their own module; imported here so the app registry finds them) -----------------
+# --- Action plans and digests (their own modules; imported here so the app registry finds them) -
 
+from metrics.actions.models import Action  # noqa: E402
 from metrics.digests.models import (  # noqa: E402
     DepartmentDigest,
     Digest,
@@ -437,6 +438,7 @@ from metrics.digests.models import (  # noqa: E402
 )
 
 __all__ = [
+    "Action",
     "BreachEvent",
     "DepartmentDigest",
     "Digest",

@@ -13,9 +13,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from metrics import dashboards, measures
+from metrics.actions.selectors import promise_actions
 from metrics.forms import BenchmarkForm, MeasureFilterForm
 from promises.commitments.selectors import measure_get_by_key
 from promises.commitments.services import benchmark_remove, benchmark_set
@@ -49,6 +51,7 @@ def promise_page(request, slug: str):
             },
             "scores": dashboards.promise_scores(tenant=request.tenant, promise=promise),
             "page_obj": dashboards.promise_survey_comments(promise=promise, page=request.GET.get("page")),
+            "actions": promise_actions(tenant=request.tenant, promise_id=promise.pk, now=timezone.now()),
         },
     )
 

@@ -366,6 +366,8 @@ class ApiKey(TenantModel):
         SURVEYS_WRITE = "surveys:write", "Mint and revoke personalised links of hosted surveys"
         FOLLOWUPS_READ = "followups:read", "Read follow-ups of unhappy survey answers"
         FOLLOWUPS_WRITE = "followups:write", "Read and close follow-ups of unhappy survey answers"
+        ACTIONS_READ = "actions:read", "Read action plans"
+        ACTIONS_WRITE = "actions:write", "Plan actions and update them"
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=32, editable=False)

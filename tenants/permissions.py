@@ -63,6 +63,19 @@ def _manages_department_of(membership: Membership, target: Any) -> bool:
     return _manages(membership, target)
 
 
+def _action_planner(membership: Membership, target: Any) -> bool:
+    """Admins: any action; managers: actions of a department they belong to (``department_id``)."""
+    if target is None:
+        return True
+    return _manages(membership, target)
+
+
+def _action_owner_or_planner(membership: Membership, action: Any) -> bool:
+    if action is None:
+        return True
+    return action.owner_id == membership.pk or _manages(membership, action)
+
+
 def _escalation_decider(membership: Membership, escalation: Any) -> bool:
     if escalation is None:
         return True
@@ -305,6 +318,26 @@ ACTIONS: dict[str, Rule] = {
     ),
     "escalation.settings": Rule(
         "Change the automatic proposal rules and the clocks of escalations", roles=ADMINS
+    ),
+    # Action plans
+    "action.view": Rule(
+        "See action plans: the list of actions, those of a promise, an escalation or a breach",
+        roles=EVERYONE,
+        scopes=frozenset({"actions:read", "actions:write"}),
+    ),
+    "action.plan": Rule(
+        "Plan an action (about a promise, an escalation or a breach event) and change any of its fields",
+        roles=frozenset({MANAGER, ADMIN}),
+        scopes=frozenset({"actions:write"}),
+        condition=_action_planner,
+        condition_text="a manager: only actions of the departments they belong to",
+    ),
+    "action.update": Rule(
+        "Update an action's status and notes",
+        roles=frozenset({EMPLOYEE, MANAGER, ADMIN}),
+        scopes=frozenset({"actions:write"}),
+        condition=_action_owner_or_planner,
+        condition_text="the action's owner, a manager of its department, or an admin",
     ),
     # Department digests
     "digest.preferences": Rule("Choose which of one's departments' digests one receives", roles=EVERYONE),

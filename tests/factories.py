@@ -246,3 +246,22 @@ def _followup(tenant: Tenant) -> TenantModel:
 
 
 RECIPES["surveys.FollowUp"] = _followup
+
+
+def _action(tenant: Tenant) -> TenantModel:
+    # An action is about something (here a promise); its owner and department are the tenant's.
+    from metrics.models import Action
+    from promises.models import Promise
+    from tenants.models import Department, Membership
+
+    return Action(
+        tenant=tenant,
+        title=f"Action {next(_counter)}",
+        promise=make_row(Promise, tenant),
+        owner=make_row(Membership, tenant),
+        department=make_row(Department, tenant),
+        due_on=timezone.now().date(),
+    )
+
+
+RECIPES["metrics.Action"] = _action

@@ -159,6 +159,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.signal_imports_sweep",
         "schedule": env.float("CXGOV_IMPORT_SWEEP_SECONDS", default=15.0),
     },
+    # Action reminders before and on due dates, a scan per tenant (each reminder queued once).
+    "actions-remind": {
+        "task": "metrics.actions.tasks.actions_remind_dispatch",
+        "schedule": env.float("CXGOV_ACTION_REMINDER_SECONDS", default=900.0),
+    },
     # Escalation clocks: overdue levels and auto-close, a scan per tenant (no countdowns).
     "escalations-overdue": {
         "task": "feedback.tasks.escalations_overdue_dispatch",

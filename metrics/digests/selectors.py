@@ -31,6 +31,7 @@ from django.utils import timezone
 from feedback.escalations.models import Escalation, EscalationState
 from feedback.escalations.selectors import overdue_condition
 from feedback.stories.models import Story
+from metrics.actions.selectors import department_actions
 from metrics.dashboards import NEGATIVE_BELOW
 from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSettings, DigestSubscriber, ScoreRun
 from metrics.selectors import CommitmentNames, commitment_names
@@ -259,6 +260,7 @@ def slice_content(
     base: str,
     names: CommitmentNames | None = None,
     followups: dict[str, Any] | None = None,
+    actions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """This department's slice (pure: no database access). ``names`` words the commitments
     not met ("CSAT at Returns"); without it they read as the run keeps them (keys, slugs)."""
@@ -298,6 +300,7 @@ def slice_content(
         or stories["positive"]
         or any(escalation_rows.get(k) for k in ("awaiting", "overdue", "resolved"))
         or (followups or {}).get("open")
+        or any((actions or {}).get(k) for k in ("overdue", "open", "done"))
     )
     return {
         "department": department,
@@ -306,6 +309,7 @@ def slice_content(
         "not_met": not_met,
         "escalations": escalations,
         "followups": followups,
+        "actions": actions,
         "stories": stories,
         "is_empty": is_empty,
     }
@@ -388,6 +392,19 @@ def escalations_for_digest(*, department_id: int, period: Period, as_of: datetim
     }
 
 
+def actions_for_digest(
+    *, department_id: int, period: Period, as_of: datetime, base: str, zone: ZoneInfo
+) -> dict:
+    """The department's overdue and open actions, and those done in the period (one query)."""
+    rows = department_actions(
+        department_id=department_id, today=as_of.astimezone(zone).date(), done_since=period.start
+    )
+    return {
+        name: [{**r, "url": f"{base}/actions/{r['id']}/"} for r in rows[name][:ESCALATIONS_SHOWN]]
+        for name in ("overdue", "open", "done")
+    }
+
+
 @dataclass
 class DigestData:
     """Everything a department's digest shows, fetched (a constant number of queries)."""
@@ -426,6 +443,9 @@ def digest_data(
     stories = _stories(department.pk, department_touchpoint_slugs(current, promise_ids), period, as_of, base)
     escalations = escalations_for_digest(department_id=department.pk, period=period, as_of=as_of, base=base)
     followups = followups_for_digest(department_id=department.pk, as_of=as_of, base=base)
+    actions = actions_for_digest(
+        department_id=department.pk, period=period, as_of=as_of, base=base, zone=ZoneInfo(tenant.time_zone)
+    )
     dept = {"id": department.pk, "slug": department.slug, "name": department.name}
     return DigestData(
         tenant={"id": tenant.pk, "slug": tenant.slug, "name": tenant.name, "time_zone": tenant.time_zone},
@@ -442,6 +462,7 @@ def digest_data(
             base=base,
             names=commitment_names() if current else None,
             followups=followups,
+            actions=actions,
         ),
         base_url=base,
     )

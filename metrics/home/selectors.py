@@ -14,6 +14,7 @@ so a home page takes a fixed number of queries. Runs in the tenant's context.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from feedback.escalations.selectors import (
 )
 from feedback.imports.selectors import signal_imports_failed
 from feedback.stories.selectors import stories_of, story_rows
+from metrics.actions.selectors import action_row, owner_actions
 from metrics.dashboards import RunBands
 from metrics.selectors import score_run_latest
 from promises.models import Promise, PromiseContributor
@@ -266,6 +268,16 @@ def company_scores(run, bands: RunBands | None = None) -> dict[str, Any] | None:
 _UNREAD = object()
 
 
+# --- Actions ------------------------------------------------------------------------------------
+
+
+def my_actions(membership: Membership, *, tenant: Tenant, now: datetime) -> Rows:
+    """The open actions ``membership`` owns, soonest due first (overdue ones marked), in one query."""
+    today = now.astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).date()
+    rows = first_rows(owner_actions(membership=membership, today=today))
+    return Rows(items=[action_row(a, today=today) for a in rows.items], total=rows.total)
+
+
 def home_counts(
     *, membership: Membership, now: datetime | None = None, run: Any = _UNREAD, bands: RunBands | None = None
 ) -> dict[str, Any]:
@@ -289,15 +301,19 @@ def home_counts(
     return sections
 
 
-def home_page(*, membership: Membership, now: datetime | None = None) -> dict[str, Any]:
+def home_page(
+    *, membership: Membership, now: datetime | None = None, tenant: Tenant | None = None
+) -> dict[str, Any]:
     """Every section ``membership`` may see (absent keys: sections they may not), and the
-    names of their departments (``member_departments``)."""
+    names of their departments (``member_departments``). ``tenant``: the membership's, if at hand."""
     now = now or timezone.now()
     run = score_run_latest() if can(membership, "scores.view") else _UNREAD
     bands = RunBands(run) if run not in (None, _UNREAD) else None
     sections = home_counts(membership=membership, now=now, run=run, bands=bands)
     if can(membership, "story.log"):
         sections["stories"] = my_recent_stories(membership)
+    if can(membership, "action.update"):
+        sections["actions"] = my_actions(membership, tenant=tenant or membership.tenant, now=now)
     if can(membership, "tenant.settings.edit"):
         steps = setup_steps(membership)
         sections["setup"] = {

@@ -17,7 +17,11 @@ def home(request):
         return render(request, "tenants/platform_home.html")
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    return render(request, "metrics/home/home.html", {"sections": home_page(membership=request.membership)})
+    return render(
+        request,
+        "metrics/home/home.html",
+        {"sections": home_page(membership=request.membership, tenant=request.tenant)},
+    )
 
 
 home.cxgov_action = "platform.home"

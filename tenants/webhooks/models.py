@@ -24,6 +24,8 @@ EVENTS = {
     "promise.activated": "A promise became active",
     "import.finished": "A CSV import finished",
     "followup.created": "An unhappy survey answer opened a follow-up",
+    "action.created": "An action was planned",
+    "action.done": "An action was done",
 }
 PING = "ping"
 

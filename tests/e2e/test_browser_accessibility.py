@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ from feedback.escalations.proposals import escalation_propose_from_story
 from feedback.imports.services import signal_import_create, signal_import_template
 from feedback.stories.models import Story
 from feedback.stories.services import story_create
+from metrics.actions.models import Action
+from metrics.actions.services import action_create
 from metrics.demo import seed_demo_signals
 from metrics.digests.services import unsubscribe_token
 from promises.commitments.models import Measure
@@ -141,6 +144,7 @@ class DemoObjects:
     answered_link_answer_token: str
     followup: FollowUp
     webhook: WebhookEndpoint
+    action: Action
 
 
 def seed_demo() -> DemoObjects:
@@ -217,6 +221,18 @@ def seed_demo() -> DemoObjects:
         description="CRM",
     ).endpoint
     assert all(objects.values()), objects
+    with tenant_context(tenant):
+        owners_department = employee.departments.order_by("pk").first()
+    action = action_create(
+        tenant=tenant,
+        actor=admin,
+        title="Call back every refund request within a day",
+        owner=employee,
+        department=owners_department,
+        due_on=timezone.localdate() + timedelta(days=7),
+        promise=objects["active"],
+        commitment=objects["commitment"],
+    )
     return DemoObjects(
         tenant=tenant,
         department=department,
@@ -237,6 +253,7 @@ def seed_demo() -> DemoObjects:
             tenant=tenant, survey=survey, response_id=link_answer.response_id
         ),
         followup=followup,
+        action=action,
         **objects,
     )
 
@@ -291,6 +308,10 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "escalation_detail": lambda o: {"pk": o.escalation.pk},
     "signal_import": no_arguments,
     "signal_import_detail": lambda o: {"pk": o.signal_import_pk},
+    # Action plans.
+    "action_list": no_arguments,
+    "action_create": no_arguments,  # with the promise it is about: QUERIES
+    "action_detail": lambda o: {"pk": o.action.pk},
     # Digests.
     "digest_preferences": no_arguments,
     "console_digests": no_arguments,
@@ -332,6 +353,12 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "mfa_deactivate_totp": no_arguments,
     "mfa_view_recovery_codes": no_arguments,
     "mfa_generate_recovery_codes": no_arguments,
+}
+
+
+# Pages that show something only with a query: URL name → the query string.
+QUERIES: dict[str, Callable[[DemoObjects], str]] = {
+    "action_create": lambda o: f"?promise={o.active.pk}",
 }
 
 
@@ -455,7 +482,7 @@ def test_every_staff_page_has_no_serious_accessibility_violation(role, new_page,
 
     forbidden_checked = False
     for name, arguments in STAFF_PAGES.items():
-        path = reverse(name, kwargs=arguments(demo))
+        path = reverse(name, kwargs=arguments(demo)) + QUERIES.get(name, lambda _o: "")(demo)
         if name in TWO_FACTOR_PAGES and secret is None:
             continue
         if name in SANDBOXED_PAGES:

@@ -197,3 +197,36 @@ def test_moving_a_row_to_another_tenant_fails(model, rows, tenant, other_tenant)
         with pytest.raises(DatabaseError, match="row-level security|append-only"), transaction.atomic():
             model.objects.filter(pk=a.pk).update(tenant_id=other_tenant.id)
         assert model.objects.filter(pk=a.pk).exists()
+
+
+# --- Endpoints of action plans ---------------------------------------------------------------------
+
+
+def test_action_endpoints_and_pages_answer_another_tenants_action_as_missing(tenant, other_tenant):
+    """An action of tenant B is "not found" to A's API key and A's admin, on every route of its own
+    and in every list; A's key and admin still reach A's own action."""
+    from metrics.models import Action
+    from tenants.models import User
+    from tenants.services import api_key_create
+    from tests.conftest import enrol_totp, signed_in
+    from tests.feedback.conftest import client_with
+
+    ids = {}
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            ids[t.slug] = make_row(Action, t).pk
+    key = client_with(api_key_create(tenant=tenant, name="Planner", scopes=["actions:write"]).secret)
+    enrol_totp(User.objects.get(email="admin@acme.test"))
+    admin = signed_in("acme", "admin@acme.test")
+    theirs, mine = ids["globex"], ids["acme"]
+    assert key.get(f"/api/v1/actions/{theirs}").status_code == 404
+    assert key.patch(f"/api/v1/actions/{theirs}", {"notes": "x"}, format="json").status_code == 404
+    assert [a["id"] for a in key.get("/api/v1/actions").json()["results"]] == [mine]
+    assert key.get(f"/api/v1/actions/{mine}").status_code == 200
+    assert admin.get(f"/actions/{theirs}/").status_code == 404
+    assert admin.post(f"/actions/{theirs}/", {"status": "done"}).status_code == 404
+    assert admin.get(f"/actions/{mine}/").status_code == 200
+    listed = admin.get("/actions/").content.decode()
+    assert f'data-action="{mine}"' in listed and f'data-action="{theirs}"' not in listed
+    with tenant_context(other_tenant):
+        assert Action.objects.get(pk=theirs).notes == ""
