@@ -31,8 +31,8 @@ MAX_CLOSED_DATES = 366
 
 def weekly_hours_checked(value: Any) -> dict[str, list[list[str]]]:
     """``{"mon": [["09:00", "17:00"]], …}`` normalised (every weekday present, intervals
-    sorted, times as HH:MM), or :class:`DomainError` on ``weekly_hours`` saying which day is
-    wrong and how. Intervals must start before they end and not overlap; at least one day opens."""
+    sorted, times as HH:MM), or :class:`DomainError` saying which day is wrong and how (its
+    field is ``weekly_hours.<day>``, e.g. ``weekly_hours.mon``, or ``weekly_hours``). Intervals must start before they end and not overlap; at least one day opens."""
     if not isinstance(value, dict):
         raise DomainError(
             'Give the opening hours per weekday, e.g. {"mon": [["09:00", "17:00"]], "sat": []}.',
@@ -52,27 +52,27 @@ def weekly_hours_checked(value: Any) -> dict[str, list[list[str]]]:
             raise DomainError(
                 f"{name}: give up to {MAX_INTERVALS_PER_DAY} intervals, each a start and an end such as "
                 '["09:00", "17:00"].',
-                field="weekly_hours",
+                field=f"weekly_hours.{day}",
             )
         intervals = []
         for interval in raw:
             if not isinstance(interval, list | tuple) or len(interval) != 2:
                 raise DomainError(
                     f'{name}: each interval is a start and an end, such as ["09:00", "17:00"].',
-                    field="weekly_hours",
+                    field=f"weekly_hours.{day}",
                 )
             start, end = (parse_clock(str(t)) if isinstance(t, str) else None for t in interval)
             if start is None or end is None or start == DAY_MINUTES:
                 raise DomainError(
                     f"{name}: “{interval[0]}–{interval[1]}” is not a time interval; write times as HH:MM "
                     "from 00:00 to 24:00, e.g. 09:00–17:00.",
-                    field="weekly_hours",
+                    field=f"weekly_hours.{day}",
                 )
             if end <= start:
                 raise DomainError(
                     f"{name}: the interval {format_clock(start)}–{format_clock(end)} ends before it starts; "
                     "the end must be later than the start (use 24:00 for midnight).",
-                    field="weekly_hours",
+                    field=f"weekly_hours.{day}",
                 )
             intervals.append((start, end))
         intervals.sort()
@@ -81,7 +81,7 @@ def weekly_hours_checked(value: Any) -> dict[str, list[list[str]]]:
                 raise DomainError(
                     f"{name}: the intervals {format_clock(a1)}–{format_clock(b1)} and "
                     f"{format_clock(a2)}–{format_clock(b2)} overlap; merge them or move one.",
-                    field="weekly_hours",
+                    field=f"weekly_hours.{day}",
                 )
         checked[day] = [[format_clock(a), format_clock(b)] for a, b in intervals]
     if not any(checked.values()):
