@@ -37,13 +37,20 @@
 -- migration metrics 0006_rollup_day_indexes c48fe229ab7a1677
 -- migration feedback 0003_escalations 1efa78f2ba588031
 -- migration tenants 0005_tenant_keys 44aabd7cf0948f35
+-- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
+-- migration tenants 0007_webhooks 87d61264bf7c349a
+-- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
+-- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
+-- migration tenants 0010_calendars c77552aa144f565e
 -- migration promises 0002_tenant_keys 89577275d7fbd6ae
 -- migration promises 0003_measure_kinds_direction_scale d0ea0d537df187ba
+-- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
 -- migration feedback 0004_tenant_keys 43e0325677472900
 -- migration feedback 0005_signal_import_heartbeat 12a3588aa667249f
 -- migration feedback 0006_service_event_outcome_value accc0267a2813f40
 -- migration feedback 0007_signal_audit_per_write ef4d476c185a3820
 -- migration feedback 0008_hosted_survey_source 05f1278b2e0c0df1
+-- migration feedback 0009_calendars_clocks e2218e8d47e312d9
 -- migration metrics 0007_tenant_keys bf87f31548564b0b
 -- migration metrics 0008_row_rollup_triggers 9bd3e00a7fcb5580
 -- migration metrics 0009_scoring_lock 917f667055c1cbb1
@@ -54,15 +61,9 @@
 -- migration mfa 0001_initial a42b6353f2ed5dd7
 -- migration mfa 0002_authenticator_timestamps b6566eb07301e2e4
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
--- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
--- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
 -- migration sessions 0001_initial 2aa438e2393ee513
--- migration tenants 0007_webhooks 87d61264bf7c349a
--- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
--- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
 -- migration surveys 0001_initial e3f8a15ea3fdb9b8
 -- migration surveys 0002_survey_links 074c0548d4c72c34
--- migration tenants 0010_calendars c77552aa144f565e
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -479,6 +480,7 @@ CREATE TABLE public.feedback_escalation (
     proposed_by_key_id bigint,
     tenant_id bigint NOT NULL,
     touchpoint_id bigint,
+    reminder_at timestamp with time zone,
     CONSTRAINT escalation_overdue_level_range CHECK ((overdue_level <= 2)),
     CONSTRAINT feedback_escalation_overdue_level_check CHECK ((overdue_level >= 0))
 );
@@ -1865,6 +1867,7 @@ CREATE INDEX escalation_entry_idx ON public.feedback_escalationentry USING btree
 CREATE INDEX escalation_evidence_story_idx ON public.feedback_escalationevidence USING btree (tenant_id, story_id);
 CREATE UNIQUE INDEX escalation_evidence_unique ON public.feedback_escalationevidence USING btree (tenant_id, escalation_id, story_id);
 CREATE INDEX escalation_promise_idx ON public.feedback_escalation USING btree (tenant_id, promise_id, touchpoint_id);
+CREATE INDEX escalation_reminder_idx ON public.feedback_escalation USING btree (tenant_id, reminder_at) WHERE (reminder_at IS NOT NULL);
 CREATE UNIQUE INDEX escalation_settings_unique_tenant ON public.feedback_escalationsettings USING btree (tenant_id);
 CREATE INDEX escalation_state_idx ON public.feedback_escalation USING btree (tenant_id, state, proposed_at);
 CREATE UNIQUE INDEX escalation_unique_breach_event ON public.feedback_escalation USING btree (tenant_id, breach_event_id) WHERE (breach_event_id IS NOT NULL);
