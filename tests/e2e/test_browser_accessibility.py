@@ -72,6 +72,7 @@ NOT_PAGES = {
     "survey_qr_png": "an image (the survey's QR code)",
     "survey_qr_svg": "an image (the survey's QR code)",
     "console_webhook_ping": "POST only (the button is on the endpoint's page)",
+    "console_calendar_department_remove": "POST only (the button is on the department's calendar page)",
     "console_webhook_redeliver": "POST only (the buttons are in the endpoint's delivery log)",
     "api-docs": (
         "Swagger UI's own markup for integrators (third party: its method badges and the buttons it"
@@ -280,6 +281,8 @@ STAFF_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "console_api_key_create": no_arguments,
     "console_api_key_revoke": lambda o: {"pk": o.api_key.pk},
     "console_audit": no_arguments,
+    "console_calendar": no_arguments,
+    "console_calendar_department": lambda o: {"pk": o.department.pk},
     "console_webhooks": no_arguments,
     "console_webhook_create": no_arguments,
     "console_webhook": lambda o: {"pk": o.webhook.pk},
