@@ -286,7 +286,9 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
         (Scope.DEPARTMENT, d["id"], f"{d['name']}'s score", d, d["id"], None) for d in now["departments"]
     ]
     drops += [
-        (Scope.PROMISE, p["id"], f"The score of “{p['title']}”", p, p.get("owner_id"), p["id"])
+        # A promise's drop names the promise by its scope id only: ``promise_id`` would make it
+        # one of the promise's open breaches and cap its band, which a drift alert does not.
+        (Scope.PROMISE, p["id"], f"The score of “{p['title']}”", p, p.get("owner_id"), None)
         for p in now["promises"]
     ]
     current: dict[tuple[str, int | None], float | None] = {}
@@ -407,7 +409,7 @@ def _score_drop_webhook(tenant: Tenant, event: BreachEvent) -> None:
                 "breach_id": event.pk,
                 "scope": event.scope,
                 "department": {"id": department.pk, "name": department.name} if department else None,
-                "promise_id": event.promise_id,
+                "promise_id": event.scope_id if event.scope == Scope.PROMISE else None,
                 "title": event.title,
                 "previous_value": event.previous_value,
                 "current_value": event.current_value,
@@ -420,8 +422,8 @@ def _score_drop_webhook(tenant: Tenant, event: BreachEvent) -> None:
 
 
 def _score_drop_path(event: BreachEvent, department: Department | None) -> str:
-    if event.scope == Scope.PROMISE and event.promise_id:
-        return f"/promises/{event.promise_id}/"
+    if event.scope == Scope.PROMISE and event.scope_id:
+        return f"/promises/{event.scope_id}/"
     return f"/scores/departments/{department.slug}/" if department else "/scores/"
 
 

@@ -79,7 +79,7 @@ def test_a_breach_follows_its_escalation_until_it_is_resolved(csat_breach, scori
     assert event.resolved_at is None  # the condition itself has not cleared …
     overview = manager.get("/scores/").content.decode()
     assert _state(overview, event) == f"Resolved Escalation {escalation.pk}: resolved"  # … its escalation has
-    assert "2 open" in overview
+    assert "3 open" in overview
     # No longer open: the department lists it no more, and it no longer caps the promise's band.
     department = manager.get(f"/scores/departments/{scoring.cs.slug}/").content.decode()
     assert f'data-breach="{event.pk}"' not in department
