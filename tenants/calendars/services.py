@@ -148,7 +148,7 @@ def business_calendar_save(
     """Create or replace the tenant's calendar (``department`` None) or a department's own."""
     weekly = weekly_hours_checked(weekly_hours)
     country, subdivision = country_checked(country, subdivision)
-    closed = closed_dates_checked(list(closed_dates))
+    closed = closed_dates_checked(list(closed_dates) if isinstance(closed_dates, tuple) else closed_dates)
     with tenant_context(tenant):
         rows = BusinessCalendar.objects.select_for_update()
         row = (

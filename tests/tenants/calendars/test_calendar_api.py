@@ -67,6 +67,10 @@ def test_put_replaces_the_calendar_and_is_audited(tenant, writer):
             "not a subdivision of DE",
         ),
         ({"weekly_hours": HOURS, "closed_dates": ["24.12.2026"]}, "closed_dates", "YYYY-MM-DD"),
+        ({"weekly_hours": HOURS, "closed_dates": 0}, "closed_dates", "as a list"),
+        ({"weekly_hours": {"mon": "09:00-17:00"}}, "weekly_hours.mon", "up to 6 intervals"),
+        ({"weekly_hours": {"mon": [[9, 17]]}}, "weekly_hours.mon", "not a time interval"),
+        ({"weekly_hours": [1, 2]}, "weekly_hours", "per weekday"),
     ],
 )
 def test_bad_input_names_the_field(tenant, writer, body, field, words):
