@@ -456,6 +456,7 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
         )
         admins = None
         managers: dict[int, list[tuple[str, str]]] = {}  # per department, read once per scan
+        calendars: dict = {}  # likewise
         for escalation in late:
             due = escalation.due_at
             admins_due = clock_deadline(
@@ -463,6 +464,7 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
                 department=escalation.department_id,
                 start=due,
                 duration=timedelta(hours=clocks.admin_after_hours),
+                memo=calendars,
             )
             level = 2 if now >= admins_due else 1
             clock = "decision" if escalation.state == EscalationState.PROPOSED else "resolution"

@@ -51,16 +51,29 @@ def calendar_for(tenant: Tenant, department: Department | int | None = None) -> 
     return to_calendar(row, time_zone=tenant.time_zone) if row is not None else None
 
 
-def _business_calendar(tenant: Tenant, department) -> Calendar | None:
-    return calendar_for(tenant, department) if tenant.business_hours_clocks else None
+def _business_calendar(tenant: Tenant, department, memo: dict | None = None) -> Calendar | None:
+    if not tenant.business_hours_clocks:
+        return None
+    if memo is None:
+        return calendar_for(tenant, department)
+    key = department.pk if isinstance(department, Department) else department
+    if key not in memo:
+        memo[key] = calendar_for(tenant, department)
+    return memo[key]
 
 
 def clock_deadline(
-    *, tenant: Tenant, department: Department | int | None, start: datetime, duration: timedelta
+    *,
+    tenant: Tenant,
+    department: Department | int | None,
+    start: datetime,
+    duration: timedelta,
+    memo: dict | None = None,
 ) -> datetime:
     """The due time ``duration`` after ``start``: in business time when the tenant counts it
-    (and has a calendar), else plain elapsed time."""
-    calendar = _business_calendar(tenant, department)
+    (and has a calendar), else plain elapsed time. A caller computing many due times passes the
+    same empty ``memo`` dict to each call: each department's calendar is then read once."""
+    calendar = _business_calendar(tenant, department, memo)
     return start + duration if calendar is None else business_deadline(calendar, start, duration)
 
 

@@ -124,3 +124,20 @@ def test_no_reminder_when_the_tenant_turns_it_off(escalations_world):
     with time_machine.travel(FRIDAY_3PM, tick=False):
         escalation = propose(tenant)
     assert escalation.reminder_at is None
+
+
+def test_the_scan_reads_each_calendar_once(escalations_world, django_assert_max_num_queries):
+    tenant = business_hours(escalations_world)
+    with time_machine.travel(FRIDAY_3PM, tick=False) as traveller:
+        propose(tenant)
+        traveller.move_to(datetime(2026, 3, 19, 14, tzinfo=BERLIN))
+        with django_assert_max_num_queries(40) as one:
+            services.escalations_overdue_scan(tenant=tenant)
+        for _ in range(5):
+            propose(tenant)
+        traveller.move_to(datetime(2026, 3, 30, 12, tzinfo=BERLIN))
+        with django_assert_max_num_queries(200) as six:
+            assert services.escalations_overdue_scan(tenant=tenant)["level_1"] == 5
+    calendar_reads = [q for q in six.captured_queries if "businesscalendar" in q["sql"]]
+    assert len(calendar_reads) == 1
+    assert len([q for q in one.captured_queries if "businesscalendar" in q["sql"]]) == 1
