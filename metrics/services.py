@@ -18,19 +18,23 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
+from feedback.escalations.mail import department_managers, tenant_admins
 from feedback.escalations.proposals import escalation_propose_from_breach
 from metrics import engine
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from metrics.selectors import CommitmentNames, commitment_names, score_run_result_at
+from tenants.delivery.services import Email, outbox_enqueue
 from tenants.models import Department, Tenant
+from tenants.sites import tenant_url
+from tenants.text import shorten
 from tenants.webhooks.services import webhook_event_enqueue
 
 logger = structlog.get_logger("cxgov.metrics")
 
-SCORE_DROP_POINTS = 5.0
+SCORE_DROP_MAIL_KIND = "score_drop"
 RECOMPUTE_RETENTION = timedelta(days=30)
 
 
@@ -183,12 +187,32 @@ def _num(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def _window_peaks(run: ScoreRun, window: timedelta) -> dict[tuple[str, int | None], float]:
+    """The highest tenant, department and promise scores of the recompute and daily runs
+    within ``window`` before ``run`` (one query on the snapshots' scope index)."""
+    rows = (
+        ScoreSnapshot.objects.filter(
+            scope__in=[Scope.TENANT, Scope.DEPARTMENT, Scope.PROMISE],
+            kind__in=[ScoreRun.Kind.RECOMPUTE, ScoreRun.Kind.DAILY],
+            as_of__gte=run.as_of - window,
+            as_of__lt=run.as_of,
+            score__isnull=False,
+        )
+        .values("scope", "scope_id")
+        .annotate(peak=Max("score"))
+    )
+    return {(row["scope"], row["scope_id"]): row["peak"] for row in rows}
+
+
 def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachEvent]:
     """Record new breaches of ``run`` against ``previous`` and resolve the ones that cleared.
 
     - a commitment that was met and is now not met;
     - a promise newly flagged hidden breach;
-    - the tenant's or a department's score down by ≥ 5 points.
+    - the tenant's, a department's or a promise's score down by the tenant's
+      ``score_drop_points`` (5 unless changed) from its highest value within the last
+      ``score_drop_window_days`` (7) or from the previous run: a slow slide counts as much as a
+      sudden fall. It is e-mailed to the score's owners and sent as ``score.dropped``.
 
     At most one open event per (kind, scope, scope id) (a database constraint): a breach that
     persists is one event; seeing the same transition twice records it once.
@@ -248,29 +272,54 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
         elif "hidden_breach" not in p["flags"]:
             resolved.append(Q(kind=BreachEvent.Kind.HIDDEN_BREACH, scope_id=p["id"]))
 
-    drops = [(Scope.TENANT, None, "The alignment score", now["tenant"], prev["tenant"] if prev else {})]
+    # Drift: a score that fell by the tenant's threshold from its highest value within the
+    # window (or from the previous run, however long ago) is a drop; one open event per scope
+    # is one episode, over once the score is back above that highest value minus the threshold.
+    tenant = run.tenant
+    points = float(tenant.score_drop_points)
+    peaks = _window_peaks(run, timedelta(days=tenant.score_drop_window_days))
+    prev_scores = {(Scope.TENANT, None): (prev or {}).get("tenant", {}).get("score")}
+    prev_scores |= {(Scope.DEPARTMENT, i): d.get("score") for i, d in prev_departments.items()}
+    prev_scores |= {(Scope.PROMISE, i): p.get("score") for i, p in prev_promises.items()}
+    drops = [(Scope.TENANT, None, "The alignment score", now["tenant"], None, None)]
     drops += [
-        (Scope.DEPARTMENT, d["id"], f"{d['name']}'s score", d, prev_departments.get(d["id"], {}))
-        for d in now["departments"]
+        (Scope.DEPARTMENT, d["id"], f"{d['name']}'s score", d, d["id"], None) for d in now["departments"]
     ]
-    for scope, scope_id, label, cur, was in drops:
-        before, after = was.get("score"), cur.get("score")
-        # Scores have 2 decimals; rounding the float difference keeps a drop of exactly 5.00 a drop.
-        if before is not None and after is not None and round(before - after, 2) >= SCORE_DROP_POINTS:
+    drops += [
+        # A promise's drop names the promise by its scope id only: ``promise_id`` would make it
+        # one of the promise's open breaches and cap its band, which a drift alert does not.
+        (Scope.PROMISE, p["id"], f"The score of “{p['title']}”", p, p.get("owner_id"), None)
+        for p in now["promises"]
+    ]
+    current: dict[tuple[str, int | None], float | None] = {}
+    for scope, scope_id, label, cur, department_id, promise_id in drops:
+        after = current[(scope, scope_id)] = cur.get("score")
+        candidates = [
+            v for v in (peaks.get((scope, scope_id)), prev_scores.get((scope, scope_id))) if v is not None
+        ]
+        before = max(candidates) if candidates else None
+        # Scores have 2 decimals; rounding the float difference keeps a drop of exactly N.00 a drop.
+        if before is not None and after is not None and round(before - after, 2) >= points:
+            was = (prev_departments if scope == Scope.DEPARTMENT else prev_promises).get(scope_id, {})
             event(
                 BreachEvent.Kind.SCORE_DROP,
                 scope,
                 scope_id,
                 f"{label} dropped {_num(before - after)} points, from {_num(before)} to {_num(after)}",
-                department_id=scope_id if scope == Scope.DEPARTMENT else None,
+                department_id=department_id,
+                promise_id=promise_id,
                 previous_value=before,
                 current_value=after,
-                details={"before": was, "after": cur},
+                details={
+                    "before": prev["tenant"] if scope == Scope.TENANT and prev else was,
+                    "after": cur,
+                    "threshold_points": points,
+                    "window_days": tenant.score_drop_window_days,
+                },
             )
-    # A drop is over once the score is back where it was before the drop.
     for e in BreachEvent.objects.filter(kind=BreachEvent.Kind.SCORE_DROP, resolved_at__isnull=True):
-        cur = now["tenant"] if e.scope == Scope.TENANT else _by_id(now["departments"]).get(e.scope_id, {})
-        if cur.get("score") is not None and e.previous_value is not None and cur["score"] >= e.previous_value:
+        score = current.get((e.scope, e.scope_id))
+        if score is not None and e.previous_value is not None and round(e.previous_value - score, 2) < points:
             resolved.append(Q(pk=e.pk))
 
     if resolved:
@@ -298,6 +347,8 @@ def breaches_detect(*, run: ScoreRun, previous: ScoreRun | None) -> list[BreachE
         if proposal is not None and e.escalation_id != proposal.escalation.pk:
             BreachEvent.objects.filter(pk=e.pk).update(escalation=proposal.escalation)
         _breach_webhook(run.tenant, e, proposal.escalation.pk if proposal is not None else e.escalation_id)
+        if e.kind == BreachEvent.Kind.SCORE_DROP:
+            _score_drop_mail(run.tenant, e)
     return created
 
 
@@ -347,8 +398,8 @@ def _breach_webhook(tenant: Tenant, event: BreachEvent, escalation_id: int | Non
 
 
 def _score_drop_webhook(tenant: Tenant, event: BreachEvent) -> None:
-    """``score.dropped``: the alignment score or a department's score fell by
-    ``SCORE_DROP_POINTS`` or more since the previous run; links to that score's page."""
+    """``score.dropped``: the alignment score, a department's or a promise's score fell by the
+    tenant's threshold or more (see :func:`breaches_detect`); links to that score's page."""
     department = Department.objects.filter(pk=event.department_id).first() if event.department_id else None
     webhook_event_enqueue(
         tenant=tenant,
@@ -358,12 +409,49 @@ def _score_drop_webhook(tenant: Tenant, event: BreachEvent) -> None:
                 "breach_id": event.pk,
                 "scope": event.scope,
                 "department": {"id": department.pk, "name": department.name} if department else None,
+                "promise_id": event.scope_id if event.scope == Scope.PROMISE else None,
                 "title": event.title,
                 "previous_value": event.previous_value,
                 "current_value": event.current_value,
                 "as_of": event.as_of.isoformat() if event.as_of else None,
             }
         },
-        path=f"/scores/departments/{department.slug}/" if department else "/scores/",
+        path=_score_drop_path(event, department),
         summary=f"Score dropped: {event.title}.",
+    )
+
+
+def _score_drop_path(event: BreachEvent, department: Department | None) -> str:
+    if event.scope == Scope.PROMISE and event.scope_id:
+        return f"/promises/{event.scope_id}/"
+    return f"/scores/departments/{department.slug}/" if department else "/scores/"
+
+
+def _score_drop_mail(tenant: Tenant, event: BreachEvent) -> int:
+    """E-mail a drop to the score's owners, once per episode (the key names the event): the
+    managers of the department (for a promise, of the department that owns it), else — for the
+    alignment score or a promise without an owning department with managers — the tenant admins."""
+    recipients = department_managers(event.department_id) if event.department_id else []
+    if not recipients:
+        recipients = tenant_admins()
+    department = Department.objects.filter(pk=event.department_id).first() if event.department_id else None
+    link = tenant_url(tenant, _score_drop_path(event, department))
+    details = event.details or {}
+    text = (
+        f"{event.title}.\n\n"
+        f"cxgov compares each score with its highest value of the last {details.get('window_days', 7)} days; "
+        f"a fall of {_num(details.get('threshold_points'))} points or more is an alert, sent once until the "
+        f"score is back within that distance.\n\n{link}\n"
+    )
+    return outbox_enqueue(
+        kind=SCORE_DROP_MAIL_KIND,
+        emails=[
+            Email(
+                dedupe_key=f"score-drop:{event.pk}:{member_id}",
+                to=address,
+                subject=f"[cxgov] Score dropped: {shorten(event.title, 150)}",
+                text=text,
+            )
+            for member_id, address in dict(recipients).items()
+        ],
     )

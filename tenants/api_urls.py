@@ -338,6 +338,7 @@ router.register("touchpoints", TouchpointViewSet, basename="api-touchpoint")
 
 urlpatterns = [
     path("v1/tenant", TenantView.as_view(), name="api-tenant"),
+    path("", include("tenants.calendars.api_urls")),
     path("v1/", include(router.urls)),
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),
     path("docs/", ApiDocsView.as_view(), name="api-docs"),

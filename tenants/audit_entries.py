@@ -356,7 +356,15 @@ def _permission(action: str) -> str:
     return rule.description if rule is not None else action
 
 
-_SETTINGS = {"name": "name", "time_zone": "time zone", "perception_gap_threshold": "perception-gap threshold"}
+_SETTINGS = {
+    "name": "name",
+    "time_zone": "time zone",
+    "perception_gap_threshold": "perception-gap threshold",
+    "business_hours_clocks": "business-hours clocks",
+    "clock_reminder_percent": "reminder before a due time (%)",
+    "score_drop_points": "score-drop alert (points)",
+    "score_drop_window_days": "score-drop window (days)",
+}
 
 
 def _settings(detail: dict[str, Any]) -> str:

@@ -22,6 +22,8 @@ from tenants.errors import DomainError
 from tenants.formonce import FormTokenMixin
 from tenants.models import (
     FOLLOWUP_DUE_MAX_HOURS,
+    CLOCK_REMINDER_MAX_PERCENT,
+    SCORE_DROP_MAX_WINDOW_DAYS,
     SURVEY_SUPPRESSION_MAX_DAYS,
     ApiKey,
     AuditEvent,
@@ -116,11 +118,62 @@ class TenantSettingsForm(forms.Form):
             f"1 to {FOLLOWUP_DUE_MAX_HOURS} (e.g. 48).",
         },
     )
+    business_hours_clocks = forms.BooleanField(
+        label="Escalation clocks count business hours",
+        required=False,
+        help_text="Due times of decisions and resolutions count only the opening hours of the business "
+        "calendar (Admin → Business hours); off, they count every hour.",
+    )
+    clock_reminder_percent = forms.IntegerField(
+        label="Reminder before a due time (% of the clock)",
+        required=False,  # left empty: stays as it is
+        min_value=0,
+        max_value=CLOCK_REMINDER_MAX_PERCENT,
+        help_text="Whoever must act is reminded once this share of the time has passed. 75 unless you "
+        "change it; 0: no reminder.",
+        error_messages={
+            "invalid": "Give the reminder as a whole percentage from 0 to 99 (e.g. 75).",
+            "min_value": "The reminder is at 0 to 99 %% of the clock; enter 0 for none (e.g. 75).",
+            "max_value": "The reminder is at 0 to 99 %% of the clock (at 100 %% the due time itself has come).",
+        },
+    )
+    score_drop_points = forms.DecimalField(
+        label="Score-drop alert (points)",
+        required=False,
+        min_value=1,
+        max_value=100,
+        max_digits=5,
+        decimal_places=2,
+        help_text="A score of the company, a department or a promise that falls by at least this many "
+        "points within the window is an alert (e-mail to its owners, webhook score.dropped). 5 unless you "
+        "change it.",
+        error_messages={
+            "invalid": "Give the score-drop alert as a number of points, from 1 to 100 (e.g. 5).",
+            "min_value": "The score-drop alert is at least 1 point; enter 1 to 100 (e.g. 5).",
+            "max_value": "The score-drop alert is at most 100 points; enter 1 to 100 (e.g. 5).",
+            "max_decimal_places": "Use at most 2 decimals, e.g. 4.5.",
+            "max_digits": "Enter 1 to 100, with at most 2 decimals (e.g. 4.5).",
+        },
+    )
+    score_drop_window_days = forms.IntegerField(
+        label="Score-drop window (days)",
+        required=False,
+        min_value=1,
+        max_value=SCORE_DROP_MAX_WINDOW_DAYS,
+        help_text="The fall is measured from the highest score within this many days. 7 unless you change it.",
+        error_messages={
+            "invalid": f"Give the window as a whole number of days, from 1 to {SCORE_DROP_MAX_WINDOW_DAYS} (e.g. 7).",
+            "min_value": f"The window is at least 1 day; enter 1 to {SCORE_DROP_MAX_WINDOW_DAYS} (e.g. 7).",
+            "max_value": f"The window is at most {SCORE_DROP_MAX_WINDOW_DAYS} days; enter 1 to "
+            f"{SCORE_DROP_MAX_WINDOW_DAYS} (e.g. 7).",
+        },
+    )
 
     def __init__(self, *args, scoring_settings: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         if not scoring_settings:  # the member may not change scoring (action scores.settings)
-            del self.fields["perception_gap_threshold"]
+            for name in ("perception_gap_threshold", "score_drop_points", "score_drop_window_days"):
+                del self.fields[name]
 
 
 class DepartmentForm(forms.Form):

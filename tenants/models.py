@@ -55,6 +55,8 @@ def validate_time_zone(value: str) -> None:
 
 SURVEY_SUPPRESSION_MAX_DAYS = 3650
 FOLLOWUP_DUE_MAX_HOURS = 720  # 30 days
+CLOCK_REMINDER_MAX_PERCENT = 99
+SCORE_DROP_MAX_WINDOW_DAYS = 90
 
 
 class Tenant(models.Model):
@@ -85,6 +87,29 @@ class Tenant(models.Model):
         default=48,
         validators=[MinValueValidator(1), MaxValueValidator(FOLLOWUP_DUE_MAX_HOURS)],
         help_text="A follow-up of an unhappy survey answer is due this many hours after the answer.",
+    )
+    business_hours_clocks = models.BooleanField(
+        default=False,
+        help_text="Escalation due times count only opening hours of the business calendar "
+        "(the department's, else the company's); off: they count every hour.",
+    )
+    clock_reminder_percent = models.PositiveSmallIntegerField(
+        default=75,
+        validators=[MaxValueValidator(CLOCK_REMINDER_MAX_PERCENT)],
+        help_text="A reminder goes to whoever must act when this share of a due time's clock has "
+        "passed (0: no reminder).",
+    )
+    score_drop_points = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=5,
+        help_text="A score falling by at least this many points within the drift window raises a "
+        "score-drop alert.",
+    )
+    score_drop_window_days = models.PositiveSmallIntegerField(
+        default=7,
+        validators=[MaxValueValidator(SCORE_DROP_MAX_WINDOW_DAYS)],
+        help_text="The window, in days, over which a score's fall is measured.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -417,5 +442,6 @@ class Invitation(TenantModel):
 
 
 # The outbox's models live with its delivery machinery; Django finds them through this module.
+from tenants.calendars.models import BusinessCalendar  # noqa: E402, F401
 from tenants.delivery.models import OutboxBody, OutboxMessage  # noqa: E402, F401
 from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402, F401

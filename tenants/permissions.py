@@ -156,6 +156,16 @@ ACTIONS: dict[str, Rule] = {
     "api_key.view": Rule("List API keys (never their secrets)", roles=ADMINS),
     "api_key.create": Rule("Create an API key (its secret is shown once)", roles=ADMINS, reauthenticate=True),
     "api_key.revoke": Rule("Revoke an API key", roles=ADMINS),
+    "calendar.view": Rule(
+        "See the business calendars: opening hours, public holidays and closed dates",
+        roles=ADMINS,
+        scopes=frozenset({"escalations:read", "escalations:write"}),
+    ),
+    "calendar.manage": Rule(
+        "Change the business calendar and the departments' own calendars",
+        roles=ADMINS,
+        scopes=frozenset({"escalations:write"}),
+    ),
     "webhook.view": Rule(
         "List webhook endpoints and their delivery logs (never their secrets)", roles=ADMINS
     ),

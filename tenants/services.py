@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.mail import send_mail
@@ -23,7 +24,9 @@ from tenants.audit import security_event_record
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.errors import DomainError
 from tenants.models import (
+    CLOCK_REMINDER_MAX_PERCENT,
     FOLLOWUP_DUE_MAX_HOURS,
+    SCORE_DROP_MAX_WINDOW_DAYS,
     SURVEY_SUPPRESSION_MAX_DAYS,
     ApiKey,
     Department,
@@ -153,12 +156,18 @@ def tenant_settings_update(
     perception_gap_threshold: Decimal | None = None,
     survey_suppression_days: int | None = None,
     followup_due_hours: int | None = None,
+    business_hours_clocks: bool | None = None,
+    clock_reminder_percent: int | None = None,
+    score_drop_points: Decimal | None = None,
+    score_drop_window_days: int | None = None,
 ) -> Tenant:
     """Change the tenant's name and time zone and, when given, the perception-gap threshold of
     hidden-breach flags (1–100 points; the tenant is rescored right after), the pause between
-    two personalised survey links of one respondent (0 to 3650 days; 0: none) and the hours a
-    follow-up of an unhappy survey answer is due in (1 to 720; follow-ups opened from then on)."""
-    fields = {"name": name, "time_zone": time_zone}
+    two personalised survey links of one respondent (0 to 3650 days; 0: none), the hours a
+    follow-up of an unhappy survey answer is due in (1 to 720; follow-ups opened from then on),
+    whether escalation clocks count business hours, when the reminder before a due time goes out
+    (0–99 % of the clock; 0: none) and the drift alert (a fall of 1–100 points within 1–90 days)."""
+    fields: dict[str, Any] = {"name": name, "time_zone": time_zone}
     if followup_due_hours is not None:
         if not 1 <= followup_due_hours <= FOLLOWUP_DUE_MAX_HOURS:
             raise DomainError(
@@ -166,6 +175,29 @@ def tenant_settings_update(
                 field="followup_due_hours",
             )
         fields["followup_due_hours"] = followup_due_hours
+    if business_hours_clocks is not None:
+        fields["business_hours_clocks"] = bool(business_hours_clocks)
+    if clock_reminder_percent is not None:
+        if not 0 <= clock_reminder_percent <= CLOCK_REMINDER_MAX_PERCENT:
+            raise DomainError(
+                f"The reminder goes out at 0 to {CLOCK_REMINDER_MAX_PERCENT} % of a due time's clock, "
+                "e.g. 75 (0: no reminder).",
+                field="clock_reminder_percent",
+            )
+        fields["clock_reminder_percent"] = clock_reminder_percent
+    if score_drop_points is not None:
+        if not 1 <= score_drop_points <= 100:
+            raise DomainError(
+                "A score-drop alert needs a fall of 1 to 100 points, e.g. 5.", field="score_drop_points"
+            )
+        fields["score_drop_points"] = score_drop_points
+    if score_drop_window_days is not None:
+        if not 1 <= score_drop_window_days <= SCORE_DROP_MAX_WINDOW_DAYS:
+            raise DomainError(
+                f"The score-drop window is 1 to {SCORE_DROP_MAX_WINDOW_DAYS} days, e.g. 7.",
+                field="score_drop_window_days",
+            )
+        fields["score_drop_window_days"] = score_drop_window_days
     if survey_suppression_days is not None:
         if not 0 <= survey_suppression_days <= SURVEY_SUPPRESSION_MAX_DAYS:
             raise DomainError(

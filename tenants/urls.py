@@ -1,6 +1,7 @@
 from django.urls import path
 
 from tenants import views
+from tenants.calendars import views as calendar_views
 from tenants.webhooks import views as webhook_views
 
 urlpatterns = [
@@ -35,6 +36,17 @@ urlpatterns = [
     path("admin/api-keys/", views.console_api_keys, name="console_api_keys"),
     path("admin/api-keys/new/", views.console_api_key_create, name="console_api_key_create"),
     path("admin/api-keys/<int:pk>/revoke/", views.console_api_key_revoke, name="console_api_key_revoke"),
+    path("admin/calendar/", calendar_views.console_calendar, name="console_calendar"),
+    path(
+        "admin/calendar/departments/<int:pk>/",
+        calendar_views.console_calendar_department,
+        name="console_calendar_department",
+    ),
+    path(
+        "admin/calendar/departments/<int:pk>/remove/",
+        calendar_views.console_calendar_department_remove,
+        name="console_calendar_department_remove",
+    ),
     path("admin/webhooks/", webhook_views.console_webhooks, name="console_webhooks"),
     path("admin/webhooks/new/", webhook_views.console_webhook_create, name="console_webhook_create"),
     path("admin/webhooks/<int:pk>/", webhook_views.console_webhook, name="console_webhook"),

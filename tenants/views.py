@@ -88,6 +88,10 @@ def console_settings(request):
             "perception_gap_threshold": tenant.perception_gap_threshold,
             "survey_suppression_days": tenant.survey_suppression_days,
             "followup_due_hours": tenant.followup_due_hours,
+            "business_hours_clocks": tenant.business_hours_clocks,
+            "clock_reminder_percent": tenant.clock_reminder_percent,
+            "score_drop_points": tenant.score_drop_points,
+            "score_drop_window_days": tenant.score_drop_window_days,
         },
         scoring_settings=can(request.membership, "scores.settings"),
     )
@@ -100,6 +104,10 @@ def console_settings(request):
                 perception_gap_threshold=form.cleaned_data.get("perception_gap_threshold"),
                 survey_suppression_days=form.cleaned_data.get("survey_suppression_days"),
                 followup_due_hours=form.cleaned_data.get("followup_due_hours"),
+                business_hours_clocks=form.cleaned_data.get("business_hours_clocks"),
+                clock_reminder_percent=form.cleaned_data.get("clock_reminder_percent"),
+                score_drop_points=form.cleaned_data.get("score_drop_points"),
+                score_drop_window_days=form.cleaned_data.get("score_drop_window_days"),
             )
         except (DomainError, ValidationError) as error:
             tenant.refresh_from_db()  # the service set the refused values on the object before checking them

@@ -150,6 +150,12 @@ class Escalation(TenantModel):
     overdue_level = models.PositiveSmallIntegerField(
         default=0, help_text="0 on time; 1 managers reminded; 2 admins told (for the current clock)."
     )
+    reminder_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the reminder before the running clock's due time goes out; empty once sent "
+        "(or when there is none).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -167,6 +173,11 @@ class Escalation(TenantModel):
             models.Index(fields=["tenant", "state", "proposed_at"], name="escalation_state_idx"),
             models.Index(fields=["tenant", "department", "state"], name="escalation_department_idx"),
             models.Index(fields=["tenant", "promise", "touchpoint"], name="escalation_promise_idx"),
+            models.Index(
+                fields=["tenant", "reminder_at"],
+                condition=Q(reminder_at__isnull=False),
+                name="escalation_reminder_idx",
+            ),
         ]
 
     def __str__(self) -> str:

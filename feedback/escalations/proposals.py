@@ -33,6 +33,7 @@ from feedback.escalations.webhooks import escalation_event_enqueue
 from feedback.locks import row_lock
 from feedback.stories.models import Story, StoryPromise
 from promises.models import Promise
+from tenants.calendars.selectors import clock_deadline, clock_reminder_at
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Department, Membership, Tenant, Touchpoint
@@ -144,7 +145,15 @@ def escalation_propose(
             proposed_by=member,
             proposed_by_key=actor if isinstance(actor, ApiKey) else None,
             proposed_at=now,
-            decision_due_at=now + timedelta(hours=clocks.decision_hours(severity)),
+            decision_due_at=clock_deadline(
+                tenant=tenant,
+                department=department,
+                start=now,
+                duration=timedelta(hours=clocks.decision_hours(severity)),
+            ),
+        )
+        escalation.reminder_at = clock_reminder_at(
+            tenant=tenant, department=department, start=now, due=escalation.decision_due_at
         )
         escalation.full_clean()
         escalation.save()

@@ -20,6 +20,7 @@ from feedback.escalations.models import (
 )
 from feedback.escalations.webhooks import TRANSITION_EVENTS, escalation_event_enqueue
 from feedback.signals.models import STORY_TEXT_MAX
+from tenants.calendars.selectors import clock_deadline, clock_reminder_at
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Membership, Tenant
@@ -212,7 +213,15 @@ def escalation_approve(
             raise DomainError("The owner must be an active member.", field="owner")
         clocks = escalation_settings_get(tenant=tenant)
         e.owner, e.decided_at = chosen, now
-        e.resolution_due_at = now + timedelta(hours=clocks.resolution_hours(e.severity))
+        e.resolution_due_at = clock_deadline(
+            tenant=tenant,
+            department=e.department_id,
+            start=now,
+            duration=timedelta(hours=clocks.resolution_hours(e.severity)),
+        )
+        e.reminder_at = clock_reminder_at(
+            tenant=tenant, department=e.department_id, start=now, due=e.resolution_due_at
+        )
         e.overdue_level = 0  # a new clock starts
 
     with transaction.atomic():  # the approval and its e-mails commit together
@@ -364,8 +373,64 @@ def _system_close(escalation: Escalation) -> None:
     )
 
 
+def escalation_reminders_send(*, tenant: Tenant) -> int:
+    """Send the reminders whose time has come (the clock's task runs it beside
+    :func:`escalations_overdue_scan`); returns how many went out.
+
+    A reminder goes out once the tenant's share of a clock has passed
+    (``Tenant.clock_reminder_percent``, counted like the clock): to the department's managers
+    for a decision, to the owner for a resolution. Each is sent once: the row is locked and its
+    ``reminder_at`` emptied in the same transaction (and the e-mail's key names the clock and
+    its due time). A clock that is already overdue or no longer runs gets none: the overdue
+    notice, or the decision, replaces it."""
+    with tenant_context(tenant), transaction.atomic():
+        return _reminders_send(tenant, timezone.now())
+
+
+def _reminders_send(tenant: Tenant, now) -> int:
+    sent = 0
+    due_now = (
+        Escalation.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("department", "owner__user")
+        .filter(reminder_at__lte=now)
+        .order_by("id")
+    )
+    for escalation in due_now:
+        due = escalation.due_at
+        running = escalation.state in (
+            EscalationState.PROPOSED,
+            EscalationState.APPROVED,
+            EscalationState.IN_PROGRESS,
+        )
+        if running and due is not None and due > now and escalation.overdue_level == 0:
+            proposed = escalation.state == EscalationState.PROPOSED
+            clock = "decision" if proposed else "resolution"
+            to = (
+                department_managers(escalation.department_id)
+                if proposed
+                else member_address(escalation.owner)
+            )
+            escalation_mail(
+                tenant,
+                escalation,
+                key=f"reminder:{clock}:{due.isoformat()}",
+                to=to,
+                subject=f"Reminder: escalation {clock} due {timezone.localtime(due):%Y-%m-%d %H:%M %Z}: "
+                f"{shorten(escalation.title, 100)}",
+                text=f"The {clock} of this escalation is due {timezone.localtime(due):%Y-%m-%d %H:%M %Z}.",
+            )
+            sent += 1
+        escalation.reminder_at = None
+        escalation.save(update_fields=["reminder_at", "updated_at"])
+    return sent
+
+
 def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
     """The clock (beat fans it out per tenant): escalate overdue ones up, close old resolved ones.
+
+    Due times count business hours when the tenant says so (:mod:`tenants.calendars`), and so
+    does the wait before level 2; the reminders before a due time are
+    :func:`escalation_reminders_send`.
 
     Level 1 (the due time passed) reminds the department's managers; level 2 (the tenant's
     ``admin_after_hours`` later) tells the tenant admins. Each level happens once per clock
@@ -391,9 +456,17 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
         )
         admins = None
         managers: dict[int, list[tuple[str, str]]] = {}  # per department, read once per scan
+        calendars: dict = {}  # likewise
         for escalation in late:
             due = escalation.due_at
-            level = 2 if now >= due + timedelta(hours=clocks.admin_after_hours) else 1
+            admins_due = clock_deadline(
+                tenant=tenant,
+                department=escalation.department_id,
+                start=due,
+                duration=timedelta(hours=clocks.admin_after_hours),
+                memo=calendars,
+            )
+            level = 2 if now >= admins_due else 1
             clock = "decision" if escalation.state == EscalationState.PROPOSED else "resolution"
             for reached in range(escalation.overdue_level + 1, level + 1):
                 if reached == 1:
@@ -426,8 +499,8 @@ def escalations_overdue_scan(*, tenant: Tenant) -> dict[str, int]:
                     overdue={"clock": clock, "level": reached, "due_at": due.isoformat()},
                 )
                 counts[f"level_{reached}"] += 1
-            escalation.overdue_level = level
-            escalation.save(update_fields=["overdue_level", "updated_at"])
+            escalation.overdue_level, escalation.reminder_at = level, None
+            escalation.save(update_fields=["overdue_level", "reminder_at", "updated_at"])
         stale = Escalation.objects.select_for_update(skip_locked=True).filter(
             state=EscalationState.RESOLVED, resolved_at__lte=now - timedelta(days=clocks.auto_close_days)
         )

@@ -11,8 +11,11 @@ from tenants.taskbase import TenantTask
 
 @shared_task(base=TenantTask, name="feedback.tasks.escalations_overdue_scan")
 def escalations_overdue_scan(tenant_id: int) -> dict[str, int]:
-    """One tenant's escalation clock: overdue levels and auto-close (idempotent)."""
-    return services.escalations_overdue_scan(tenant=Tenant.objects.get(pk=tenant_id))
+    """One tenant's escalation clock: reminders, overdue levels and auto-close (idempotent)."""
+    tenant = Tenant.objects.get(pk=tenant_id)
+    counts = services.escalations_overdue_scan(tenant=tenant)
+    counts["reminded"] = services.escalation_reminders_send(tenant=tenant)
+    return counts
 
 
 @shared_task(name="feedback.tasks.escalations_overdue_dispatch")

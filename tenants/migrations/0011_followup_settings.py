@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0009_survey_suppression_days'),
+        ('tenants', '0010_calendars'),
     ]
 
     operations = [

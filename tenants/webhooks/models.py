@@ -20,7 +20,7 @@ EVENTS = {
     "escalation.resolved": "An escalation was resolved",
     "escalation.overdue": "An escalation is overdue",
     "breach.detected": "A commitment was breached",
-    "score.dropped": "A score dropped by 5 points or more",
+    "score.dropped": "A score fell by the tenant's threshold (5 points unless changed) within its window",
     "promise.activated": "A promise became active",
     "import.finished": "A CSV import finished",
     "followup.created": "An unhappy survey answer opened a follow-up",

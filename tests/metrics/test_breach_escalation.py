@@ -58,8 +58,9 @@ def test_a_breach_follows_its_escalation_until_it_is_resolved(csat_breach, scori
     overview = manager.get("/scores/").content.decode()
     assert _state(overview, event) == f"Escalated — awaiting decision Escalation {escalation.pk}: proposed"
     assert f'href="/escalations/{escalation.pk}/"' in overview
-    # Open too: the drops of the tenant's and the department's scores (no escalation for those).
-    assert "3 open" in overview
+    # Open too: the drops of the tenant's, the department's and the promise's scores (no escalation
+    # for those).
+    assert "4 open" in overview
 
     assert (
         manager.post(f"/escalations/{escalation.pk}/approve/", {"note": "Call them back."}).status_code == 302
@@ -78,7 +79,7 @@ def test_a_breach_follows_its_escalation_until_it_is_resolved(csat_breach, scori
     assert event.resolved_at is None  # the condition itself has not cleared …
     overview = manager.get("/scores/").content.decode()
     assert _state(overview, event) == f"Resolved Escalation {escalation.pk}: resolved"  # … its escalation has
-    assert "2 open" in overview
+    assert "3 open" in overview
     # No longer open: the department lists it no more, and it no longer caps the promise's band.
     department = manager.get(f"/scores/departments/{scoring.cs.slug}/").content.decode()
     assert f'data-breach="{event.pk}"' not in department

@@ -169,10 +169,10 @@ def test_a_newly_flagged_hidden_breach_is_an_event(scoring):
     assert BreachEvent.objects.filter(kind="hidden_breach").count() == 1
 
 
-@pytest.mark.parametrize(("replace", "after", "events"), [(True, 95.0, 2), (False, 95.24, 0)])
+@pytest.mark.parametrize(("replace", "after", "events"), [(True, 95.0, 3), (False, 95.24, 0)])
 def test_a_score_drop_of_5_points_is_an_event(scoring, replace, after, events):
     """csat target 100: the score is the satisfied share. 20/20 → 19/20 drops 5 points (the
-    tenant and the owning department); 20/20 → 20/21 drops 4.76 (nothing)."""
+    tenant, the promise and its owning department); 20/20 → 20/21 drops 4.76 (nothing)."""
     promise = scoring.promise(owner=scoring.ops)
     scoring.commitment(promise, "csat", target="100", min_sample=1, window_days=30)
     scoring.surveys("csat", [5] * 20, at=T - timedelta(days=1))
@@ -188,6 +188,7 @@ def test_a_score_drop_of_5_points_is_an_event(scoring, replace, after, events):
         assert set(drops.values_list("scope", "department_id")) == {
             ("tenant", None),
             ("department", scoring.ops.pk),
+            ("promise", scoring.ops.pk),
         }
 
 
@@ -230,11 +231,11 @@ def test_a_tenant_score_drop_via_runs(scoring):
     run = recompute(scoring, T + 2 * H)
     assert run.result["tenant"]["score"] == 75.0
     events = {(e.scope, e.scope_id): e for e in BreachEvent.objects.filter(kind="score_drop")}
-    assert set(events) == {("tenant", None), ("department", scoring.ops.pk)}
+    assert set(events) == {("tenant", None), ("department", scoring.ops.pk), ("promise", a.pk)}
     assert (events[("tenant", None)].previous_value, events[("tenant", None)].current_value) == (100.0, 75.0)
     scoring.surveys("csat", [5] * 1, at=T + 3 * H)  # 11/21 → a drop of 2.38 more: no new event
     recompute(scoring, T + 4 * H)
-    assert BreachEvent.objects.filter(kind="score_drop").count() == 2
+    assert BreachEvent.objects.filter(kind="score_drop").count() == 3
 
 
 # --- The run lock --------------------------------------------------------------------------------

@@ -37,10 +37,10 @@ def test_a_score_drop_reaches_the_receiver(scoring):
             tenant=scoring.tenant, url=receiver.url, events=["score.dropped"]
         ).secret
         _drop(scoring)
-        assert webhook_deliver() == {"sent": 2, "failed": 0}
+        assert webhook_deliver() == {"sent": 3, "failed": 0}
     assert all(r["verified"] for r in receiver.received)
     got = {r["payload"]["data"]["score"]["scope"]: r["payload"] for r in receiver.received}
-    assert set(got) == {"tenant", "department"}
+    assert set(got) == {"tenant", "department", "promise"}
     tenant_drop, department_drop = got["tenant"], got["department"]
     assert tenant_drop["type"] == "score.dropped"
     assert tenant_drop["version"] == 1 and tenant_drop["tenant"] == "acme"
@@ -66,6 +66,6 @@ def test_a_rolled_back_run_sends_nothing(scoring):
     )
     with pytest.raises(RuntimeError), transaction.atomic():
         _drop(scoring)
-        assert WebhookDelivery.objects.filter(event_type="score.dropped").count() == 2
+        assert WebhookDelivery.objects.filter(event_type="score.dropped").count() == 3
         raise RuntimeError("the run failed after the drop was found")
     assert not WebhookDelivery.objects.exists()

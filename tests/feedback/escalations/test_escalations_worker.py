@@ -51,3 +51,37 @@ def test_overdue_notifications_go_out_once_even_when_the_scan_runs_twice(worker)
         assert set(overdue.values_list("status", "attempts")) == {("sent", 1)}
         assert Escalation.objects.get().overdue_level == 2
         assert EscalationEntry.objects.filter(kind="overdue").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reminder_before_a_due_time_goes_out_once_on_the_worker(worker):  # noqa: F811
+    tenant = make_tenant("acme", "Acme Retail")
+    escalation_setup(tenant)
+    escalation = propose(tenant)  # medium: due in 48 h, reminder after 36 h
+    with tenant_context(tenant):
+        assert escalation.reminder_at is not None
+        # 40 hours later: past the reminder, before the due time.
+        shift = timedelta(hours=40)
+        Escalation.objects.filter(pk=escalation.pk).update(
+            proposed_at=escalation.proposed_at - shift,
+            decision_due_at=escalation.decision_due_at - shift,
+            reminder_at=escalation.reminder_at - shift,
+        )
+    first = escalations_overdue_scan.delay(tenant.pk)
+    second = escalations_overdue_scan.delay(tenant.pk)
+    assert worker.outcome(first.id)["type"] == "task-succeeded"
+    assert worker.outcome(second.id)["type"] == "task-succeeded"
+    delivery = outbox_deliver_task.delay(tenant.pk)
+    assert worker.outcome(delivery.id)["type"] == "task-succeeded"
+
+    with tenant_context(tenant):
+        reminders = OutboxMessage.objects.filter(
+            kind="escalation", dedupe_key__contains=":reminder:decision:"
+        )
+        assert sorted(reminders.values_list("to_email", flat=True)) == [
+            "manager2@acme.test",
+            "manager@acme.test",
+        ]
+        assert set(reminders.values_list("status", "attempts")) == {("sent", 1)}
+        assert Escalation.objects.get().reminder_at is None
+        assert not OutboxMessage.objects.filter(dedupe_key__contains=":overdue:").exists()
