@@ -358,6 +358,11 @@ class ApiKey(TenantModel):
         ESCALATIONS_READ = "escalations:read", "Read escalations"
         ESCALATIONS_WRITE = "escalations:write", "Propose and update escalations"
         SURVEYS_WRITE = "surveys:write", "Mint and revoke personalised links of hosted surveys"
+        WEBHOOKS_READ = "webhooks:read", "Read webhook endpoints and their delivery logs"
+        WEBHOOKS_WRITE = (
+            "webhooks:write",
+            "Register, change and delete webhook endpoints; rotate secrets, send events again",
+        )
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=32, editable=False)

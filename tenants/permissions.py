@@ -138,18 +138,26 @@ ACTIONS: dict[str, Rule] = {
     "api_key.create": Rule("Create an API key (its secret is shown once)", roles=ADMINS, reauthenticate=True),
     "api_key.revoke": Rule("Revoke an API key", roles=ADMINS),
     "webhook.view": Rule(
-        "List webhook endpoints and their delivery logs (never their secrets)", roles=ADMINS
+        "List webhook endpoints and their delivery logs (never their secrets)",
+        roles=ADMINS,
+        scopes=frozenset({"webhooks:read", "webhooks:write"}),
     ),
     "webhook.create": Rule(
-        "Register a webhook endpoint (its signing secret is shown once)", roles=ADMINS, reauthenticate=True
+        "Register a webhook endpoint (its signing secret is shown once)",
+        roles=ADMINS,
+        scopes=frozenset({"webhooks:write"}),
+        reauthenticate=True,
     ),
     "webhook.rotate_secret": Rule(
         "Give a webhook endpoint a new signing secret (shown once; the old one signs too for 24 hours)",
         roles=ADMINS,
+        scopes=frozenset({"webhooks:write"}),
         reauthenticate=True,
     ),
     "webhook.manage": Rule(
-        "Change, turn off or delete a webhook endpoint; send a test event or a delivery again", roles=ADMINS
+        "Change, turn off or delete a webhook endpoint; send a test event or a delivery again",
+        roles=ADMINS,
+        scopes=frozenset({"webhooks:write"}),
     ),
     # Record
     "audit.view": Rule("Read the audit trail", roles=ADMINS),
