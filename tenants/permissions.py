@@ -220,7 +220,14 @@ ACTIONS: dict[str, Rule] = {
     "story.log": Rule("Log a customer story", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_own": Rule("See the stories one logged", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_all": Rule("See, filter and export every story", roles=frozenset({MANAGER, ADMIN})),
-    "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
+    "signal.import": Rule(
+        "Import stories, survey responses and service events from a CSV file (a re-imported row corrects its signal)",
+        roles=ADMINS,
+    ),
+    "signal.import_view": Rule(
+        "Read CSV imports: their status and counts of created, updated, unchanged and rejected rows",
+        scopes=frozenset({"promises:read", "feedback:write"}),
+    ),
     # Hosted surveys
     "survey.manage": Rule(
         "Create, change and share hosted surveys (their link and QR code); see their answers",

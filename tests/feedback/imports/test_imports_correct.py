@@ -267,3 +267,40 @@ def test_correcting_rows_takes_the_same_queries_for_5_or_200_rows(signals, uploa
     assert _queries_of_correcting(signals, uploader, 5) == _queries_of_correcting(other_tenant, other, 200)
     assert_rollups_equal_a_recompute(signals)
     assert_rollups_equal_a_recompute(other_tenant)
+
+
+def test_the_api_gives_an_imports_counts_and_hides_other_tenants_imports(signals, uploader, other_tenant):
+    from rest_framework.test import APIClient
+
+    from tenants.services import api_key_create
+
+    imported(signals, uploader, "survey_responses", SURVEYS)
+    second = imported(signals, uploader, "survey_responses", SURVEYS_CORRECTED, name="corrected.csv")
+    client = APIClient()
+    key = api_key_create(tenant=signals, name="CRM", scopes=["feedback:write"]).secret
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_HOST="acme.localhost")
+    body = client.get(f"/api/v1/imports/{second.pk}").json()
+    assert (body["kind"], body["file_name"], body["status"]) == ("survey_responses", "corrected.csv", "done")
+    assert (
+        body["created_count"],
+        body["updated_count"],
+        body["unchanged_count"],
+        body["rejected_count"],
+    ) == (
+        1,
+        1,
+        1,
+        1,
+    )
+    assert body["report"][0]["line"] == 5 and "content" not in body
+    assert [i["id"] for i in client.get("/api/v1/imports").json()["results"]] == [second.pk, second.pk - 1]
+
+    from tests.feedback.conftest import signal_setup
+
+    signal_setup(other_tenant)
+    with tenant_context(other_tenant):
+        theirs = Membership.objects.select_related("user").get(user__email="admin@globex.test")
+    foreign = imported(other_tenant, theirs, "survey_responses", SURVEYS)
+    answers = [client.get(f"/api/v1/imports/{pk}") for pk in (foreign.pk, foreign.pk + 10_000)]
+    assert [a.status_code for a in answers] == [404, 404] and answers[0].json() == answers[1].json()
+    assert foreign.pk not in [i["id"] for i in client.get("/api/v1/imports").json()["results"]]
