@@ -19,6 +19,7 @@ from feedback.imports.enqueue import signal_import_run_later
 from feedback.imports.models import SignalImport
 from feedback.ingest.items import MAX_BATCH_ITEMS
 from feedback.ingest.services import signals_ingest
+from feedback.signals.models import story_text_problem
 from tenants.context import tenant_context
 from tenants.csvexport import csv_text
 from tenants.errors import DomainError
@@ -144,7 +145,11 @@ def signal_import_create(
     return signal_import
 
 
-def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+# Why a row cannot be an item: a sentence about the row, or (its external_id, errors per field).
+RowProblem = str | tuple[str, dict[str, list[str]]]
+
+
+def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] | None, RowProblem | None]]:
     """``(line, item, problem)`` per data row: the API item of the row, or why it cannot be one."""
     reader = csv.DictReader(io.StringIO(content))
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
@@ -188,6 +193,14 @@ def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] 
             yield start, None, repeated + "external_id (to correct a row, change it on its line)."
             continue
         seen[item["external_id"]] = start
+        if (
+            kind == "stories"
+            and isinstance(item.get("text"), str)
+            and (problem := story_text_problem(item["text"]))
+        ):
+            # The web form's rule for a story a person wrote (the API takes any text).
+            yield start, None, (item["external_id"], {"text": [problem]})
+            continue
         yield start, item, None
 
 
@@ -246,7 +259,10 @@ def _import_locked(import_id: int) -> SignalImport | None:
 
 
 def _import_chunk(
-    *, tenant: Tenant, signal_import: SignalImport, rows: list[tuple[int, dict[str, Any] | None, str | None]]
+    *,
+    tenant: Tenant,
+    signal_import: SignalImport,
+    rows: list[tuple[int, dict[str, Any] | None, RowProblem | None]],
 ) -> None:
     """Store the next chunk of ``rows`` and the progress, in the caller's transaction."""
     changes: dict[str, Any] = {"heartbeat_at": timezone.now()}
@@ -268,7 +284,8 @@ def _import_chunk(
     for line, item, problem in chunk:
         if item is None:
             counts["rejected"] += 1
-            report.append({"line": line, "external_id": "", "errors": {"row": [problem]}})
+            external_id, errors = ("", {"row": [problem]}) if isinstance(problem, str) else problem
+            report.append({"line": line, "external_id": external_id, "errors": errors})
     sendable = [(line, item) for line, item, _ in chunk if item is not None]
     if sendable:
         results = signals_ingest(

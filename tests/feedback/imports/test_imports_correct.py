@@ -187,6 +187,7 @@ STORIES = f"""external_id,text,occurred_at,touchpoint,promises,department,segmen
 s-1,"Wonderful, the refund came the next day.",{at(3)},delivery,fast-refunds,customer-service,retail,low
 s-2,Nobody called back.,{at(4)},delivery,,,,
 s-3,The parcel was soaked.,{at(5)},nowhere,unknown-promise,,,urgent
+s-4,!!!! ????,{at(5)},delivery,,,,
 """
 
 
@@ -200,10 +201,13 @@ def test_stories_import_by_csv_with_the_api_rules_and_corrections(signals, uploa
             owner=Department.objects.get(slug="customer-service"),
         )
     first = imported(signals, uploader, "stories", STORIES)
-    assert counts(first) == (2, 0, 0, 1)
-    (entry,) = first.report
+    assert counts(first) == (2, 0, 0, 2)
+    entry, words = first.report
     assert entry["line"] == 4 and set(entry["errors"]) == {"touchpoint", "promises", "severity"}
     assert "Unknown touchpoint 'nowhere'" in entry["errors"]["touchpoint"][0]
+    # The web form's rule for a story a person wrote: words, not only signs.
+    assert (words["line"], words["external_id"]) == (5, "s-4")
+    assert words["errors"]["text"][0].startswith("Describe what happened in words: at least 10 characters")
     with tenant_context(signals):
         s1 = Story.objects.get(external_id="s-1")
         assert (s1.channel, s1.severity, s1.segment, s1.department.slug) == (
