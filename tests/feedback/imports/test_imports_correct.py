@@ -308,3 +308,44 @@ def test_the_api_gives_an_imports_counts_and_hides_other_tenants_imports(signals
     answers = [client.get(f"/api/v1/imports/{pk}") for pk in (foreign.pk, foreign.pk + 10_000)]
     assert [a.status_code for a in answers] == [404, 404] and answers[0].json() == answers[1].json()
     assert foreign.pk not in [i["id"] for i in client.get("/api/v1/imports").json()["results"]]
+
+
+def test_two_corrections_of_one_row_take_turns(signals, uploader):
+    """A correction held open locks the stored row: a second correction of it waits (a row
+    lock), then compares with what the first committed. Rollups stay equal to a recompute."""
+    from feedback.ingest.services import signals_ingest
+    from tests.feedback.ingest.test_ingest_locks import _held_open, _other_connection, _run, _waiting_on
+
+    imported(signals, uploader, "survey_responses", SURVEYS)
+
+    def correct(score: int):
+        item = {
+            "external_id": "r-1",
+            "measure": "nps",
+            "score": score,
+            "occurred_at": at(3),
+            "touchpoint": "delivery",
+        }
+        return lambda: [
+            r.status
+            for r in signals_ingest(
+                tenant=signals, kind="survey_responses", items=[item], source=uploader, on_existing="update"
+            )
+        ]
+
+    first, first_outcome, ready, release = _held_open(correct(4), commit=True)
+    ready.wait(60)
+    with _other_connection() as observer:
+        observer.autocommit = True
+        second, second_outcome = _run(correct(4))  # the same correction, sent twice
+        waited_on = _waiting_on(second, observer)
+        release.set()
+        first.join()
+        second.join()
+    assert "error" not in first_outcome and "error" not in second_outcome, (first_outcome, second_outcome)
+    assert waited_on in ("tuple", "transactionid")
+    assert (first_outcome["value"], second_outcome["value"]) == (["updated"], ["unchanged"])
+    with tenant_context(signals):
+        assert SurveyResponse.objects.get(external_id="r-1").score == 4
+        assert AuditEvent.objects.filter(model="feedback.SurveyResponse", action="update").count() == 1
+    assert_rollups_equal_a_recompute(signals)
