@@ -51,6 +51,7 @@ from tenants.services import (
 from tenants.webhooks import services as webhooks
 from tenants.webhooks.api import (
     WebhookDeliverySerializer,
+    WebhookEndpointChangeSerializer,
     WebhookEndpointCreatedSerializer,
     WebhookEndpointInputSerializer,
     WebhookEndpointSerializer,
@@ -308,7 +309,7 @@ def _created(created: webhooks.CreatedEndpoint) -> dict:
         responses={201: WebhookEndpointCreatedSerializer, **problem_responses(400, 401, 403, 429)},
     ),
     partial_update=extend_schema(
-        request=WebhookEndpointInputSerializer,
+        request=WebhookEndpointChangeSerializer,
         responses={200: WebhookEndpointSerializer, **problem_responses(400, 401, 403, 404, 429)},
     ),
     destroy=extend_schema(responses={204: None, **_OBJECT_PROBLEMS}),
@@ -350,10 +351,6 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         serializer = WebhookEndpointInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if "active" in data:
-            raise serializers.ValidationError(
-                {"active": ["A new endpoint is active; leave active out (turn it off with PATCH)."]}
-            )
         created = webhooks.webhook_endpoint_create(
             tenant=self.tenant,
             url=data["url"],
@@ -367,7 +364,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         """Change an endpoint's URL, description, events, kind, or turn it off or on (a
         disabled endpoint turned on starts afresh). Fields left out keep their values."""
         endpoint = self.get_object()
-        serializer = WebhookEndpointInputSerializer(data=request.data, partial=True)
+        serializer = WebhookEndpointChangeSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         endpoint = webhooks.webhook_endpoint_update(

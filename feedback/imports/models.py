@@ -85,3 +85,8 @@ class SignalImport(TenantModel):
         if not self.total_rows:
             return 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+# Named at module level for the API schema (cxgov.settings SPECTACULAR_SETTINGS enum names).
+SignalImportKind = SignalImport.Kind
+SignalImportStatus = SignalImport.Status

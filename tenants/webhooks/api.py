@@ -57,7 +57,7 @@ class WebhookEndpointCreatedSerializer(WebhookEndpointSerializer):
 
 
 class WebhookEndpointInputSerializer(JsonTypedInput, serializers.Serializer):
-    """A new endpoint (POST), or the fields to change (PATCH)."""
+    """A new endpoint (POST)."""
 
     kind = serializers.ChoiceField(
         choices=WebhookEndpoint.Kind.choices,
@@ -88,8 +88,13 @@ class WebhookEndpointInputSerializer(JsonTypedInput, serializers.Serializer):
         help_text=f"At least one of: {_EVENT_NAMES}.",
         error_messages={"required": f"events is required: choose at least one of: {_EVENT_NAMES}."},
     )
+
+
+class WebhookEndpointChangeSerializer(WebhookEndpointInputSerializer):
+    """The fields of an endpoint to change (PATCH): any of them; those left out keep their values."""
+
     active = serializers.BooleanField(
-        required=False, help_text="Changes only: false turns the endpoint off, true on again."
+        required=False, help_text="false turns the endpoint off; true turns it on again (starting afresh)."
     )
 
 

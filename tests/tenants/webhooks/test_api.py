@@ -140,11 +140,6 @@ def test_an_endpoint_registered_tested_rotated_and_deleted_through_the_api(tenan
         ({"url": 7, "events": ["breach.detected"]}, "url", ""),
         ({"url": "https://hooks.example.com/x", "events": ["breach.detected"], "kind": "irc"}, "kind", "irc"),
         ({"url": "https://example.com/x", "events": ["breach.detected"], "kind": "slack"}, "url", "Slack"),
-        (
-            {"url": "https://hooks.example.com/x", "events": ["breach.detected"], "active": False},
-            "active",
-            "",
-        ),
     ],
 )
 def test_bad_input_is_a_400_naming_the_field(tenant, data, field, words):
