@@ -5,4 +5,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("feedback.ingest.api_urls")),
     path("", include("feedback.escalations.api_urls")),
+    path("", include("feedback.imports.api_urls")),
 ]

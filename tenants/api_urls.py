@@ -35,7 +35,7 @@ from tenants.api import (
     TouchpointSerializer,
     TouchpointUpdateSerializer,
 )
-from tenants.api_base import ActionPermission, JourneyCursorPagination, problem_responses
+from tenants.api_base import ActionPermission, CursorPagination, JourneyCursorPagination, problem_responses
 from tenants.models import ApiKey, Department, Tenant, TenantModel, Touchpoint
 from tenants.permissions import rule_for
 from tenants.selectors import department_list, department_queryset, touchpoint_journey, touchpoint_queryset
@@ -48,6 +48,16 @@ from tenants.services import (
     touchpoint_reorder,
     touchpoint_update,
 )
+from tenants.webhooks import services as webhooks
+from tenants.webhooks.api import (
+    WebhookDeliverySerializer,
+    WebhookEndpointChangeSerializer,
+    WebhookEndpointCreatedSerializer,
+    WebhookEndpointInputSerializer,
+    WebhookEndpointSerializer,
+)
+from tenants.webhooks.models import WebhookDelivery, WebhookEndpoint
+from tenants.webhooks.selectors import webhook_delivery_list, webhook_delivery_log, webhook_endpoint_list
 
 
 class CxgovAutoSchema(AutoSchema):
@@ -280,6 +290,154 @@ class TouchpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Tenant
         return Response(self.get_serializer(journey, many=True).data)
 
 
+class DeliveryLogPagination(CursorPagination):
+    """A delivery log pages newest first, like the console's."""
+
+    ordering = "-id"
+
+
+def _created(created: webhooks.CreatedEndpoint) -> dict:
+    """The endpoint with its secret, for the one answer that shows it."""
+    return WebhookEndpointCreatedSerializer(created.endpoint).data | {"secret": created.secret}
+
+
+@extend_schema_view(
+    list=extend_schema(responses={200: WebhookEndpointSerializer, **problem_responses(400, 401, 403, 429)}),
+    retrieve=extend_schema(responses={200: WebhookEndpointSerializer, **_OBJECT_PROBLEMS}),
+    create=extend_schema(
+        request=WebhookEndpointInputSerializer,
+        responses={201: WebhookEndpointCreatedSerializer, **problem_responses(400, 401, 403, 429)},
+    ),
+    partial_update=extend_schema(
+        request=WebhookEndpointChangeSerializer,
+        responses={200: WebhookEndpointSerializer, **problem_responses(400, 401, 403, 404, 429)},
+    ),
+    destroy=extend_schema(responses={204: None, **_OBJECT_PROBLEMS}),
+)
+class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantResourceViewSet):
+    """Webhook endpoints of the API key's tenant (docs/webhooks.md): the same services, rules
+    and audit trail as the admin console's pages."""
+
+    model = WebhookEndpoint
+    queryset_selector = staticmethod(webhook_endpoint_list)
+    serializer_class = WebhookEndpointSerializer
+    lookup_value_regex = r"[0-9]+"
+    filter_backends: list = []
+    cxgov_actions = {
+        "list": "webhook.view",
+        "retrieve": "webhook.view",
+        "create": "webhook.create",
+        "partial_update": "webhook.manage",
+        "destroy": "webhook.manage",
+        "rotate_secret": "webhook.rotate_secret",
+        "test": "webhook.manage",
+        "deliveries": "webhook.view",
+    }
+
+    def list(self, request, *args, **kwargs):
+        """Endpoints, oldest first, a page at a time (follow `next`). Never their secrets."""
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One endpoint (never its secret)."""
+        return super().retrieve(request, *args, **kwargs)
+
+    def create(self, request):
+        """Register an endpoint; the answer carries its signing secret, shown this once.
+
+        The URL must be https:// and must not lead to a private, loopback or link-local address
+        (checked again at every delivery); a Slack or Teams endpoint needs that service's
+        incoming-webhook URL."""
+        serializer = WebhookEndpointInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        created = webhooks.webhook_endpoint_create(
+            tenant=self.tenant,
+            url=data["url"],
+            events=data["events"],
+            description=data.get("description", ""),
+            kind=data.get("kind", WebhookEndpoint.Kind.STANDARD),
+        )
+        return Response(_created(created), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, pk=None):
+        """Change an endpoint's URL, description, events, kind, or turn it off or on (a
+        disabled endpoint turned on starts afresh). Fields left out keep their values."""
+        endpoint = self.get_object()
+        serializer = WebhookEndpointChangeSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        endpoint = webhooks.webhook_endpoint_update(
+            tenant=self.tenant,
+            endpoint=endpoint,
+            url=data.get("url", endpoint.url),
+            events=data.get("events", endpoint.events),
+            description=data.get("description", endpoint.description),
+            active=data.get("active", endpoint.active),
+            kind=data.get("kind"),
+        )
+        return Response(WebhookEndpointSerializer(endpoint).data)
+
+    def destroy(self, request, pk=None):
+        """Delete an endpoint, with its delivery log."""
+        webhooks.webhook_endpoint_delete(tenant=self.tenant, endpoint=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={200: WebhookEndpointCreatedSerializer, **problem_responses(401, 403, 404, 429)},
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        """Give the endpoint a new signing secret, shown in this answer only. For 24 hours every
+        delivery is signed with the old secret too (`secret_rotation_ends_at`)."""
+        rotated = webhooks.webhook_endpoint_rotate_secret(tenant=self.tenant, endpoint=self.get_object())
+        return Response(_created(rotated))
+
+    @extend_schema(
+        request=None, responses={202: WebhookDeliverySerializer, **problem_responses(401, 403, 404, 429)}
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Send the test event `ping` to the endpoint (whatever events it asked for); the answer
+        is its delivery, queued: follow it in the delivery log."""
+        delivery = webhooks.webhook_ping(tenant=self.tenant, endpoint=self.get_object())
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=None,
+        responses={200: WebhookDeliverySerializer(many=True), **problem_responses(400, 401, 403, 404, 429)},
+    )
+    @action(detail=True, methods=["get"], pagination_class=DeliveryLogPagination)
+    def deliveries(self, request, pk=None):
+        """The endpoint's delivery log, newest first, a page at a time (follow `next`): each
+        delivery's status, attempts, last HTTP status, duration and response excerpt."""
+        deliveries = webhook_delivery_log(endpoint=self.get_object())
+        page = self.paginate_queryset(deliveries)
+        return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+
+class WebhookDeliveryViewSet(TenantResourceViewSet):
+    """Deliveries of the API key's tenant's webhook endpoints (their logs are read per endpoint)."""
+
+    model = WebhookDelivery
+    queryset_selector = staticmethod(webhook_delivery_list)
+    serializer_class = WebhookDeliverySerializer
+    lookup_value_regex = r"[0-9]+"
+    filter_backends: list = []
+    cxgov_actions = {"resend": "webhook.manage"}
+
+    @extend_schema(
+        request=None, responses={202: WebhookDeliverySerializer, **problem_responses(401, 403, 404, 429)}
+    )
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        """Send a delivery again, as a new delivery with the same payload and a new
+        `webhook-id`; the answer is the new delivery, queued."""
+        again = webhooks.webhook_redeliver(tenant=self.tenant, delivery=self.get_object())
+        return Response(WebhookDeliverySerializer(again).data, status=status.HTTP_202_ACCEPTED)
+
+
 class TenantSerializer(serializers.Serializer):
     slug = serializers.CharField(help_text="The tenant's subdomain, e.g. acme.")
     name = serializers.CharField()
@@ -335,6 +493,8 @@ class ApiDocsView(SpectacularSwaggerView):
 router = SimpleRouter(trailing_slash=False)
 router.register("departments", DepartmentViewSet, basename="api-department")
 router.register("touchpoints", TouchpointViewSet, basename="api-touchpoint")
+router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="api-webhook-endpoint")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="api-webhook-delivery")
 
 urlpatterns = [
     path("v1/tenant", TenantView.as_view(), name="api-tenant"),

@@ -21,8 +21,8 @@ from tenants.audit_entries import audit_object_choices
 from tenants.errors import DomainError
 from tenants.formonce import FormTokenMixin
 from tenants.models import (
-    FOLLOWUP_DUE_MAX_HOURS,
     CLOCK_REMINDER_MAX_PERCENT,
+    FOLLOWUP_DUE_MAX_HOURS,
     SCORE_DROP_MAX_WINDOW_DAYS,
     SURVEY_SUPPRESSION_MAX_DAYS,
     ApiKey,

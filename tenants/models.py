@@ -393,6 +393,11 @@ class ApiKey(TenantModel):
         FOLLOWUPS_WRITE = "followups:write", "Read and close follow-ups of unhappy survey answers"
         ACTIONS_READ = "actions:read", "Read action plans"
         ACTIONS_WRITE = "actions:write", "Plan actions and update them"
+        WEBHOOKS_READ = "webhooks:read", "Read webhook endpoints and their delivery logs"
+        WEBHOOKS_WRITE = (
+            "webhooks:write",
+            "Register, change and delete webhook endpoints; rotate secrets, send events again",
+        )
 
     name = models.CharField(max_length=120)
     prefix = models.CharField(max_length=32, editable=False)

@@ -167,18 +167,26 @@ ACTIONS: dict[str, Rule] = {
         scopes=frozenset({"escalations:write"}),
     ),
     "webhook.view": Rule(
-        "List webhook endpoints and their delivery logs (never their secrets)", roles=ADMINS
+        "List webhook endpoints and their delivery logs (never their secrets)",
+        roles=ADMINS,
+        scopes=frozenset({"webhooks:read", "webhooks:write"}),
     ),
     "webhook.create": Rule(
-        "Register a webhook endpoint (its signing secret is shown once)", roles=ADMINS, reauthenticate=True
+        "Register a webhook endpoint (its signing secret is shown once)",
+        roles=ADMINS,
+        scopes=frozenset({"webhooks:write"}),
+        reauthenticate=True,
     ),
     "webhook.rotate_secret": Rule(
         "Give a webhook endpoint a new signing secret (shown once; the old one signs too for 24 hours)",
         roles=ADMINS,
+        scopes=frozenset({"webhooks:write"}),
         reauthenticate=True,
     ),
     "webhook.manage": Rule(
-        "Change, turn off or delete a webhook endpoint; send a test event or a delivery again", roles=ADMINS
+        "Change, turn off or delete a webhook endpoint; send a test event or a delivery again",
+        roles=ADMINS,
+        scopes=frozenset({"webhooks:write"}),
     ),
     # Record
     "audit.view": Rule("Read the audit trail", roles=ADMINS),
@@ -241,7 +249,14 @@ ACTIONS: dict[str, Rule] = {
     "story.log": Rule("Log a customer story", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_own": Rule("See the stories one logged", roles=frozenset({EMPLOYEE, MANAGER, ADMIN})),
     "story.view_all": Rule("See, filter and export every story", roles=frozenset({MANAGER, ADMIN})),
-    "signal.import": Rule("Import survey responses and service events from a CSV file", roles=ADMINS),
+    "signal.import": Rule(
+        "Import stories, survey responses and service events from a CSV file (a re-imported row corrects its signal)",
+        roles=ADMINS,
+    ),
+    "signal.import_view": Rule(
+        "Read CSV imports: their status and counts of created, updated, unchanged and rejected rows",
+        scopes=frozenset({"promises:read", "feedback:write"}),
+    ),
     # Hosted surveys
     "survey.manage": Rule(
         "Create, change and share hosted surveys (their link, QR code, e-mail snippet and frame); see their answers; list and withdraw their personalised links",

@@ -41,10 +41,7 @@
 -- migration tenants 0007_webhooks 87d61264bf7c349a
 -- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
 -- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
-<<<<<<< HEAD
-=======
 -- migration tenants 0010_calendars c77552aa144f565e
->>>>>>> calendars
 -- migration promises 0002_tenant_keys 89577275d7fbd6ae
 -- migration promises 0003_measure_kinds_direction_scale d0ea0d537df187ba
 -- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
@@ -53,19 +50,9 @@
 -- migration feedback 0006_service_event_outcome_value accc0267a2813f40
 -- migration feedback 0007_signal_audit_per_write ef4d476c185a3820
 -- migration feedback 0008_hosted_survey_source 05f1278b2e0c0df1
-<<<<<<< HEAD
-<<<<<<< HEAD
 -- migration feedback 0009_survey_comment_sentiment 2bb02e9aeaa4f9a8
-=======
--- migration tenants 0006_heartbeat_not_audited d997c041c0f2e652
--- migration tenants 0007_webhooks 87d61264bf7c349a
--- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
--- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
--- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
->>>>>>> actions
-=======
--- migration feedback 0009_calendars_clocks e2218e8d47e312d9
->>>>>>> calendars
+-- migration feedback 0010_calendars_clocks 0b366af770fbfb3f
+-- migration feedback 0011_imports_correct fe4c877b349fcdb0
 -- migration metrics 0007_tenant_keys bf87f31548564b0b
 -- migration metrics 0008_row_rollup_triggers 9bd3e00a7fcb5580
 -- migration metrics 0009_scoring_lock 917f667055c1cbb1
@@ -74,30 +61,16 @@
 -- migration metrics 0012_breach_event_escalation 86f07325998b8539
 -- migration metrics 0013_rollups_per_statement 9f14aedeb5d614e5
 -- migration metrics 0014_actions 79948191a6f27f10
+-- migration metrics 0015_imports_rollups_on_update d423c9f8786c3c81
 -- migration mfa 0001_initial a42b6353f2ed5dd7
 -- migration mfa 0002_authenticator_timestamps b6566eb07301e2e4
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
 -- migration sessions 0001_initial 2aa438e2393ee513
-<<<<<<< HEAD
-<<<<<<< HEAD
-<<<<<<< HEAD
--- migration tenants 0007_webhooks 87d61264bf7c349a
--- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
--- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
--- migration tenants 0011_followup_settings 463f3aec56223494
-=======
->>>>>>> sentiment
-=======
->>>>>>> actions
-=======
->>>>>>> calendars
+-- migration tenants 0011_followup_settings 12b3cdfdd60c0769
 -- migration surveys 0001_initial e3f8a15ea3fdb9b8
 -- migration surveys 0002_survey_links 074c0548d4c72c34
-<<<<<<< HEAD
 -- migration surveys 0003_followups ad5292612b543f4e
-=======
--- migration surveys 0004_distribution 9e2653db6c731db5
->>>>>>> distribution
+-- migration surveys 0004_distribution e1e6835ffe91adbb
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -221,12 +194,15 @@ DECLARE
     the_day date;
     thresholds integer[];
     threshold integer;
+    round_no integer;
 BEGIN
 
     IF TG_OP = 'INSERT' AND current_setting('cxgov.rollups_by_statement', true) = NEW.tenant_id::text THEN
         RETURN NULL;  -- counted once for the whole statement by metrics_rollups_add()
     END IF;
-    IF TG_OP = 'INSERT' THEN
+    -- An UPDATE: the old row out (-1), then the new one in (+1).
+    FOR round_no IN 1..CASE WHEN TG_OP = 'UPDATE' THEN 2 ELSE 1 END LOOP
+    IF TG_OP = 'INSERT' OR round_no = 2 THEN
         r := NEW; delta := 1;
     ELSE
         r := OLD; delta := -1;
@@ -273,6 +249,7 @@ BEGIN
             DO UPDATE SET within = x.within + EXCLUDED.within;
     END LOOP;
 
+    END LOOP;
     RETURN NULL;
 END $$;
 CREATE FUNCTION public.metrics_story_rollup() RETURNS trigger
@@ -337,12 +314,15 @@ DECLARE
     the_day date;
     thresholds integer[];
     threshold integer;
+    round_no integer;
 BEGIN
 
     IF TG_OP = 'INSERT' AND current_setting('cxgov.rollups_by_statement', true) = NEW.tenant_id::text THEN
         RETURN NULL;  -- counted once for the whole statement by metrics_rollups_add()
     END IF;
-    IF TG_OP = 'INSERT' THEN
+    -- An UPDATE: the old row out (-1), then the new one in (+1).
+    FOR round_no IN 1..CASE WHEN TG_OP = 'UPDATE' THEN 2 ELSE 1 END LOOP
+    IF TG_OP = 'INSERT' OR round_no = 2 THEN
         r := NEW; delta := 1;
     ELSE
         r := OLD; delta := -1;
@@ -384,6 +364,7 @@ BEGIN
         promoters = x.promoters + EXCLUDED.promoters, passives = x.passives + EXCLUDED.passives,
         detractors = x.detractors + EXCLUDED.detractors, satisfied = x.satisfied + EXCLUDED.satisfied;
 
+    END LOOP;
     RETURN NULL;
 END $$;
 SET LOCAL default_tablespace = '';
@@ -658,7 +639,7 @@ CREATE TABLE public.feedback_signalimport (
     total_rows integer NOT NULL,
     processed_rows integer NOT NULL,
     created_count integer NOT NULL,
-    duplicate_count integer NOT NULL,
+    unchanged_count integer NOT NULL,
     rejected_count integer NOT NULL,
     report jsonb NOT NULL,
     error text NOT NULL,
@@ -667,11 +648,13 @@ CREATE TABLE public.feedback_signalimport (
     created_by_id bigint,
     tenant_id bigint NOT NULL,
     heartbeat_at timestamp with time zone NOT NULL,
+    updated_count integer NOT NULL,
     CONSTRAINT feedback_signalimport_created_count_check CHECK ((created_count >= 0)),
-    CONSTRAINT feedback_signalimport_duplicate_count_check CHECK ((duplicate_count >= 0)),
+    CONSTRAINT feedback_signalimport_duplicate_count_check CHECK ((unchanged_count >= 0)),
     CONSTRAINT feedback_signalimport_processed_rows_check CHECK ((processed_rows >= 0)),
     CONSTRAINT feedback_signalimport_rejected_count_check CHECK ((rejected_count >= 0)),
-    CONSTRAINT feedback_signalimport_total_rows_check CHECK ((total_rows >= 0))
+    CONSTRAINT feedback_signalimport_total_rows_check CHECK ((total_rows >= 0)),
+    CONSTRAINT feedback_signalimport_updated_count_check CHECK ((updated_count >= 0))
 );
 ALTER TABLE ONLY public.feedback_signalimport FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.feedback_signalimport ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -1406,12 +1389,9 @@ CREATE TABLE public.surveys_survey (
     promise_id bigint,
     tenant_id bigint NOT NULL,
     touchpoint_id bigint NOT NULL,
-<<<<<<< HEAD
-    unhappy_at_most smallint
-=======
+    unhappy_at_most smallint,
     embed_origins jsonb NOT NULL,
     wording jsonb NOT NULL
->>>>>>> distribution
 );
 ALTER TABLE ONLY public.surveys_survey FORCE ROW LEVEL SECURITY;
 ALTER TABLE public.surveys_survey ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -1634,17 +1614,14 @@ CREATE TABLE public.tenants_tenant (
     created_at timestamp with time zone NOT NULL,
     perception_gap_threshold numeric(5,2) NOT NULL,
     survey_suppression_days smallint NOT NULL,
-<<<<<<< HEAD
-    followup_due_hours smallint NOT NULL,
-    CONSTRAINT tenants_tenant_followup_due_hours_check CHECK ((followup_due_hours >= 0)),
-=======
     business_hours_clocks boolean NOT NULL,
     clock_reminder_percent smallint NOT NULL,
     score_drop_points numeric(5,2) NOT NULL,
     score_drop_window_days smallint NOT NULL,
+    followup_due_hours smallint NOT NULL,
     CONSTRAINT tenants_tenant_clock_reminder_percent_check CHECK ((clock_reminder_percent >= 0)),
+    CONSTRAINT tenants_tenant_followup_due_hours_check CHECK ((followup_due_hours >= 0)),
     CONSTRAINT tenants_tenant_score_drop_window_days_check CHECK ((score_drop_window_days >= 0)),
->>>>>>> calendars
     CONSTRAINT tenants_tenant_survey_suppression_days_check CHECK ((survey_suppression_days >= 0))
 );
 ALTER TABLE public.tenants_tenant ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
@@ -2266,6 +2243,8 @@ CREATE TRIGGER cxgov_audit AFTER INSERT OR DELETE OR UPDATE ON public.tenants_we
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_serviceevent FOR EACH ROW EXECUTE FUNCTION public.metrics_service_event_rollup();
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_storypromise FOR EACH ROW EXECUTE FUNCTION public.metrics_story_rollup();
 CREATE TRIGGER metrics_rollup AFTER INSERT OR DELETE ON public.feedback_surveyresponse FOR EACH ROW EXECUTE FUNCTION public.metrics_survey_rollup();
+CREATE TRIGGER metrics_rollup_update AFTER UPDATE ON public.feedback_serviceevent FOR EACH ROW WHEN (((old.measure_id IS DISTINCT FROM new.measure_id) OR (old.touchpoint_id IS DISTINCT FROM new.touchpoint_id) OR (old.occurred_at IS DISTINCT FROM new.occurred_at) OR (old.duration_seconds IS DISTINCT FROM new.duration_seconds) OR (old.outcome IS DISTINCT FROM new.outcome) OR (old.value IS DISTINCT FROM new.value))) EXECUTE FUNCTION public.metrics_service_event_rollup();
+CREATE TRIGGER metrics_rollup_update AFTER UPDATE ON public.feedback_surveyresponse FOR EACH ROW WHEN (((old.measure_id IS DISTINCT FROM new.measure_id) OR (old.touchpoint_id IS DISTINCT FROM new.touchpoint_id) OR (old.occurred_at IS DISTINCT FROM new.occurred_at) OR (old.score IS DISTINCT FROM new.score))) EXECUTE FUNCTION public.metrics_survey_rollup();
 ALTER TABLE ONLY public.account_emailaddress
     ADD CONSTRAINT account_emailaddress_user_id_2c513194_fk_tenants_user_id FOREIGN KEY (user_id) REFERENCES public.tenants_user(id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.account_emailconfirmation

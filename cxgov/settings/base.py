@@ -332,5 +332,11 @@ SPECTACULAR_SETTINGS = {
         "StorySeverityEnum": "feedback.stories.models.StorySeverity",
         "MeasureKindEnum": "promises.commitments.models.TENANT_KIND_CHOICES",
         "PromiseKindEnum": "promises.models.Promise.Kind",
+        # The promise's status keeps the name it had before other resources had a status.
+        "StatusEnum": "promises.models.Promise.Status",
+        "WebhookEndpointKindEnum": "tenants.webhooks.models.WebhookEndpointKind",
+        "WebhookDeliveryStatusEnum": "tenants.webhooks.models.WebhookDeliveryStatus",
+        "SignalImportKindEnum": "feedback.imports.models.SignalImportKind",
+        "SignalImportStatusEnum": "feedback.imports.models.SignalImportStatus",
     },
 }

@@ -11,10 +11,12 @@ from tenants.models import Membership, TenantModel
 
 
 class SignalImport(TenantModel):
-    """An admin's CSV upload of survey responses or service events, and how its processing went.
+    """An admin's CSV upload of stories, survey responses or service events, and how its processing went.
 
     The file is kept as text; a Celery task (``feedback.tasks.signal_import_run``) feeds its
-    rows to ``signals_ingest`` in chunks and fills the counts and the report as it goes.
+    rows to ``signals_ingest`` in chunks and fills the counts and the report as it goes. A row
+    whose ``external_id`` the uploader's imports stored before is compared with the stored
+    signal: the same values count as unchanged, other values update it (``updated_count``).
     ``processed_rows`` commits with each chunk's rows, so a run stopped anywhere resumes at
     the first row not stored; ``heartbeat_at`` tells the sweep whether anyone is still at it.
     """
@@ -23,6 +25,7 @@ class SignalImport(TenantModel):
     audit_name = ("file_name",)
 
     class Kind(models.TextChoices):
+        STORIES = "stories", "Stories"
         SURVEY_RESPONSES = "survey_responses", "Survey responses"
         SERVICE_EVENTS = "service_events", "Service events"
 
@@ -39,7 +42,12 @@ class SignalImport(TenantModel):
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
-    duplicate_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(
+        default=0, help_text="Rows stored before (same external_id) whose values this import corrected."
+    )
+    unchanged_count = models.PositiveIntegerField(
+        default=0, help_text="Rows stored before with the same values: skipped."
+    )
     rejected_count = models.PositiveIntegerField(default=0)
     report = models.JSONField(
         default=list, blank=True, help_text='Rejected rows: [{"line": 3, "errors": {"score": ["…"]}}].'
@@ -77,3 +85,8 @@ class SignalImport(TenantModel):
         if not self.total_rows:
             return 0
         return min(100, round(100 * self.processed_rows / self.total_rows))
+
+
+# Named at module level for the API schema (cxgov.settings SPECTACULAR_SETTINGS enum names).
+SignalImportKind = SignalImport.Kind
+SignalImportStatus = SignalImport.Status

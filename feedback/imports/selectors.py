@@ -17,3 +17,8 @@ def signal_imports_failed(*, since: datetime) -> QuerySet[SignalImport]:
         .defer("content", "report")
         .order_by("-created_at", "-id")
     )
+
+
+def signal_import_queryset() -> QuerySet[SignalImport]:
+    """The tenant's imports with their counts and report of rejected rows (not their file)."""
+    return SignalImport.objects.defer("content").order_by("-id")

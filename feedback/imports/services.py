@@ -1,4 +1,5 @@
-"""CSV imports (admins): the template, the upload, a resumable run in chunks, the sweep of stalled runs."""
+"""CSV imports (admins): the template, the upload, a resumable run in chunks that creates new
+rows and corrects re-imported ones, the sweep of stalled runs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from feedback.imports.enqueue import signal_import_run_later
 from feedback.imports.models import SignalImport
 from feedback.ingest.items import MAX_BATCH_ITEMS
 from feedback.ingest.services import signals_ingest
+from feedback.signals.models import story_text_problem
 from tenants.context import tenant_context
 from tenants.csvexport import csv_text
 from tenants.errors import DomainError
@@ -30,6 +32,9 @@ from tenants.webhooks.services import webhook_event_enqueue
 logger = structlog.get_logger("cxgov.feedback")
 
 IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "stories": (
+        "external_id", "text", "occurred_at", "touchpoint", "promises", "department", "segment", "severity",
+    ),
     "survey_responses": (
         "external_id", "measure", "score", "occurred_at", "touchpoint", "respondent_ref", "comment",
     ),
@@ -39,10 +44,15 @@ IMPORT_COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # The fact column comes with the measure's kind: each row is checked against its measure.
 IMPORT_REQUIRED: dict[str, tuple[str, ...]] = {
+    "stories": ("external_id", "text", "occurred_at", "touchpoint"),
     "survey_responses": ("external_id", "measure", "score", "occurred_at"),
     "service_events": ("external_id", "measure", "occurred_at", "touchpoint"),
 }
 IMPORT_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "stories": (
+        "story-0001", "The courier left the parcel in the rain.", "2026-03-01T14:30:00+01:00", "delivery",
+        "on-time-delivery", "", "retail", "high",
+    ),
     "survey_responses": (
         "resp-0001", "nps", "9", "2026-03-01T14:30:00+01:00", "delivery", "cust-123", "Quick and friendly.",
     ),
@@ -64,6 +74,9 @@ EVENT_TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 IMPORT_INTEGER_COLUMNS = frozenset({"score", "duration_seconds"})
 IMPORT_BOOLEAN_COLUMNS = frozenset({"outcome"})
+# A story's promises: their slugs in one cell, separated by spaces, commas or semicolons.
+IMPORT_LIST_COLUMNS = frozenset({"promises"})
+_LIST_SEPARATORS = re.compile(r"[\s,;]+")
 _BOOLEANS = {"true": True, "false": False}
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 _WHOLE_NUMBER = re.compile(r"^[+-]?\d+$")
@@ -132,11 +145,16 @@ def signal_import_create(
     return signal_import
 
 
-def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] | None, str | None]]:
+# Why a row cannot be an item: a sentence about the row, or (its external_id, errors per field).
+RowProblem = str | tuple[str, dict[str, list[str]]]
+
+
+def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] | None, RowProblem | None]]:
     """``(line, item, problem)`` per data row: the API item of the row, or why it cannot be one."""
     reader = csv.DictReader(io.StringIO(content))
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
     line = reader.line_num
+    seen: dict[str, int] = {}  # external_id → its first line
     for row in reader:
         start, line = line + 1, reader.line_num
         if None in row:
@@ -158,13 +176,30 @@ def _import_rows(kind: str, content: str) -> Iterable[tuple[int, dict[str, Any] 
                 item[name] = int(value)
             elif name in IMPORT_BOOLEAN_COLUMNS and value.lower() in _BOOLEANS:
                 item[name] = _BOOLEANS[value.lower()]
+            elif name in IMPORT_LIST_COLUMNS:
+                item[name] = [slug for slug in _LIST_SEPARATORS.split(value) if slug]
             else:
                 item[name] = value
         if problem is not None:
             yield start, None, problem
             continue
         if "external_id" not in item:
-            yield start, None, "external_id is empty; every row needs one so that a re-import skips it."
+            yield start, None, "external_id is empty; every row needs one, so that a re-import finds it."
+            continue
+        if (first := seen.get(item["external_id"])) is not None:
+            repeated = (
+                f"external_id {item['external_id']!r} is already on line {first}; each row needs its own "
+            )
+            yield start, None, repeated + "external_id (to correct a row, change it on its line)."
+            continue
+        seen[item["external_id"]] = start
+        if (
+            kind == "stories"
+            and isinstance(item.get("text"), str)
+            and (problem := story_text_problem(item["text"]))
+        ):
+            # The web form's rule for a story a person wrote (the API takes any text).
+            yield start, None, (item["external_id"], {"text": [problem]})
             continue
         yield start, item, None
 
@@ -173,14 +208,18 @@ def signal_import_run(
     *, tenant: Tenant, signal_import: SignalImport, time_budget: float | None = None
 ) -> SignalImport:
     """Feed the import's rows to :func:`signals_ingest`, ``MAX_BATCH_ITEMS`` rows per transaction,
-    from the first row not stored yet.
+    from the first row not stored yet. A row whose ``external_id`` the uploader stored before
+    corrects that signal when its values differ (``updated``) and is skipped otherwise
+    (``unchanged``): see ``on_existing="update"``.
 
     Each chunk's rows, the import's progress (rows done, counts, report) and its heartbeat
     commit in one transaction, under a row lock on the import. So a run killed anywhere
     (``kill -9``, a lost database connection) resumes exactly after the last committed chunk,
     and two runs of one import (a resume racing a slow run) take turns chunk by chunk: no row
-    is lost or stored twice, and the counts add up. The source of the rows is the member who
-    uploaded the file: a re-import by them of the same file finds every row a duplicate.
+    is lost or stored twice, and the counts add up (a chunk run again after a crash finds its
+    rows stored with its values: nothing new is counted, since the progress committed with
+    them). The source of the rows is the member who uploaded the file: a re-import by them of
+    the same file finds every row unchanged.
 
     ``time_budget`` (seconds): with work left after it, the run queues its own continuation
     and returns, so no single task runs much longer than that (the broker's visibility
@@ -220,7 +259,10 @@ def _import_locked(import_id: int) -> SignalImport | None:
 
 
 def _import_chunk(
-    *, tenant: Tenant, signal_import: SignalImport, rows: list[tuple[int, dict[str, Any] | None, str | None]]
+    *,
+    tenant: Tenant,
+    signal_import: SignalImport,
+    rows: list[tuple[int, dict[str, Any] | None, RowProblem | None]],
 ) -> None:
     """Store the next chunk of ``rows`` and the progress, in the caller's transaction."""
     changes: dict[str, Any] = {"heartbeat_at": timezone.now()}
@@ -237,12 +279,13 @@ def _import_chunk(
         return
     start = signal_import.processed_rows
     chunk = rows[start : start + MAX_BATCH_ITEMS]
-    counts = {"created": 0, "duplicate": 0, "rejected": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "rejected": 0}
     report: list[dict[str, Any]] = []
     for line, item, problem in chunk:
         if item is None:
             counts["rejected"] += 1
-            report.append({"line": line, "external_id": "", "errors": {"row": [problem]}})
+            external_id, errors = ("", {"row": [problem]}) if isinstance(problem, str) else problem
+            report.append({"line": line, "external_id": external_id, "errors": errors})
     sendable = [(line, item) for line, item, _ in chunk if item is not None]
     if sendable:
         results = signals_ingest(
@@ -251,9 +294,11 @@ def _import_chunk(
             items=[item for _, item in sendable],
             source=source,
             audit={"import_id": signal_import.pk, "first_line": chunk[0][0], "last_line": chunk[-1][0]},
+            on_existing="update",
         )
         for (line, item), result in zip(sendable, results, strict=True):
-            counts[result.status] += 1
+            # "duplicate" (repeated in one batch) cannot happen: _import_rows rejects repeats.
+            counts["unchanged" if result.status == "duplicate" else result.status] += 1
             if result.status == "rejected":
                 report.append(
                     {"line": line, "external_id": item.get("external_id", ""), "errors": result.errors}
@@ -262,7 +307,8 @@ def _import_chunk(
     changes.update(
         processed_rows=processed,
         created_count=signal_import.created_count + counts["created"],
-        duplicate_count=signal_import.duplicate_count + counts["duplicate"],
+        updated_count=signal_import.updated_count + counts["updated"],
+        unchanged_count=signal_import.unchanged_count + counts["unchanged"],
         rejected_count=signal_import.rejected_count + counts["rejected"],
     )
     if report:  # chunks come in file order: the report stays sorted by line
@@ -323,8 +369,9 @@ def _import_update(tenant: Tenant, signal_import: SignalImport, **changes: Any) 
 
 
 def _import_finished_webhook(tenant: Tenant, signal_import: SignalImport) -> None:
-    """``import.finished``: how many rows were stored, already there, or rejected; links to the
-    import's page (its report of rejected rows)."""
+    """``import.finished``: how many rows were created, updated, unchanged or rejected; links to
+    the import's page (its report of rejected rows). ``stored`` and ``duplicates`` are the
+    names of ``created`` and ``unchanged`` before imports corrected rows, kept for receivers."""
     webhook_event_enqueue(
         tenant=tenant,
         event_type="import.finished",
@@ -336,9 +383,12 @@ def _import_finished_webhook(tenant: Tenant, signal_import: SignalImport) -> Non
                 "status": signal_import.status,
                 "total_rows": signal_import.total_rows,
                 "processed_rows": signal_import.processed_rows,
-                "stored": signal_import.created_count,
-                "duplicates": signal_import.duplicate_count,
+                "created": signal_import.created_count,
+                "updated": signal_import.updated_count,
+                "unchanged": signal_import.unchanged_count,
                 "rejected": signal_import.rejected_count,
+                "stored": signal_import.created_count,
+                "duplicates": signal_import.unchanged_count,
                 "error": signal_import.error,
                 "created_at": signal_import.created_at.isoformat(),
                 "finished_at": signal_import.finished_at.isoformat() if signal_import.finished_at else None,
@@ -354,13 +404,14 @@ def _rows(count: int) -> str:
 
 
 def _import_summary(signal_import: SignalImport) -> str:
-    """E.g. "CSV import finished: responses.csv — 2 rows stored, 0 already there, 1 rejected."."""
+    """E.g. "CSV import finished: responses.csv — 2 rows created, 1 updated, 0 unchanged, 1 rejected."."""
     name = signal_import.file_name or f"import {signal_import.pk}"
     if signal_import.status == SignalImport.Status.FAILED:
         return f"CSV import failed: {name} — {signal_import.error}"
     return (
-        f"CSV import finished: {name} — {_rows(signal_import.created_count)} stored, "
-        f"{signal_import.duplicate_count} already there, {signal_import.rejected_count} rejected."
+        f"CSV import finished: {name} — {_rows(signal_import.created_count)} created, "
+        f"{signal_import.updated_count} updated, {signal_import.unchanged_count} unchanged, "
+        f"{signal_import.rejected_count} rejected."
     )
 
 

@@ -32,7 +32,7 @@ def signal_import_run(tenant_id: int, import_id: int) -> None:
             tenant=tenant,
             signal_import=signal_import,
             error="The import stopped on an unexpected error; upload the file again (rows already "
-            "imported are skipped as duplicates).",
+            "imported are skipped as unchanged).",
         )
         raise
 

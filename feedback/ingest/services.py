@@ -50,8 +50,8 @@ from feedback.ingest.models import IdempotencyRecord
 from feedback.signals.models import HostedSurveySource, Signal, SignalSource, SourceKind, source_of
 from feedback.stories.models import Story, StoryPromise
 from promises.models import Promise
-from tenants.audit import ingest_event_record
-from tenants.context import require_tenant_id, tenant_context
+from tenants.audit import actor_of, ingest_event_record
+from tenants.context import actor_context, require_tenant_id, tenant_context
 from tenants.errors import DomainError
 from tenants.models import ApiKey, Tenant
 from tenants.rescoring import scoring_mark_dirty
@@ -62,7 +62,7 @@ from tenants.rescoring import scoring_mark_dirty
 @dataclass
 class ItemResult:
     index: int
-    status: str  # "created" | "duplicate" | "rejected"
+    status: str  # "created" | "duplicate" | "rejected"; with on_existing="update": "updated" | "unchanged"
     id: int | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
 
@@ -225,6 +225,107 @@ _CHANNELS = {
     SourceKind.MEMBER: "csv_import",
     SourceKind.HOSTED_SURVEY: "hosted_survey",
 }
+# A story's channel by its sender (the web form writes its stories itself: stories.services).
+_STORY_CHANNELS = {
+    SourceKind.API_KEY: Story.Channel.API,
+    SourceKind.MEMBER: Story.Channel.CSV,
+    SourceKind.HOSTED_SURVEY: Story.Channel.API,
+}
+# What a correction may change: every value an item carries but its identity (external_id).
+_NOT_UPDATED = frozenset({"external_id", "source_kind", "source_id", "channel"})
+
+
+def _stored_value(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def _signals_update(
+    *,
+    tenant: Tenant,
+    model: type[Signal],
+    source: SignalSource,
+    source_kind: str,
+    source_id: int,
+    items: dict[str, tuple[ItemResult, dict[str, Any], list[Promise]]],
+) -> None:
+    """Compare items with the signals their source stored under the same ``external_id``, and
+    update those whose values differ (in the caller's transaction). Answers each item
+    ``unchanged`` or ``updated``, with the stored id.
+
+    The stored rows are locked (``FOR UPDATE``, in id order) before they are compared, so two
+    imports correcting one row take turns and the second compares with what the first wrote;
+    a retried chunk finds its rows already corrected and answers ``unchanged``: nothing is
+    counted twice. Queries: a constant number per batch (a read, one ``UPDATE`` for all changed
+    rows; for stories also their links: one delete, one insert).
+
+    Each updated row is audited by the table's UPDATE trigger (old and new values, the sender
+    as actor). Rollups: the survey-response and service-event row triggers take the old row
+    out and put the new one in (``metrics/migrations/0015_imports_rollups_on_update.py``). A
+    story counts through its promise links, whose trigger reads the story: the links of a
+    changed story are deleted before it is updated (counted out with the old values) and
+    written again after (counted in with the new ones and the new promises). Scores are
+    marked for recomputation after commit, like new signals.
+    """
+    stored = {
+        signal.external_id: signal
+        for signal in model.objects.select_for_update(of=("self",))
+        .filter(source_kind=source_kind, source_id=source_id, external_id__in=list(items))
+        .order_by("pk")
+    }
+    is_story = model is Story
+    links: dict[int, set[int]] = {}
+    if is_story and stored:
+        for story_id, promise_id in StoryPromise.objects.filter(
+            story_id__in=[signal.pk for signal in stored.values()]
+        ).values_list("story_id", "promise_id"):
+            links.setdefault(story_id, set()).add(promise_id)
+    changed: list[Signal] = []
+    changed_fields: set[str] = set()
+    relink: list[tuple[Signal, list[Promise]]] = []
+    for external_id, (result, row, promises) in items.items():
+        signal = stored[external_id]
+        result.id = signal.pk
+        differs = []
+        for name, value in row.items():
+            if name in _NOT_UPDATED:
+                continue
+            field = model._meta.get_field(name)
+            if getattr(signal, field.attname) != _stored_value(value):
+                differs.append(field)
+        promises_differ = is_story and links.get(signal.pk, set()) != {p.pk for p in promises}
+        if not differs and not promises_differ:
+            result.status = "unchanged"
+            continue
+        result.status = "updated"
+        for field in differs:
+            setattr(signal, field.attname, _stored_value(row[field.name]))
+            changed_fields.add(field.name)
+        changed.append(signal)
+        if is_story:
+            relink.append((signal, promises))
+    if not changed:
+        return
+    with actor_context(actor_of(source.actor if isinstance(source, HostedSurveySource) else source)):
+        if relink:
+            StoryPromise.objects.filter(story_id__in=[story.pk for story, _ in relink]).delete()
+        if changed_fields:
+            model.objects.filter(tenant_id=tenant.pk).bulk_update(changed, sorted(changed_fields))
+        if relink:
+            new_links = sorted(
+                (
+                    ((promise.pk, story.touchpoint_id or 0, story.occurred_at), story.pk, promise)
+                    for story, promises in relink
+                    for promise in promises
+                ),
+                key=lambda link: link[:2],
+            )
+            StoryPromise.objects.bulk_create(
+                [
+                    StoryPromise(tenant=tenant, story_id=story_id, promise=promise)
+                    for _, story_id, promise in new_links
+                ]
+            )
+    transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
 
 
 def signals_ingest(
@@ -234,6 +335,7 @@ def signals_ingest(
     items: list[Any],
     source: SignalSource,
     audit: dict[str, Any] | None = None,
+    on_existing: str = "skip",
 ) -> list[ItemResult]:
     """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
 
@@ -243,11 +345,20 @@ def signals_ingest(
     ``external_id`` both send). What it stores is recorded in one audit entry, with ``audit``
     added to its detail (e.g. the Idempotency-Key, the import). Queries: a constant number,
     whatever the batch size.
+
+    ``on_existing``: what an item whose ``external_id`` the source stored before does. ``skip``
+    (the API): nothing, it is a ``duplicate``. ``update`` (CSV imports, which correct): its
+    values are compared with the stored signal's under a row lock; the same values answer
+    ``unchanged``, other values update the signal in place (``updated``; each updated row is in
+    the audit trail with its old and new values, and the rollups follow: see
+    :func:`_signals_update`).
     """
     if kind not in KINDS:
         raise DomainError(f"Unknown signal kind {kind!r}; use one of: {', '.join(KINDS)}.", field="kind")
     if len(items) > MAX_BATCH_ITEMS:
         raise DomainError(f"At most {MAX_BATCH_ITEMS} items per request; split the batch.", field="items")
+    if on_existing not in ("skip", "update"):
+        raise DomainError(f"Unknown on_existing {on_existing!r}; use skip or update.", field="on_existing")
     source_kind, source_id = source_of(source)
     model = MODELS[kind]
     now = timezone.now()
@@ -281,7 +392,7 @@ def signals_ingest(
 
         new_rows: list[tuple[ItemResult, Any, list[Promise]]] = []
         first_in_batch: dict[str, ItemResult] = {}
-        extra = {"channel": Story.Channel.API} if kind == "stories" else {}
+        extra = {"channel": _STORY_CHANNELS[source_kind]} if kind == "stories" else {}
         for result, values, promises in valid:
             external_id = values["external_id"]
             if external_id is not None:
@@ -294,16 +405,27 @@ def signals_ingest(
             new_rows.append((result, row, promises))
         created: list[tuple[ItemResult, Any, list[Promise]]] = []
         stored_before: dict[str, ItemResult] = {}
+        existing: dict[str, tuple[ItemResult, dict[str, Any], list[Promise]]] = {}
         if new_rows:
             ids = _insert_rows(model, [row for _, row, _ in new_rows])
             for (result, row, promises), row_id in zip(new_rows, ids, strict=True):
                 if row_id is None:  # the source had sent it before (or a concurrent batch just did)
                     result.status = "duplicate"
                     stored_before[row["external_id"]] = result
+                    existing[row["external_id"]] = (result, row, promises)
                 else:
                     result.status, result.id = "created", row_id
                     created.append((result, row, promises))
-        if stored_before:
+        if existing and on_existing == "update":
+            _signals_update(
+                tenant=tenant,
+                model=model,
+                source=source,
+                source_kind=source_kind,
+                source_id=source_id,
+                items=existing,
+            )
+        elif stored_before:
             # A fresh statement sees what a concurrent batch committed while the insert waited.
             for external_id, row_id in model.objects.filter(
                 source_kind=source_kind, source_id=source_id, external_id__in=stored_before

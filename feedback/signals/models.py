@@ -31,6 +31,19 @@ from tenants.models import ApiKey, Membership, TenantModel, Touchpoint
 from tenants.rls import AUDIT_UPDATE_DELETE
 
 STORY_TEXT_MAX = 5000
+STORY_TEXT_MIN = 10  # characters a story typed on the form needs to say anything (half of them letters)
+
+
+def story_text_problem(text: str) -> str | None:
+    """What is wrong with a story's text as a person writes it (the web form, a CSV import), or None."""
+    if len(text) < STORY_TEXT_MIN or sum(ch.isalpha() for ch in text) < STORY_TEXT_MIN // 2:
+        return (
+            f"Describe what happened in words: at least {STORY_TEXT_MIN} characters "
+            "(e.g. “The courier left the parcel in the rain”)."
+        )
+    return None
+
+
 EXTERNAL_ID_MAX = 200
 
 # The answer scale of each survey measure (what a respondent can pick), by measure key.

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from feedback.signals.models import STORY_TEXT_MAX
+from feedback.signals.models import STORY_TEXT_MAX, story_text_problem
 from feedback.stories.models import Story
 from promises.models import Commitment, Promise
 from tenants.formonce import FormTokenMixin
@@ -23,7 +23,6 @@ from tenants.models import Department, Touchpoint
 from tenants.validation import date_problem, instant_problem
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-STORY_TEXT_MIN = 10  # characters a story typed on the form needs to say anything (half of them letters)
 
 
 def touchpoints_in_journey_order() -> QuerySet[Touchpoint]:
@@ -112,11 +111,8 @@ class StoryForm(FormTokenMixin, forms.Form):
 
     def clean_text(self) -> str:
         text = self.cleaned_data["text"].strip()
-        if len(text) < STORY_TEXT_MIN or sum(ch.isalpha() for ch in text) < STORY_TEXT_MIN // 2:
-            raise forms.ValidationError(
-                f"Describe what happened in words: at least {STORY_TEXT_MIN} characters "
-                "(e.g. “The courier left the parcel in the rain”)."
-            )
+        if problem := story_text_problem(text):
+            raise forms.ValidationError(problem)
         return text
 
     def clean_occurred_at(self) -> dt.datetime:

@@ -105,3 +105,8 @@ class WebhookDelivery(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.event_type} to {self.endpoint_id} ({self.status})"
+
+
+# Named at module level for the API schema (cxgov.settings SPECTACULAR_SETTINGS enum names).
+WebhookEndpointKind = WebhookEndpoint.Kind
+WebhookDeliveryStatus = WebhookDelivery.Status

@@ -14,3 +14,10 @@ def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
 def webhook_delivery_log(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     """The endpoint's deliveries, newest first (without their payloads)."""
     return WebhookDelivery.objects.filter(endpoint=endpoint).defer("payload").order_by("-id")
+
+
+def webhook_delivery_list() -> QuerySet[WebhookDelivery]:
+    """Every delivery of the tenant, with its endpoint (what sending one again needs)."""
+    return WebhookDelivery.objects.select_related("endpoint").defer(
+        "endpoint__secret", "endpoint__previous_secret"
+    )

@@ -89,7 +89,7 @@ def test_an_admin_imports_survey_responses_with_a_report_of_bad_rows(worker, sig
         assert "Queued" in text(client.get(response["Location"])) and 'hx-trigger="every 1s"' in queued
     imp = run(worker, signals, response)
     assert imp.status == SignalImport.Status.DONE and imp.total_rows == 8 and imp.processed_rows == 8
-    assert (imp.created_count, imp.duplicate_count, imp.rejected_count) == (3, 0, 5)
+    assert (imp.created_count, imp.unchanged_count, imp.rejected_count) == (3, 0, 5)
     with tenant_context(signals):
         assert set(SurveyResponse.objects.values_list("external_id", flat=True)) == {"r-1", "r-2", "r-8"}
         assert SurveyResponse.objects.get(external_id="r-8").comment == "Two\nlines"
@@ -119,7 +119,7 @@ def test_re_importing_the_same_file_creates_nothing_new(worker, signals, member_
     client = member_clients["admin"]
     first = run(worker, signals, upload(client, "survey_responses", SURVEY_CSV))
     second = run(worker, signals, upload(client, "survey_responses", SURVEY_CSV))
-    assert (second.created_count, second.duplicate_count, second.rejected_count) == (0, 3, 5)
+    assert (second.created_count, second.unchanged_count, second.rejected_count) == (0, 3, 5)
     assert first.created_count == 3
     with tenant_context(signals):
         assert SurveyResponse.objects.count() == 3
@@ -129,7 +129,7 @@ def test_re_importing_the_same_file_creates_nothing_new(worker, signals, member_
     with tenant_context(signals):
         assert SurveyResponse.objects.count() == 3
         unchanged = SignalImport.objects.get(pk=second.pk)
-    assert (unchanged.created_count, unchanged.duplicate_count, unchanged.rejected_count) == (0, 3, 5)
+    assert (unchanged.created_count, unchanged.unchanged_count, unchanged.rejected_count) == (0, 3, 5)
     assert unchanged.finished_at == second.finished_at
 
 
@@ -177,7 +177,11 @@ def test_templates_download_with_the_documented_columns(worker, signals, member_
     assert header == "external_id,measure,score,occurred_at,touchpoint,respondent_ref,comment"
     events = client.get("/signals/import/template/service_events.csv").content.decode()
     assert events.splitlines()[0] == "external_id,measure,duration_seconds,occurred_at,touchpoint"
-    assert client.get("/signals/import/template/stories.csv").status_code == 404
+    stories = client.get("/signals/import/template/stories.csv").content.decode()
+    assert stories.splitlines()[0] == (
+        "external_id,text,occurred_at,touchpoint,promises,department,segment,severity"
+    )
+    assert client.get("/signals/import/template/escalations.csv").status_code == 404
     # The template itself imports cleanly (given the touchpoint and measure it names exist).
     imp = run(worker, signals, upload(client, "service_events", events))
     assert (imp.created_count, imp.rejected_count) == (1, 0)

@@ -165,7 +165,7 @@ def test_an_import_killed_at_4000_rows_resumes_on_a_new_worker_with_every_row_on
 
     assert done.status == SignalImport.Status.DONE, done.error
     assert (done.total_rows, done.processed_rows) == (ROWS, ROWS)
-    assert (done.created_count, done.duplicate_count, done.rejected_count) == (ROWS, 0, 0)
+    assert (done.created_count, done.unchanged_count, done.rejected_count) == (ROWS, 0, 0)
     with tenant_context(tenant):
         stored = list(SurveyResponse.objects.values_list("external_id", flat=True))
     assert len(stored) == ROWS and set(stored) == {external_id(n) for n in range(ROWS)}

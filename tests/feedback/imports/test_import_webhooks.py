@@ -53,10 +53,17 @@ def test_a_finished_import_reaches_the_receiver_with_its_counts(signals):
     assert payload["url"].endswith(f"/signals/import/{signal_import.pk}/")
     sent = payload["data"]["import"]
     assert (sent["id"], sent["status"], sent["file_name"]) == (signal_import.pk, "done", "responses.csv")
-    assert (sent["total_rows"], sent["stored"], sent["duplicates"], sent["rejected"]) == (3, 2, 0, 1)
+    assert (sent["total_rows"], sent["created"], sent["updated"], sent["unchanged"], sent["rejected"]) == (
+        3,
+        2,
+        0,
+        0,
+        1,
+    )
+    assert (sent["stored"], sent["duplicates"]) == (2, 0)  # the former names, kept for receivers
     assert (
         payload["summary"]
-        == "CSV import finished: responses.csv — 2 rows stored, 0 already there, 1 rejected."
+        == "CSV import finished: responses.csv — 2 rows created, 0 updated, 0 unchanged, 1 rejected."
     )
 
 
