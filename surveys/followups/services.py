@@ -22,6 +22,7 @@ from surveys.models import (
     FollowUp,
     Survey,
 )
+from tenants.calendars.selectors import clock_deadline
 from tenants.context import tenant_context
 from tenants.errors import DomainError
 from tenants.models import Membership, Tenant
@@ -82,7 +83,16 @@ def followup_open(
         existing = FollowUp.objects.filter(response_id=response_id).first()
         if existing is not None:
             return existing
-        hours = Tenant.objects.values_list("followup_due_hours", flat=True).get(pk=tenant.pk)
+        hours, business = Tenant.objects.values_list("followup_due_hours", "business_hours_clocks").get(
+            pk=tenant.pk
+        )
+        now = timezone.now()
+        # In business hours of the department's calendar (else the company's) when the tenant
+        # counts them, else plain hours.
+        tenant.business_hours_clocks = business
+        due_at = clock_deadline(
+            tenant=tenant, department=survey.department_id, start=now, duration=dt.timedelta(hours=hours)
+        )
         followup = FollowUp(
             tenant=tenant,
             survey=survey,
@@ -92,7 +102,7 @@ def followup_open(
             measure_key=survey.measure.key,
             score=score,
             language=language,
-            due_at=timezone.now() + dt.timedelta(hours=hours),
+            due_at=due_at,
         )
         followup.save()
         followup = FollowUp.objects.select_related("survey", "department", "touchpoint").get(pk=followup.pk)

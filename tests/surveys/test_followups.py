@@ -375,3 +375,36 @@ def test_a_personalised_links_pages_never_show_the_surveys_token(tenant):
     other = services.survey_answer(tenant=tenant, survey=world.survey, score=1, nonce="anon")
     token = services.answer_token(tenant=tenant, survey=world.survey, response_id=other.response_id)
     assert client.get(f"/s/l/{link.token}/contact/{token}/").status_code == 404
+
+
+def test_the_due_time_counts_business_hours_when_the_tenant_says_so(world):
+    from zoneinfo import ZoneInfo
+
+    import time_machine
+
+    from tenants.calendars.services import business_calendar_save
+
+    berlin = ZoneInfo("Europe/Berlin")
+    office = {d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+    tenant_settings_update(
+        tenant=world.tenant,
+        name="Acme Retail",
+        time_zone="Europe/Berlin",
+        followup_due_hours=10,
+        business_hours_clocks=True,
+    )
+    business_calendar_save(tenant=world.tenant, weekly_hours=office, country="DE", subdivision="BY")
+    world.tenant.refresh_from_db()
+    # Friday 6 March 2026, 15:00: 2 hours that day, then 8 hours on Monday: due Monday 17:00.
+    with time_machine.travel(dt.datetime(2026, 3, 6, 15, tzinfo=berlin), tick=False):
+        services.survey_answer(tenant=world.tenant, survey=world.survey, score=1, nonce="tap-biz")
+    (followup,) = _followups(world.tenant)
+    assert followup.due_at == dt.datetime(2026, 3, 9, 17, tzinfo=berlin)
+    # Off again: plain hours.
+    tenant_settings_update(
+        tenant=world.tenant, name="Acme Retail", time_zone="Europe/Berlin", business_hours_clocks=False
+    )
+    world.tenant.refresh_from_db()
+    with time_machine.travel(dt.datetime(2026, 3, 6, 15, tzinfo=berlin), tick=False):
+        services.survey_answer(tenant=world.tenant, survey=world.survey, score=1, nonce="tap-plain")
+    assert _followups(world.tenant)[1].due_at == dt.datetime(2026, 3, 7, 1, tzinfo=berlin)
