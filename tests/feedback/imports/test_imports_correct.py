@@ -14,10 +14,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from feedback.stories.sentiment import sentiment_score
 
 from feedback.imports.models import SignalImport
 from feedback.imports.services import signal_import_create, signal_import_run
+from feedback.sentiment import sentiment_score
 from feedback.signals.models import ServiceEvent, SurveyResponse
 from feedback.stories.models import Story, StoryPromise
 from metrics.engine import scores_compute
