@@ -64,7 +64,7 @@ def _two_escalations() -> None:
     for touchpoint, title in zip(touchpoints, ["Parcels left in the rain", "Refund never came"], strict=True):
         story = story_create(
             tenant=tenant,
-            text=f"{title}, and nobody called back.",
+            text=f"{title}: the customer told us at the counter.",  # not an automatic escalation
             occurred_at=timezone.now(),
             touchpoint=touchpoint,
             source=employee,
@@ -103,7 +103,7 @@ def test_each_role_lands_on_its_home(role, page, site):
     if role == "employee":
         stories = page.locator("#my-stories")
         expect(home.get_by_role("heading", name="My stories")).to_be_visible()
-        expect(stories).to_contain_text("Parcels left in the rain, and nobody called back.")
+        expect(stories).to_contain_text("Parcels left in the rain: the customer told us at the counter.")
         expect(stories).to_contain_text("Counts towards Fast refunds")
         expect(stories.get_by_role("link", name="Refund never came", exact=True)).to_be_visible()
         expect(home.get_by_role("link", name="Log a story")).to_be_visible()
