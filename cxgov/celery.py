@@ -10,4 +10,6 @@ app = Celery("cxgov")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Subjects inside an app keep their tasks in their own package.
-app.autodiscover_tasks(["metrics.actions", "metrics.digests", "tenants.delivery", "tenants.webhooks"])
+app.autodiscover_tasks(
+    ["metrics.actions", "metrics.digests", "surveys.followups", "tenants.delivery", "tenants.webhooks"]
+)

@@ -237,6 +237,9 @@ class FollowUp(TenantModel):
     contact_email = models.CharField(max_length=CONTACT_EMAIL_MAX, blank=True, default="")
     contact_phone = models.CharField(max_length=CONTACT_PHONE_MAX, blank=True, default="")
     due_at = models.DateTimeField()
+    # When the reminder before the due time goes out (the tenant's share of the clock); emptied
+    # once it is sent, or never set when the tenant sends none.
+    reminder_at = models.DateTimeField(null=True, blank=True)
     owner = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )
@@ -263,6 +266,11 @@ class FollowUp(TenantModel):
         indexes = [
             models.Index(fields=["tenant", "department", "status", "due_at"], name="followup_inbox_idx"),
             models.Index(fields=["tenant", "status", "due_at"], name="followup_status_idx"),
+            models.Index(
+                fields=["tenant", "reminder_at"],
+                name="followup_reminder_idx",
+                condition=models.Q(reminder_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

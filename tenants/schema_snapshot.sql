@@ -71,6 +71,7 @@
 -- migration surveys 0002_survey_links 074c0548d4c72c34
 -- migration surveys 0003_followups ad5292612b543f4e
 -- migration surveys 0004_distribution e1e6835ffe91adbb
+-- migration surveys 0005_followup_reminder 87a252dffbaeab71
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -1362,6 +1363,7 @@ CREATE TABLE public.surveys_followup (
     survey_id bigint NOT NULL,
     tenant_id bigint NOT NULL,
     touchpoint_id bigint NOT NULL,
+    reminder_at timestamp with time zone,
     CONSTRAINT followup_closed_has_outcome CHECK ((((closed_at IS NULL) AND ((outcome)::text = ''::text) AND ((status)::text = 'open'::text)) OR ((closed_at IS NOT NULL) AND ((status)::text = 'closed'::text) AND (NOT ((outcome)::text = ''::text)))))
 );
 ALTER TABLE ONLY public.surveys_followup FORCE ROW LEVEL SECURITY;
@@ -2001,6 +2003,7 @@ CREATE INDEX feedback_surveyresponse_measure_id_b6938844 ON public.feedback_surv
 CREATE INDEX feedback_surveyresponse_tenant_id_620ae02c ON public.feedback_surveyresponse USING btree (tenant_id);
 CREATE INDEX feedback_surveyresponse_touchpoint_id_e2577adb ON public.feedback_surveyresponse USING btree (touchpoint_id);
 CREATE INDEX followup_inbox_idx ON public.surveys_followup USING btree (tenant_id, department_id, status, due_at);
+CREATE INDEX followup_reminder_idx ON public.surveys_followup USING btree (tenant_id, reminder_at) WHERE (reminder_at IS NOT NULL);
 CREATE INDEX followup_status_idx ON public.surveys_followup USING btree (tenant_id, status, due_at);
 CREATE UNIQUE INDEX followup_unique_response ON public.surveys_followup USING btree (tenant_id, response_id);
 CREATE UNIQUE INDEX heartbeat_unique_tenant ON public.tenants_tenantheartbeat USING btree (tenant_id);

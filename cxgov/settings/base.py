@@ -169,6 +169,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.escalations_overdue_dispatch",
         "schedule": env.float("CXGOV_ESCALATION_SCAN_SECONDS", default=300.0),
     },
+    # Follow-up reminders before their due times, a scan per tenant (each reminder queued once).
+    "followup-reminders": {
+        "task": "surveys.followups.tasks.followup_reminders_dispatch",
+        "schedule": env.float("CXGOV_FOLLOWUP_REMINDER_SECONDS", default=300.0),
+    },
 }
 
 # CSV imports: a task stores rows for this long, then queues its continuation; an unfinished

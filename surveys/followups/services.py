@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from textwrap import shorten
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -15,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from feedback.escalations.mail import department_managers, member_address
 from surveys.models import (
     CONTACT_EMAIL_MAX,
     CONTACT_PHONE_MAX,
@@ -22,10 +24,12 @@ from surveys.models import (
     FollowUp,
     Survey,
 )
-from tenants.calendars.selectors import clock_deadline
+from tenants.calendars.selectors import clock_deadline, clock_reminder_at
 from tenants.context import tenant_context
+from tenants.delivery.services import Email, outbox_enqueue
 from tenants.errors import DomainError
 from tenants.models import Membership, Tenant
+from tenants.sites import tenant_url
 from tenants.validation import text_problem
 from tenants.webhooks.services import webhook_event_enqueue
 
@@ -83,16 +87,18 @@ def followup_open(
         existing = FollowUp.objects.filter(response_id=response_id).first()
         if existing is not None:
             return existing
-        hours, business = Tenant.objects.values_list("followup_due_hours", "business_hours_clocks").get(
-            pk=tenant.pk
-        )
+        hours, business, percent = Tenant.objects.values_list(
+            "followup_due_hours", "business_hours_clocks", "clock_reminder_percent"
+        ).get(pk=tenant.pk)
         now = timezone.now()
         # In business hours of the department's calendar (else the company's) when the tenant
         # counts them, else plain hours.
-        tenant.business_hours_clocks = business
+        tenant.business_hours_clocks, tenant.clock_reminder_percent = business, percent
         due_at = clock_deadline(
             tenant=tenant, department=survey.department_id, start=now, duration=dt.timedelta(hours=hours)
         )
+        # The reminder before the due time, counted like the clock (None: the tenant sends none).
+        reminder_at = clock_reminder_at(tenant=tenant, department=survey.department_id, start=now, due=due_at)
         followup = FollowUp(
             tenant=tenant,
             survey=survey,
@@ -103,6 +109,7 @@ def followup_open(
             score=score,
             language=language,
             due_at=due_at,
+            reminder_at=reminder_at,
         )
         followup.save()
         followup = FollowUp.objects.select_related("survey", "department", "touchpoint").get(pk=followup.pk)
@@ -267,3 +274,54 @@ def followup_close(
     for attr in ("status", "outcome", "note", "closed_by", "closed_at"):
         setattr(followup, attr, getattr(locked, attr))
     return followup
+
+
+FOLLOWUP_MAIL_KIND = "followup"
+
+
+def followup_reminders_send(*, tenant: Tenant) -> int:
+    """Send the reminders of open follow-ups whose time has come (the follow-up clock's task runs
+    it); returns how many follow-ups were reminded.
+
+    A reminder goes to the follow-up's owner, else to its department's managers, once the
+    tenant's share of the clock has passed (``Tenant.clock_reminder_percent``). Each is sent
+    once: the row is locked and its ``reminder_at`` emptied in the transaction that queues the
+    e-mail (whose key names the follow-up and its due time). A closed or overdue follow-up gets
+    none."""
+    with tenant_context(tenant), transaction.atomic():
+        now = timezone.now()
+        sent = 0
+        due_now = (
+            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("survey", "department", "touchpoint", "owner__user")
+            .filter(reminder_at__lte=now)
+            .order_by("id")
+        )
+        for followup in due_now:
+            if followup.status == FollowUp.Status.OPEN and followup.due_at > now:
+                sent += _reminder_mail(tenant, followup) > 0
+            followup.reminder_at = None
+            followup.save(update_fields=["reminder_at", "updated_at"])
+    return sent
+
+
+def _reminder_mail(tenant: Tenant, followup: FollowUp) -> int:
+    to = member_address(followup.owner) or department_managers(followup.department_id)
+    due = f"{timezone.localtime(followup.due_at, ZoneInfo(tenant.time_zone)):%Y-%m-%d %H:%M %Z}"
+    link = tenant_url(tenant, f"/followups/{followup.pk}/")
+    body = (
+        f"This follow-up is due {due}; contact the customer and close it with the outcome.\n\n"
+        f"{followup_summary(followup)}\n{link}\n"
+    )
+    return outbox_enqueue(
+        kind=FOLLOWUP_MAIL_KIND,
+        emails=[
+            Email(
+                dedupe_key=f"followup:{followup.pk}:reminder:{followup.due_at.isoformat()}:{recipient}",
+                to=address,
+                subject=f"[cxgov] Reminder: follow-up due {due}: {shorten(followup_summary(followup), 100)}",
+                text=body,
+            )
+            for recipient, address in dict(to).items()
+        ],
+    )
