@@ -88,6 +88,8 @@ def test_no_template_has_inline_event_handlers_styles_or_scripts():
     for path in root.glob("*/templates/**/*.html"):
         if path.name == "email.html" and "digest" in path.parts:
             continue  # an e-mail, served under a policy of its own (metrics.digests.views)
+        if path.name == "snippet.html" and "email" in path.parts:
+            continue  # HTML a company pastes into its own e-mails: mail clients need inline styles
         text = path.read_text()
         for pattern in patterns:
             for match in pattern.finditer(text):

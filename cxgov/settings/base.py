@@ -343,5 +343,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "tenants.webhooks.models.WebhookDeliveryStatus",
         "SignalImportKindEnum": "feedback.imports.models.SignalImportKind",
         "SignalImportStatusEnum": "feedback.imports.models.SignalImportStatus",
+        "ActionStatusEnum": "metrics.actions.models.ActionStatus",
+        "FollowUpStatusEnum": "surveys.models.FollowUp.Status",
     },
 }
