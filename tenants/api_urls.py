@@ -43,6 +43,7 @@ from tenants.services import (
     department_create,
     department_delete,
     department_rename,
+    tenant_settings_update,
     touchpoint_create,
     touchpoint_delete,
     touchpoint_reorder,
@@ -464,6 +465,80 @@ class TenantView(APIView):
         return Response(TenantSerializer(overview).data)
 
 
+class TenantSettingsSerializer(serializers.Serializer):
+    """The settings an admin edits on the console's Settings page; a PATCH sends only what changes."""
+
+    name = serializers.CharField(max_length=200, help_text="The company's name, shown on every page.")
+    time_zone = serializers.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Berlin.")
+    perception_gap_threshold = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        coerce_to_string=False,
+        help_text="Points (1–100) by which a promise's operational score must exceed its perceived "
+        "score to be flagged as a hidden breach; the tenant is rescored after a change.",
+    )
+    survey_suppression_days = serializers.IntegerField(
+        help_text="Days (0–3650) between two personalised survey links of one respondent; 0: no pause."
+    )
+    followup_due_hours = serializers.IntegerField(
+        help_text="Hours (1–720) after an unhappy survey answer that its follow-up is due (follow-ups "
+        "opened from then on)."
+    )
+    business_hours_clocks = serializers.BooleanField(
+        help_text="Whether escalation and follow-up due times count only the business calendar's "
+        "opening hours (docs/calendars.md)."
+    )
+    clock_reminder_percent = serializers.IntegerField(
+        help_text="Share (0–99 %) of a due time's clock after which a reminder goes out; 0: none."
+    )
+    score_drop_points = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        coerce_to_string=False,
+        help_text="A score falling by at least this many points (1–100) within the window raises "
+        "score.dropped.",
+    )
+    score_drop_window_days = serializers.IntegerField(
+        help_text="The window (1–90 days) over which a score's fall is measured."
+    )
+
+
+class TenantSettingsView(APIView):
+    cxgov_actions = {"get": "tenant.settings.view", "patch": "tenant.settings.edit"}
+    schema = CxgovAutoSchema()
+
+    @extend_schema(responses={200: TenantSettingsSerializer, **_READ_PROBLEMS})
+    def get(self, request):
+        """The API key's tenant's settings: name, time zone, the perception-gap threshold, the
+        survey pause, follow-up due hours, business-hours clocks and their reminder, and the
+        drift alert."""
+        return Response(TenantSettingsSerializer(request.tenant).data)
+
+    @extend_schema(
+        request=TenantSettingsSerializer(partial=True),
+        responses={200: TenantSettingsSerializer, **problem_responses(400, 401, 403, 429)},
+    )
+    def patch(self, request):
+        """Change some of the tenant's settings (send only those that change); the same checks as
+        the console's Settings page apply, a refused value answers 400 naming its field, and
+        every change is in the audit trail (``tenant.settings_changed``)."""
+        tenant: Tenant = request.tenant
+        serializer = TenantSettingsSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            tenant = tenant_settings_update(
+                tenant=tenant,
+                name=data.pop("name", tenant.name),
+                time_zone=data.pop("time_zone", tenant.time_zone),
+                **data,
+            )
+        except Exception:
+            tenant.refresh_from_db()  # the service set the refused values on the object first
+            raise
+        return Response(TenantSettingsSerializer(tenant).data)
+
+
 class ApiSchemaView(SpectacularAPIView):
     """The OpenAPI 3 schema: YAML, or JSON with ``?format=json``. Public, like the docs."""
 
@@ -498,6 +573,7 @@ router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="api-web
 
 urlpatterns = [
     path("v1/tenant", TenantView.as_view(), name="api-tenant"),
+    path("v1/tenant/settings", TenantSettingsView.as_view(), name="api-tenant-settings"),
     path("", include("tenants.calendars.api_urls")),
     path("v1/", include(router.urls)),
     path("schema/", ApiSchemaView.as_view(), name="api-schema"),

@@ -120,7 +120,16 @@ ACTIONS: dict[str, Rule] = {
         roles=EVERYONE,
         scopes=frozenset(s.value for s in ApiKey.Scope),
     ),
-    "tenant.settings.edit": Rule("Change the tenant's name and time zone", roles=ADMINS),
+    "tenant.settings.view": Rule(
+        "Read the tenant's settings: name, time zone, score, survey, follow-up, clock and drift-alert settings",
+        roles=ADMINS,
+        scopes=frozenset({"tenant:settings"}),
+    ),
+    "tenant.settings.edit": Rule(
+        "Change the tenant's name, time zone, survey, follow-up, clock and drift-alert settings",
+        roles=ADMINS,
+        scopes=frozenset({"tenant:settings"}),
+    ),
     "department.view": Rule(
         "List departments", roles=EVERYONE, scopes=frozenset({"promises:read", "promises:write"})
     ),
@@ -252,6 +261,7 @@ ACTIONS: dict[str, Rule] = {
     "signal.import": Rule(
         "Import stories, survey responses and service events from a CSV file (a re-imported row corrects its signal)",
         roles=ADMINS,
+        scopes=frozenset({"feedback:write"}),
     ),
     "signal.import_view": Rule(
         "Read CSV imports: their status and counts of created, updated, unchanged and rejected rows",

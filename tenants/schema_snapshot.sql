@@ -42,6 +42,7 @@
 -- migration tenants 0008_webhook_endpoint_chat_kinds 90fd0c2d291d1cd6
 -- migration tenants 0009_survey_suppression_days 8c1008f8e57e14aa
 -- migration tenants 0010_calendars c77552aa144f565e
+-- migration tenants 0011_followup_settings 12b3cdfdd60c0769
 -- migration promises 0002_tenant_keys 89577275d7fbd6ae
 -- migration promises 0003_measure_kinds_direction_scale d0ea0d537df187ba
 -- migration promises 0004_measure_benchmarks 6aedb7ebe5c56c56
@@ -53,6 +54,7 @@
 -- migration feedback 0009_survey_comment_sentiment 2bb02e9aeaa4f9a8
 -- migration feedback 0010_calendars_clocks 0b366af770fbfb3f
 -- migration feedback 0011_imports_correct fe4c877b349fcdb0
+-- migration feedback 0012_api2_import_api_key eeb127d13e48ac68
 -- migration metrics 0007_tenant_keys bf87f31548564b0b
 -- migration metrics 0008_row_rollup_triggers 9bd3e00a7fcb5580
 -- migration metrics 0009_scoring_lock 917f667055c1cbb1
@@ -66,7 +68,6 @@
 -- migration mfa 0002_authenticator_timestamps b6566eb07301e2e4
 -- migration mfa 0003_authenticator_type_uniq 88550a456154080c
 -- migration sessions 0001_initial 2aa438e2393ee513
--- migration tenants 0011_followup_settings 12b3cdfdd60c0769
 -- migration surveys 0001_initial e3f8a15ea3fdb9b8
 -- migration surveys 0002_survey_links 074c0548d4c72c34
 -- migration surveys 0003_followups ad5292612b543f4e
@@ -650,6 +651,7 @@ CREATE TABLE public.feedback_signalimport (
     tenant_id bigint NOT NULL,
     heartbeat_at timestamp with time zone NOT NULL,
     updated_count integer NOT NULL,
+    api_key_id bigint,
     CONSTRAINT feedback_signalimport_created_count_check CHECK ((created_count >= 0)),
     CONSTRAINT feedback_signalimport_duplicate_count_check CHECK ((unchanged_count >= 0)),
     CONSTRAINT feedback_signalimport_processed_rows_check CHECK ((processed_rows >= 0)),
@@ -1991,6 +1993,7 @@ CREATE INDEX feedback_idempotencyrecord_tenant_id_e36cc275 ON public.feedback_id
 CREATE INDEX feedback_serviceevent_measure_id_3cc7b6e9 ON public.feedback_serviceevent USING btree (measure_id);
 CREATE INDEX feedback_serviceevent_tenant_id_85d17f14 ON public.feedback_serviceevent USING btree (tenant_id);
 CREATE INDEX feedback_serviceevent_touchpoint_id_6e2ac012 ON public.feedback_serviceevent USING btree (touchpoint_id);
+CREATE INDEX feedback_signalimport_api_key_id_288ae350 ON public.feedback_signalimport USING btree (api_key_id);
 CREATE INDEX feedback_signalimport_created_by_id_5b9e2ad7 ON public.feedback_signalimport USING btree (created_by_id);
 CREATE INDEX feedback_signalimport_tenant_id_872cb83c ON public.feedback_signalimport USING btree (tenant_id);
 CREATE INDEX feedback_story_department_id_c164755e ON public.feedback_story USING btree (department_id);
@@ -2298,6 +2301,8 @@ ALTER TABLE ONLY public.feedback_serviceevent
     ADD CONSTRAINT feedback_serviceevent_tenant_id_touchpoint__a88e2550_tenant_fk FOREIGN KEY (tenant_id, touchpoint_id) REFERENCES public.tenants_touchpoint(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.feedback_signalimport
     ADD CONSTRAINT feedback_signalimport_tenant_id_872cb83c_fk_tenants_tenant_id FOREIGN KEY (tenant_id) REFERENCES public.tenants_tenant(id) DEFERRABLE INITIALLY DEFERRED;
+ALTER TABLE ONLY public.feedback_signalimport
+    ADD CONSTRAINT feedback_signalimport_tenant_id_api_key_id_e6d546d6_tenant_fk FOREIGN KEY (tenant_id, api_key_id) REFERENCES public.tenants_apikey(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.feedback_signalimport
     ADD CONSTRAINT feedback_signalimport_tenant_id_created_by__de5356b0_tenant_fk FOREIGN KEY (tenant_id, created_by_id) REFERENCES public.tenants_membership(tenant_id, id) DEFERRABLE INITIALLY DEFERRED;
 ALTER TABLE ONLY public.feedback_story

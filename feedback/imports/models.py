@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenants.keys import TenantForeignKey
-from tenants.models import Membership, TenantModel
+from tenants.models import ApiKey, Membership, TenantModel
 
 
 class SignalImport(TenantModel):
@@ -55,6 +55,15 @@ class SignalImport(TenantModel):
     error = models.TextField(blank=True, default="", help_text="Why the whole import failed, if it did.")
     created_by = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    api_key = TenantForeignKey(
+        ApiKey,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API key that uploaded the file (its rows are that key's signals); "
+        "empty when a member did.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

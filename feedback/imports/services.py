@@ -23,7 +23,7 @@ from feedback.signals.models import story_text_problem
 from tenants.context import tenant_context
 from tenants.csvexport import csv_text
 from tenants.errors import DomainError
-from tenants.models import Membership, Tenant
+from tenants.models import ApiKey, Membership, Tenant
 from tenants.webhooks.services import webhook_event_enqueue
 
 # --- CSV import (admins) ----------------------------------------------------------------------
@@ -113,10 +113,20 @@ def _import_header_check(kind: str, content: str) -> None:
 
 
 def signal_import_create(
-    *, tenant: Tenant, kind: str, content: str, actor: Membership, file_name: str = ""
+    *,
+    tenant: Tenant,
+    kind: str,
+    content: str,
+    actor: Membership | None,
+    file_name: str = "",
+    api_key: ApiKey | None = None,
 ) -> SignalImport:
     """Store an uploaded CSV and queue its processing (after commit). Checks the header only;
-    rows are checked one by one when the import runs."""
+    rows are checked one by one when the import runs. An upload by API key has no member
+    ``actor`` but its ``api_key``: the rows become that key's signals, and the audit trail names
+    the key (from the request)."""
+    if (actor is None) == (api_key is None):
+        raise ValueError("An import is uploaded by a member or by an API key, exactly one.")
     if kind not in IMPORT_COLUMNS:
         raise DomainError(
             f"Unknown import kind {kind!r}; use one of: {', '.join(IMPORT_COLUMNS)}.", field="kind"
@@ -137,7 +147,12 @@ def signal_import_create(
     _import_header_check(kind, content)
     with tenant_context(tenant), transaction.atomic():
         signal_import = SignalImport.objects.create(
-            tenant=tenant, kind=kind, content=content, file_name=file_name[:255], created_by=actor
+            tenant=tenant,
+            kind=kind,
+            content=content,
+            file_name=file_name[:255],
+            created_by=actor,
+            api_key=api_key,
         )
         transaction.on_commit(
             lambda: signal_import_run_later(tenant_id=tenant.pk, import_id=signal_import.pk)
@@ -252,7 +267,7 @@ def _import_locked(import_id: int) -> SignalImport | None:
     with the uploader (named in the audit entry of each chunk)."""
     return (
         SignalImport.objects.select_for_update(of=("self",))
-        .select_related("created_by__user")
+        .select_related("created_by__user", "api_key")
         .filter(pk=import_id)
         .first()
     )
@@ -268,11 +283,11 @@ def _import_chunk(
     changes: dict[str, Any] = {"heartbeat_at": timezone.now()}
     if signal_import.status == SignalImport.Status.QUEUED:
         changes.update(status=SignalImport.Status.RUNNING, total_rows=len(rows))
-    source = signal_import.created_by
+    source = signal_import.created_by or signal_import.api_key
     if source is None:
         changes.update(
             status=SignalImport.Status.FAILED,
-            error="The member who uploaded this file no longer exists; upload it again.",
+            error="The member or API key that uploaded this file no longer exists; upload it again.",
             finished_at=timezone.now(),
         )
         _import_update(tenant, signal_import, **changes)

@@ -230,3 +230,36 @@ def test_action_endpoints_and_pages_answer_another_tenants_action_as_missing(ten
     assert f'data-action="{mine}"' in listed and f'data-action="{theirs}"' not in listed
     with tenant_context(other_tenant):
         assert Action.objects.get(pk=theirs).notes == ""
+
+
+def test_import_and_settings_endpoints_reach_only_the_keys_tenant(tenant, other_tenant):
+    """Tenant B's key neither reads nor changes A's imports or settings: an upload lands in B,
+    a settings change changes B."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from feedback.imports.models import SignalImport
+    from tenants.models import Tenant
+    from tenants.services import api_key_create
+    from tests.feedback.conftest import client_with
+
+    def key(t, scopes):
+        return client_with(api_key_create(tenant=t, name="Partner", scopes=scopes).secret)
+
+    with tenant_context(tenant):
+        mine = make_row(SignalImport, tenant).pk
+    theirs = key(other_tenant, ["feedback:write", "tenant:settings"])
+    assert theirs.get(f"/api/v1/imports/{mine}").status_code == 404
+    assert theirs.get("/api/v1/imports").json()["results"] == []
+    csv = SimpleUploadedFile("s.csv", b"external_id,text,occurred_at,touchpoint\n", content_type="text/csv")
+    created = theirs.post("/api/v1/imports", {"kind": "stories", "file": csv}, format="multipart")
+    assert created.status_code == 202, created.content
+    with tenant_context(tenant):
+        assert list(SignalImport.objects.values_list("pk", flat=True)) == [mine]
+    with tenant_context(other_tenant):
+        assert SignalImport.objects.filter(pk=created.json()["id"]).exists()
+    assert (
+        theirs.patch("/api/v1/tenant/settings", {"followup_due_hours": 5}, format="json").status_code == 200
+    )
+    assert Tenant.objects.get(pk=tenant.pk).followup_due_hours == 48
+    assert Tenant.objects.get(pk=other_tenant.pk).followup_due_hours == 5
+    assert key(tenant, ["tenant:settings"]).get("/api/v1/tenant/settings").json()["followup_due_hours"] == 48

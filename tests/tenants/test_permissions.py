@@ -12,6 +12,7 @@ from tenants.permissions import ACTIONS, allauth_action, can, view_actions
 
 ROLES = Membership.Role.values
 ADMIN_ONLY = {
+    "tenant.settings.view",
     "tenant.settings.edit",
     "department.manage",
     "touchpoint.manage",
@@ -33,6 +34,8 @@ API_SCOPES = {
     "touchpoint.view": {"promises:read", "promises:write"},
     "department.manage": {"promises:write"},
     "touchpoint.manage": {"promises:write"},
+    "tenant.settings.view": {"tenant:settings"},
+    "tenant.settings.edit": {"tenant:settings"},
 }
 TENANT_ACTIONS = ADMIN_ONLY | EVERY_MEMBER | PUBLIC
 
