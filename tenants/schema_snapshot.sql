@@ -54,7 +54,7 @@
 -- migration feedback 0009_survey_comment_sentiment 2bb02e9aeaa4f9a8
 -- migration feedback 0010_calendars_clocks 0b366af770fbfb3f
 -- migration feedback 0011_imports_correct fe4c877b349fcdb0
--- migration feedback 0012_api2_import_api_key eeb127d13e48ac68
+-- migration feedback 0012_import_api_key eeb127d13e48ac68
 -- migration metrics 0007_tenant_keys bf87f31548564b0b
 -- migration metrics 0008_row_rollup_triggers 9bd3e00a7fcb5580
 -- migration metrics 0009_scoring_lock 917f667055c1cbb1
