@@ -393,7 +393,7 @@ class ApiKey(TenantModel):
         FOLLOWUPS_WRITE = "followups:write", "Read and close follow-ups of unhappy survey answers"
         ACTIONS_READ = "actions:read", "Read action plans"
         ACTIONS_WRITE = "actions:write", "Plan actions and update them"
-        TENANT_SETTINGS = "tenant:settings", "Read and change the tenant's settings"
+        TENANT_SETTINGS = "tenant:settings", "Read and change the company settings"
         WEBHOOKS_READ = "webhooks:read", "Read webhook endpoints and their delivery logs"
         WEBHOOKS_WRITE = (
             "webhooks:write",
