@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from surveys.models import LINK_DEFAULT_DAYS, LINK_MAX_DAYS, LINK_RESPONDENT_REF_MAX, SurveyLink
 from surveys.services import BULK_MINT_MAX, BulkMintResult, survey_link_state
+from surveys.snippet import survey_link_url
 from tenants.api_base import JsonTypedInput
-from tenants.sites import tenant_url
-
-
-def survey_link_url(link: SurveyLink) -> str:
-    return tenant_url(link.tenant, reverse("survey_link_page", args=[link.token]))
 
 
 class SurveyLinkMintSerializer(JsonTypedInput, serializers.Serializer):
@@ -37,6 +32,10 @@ class SurveyLinkMintSerializer(JsonTypedInput, serializers.Serializer):
 class SurveyLinkSerializer(serializers.ModelSerializer):
     survey = serializers.IntegerField(source="survey_id", read_only=True)
     url = serializers.SerializerMethodField(help_text="The link to send the respondent.")
+    embed_url = serializers.SerializerMethodField(
+        help_text="The same link's page to show in a frame on a web site the survey lists "
+        "(`<iframe src=\"…\">`); its one answer is the link's."
+    )
     state = serializers.SerializerMethodField(help_text="open, answered, revoked or expired.")
 
     class Meta:
@@ -45,6 +44,7 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
             "id",
             "survey",
             "url",
+            "embed_url",
             "token",
             "respondent_ref",
             "segment",
@@ -57,7 +57,10 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, obj: SurveyLink) -> str:
-        return survey_link_url(obj)
+        return survey_link_url(tenant=obj.tenant, link=obj)
+
+    def get_embed_url(self, obj: SurveyLink) -> str:
+        return survey_link_url(tenant=obj.tenant, link=obj, embed=True)
 
     def get_state(self, obj: SurveyLink) -> str:
         return survey_link_state(obj)

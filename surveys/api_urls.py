@@ -39,6 +39,7 @@ _LINK_EXAMPLE = {
     "id": 7,
     "survey": 3,
     "url": "https://acme.cxgov.example/s/l/Vq3h1bK2yq0s9l8mZt5xQw/",
+    "embed_url": "https://acme.cxgov.example/s/l/Vq3h1bK2yq0s9l8mZt5xQw/embed/",
     "token": "Vq3h1bK2yq0s9l8mZt5xQw",
     "respondent_ref": "C-10442",
     "segment": {"plan": "pro", "channel": "email"},

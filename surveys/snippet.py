@@ -5,7 +5,8 @@ with inline styles and plain links, nothing else. Each link opens the score's pa
 (``/s/<token>/score/<n>/``, or ``/s/l/<token>/score/<n>/`` for a personalised link), which
 shows the chosen score with one button that stores it: a GET never stores an answer, because
 mail scanners and link prefetchers open every link of an e-mail before the customer does (see
-``docs/surveys.md``).
+``docs/surveys.md``). The addresses of a personalised link (its page, its page to frame) are
+built here too, for the API and the staff's list of links.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import translation
 
 from surveys.models import Survey, SurveyLink
 from surveys.text import survey_question_worded
+from tenants.models import Tenant
 from tenants.sites import tenant_url
 
 
@@ -35,6 +37,12 @@ def survey_score_url(*, survey: Survey, score: int, language: str, link: SurveyL
     else:
         path = reverse("survey_link_score", args=[link.token, score])
     return tenant_url(survey.tenant, f"{path}?lang={language}")
+
+
+def survey_link_url(*, tenant: Tenant, link: SurveyLink, embed: bool = False) -> str:
+    """The address of the personalised ``link`` (of ``tenant``, passed so that a list of links
+    reads no tenant per link): its page, or with ``embed`` its page to show in a frame."""
+    return tenant_url(tenant, reverse("survey_link_embed" if embed else "survey_link_page", args=[link.token]))
 
 
 def survey_email_snippet(*, survey: Survey, language: str, link: SurveyLink | None = None) -> Snippet:

@@ -1,6 +1,13 @@
+import functools
+
 from django.urls import path
 
 from surveys import views, views_distribution
+
+# The pages of a personalised link: framed by the sites of the link's survey.
+link_embeddable = functools.partial(
+    views_distribution.embeddable, survey_of=views_distribution.survey_of_link_token
+)
 
 urlpatterns = [
     path("surveys/", views.survey_list, name="survey_list"),
@@ -17,11 +24,25 @@ urlpatterns = [
     ),
     # The public page customers answer, on the tenant's address, without signing in.
     path("s/l/<str:token>/", views.survey_link_page, name="survey_link_page"),
+    # The personalised link's page to embed in a frame (framed by its survey's listed sites).
+    path(
+        "s/l/<str:token>/embed/",
+        link_embeddable(views.survey_link_page, always=True),
+        name="survey_link_embed",
+    ),
     # After a personalised link's score, the pages stay under the link's token (never the
-    # survey's anonymous one).
-    path("s/l/<str:token>/why/<str:answer>/", views.survey_link_reason, name="survey_link_reason"),
-    path("s/l/<str:token>/contact/<str:answer>/", views.survey_link_contact, name="survey_link_contact"),
-    path("s/l/<str:token>/thanks/", views.survey_link_thanks, name="survey_link_thanks"),
+    # survey's anonymous one), embedded with ?embed=1 when the link's page was.
+    path(
+        "s/l/<str:token>/why/<str:answer>/",
+        link_embeddable(views.survey_link_reason),
+        name="survey_link_reason",
+    ),
+    path(
+        "s/l/<str:token>/contact/<str:answer>/",
+        link_embeddable(views.survey_link_contact),
+        name="survey_link_contact",
+    ),
+    path("s/l/<str:token>/thanks/", link_embeddable(views.survey_link_thanks), name="survey_link_thanks"),
     path(
         "s/l/<str:token>/score/<int:score>/", views_distribution.survey_link_score, name="survey_link_score"
     ),

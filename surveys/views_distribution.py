@@ -7,16 +7,20 @@ page to embed in a frame, and the staff's list of personalised links.
   open every link of an e-mail, and would otherwise answer for the customer.
 - ``/s/<token>/embed/`` is the question page without the page's header, allowed in a frame
   of the web sites listed on the survey (``Survey.embed_origins``; none listed: cxgov's own
-  pages only). Its next pages (reason, thank-you) carry ``embed=1`` and stay frameable. A
-  browser sends no SameSite=Lax cookie with a form in a third-party frame, so these
-  anonymous pages take their POST without the CSRF cookie: a forged POST could only do what
-  anyone can do anyway, answer the survey once more, under the same rate limit and nonce.
+  pages only). Its next pages (reason, contact, thank-you) carry ``embed=1`` and stay
+  frameable. ``/s/l/<token>/embed/`` is the same for a personalised link, framed by the sites
+  of the link's survey; an answered, expired or withdrawn link says so inside the frame. A
+  browser sends no SameSite=Lax cookie with a form in a third-party frame, so these public
+  pages take their POST without the CSRF cookie: a forged POST could only do what anyone
+  holding the address can do anyway, answer once more (a personalised link: its one answer),
+  under the same rate limit and nonce.
 """
 
 from __future__ import annotations
 
 import functools
 import secrets
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -30,6 +34,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from surveys import selectors, services, views
 from surveys.models import Survey, SurveyLink
+from surveys.snippet import survey_link_url
 from surveys.text import LANGUAGE_CODES, survey_question_worded
 from tenants.errors import DomainError
 from tenants.permissions import action_required
@@ -93,15 +98,21 @@ def survey_link_score(request: HttpRequest, token: str, score: int):
 # --- The embeddable page -------------------------------------------------------------------------
 
 
-def _frame_ancestors(token: str) -> list[str]:
-    survey = selectors.survey_for_token(token=token)
-    return ["'self'", *(survey.embed_origins if survey is not None else [])]
+def survey_of_token(token: str) -> Survey | None:
+    return selectors.survey_for_token(token=token)
 
 
-def embeddable(view, *, always: bool = False):
-    """``view`` (a public page taking the survey's ``token``), allowed in a frame of the survey's
-    listed web sites when embedded (``always``, or ``?embed=1``); its redirects to the next
-    public page stay embedded. Not embedded, it is the page it was, CSRF check included."""
+def survey_of_link_token(token: str) -> Survey | None:
+    link = selectors.survey_link_for_token(token=token)
+    return link.survey if link is not None else None
+
+
+def embeddable(view, *, always: bool = False, survey_of: Callable[[str], Survey | None] = survey_of_token):
+    """``view`` (a public page taking a ``token``: the survey's, or with ``survey_of`` another
+    one that leads to a survey, such as a personalised link's), allowed in a frame of the
+    survey's listed web sites when embedded (``always``, or ``?embed=1``); its redirects to the
+    next public page stay embedded. Not embedded, it is the page it was, CSRF check included.
+    A token of no survey (of another tenant, say) is framed by cxgov's own pages only."""
     protected = csrf_protect(view)
 
     @csrf_exempt
@@ -115,7 +126,8 @@ def embeddable(view, *, always: bool = False):
         if location.startswith("/s/") and f"{EMBED_FLAG}=1" not in location:
             response["Location"] = f"{location}{'&' if '?' in location else '?'}{EMBED_FLAG}=1"
         response.xframe_options_exempt = True
-        response._csp_replace = {"frame-ancestors": _frame_ancestors(token)}
+        survey = survey_of(token)
+        response._csp_replace = {"frame-ancestors": ["'self'", *(survey.embed_origins if survey else [])]}
         return response
 
     return wrapped
@@ -138,7 +150,15 @@ def survey_links(request, pk: int):
     filters = urlencode(
         {key: value for key, value in (("state", state), ("respondent", respondent)) if value}
     )
-    rows = [(link, services.survey_link_state(link)) for link in page.object_list]
+    rows = [
+        (
+            link,
+            services.survey_link_state(link),
+            survey_link_url(tenant=request.tenant, link=link),
+            survey_link_url(tenant=request.tenant, link=link, embed=True),
+        )
+        for link in page.object_list
+    ]
     return render(
         request,
         "surveys/console/links.html",
