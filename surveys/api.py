@@ -34,7 +34,7 @@ class SurveyLinkSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField(help_text="The link to send the respondent.")
     embed_url = serializers.SerializerMethodField(
         help_text="The same link's page to show in a frame on a web site the survey lists "
-        "(`<iframe src=\"…\">`); its one answer is the link's."
+        '(`<iframe src="…">`); its one answer is the link\'s.'
     )
     state = serializers.SerializerMethodField(help_text="open, answered, revoked or expired.")
 

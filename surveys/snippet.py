@@ -42,7 +42,9 @@ def survey_score_url(*, survey: Survey, score: int, language: str, link: SurveyL
 def survey_link_url(*, tenant: Tenant, link: SurveyLink, embed: bool = False) -> str:
     """The address of the personalised ``link`` (of ``tenant``, passed so that a list of links
     reads no tenant per link): its page, or with ``embed`` its page to show in a frame."""
-    return tenant_url(tenant, reverse("survey_link_embed" if embed else "survey_link_page", args=[link.token]))
+    return tenant_url(
+        tenant, reverse("survey_link_embed" if embed else "survey_link_page", args=[link.token])
+    )
 
 
 def survey_email_snippet(*, survey: Survey, language: str, link: SurveyLink | None = None) -> Snippet:

@@ -79,6 +79,7 @@ def test_each_item_is_created_suppressed_or_rejected_in_order(api, world):
     created = results[0]["link"]
     assert created["respondent_ref"] == "C-1" and created["segment"] == {"plan": "pro"}
     assert created["url"].endswith(f"/s/l/{created['token']}/") and created["state"] == "open"
+    assert created["embed_url"] == created["url"] + "embed/"
     assert "within 90 days" in results[1]["detail"] and results[1]["ask_again_at"]
     assert "within 90 days" in results[6]["detail"]
     assert (

@@ -15,6 +15,7 @@ from surveys import services
 from surveys.models import Survey, SurveyLink
 from tenants.context import tenant_context
 from tenants.models import AuditEvent, Tenant, User
+from tenants.sites import tenant_url
 from tests.conftest import enrol_totp, signed_in
 from tests.surveys.conftest import make_survey_world
 
@@ -129,7 +130,7 @@ def test_the_links_are_listed_filtered_and_paged(admin, world):
     def refs(query: str) -> list[str]:
         response = admin.get(base + query)
         assert response.status_code == 200
-        return [link.respondent_ref for link, _state in response.context["rows"]]
+        return [link.respondent_ref for link, *_rest in response.context["rows"]]
 
     assert refs("") == ["O-2", "O-1", "O-0", "E-1", "R-1", "A-1"]
     assert refs("?state=open") == ["O-2", "O-1", "O-0"]
@@ -138,6 +139,14 @@ def test_the_links_are_listed_filtered_and_paged(admin, world):
     assert refs("?state=expired") == ["E-1"]
     assert refs("?respondent=O-1") == ["O-1"]
     assert refs("?state=bogus&page=99") == ["O-2", "O-1", "O-0", "E-1", "R-1", "A-1"]
+
+
+def test_each_link_is_listed_with_its_page_and_its_page_to_frame(admin, world):
+    link = _mint(world, "C-1")
+    page = admin.get(f"/surveys/{world.survey.pk}/links/").content.decode()
+    for path in (f"/s/l/{link.token}/", f"/s/l/{link.token}/embed/"):
+        url = tenant_url(world.tenant, path)
+        assert f'href="{url}">{url}</a>' in page
 
 
 def test_the_links_page_takes_the_same_queries_however_many_links(admin, world):

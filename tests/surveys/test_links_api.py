@@ -14,6 +14,7 @@ from surveys.services import survey_create
 from tenants.context import tenant_context
 from tenants.models import AuditEvent, Tenant
 from tenants.services import api_key_create
+from tenants.sites import tenant_url
 from tests.surveys.conftest import make_survey_world
 
 pytestmark = pytest.mark.django_db
@@ -49,9 +50,9 @@ def test_a_minted_link_carries_the_respondent_and_expires(api, world):
     body = response.json()
     (link,) = _links(world.tenant)
     assert body["id"] == link.pk and body["token"] == link.token
-    assert body["url"] == f"http://acme.localhost/s/l/{link.token}/" or body["url"].endswith(
-        f"/s/l/{link.token}/"
-    )
+    assert body["url"] == tenant_url(world.tenant, f"/s/l/{link.token}/")
+    # Beside it, the same link's page to show in a frame.
+    assert body["embed_url"] == tenant_url(world.tenant, f"/s/l/{link.token}/embed/")
     assert (body["respondent_ref"], body["segment"], body["state"]) == (
         "C-1",
         {"plan": "pro", "channel": "email"},

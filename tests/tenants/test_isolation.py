@@ -263,3 +263,43 @@ def test_import_and_settings_endpoints_reach_only_the_keys_tenant(tenant, other_
     assert Tenant.objects.get(pk=tenant.pk).followup_due_hours == 48
     assert Tenant.objects.get(pk=other_tenant.pk).followup_due_hours == 5
     assert key(tenant, ["tenant:settings"]).get("/api/v1/tenant/settings").json()["followup_due_hours"] == 48
+
+
+# --- Public pages of personalised links ------------------------------------------------------------
+
+
+def test_another_tenants_personalised_link_is_not_found_on_any_embedded_page(tenant, other_tenant):
+    """B's link, on A's address: its page to frame and the pages after it (embedded) answer 404,
+    are framed by no site of B's survey, and take no answer; on B's address the link works."""
+    from django.test import Client
+
+    from feedback.signals.models import SurveyResponse
+    from surveys.models import SurveyLink
+    from surveys.services import answer_token, survey_link_answer, survey_link_mint
+    from tests.surveys.conftest import make_survey_world
+
+    theirs = make_survey_world(other_tenant, embed_origins=["https://globex-shop.example"])
+    link = survey_link_mint(tenant=other_tenant, survey=theirs.survey, respondent_ref="C-1")
+    answered = survey_link_mint(tenant=other_tenant, survey=theirs.survey, respondent_ref="C-2")
+    answer = survey_link_answer(tenant=other_tenant, link=answered, score=1, nonce="isolation")
+    signed = answer_token(tenant=other_tenant, survey=theirs.survey, response_id=answer.response_id)
+    acme = Client(HTTP_HOST="acme.localhost", enforce_csrf_checks=True)
+    for method, path in [
+        ("get", f"/s/l/{link.token}/embed/"),
+        ("post", f"/s/l/{link.token}/embed/"),
+        ("get", f"/s/l/{answered.token}/why/{signed}/?embed=1"),
+        ("post", f"/s/l/{answered.token}/why/{signed}/?embed=1"),
+        ("get", f"/s/l/{answered.token}/contact/{signed}/?embed=1"),
+        ("get", f"/s/l/{answered.token}/thanks/?embed=1"),
+    ]:
+        if method == "post":
+            response = acme.post(path, {"score": 5, "nonce": "n" * 22, "reason": "x"})
+        else:
+            response = acme.get(path)
+        assert response.status_code == 404, (method, path)
+        assert "globex-shop.example" not in response["Content-Security-Policy"], path
+    with tenant_context(other_tenant):
+        assert SurveyLink.objects.get(pk=link.pk).answered_at is None
+        assert SurveyResponse.objects.get(pk=answer.response_id).comment == ""
+    page = Client(HTTP_HOST="globex.localhost").get(f"/s/l/{link.token}/embed/")
+    assert page.status_code == 200 and "https://globex-shop.example" in page["Content-Security-Policy"]
