@@ -33,13 +33,14 @@ from promises.commitments.models import Measure
 from promises.demo import seed_demo_promises
 from promises.models import Commitment, Promise
 from surveys.followups.services import followup_assign
-from surveys.models import FollowUp, Survey
+from surveys.models import FollowUp, Survey, SurveyLink
 from surveys.services import (
     answer_token,
     survey_answer,
     survey_create,
     survey_link_answer,
     survey_link_mint,
+    survey_link_revoke,
 )
 from tenants.context import tenant_context
 from tenants.demo import DEMO_PASSWORD, DEMO_TENANTS, seed_demo_tenant
@@ -143,6 +144,8 @@ class DemoObjects:
     survey_link_token: str
     answered_link_token: str
     answered_link_answer_token: str
+    expired_link_token: str
+    revoked_link_token: str
     followup: FollowUp
     webhook: WebhookEndpoint
     action: Action
@@ -211,7 +214,12 @@ def seed_demo() -> DemoObjects:
     answer = survey_answer(tenant=tenant, survey=survey, score=2, nonce="accessibility-check")
     answered_link = survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4712")
     link_answer = survey_link_answer(tenant=tenant, link=answered_link, score=1, nonce="accessibility-link")
+    # Links that take no answer any more, for the pages that say so.
+    revoked_link = survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4713")
+    survey_link_revoke(tenant=tenant, link=revoked_link)
+    expired_link = survey_link_mint(tenant=tenant, survey=survey, respondent_ref="crm-4714")
     with tenant_context(tenant):
+        SurveyLink.objects.filter(pk=expired_link.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
         followup = FollowUp.objects.select_related("department").get(response_id=answer.response_id)
     # Owned by the employee, who sees it (and may close it); a viewer is refused.
     followup = followup_assign(tenant=tenant, followup=followup, owner=employee)
@@ -253,6 +261,8 @@ def seed_demo() -> DemoObjects:
         answered_link_answer_token=answer_token(
             tenant=tenant, survey=survey, response_id=link_answer.response_id
         ),
+        expired_link_token=expired_link.token,
+        revoked_link_token=revoked_link.token,
         followup=followup,
         action=action,
         **objects,
@@ -393,7 +403,28 @@ SIGNED_OUT_PAGES: dict[str, Callable[[DemoObjects], dict]] = {
     "survey_score": lambda o: {"token": o.survey.token, "score": 7},
     "survey_link_score": lambda o: {"token": o.survey_link_token, "score": 7},
     "survey_embed": lambda o: {"token": o.survey.token},
+    "survey_link_embed": lambda o: {"token": o.survey_link_token},
 }
+
+# More states of public pages, each visited besides the one above: URL name, its arguments, the
+# query. A personalised link's page to frame once answered, expired or withdrawn (it says so in
+# the frame), and its pages after the score, embedded.
+SIGNED_OUT_STATES: list[tuple[str, Callable[[DemoObjects], dict], str]] = [
+    ("survey_link_embed", lambda o: {"token": o.answered_link_token}, ""),
+    ("survey_link_embed", lambda o: {"token": o.expired_link_token}, ""),
+    ("survey_link_embed", lambda o: {"token": o.revoked_link_token}, ""),
+    (
+        "survey_link_reason",
+        lambda o: {"token": o.answered_link_token, "answer": o.answered_link_answer_token},
+        "?embed=1",
+    ),
+    (
+        "survey_link_contact",
+        lambda o: {"token": o.answered_link_token, "answer": o.answered_link_answer_token},
+        "?embed=1",
+    ),
+    ("survey_link_thanks", lambda o: {"token": o.answered_link_token}, "?embed=1"),
+]
 
 
 def axe_violations(page, where: str) -> list[str]:
@@ -510,10 +541,12 @@ def test_pages_before_signing_in_have_no_serious_accessibility_violation(new_pag
     base = site("acme")
     page = open_page(new_page)
     problems = []
-    for name, arguments in SIGNED_OUT_PAGES.items():
-        path = reverse(name, kwargs=arguments(demo))
+    visits = [(name, arguments, "") for name, arguments in SIGNED_OUT_PAGES.items()] + SIGNED_OUT_STATES
+    for name, arguments, query in visits:
+        path = reverse(name, kwargs=arguments(demo)) + query
         response = page.goto(base + path)
-        if response.status not in (200, 403, 404):
+        # 409 and 410: a personalised link that takes no answer any more says why.
+        if response.status not in (200, 403, 404, 409, 410):
             problems.append(f"{path}: answered {response.status}")
             continue
         problems += axe_violations(page, f"signed out {name} {path}")
