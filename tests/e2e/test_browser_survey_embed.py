@@ -1,5 +1,6 @@
 """A company's web site shows its survey in a frame and a customer answers there; a site the
-survey does not list gets no frame. A customer taps a score in an e-mail and sends it with one
+survey does not list gets no frame. A customer's own personalised link in a frame takes their one
+answer, then says it is answered. A customer taps a score in an e-mail and sends it with one
 more tap."""
 
 import http.server
@@ -10,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from feedback.signals.models import SurveyResponse
+from surveys.services import survey_link_mint
 from surveys.snippet import survey_email_snippet
 from tenants.context import tenant_context
 from tests.conftest import make_tenant
@@ -86,6 +88,31 @@ def test_a_customer_answers_in_a_frame_on_the_companys_site(new_page, site, shop
         "Le remboursement a pris trois semaines.",
         "fr",
     )
+
+
+def test_a_customer_answers_their_own_link_once_in_a_frame(new_page, site, shop):
+    tenant = make_tenant("acme", "Acme Retail")
+    world = make_survey_world(tenant, asks_reason=False)
+    link = survey_link_mint(tenant=tenant, survey=world.survey, respondent_ref="C-10442")
+    base = site("acme")
+    shop_url = shop(f"{base}/s/l/{link.token}/embed/?lang=en")
+    world.survey.embed_origins = [shop_url]
+    with tenant_context(tenant):
+        world.survey.save()
+    page = new_page()
+    page.goto(f"{shop_url}/account")
+    frame = page.frame_locator("#survey")
+    frame.get_by_role("button", name="9", exact=True).click()
+    expect(frame.get_by_role("heading", name="Thank you")).to_be_visible()
+    with tenant_context(tenant):
+        stored = SurveyResponse.objects.get()
+    assert (stored.score, stored.respondent_ref) == (9, "C-10442")
+    # The customer comes back to the page: the frame says the link is answered.
+    page.reload()
+    expect(frame.get_by_role("heading", name="You have already answered")).to_be_visible()
+    expect(frame.get_by_role("button", name="9", exact=True)).to_have_count(0)
+    with tenant_context(tenant):
+        assert SurveyResponse.objects.count() == 1
 
 
 def test_a_site_the_survey_does_not_list_gets_no_frame(new_page, site, shop, csp_watch):
