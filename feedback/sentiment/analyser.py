@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -55,6 +56,8 @@ _CLAUSE_MARKS = frozenset(",.;:!?…")
 # A negator after an expected event negates it only within the same clause ("kamen frisch an
 # und es fehlte nichts": nothing was missing, they did come).
 _CONJUNCTIONS = frozenset(("und", "oder", "and", "or", "et", "ou", "y", "e", "o"))
+# Valences of the words no lexicon knows, distilled from a multilingual model (``distil``).
+_DISTILLED = Path(__file__).resolve().parent / "distilled"
 _vader = SentimentIntensityAnalyzer()
 _VADER_LEXICON: dict[str, float] = _vader.lexicon
 
@@ -84,6 +87,18 @@ class _Lexicon:
         self.contrasts = frozenset(spec.contrasts)
         self.questions = tuple(spec.complaint_questions)
         self.negator_follows = spec.negator_follows
+        self.distilled: dict[str, float] = {}
+
+    def add_distilled(self, path: Path, *, skip: frozenset[str]) -> None:
+        """Read the distilled valences of ``path``, but for the words this lexicon reads
+        itself (valences, negators, expected events) and the words of rules (``skip``)."""
+        if not path.exists():
+            return
+        for line in path.read_text(encoding="utf-8").splitlines():
+            word, _, value = line.partition("\t")
+            if word in skip or self.knows(word) or word in self.intensifiers or word in self.softeners:
+                continue
+            self.distilled[word] = float(value)
 
     def valence(self, word: str) -> float | None:
         if word in self.words:
@@ -124,6 +139,13 @@ def _matches(pattern: str, word: str) -> bool:
 
 _LEXICONS = {language: _Lexicon(spec) for language, spec in lexicons.LEXICONS.items()}
 _STOP_WORDS = {language: frozenset(words) for language, words in lexicons.STOP_WORDS.items()}
+for _language, _lex in _LEXICONS.items():
+    _lex.add_distilled(
+        _DISTILLED / f"{_language}.tsv",
+        skip=_STOP_WORDS[_language]
+        | _lex.contrasts
+        | (_VADER_LEXICON.keys() if _language == "en" else frozenset()),
+    )
 _LETTER_HINTS = {"de": "äöüß", "fr": "èêàçœùâîû", "es": "ñ¿¡áíóú"}
 
 
@@ -202,6 +224,8 @@ def _raw_score(tokens: list[str], lex: _Lexicon, *, english: bool) -> float:
         if valence is None and english:
             vader = _VADER_LEXICON.get(word)
             valence = vader * VADER_WEIGHT if vader is not None else None
+        if valence is None:
+            valence = lex.distilled.get(word)
         if valence:
             items.append([i, valence, False])
         elif word in lex.expected:

@@ -65,12 +65,47 @@ def test_complaints_vader_read_as_neutral_or_positive_read_negative():
         # a why-question is a complaint
         ("Why does a new card take ten days?", "negative"),
         # plain statements stay neutral
-        ("I changed my address in the app.", "neutral"),
         ("Das Paket wurde am Dienstag zugestellt.", "neutral"),
+        # words no hand-written lexicon knows, read by their distilled valences
+        ("The form wiped everything I typed when I pressed back, absurd.", "negative"),
+        ("Ersatzgerät kam schon am nächsten Morgen, Respekt.", "positive"),
+        ("Le technicien est arrivé pile à l'heure et a tout nettoyé en partant.", "positive"),
+        ("La chambre sentait le tabac et la climatisation faisait un bruit infernal.", "negative"),
     ],
 )
 def test_named_cases(text, expected):
     assert label(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I changed my address in the app.",
+        "Ich habe wegen der Öffnungszeiten angerufen.",
+        "J'ai commandé un chargeur la semaine dernière.",
+        "Pedí un cargador la semana pasada.",
+    ],
+)
+def test_a_plain_statement_reads_at_most_mildly(text):
+    # The distilled valences read words out of context, so a plain statement may lean a little
+    # either way ("changed" leans positive); it never comes near the tenant's "very negative
+    # story" threshold (−0.6 by default) nor reads as strong praise.
+    assert abs(sentiment_score(text)) < 0.45
+
+
+def test_distilled_valences_never_override_the_rules_words():
+    from feedback.sentiment.analyser import _LEXICONS
+
+    rules = {
+        "en": ("not", "never", "nobody", "but", "very", "the"),
+        "de": ("nicht", "nie", "niemand", "aber", "sehr", "der"),
+        "fr": ("pas", "jamais", "personne", "mais", "très", "le"),
+        "es": ("no", "nunca", "nadie", "pero", "muy", "el"),
+    }
+    for language, words in rules.items():
+        assert _LEXICONS[language].distilled, language  # the file was read
+        for word in words:
+            assert word not in _LEXICONS[language].distilled, (language, word)
 
 
 def test_an_intensifier_strengthens_and_a_softener_weakens():
