@@ -35,6 +35,10 @@ of each, every req/s as a ratio to ``healthz`` measured by the same server, and 
 ``wrk`` is Debian's package: ``apt-get install -y wrk``.
 
     DEBUG=false .venv/bin/python -m bench.http [--duration 30 --small 10000 --large 1000000]
+
+``--only healthz,scores,floor_read`` loads only those scenarios (the ratios that need another
+are left out); ``--database NAME`` uses a database of that name instead of ``cxgov_bench_http``
+(several people benchmarking on one machine).
 """
 
 from __future__ import annotations
@@ -340,8 +344,10 @@ def run(
     connections: int = 8,
     redis_url: str | None = None,
     reuse: bool = False,
+    only: set[str] | None = None,
 ) -> dict[str, Any]:
-    """Every scenario on the current database; returns each one's figures and the ratios."""
+    """Every scenario (or those in ``only``) on the current database; returns each one's
+    figures and the ratios."""
     if wrk_path() is None:
         raise RuntimeError(WRK_MISSING)
     redis_url = redis_url or os.environ.get("TEST_REDIS_URL") or settings.REDIS_URL
@@ -395,42 +401,72 @@ def run(
         status, answer = _get(url, "/api/v1/survey-responses", tenants["ingest"]["key"], item)
         assert (status, answer["created"]) == (200, 1), (status, answer)
         for scenario in scenarios:
-            load(url, *scenario)
-    with gunicorn(workers=4, redis_url=redis_url) as url:
-        load(url, "healthz_4", None, "GET", "/healthz", 0)
-        load(url, "bulk_4", "ingest", "POST", "/api/v1/survey-responses", BULK_ITEMS)
+            if only is None or scenario[0] in only:
+                load(url, *scenario)
+    four = [
+        ("healthz_4", None, "GET", "/healthz", 0),
+        ("bulk_4", "ingest", "POST", "/api/v1/survey-responses", BULK_ITEMS),
+    ]
+    if only is None or any(name in only for name, *_ in four):
+        with gunicorn(workers=4, redis_url=redis_url) as url:
+            for scenario in four:
+                if only is None or scenario[0] in only:
+                    load(url, *scenario)
 
     for name in ("bulk_2", "bulk_4"):
-        results[name]["rows_s"] = results[name]["req_s"] * BULK_ITEMS
+        if name in results:
+            results[name]["rows_s"] = results[name]["req_s"] * BULK_ITEMS
 
     def ratio(a: float, b: float) -> float:
         return a / b if b else float("nan")  # nothing answered in time (a tiny --duration)
 
-    ratios = {
-        "scores_ratio": ratio(results["scores"]["req_s"], results["healthz"]["req_s"]),
-        "post_single_ratio": ratio(results["post_single"]["req_s"], results["healthz"]["req_s"]),
-        # The floors: one read / one insert and commit behind the same server and middleware.
-        "floor_read_ratio": ratio(results["floor_read"]["req_s"], results["healthz"]["req_s"]),
-        "floor_write_ratio": ratio(results["floor_write"]["req_s"], results["healthz"]["req_s"]),
-        "scores_of_floor": ratio(results["scores"]["req_s"], results["floor_read"]["req_s"]),
-        "post_single_of_floor": ratio(results["post_single"]["req_s"], results["floor_write"]["req_s"]),
-        "bulk_scaling": ratio(results["bulk_4"]["rows_s"], results["bulk_2"]["rows_s"]),
-        "list_growth": ratio(results["list_large"]["p50_ms"], results["list_small"]["p50_ms"]),
-        "as_of_growth": ratio(results["as_of_large"]["p50_ms"], results["as_of_small"]["p50_ms"]),
-        "healthz_4_over_2": ratio(results["healthz_4"]["req_s"], results["healthz"]["req_s"]),
-    }
+    ratios = {}
+    for name, (a, b, figure) in RATIOS.items():
+        if a in results and b in results:
+            ratios[name] = ratio(results[a][figure], results[b][figure])
     return {"results": results, "ratios": ratios, "rows": {"small": small, "large": large}}
 
 
+RATIOS = {  # name: (scenario, ÷ scenario, figure)
+    "scores_ratio": ("scores", "healthz", "req_s"),
+    "post_single_ratio": ("post_single", "healthz", "req_s"),
+    # The floors: one read / one insert and commit behind the same server and middleware.
+    "floor_read_ratio": ("floor_read", "healthz", "req_s"),
+    "floor_write_ratio": ("floor_write", "healthz", "req_s"),
+    "scores_of_floor": ("scores", "floor_read", "req_s"),
+    "post_single_of_floor": ("post_single", "floor_write", "req_s"),
+    "bulk_scaling": ("bulk_4", "bulk_2", "rows_s"),
+    "list_growth": ("list_large", "list_small", "p50_ms"),
+    "as_of_growth": ("as_of_large", "as_of_small", "p50_ms"),
+    "healthz_4_over_2": ("healthz_4", "healthz", "req_s"),
+}
+SCENARIOS = [
+    "healthz",
+    "scores",
+    "list_small",
+    "list_large",
+    "as_of_small",
+    "as_of_large",
+    "floor_read",
+    "post_single",
+    "floor_write",
+    "bulk_2",
+    "healthz_4",
+    "bulk_4",
+]
+
+
 def report(r: dict[str, Any], duration: float, connections: int) -> str:
-    base = {"healthz_4": r["results"]["healthz_4"]["req_s"]}
+    base = {"healthz_4": r["results"]["healthz_4"]["req_s"]} if "healthz_4" in r["results"] else {}
     lines = [
         f"HTTP under wrk, {duration:g} s each, {connections} connections; gunicorn 2 workers "
         f"(the last two rows: 4); small = {r['rows']['small']} responses, large = {r['rows']['large']}",
         f"  {'scenario':<14} {'req/s':>9} {'÷ healthz':>10} {'p50 ms':>9} {'p99 ms':>9} {'errors':>7}",
     ]
     for name, x in r["results"].items():
-        healthz = base.get("healthz_4") if name.endswith("_4") else r["results"]["healthz"]["req_s"]
+        healthz = (
+            base.get("healthz_4") if name.endswith("_4") else r["results"].get("healthz", {}).get("req_s")
+        )
         extra = f"   {x['rows_s']:.0f} rows/s" if "rows_s" in x else ""
         lines.append(
             f"  {name:<14} {x['req_s']:9.1f} {x['req_s'] / healthz if healthz else float('nan'):10.3f} {x['p50_ms']:9.2f} "
@@ -447,18 +483,18 @@ def report(r: dict[str, Any], duration: float, connections: int) -> str:
 
 
 @contextmanager
-def bench_database(keep: bool = False, reuse: bool = False):
-    """Create (replacing a leftover) and migrate ``cxgov_bench_http`` as the owner, act as the
+def bench_database(keep: bool = False, reuse: bool = False, name: str = BENCH_DB):
+    """Create (replacing a leftover) and migrate ``name`` as the owner, act as the
     application role inside it, drop it afterwards (unless ``keep``). With ``reuse``, the
     database a ``keep`` run left is migrated to the current code and used as it is."""
     settings_dict = connection.settings_dict
     role = settings_dict["OPTIONS"].pop("assume_role", None)
     connection.close()
     if reuse:
-        old_name, settings_dict["NAME"] = settings_dict["NAME"], BENCH_DB
+        old_name, settings_dict["NAME"] = settings_dict["NAME"], name
         call_command("migrate", verbosity=0)
     else:
-        settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DB
+        settings_dict.setdefault("TEST", {})["NAME"] = name
         old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         if role:
@@ -480,28 +516,40 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=10_000, help="survey responses of the small tenant")
     parser.add_argument("--large", type=int, default=1_000_000, help="survey responses of the large tenant")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--keep", action="store_true", help=f"keep {BENCH_DB} (the next run replaces it)")
+    parser.add_argument("--database", default=BENCH_DB, help=f"the benchmark's database (default {BENCH_DB})")
+    parser.add_argument(
+        "--only", help=f"comma-separated scenarios to load (default all: {','.join(SCENARIOS)})"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the database (the next run replaces it)")
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help=f"use the {BENCH_DB} a --keep run left (migrated to this code; --small/--large must "
+        help="use the database a --keep run left (migrated to this code; --small/--large must "
         "be the sizes it was loaded with); it is kept",
     )
     args = parser.parse_args()
     if wrk_path() is None:
         parser.exit(2, f"{WRK_MISSING}\n")
+    only = None
+    if args.only:
+        only = set(args.only.split(","))
+        if unknown := only - set(SCENARIOS):
+            parser.error(
+                f"--only: no scenario {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}"
+            )
     started = time.perf_counter()
-    with bench_database(args.keep, args.reuse):
+    with bench_database(args.keep, args.reuse, args.database):
         r = run(
             duration=args.duration,
             small=args.small,
             large=args.large,
             connections=args.connections,
             reuse=args.reuse,
+            only=only,
         )
     print(report(r, args.duration, args.connections))
     print(
-        f"(whole run {time.perf_counter() - started:.0f} s, database {BENCH_DB} {'kept' if args.keep or args.reuse else 'dropped'})"
+        f"(whole run {time.perf_counter() - started:.0f} s, database {args.database} {'kept' if args.keep or args.reuse else 'dropped'})"
     )
 
 

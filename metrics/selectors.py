@@ -64,11 +64,11 @@ def score_run_latest() -> ScoreRun | None:
 
 # Whether a stored result has every field the answer now carries: a run stored before a release
 # that added one (each commitment's ``direction`` and ``target_label``) is computed afresh.
-_CURRENT_SHAPE = "NOT jsonb_path_exists(result, '$.commitments[*] ? (!(exists(@.target_label)))')"
+CURRENT_SHAPE = "NOT jsonb_path_exists(result, '$.commitments[*] ? (!(exists(@.target_label)))')"
 
 
 def score_run_latest_served() -> dict | None:
-    """The newest run as the API serves it: ``id``, ``computed_at``, ``body`` (the stored result
+    """The newest run as the API serves it: ``id``, ``as_of``, ``computed_at``, ``body`` (the stored result
     as JSON text, sent as it is: no decoding and encoding again) and ``current`` (whether the
     result has today's shape). One index probe, in a statement written once (the hottest read of
     the API: no query to build per request)."""
@@ -77,13 +77,13 @@ def score_run_latest_served() -> dict | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    return dict(zip(("id", "computed_at", "body", "current"), row, strict=True))
+    return dict(zip(("id", "as_of", "computed_at", "body", "current"), row, strict=True))
 
 
 # ``score_run_latest_idx (tenant_id, as_of DESC, id DESC)``; the tenant's row-level security
 # applies as to any query, the tenant id in the statement lets the planner (and Citus) use it.
 _LATEST_SERVED = (
-    f"SELECT id, computed_at, result::text, {_CURRENT_SHAPE} FROM metrics_scorerun "  # noqa: S608 - constants
+    f"SELECT id, as_of, computed_at, result::text, {CURRENT_SHAPE} FROM metrics_scorerun "  # noqa: S608 - constants
     "WHERE tenant_id = %s ORDER BY as_of DESC, id DESC LIMIT 1"
 )
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from feedback.escalations.mail import department_managers, tenant_admins
 from feedback.escalations.proposals import escalation_propose_from_breach
 from metrics import engine
+from metrics.current_scores import current_scores_forget, current_scores_refresh
 from metrics.models import BreachEvent, Scope, ScoreRun, ScoreSnapshot, ScoringLock
 from metrics.selectors import CommitmentNames, commitment_names, score_run_result_at
 from tenants.delivery.services import Email, outbox_enqueue
@@ -113,7 +114,9 @@ def scores_run(*, tenant: Tenant, kind: str, at: datetime | None = None) -> Scor
     """Compute and store every score of ``tenant`` as of ``at`` (default now).
 
     Returns the run, or ``None`` when another run of this tenant holds the lock. Recompute and
-    daily runs are compared with the previous such run to record breach events.
+    daily runs are compared with the previous such run to record breach events. The API's
+    kept current scores (:mod:`metrics.current_scores`) are dropped at once and replaced with
+    the newest run after commit.
     """
     at = at or timezone.now()
     with transaction.atomic():
@@ -139,6 +142,8 @@ def scores_run(*, tenant: Tenant, kind: str, at: datetime | None = None) -> Scor
                 .first()
             )
             breaches_detect(run=run, previous=previous)
+        current_scores_forget(tenant_id=tenant.pk)
+        transaction.on_commit(lambda: current_scores_refresh(tenant=tenant))
     logger.info("scores computed", kind=kind, as_of=at.isoformat(), ms=run.duration_ms)
     return run
 
@@ -164,7 +169,11 @@ def scores_daily(*, tenant: Tenant, now: datetime | None = None) -> list[ScoreRu
     midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if not ScoreRun.objects.filter(kind=ScoreRun.Kind.DAILY, as_of=midnight).exists():
         runs.append(_run_or_busy(tenant=tenant, kind=ScoreRun.Kind.DAILY, at=midnight))
-    ScoreRun.objects.filter(kind=ScoreRun.Kind.RECOMPUTE, as_of__lt=now - RECOMPUTE_RETENTION).delete()
+    pruned, _ = ScoreRun.objects.filter(
+        kind=ScoreRun.Kind.RECOMPUTE, as_of__lt=now - RECOMPUTE_RETENTION
+    ).delete()
+    if pruned:
+        current_scores_forget(tenant_id=tenant.pk)
     return runs
 
 

@@ -34,7 +34,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.utils import json as drf_json
 
-from tenants.apikey_cache import RateCounter
+from tenants.apikey_cache import RateCounter, TenantDocument
 from tenants.context import Actor, enter_actor, enter_tenant
 from tenants.errors import DomainError
 from tenants.models import Tenant
@@ -74,8 +74,11 @@ class ApiKeyAuthentication(BaseAuthentication):
         # The key's rate-limit counter goes with the key's lookup: one round trip for both.
         counter = ApiKeyRateThrottle.counter_for(api_key_hash(raw))
         request.cxgov_rate_counter = counter
+        # And so does the tenant document the view answers a plain GET with, if it has one.
+        document = _tenant_document_wanted(request)
+        request.cxgov_tenant_document = document
         try:
-            tenant, api_key = api_key_authenticate(raw, counter=counter)
+            tenant, api_key = api_key_authenticate(raw, counter=counter, document=document)
         except ApiKeyRejected as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from None
         _refuse_another_companys_address(request, tenant)
@@ -86,6 +89,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="cxgov"'
+
+
+def _tenant_document_wanted(request) -> TenantDocument | None:
+    """The tenant document (:mod:`tenants.apikey_cache`) a view names in
+    ``cxgov_tenant_document`` for a GET without query parameters, to read with the key."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    name = getattr(view, "cxgov_tenant_document", None)
+    if name is None or request.method not in ("GET", "HEAD") or request.query_params:
+        return None
+    return TenantDocument(name)
 
 
 def _refuse_another_companys_address(request, tenant: Tenant) -> None:

@@ -19,7 +19,13 @@ from django.db.models import F, ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
-from tenants.apikey_cache import RateCounter, api_key_cache_forget_tenant, api_key_cache_store, api_key_cached
+from tenants.apikey_cache import (
+    RateCounter,
+    TenantDocument,
+    api_key_cache_forget_tenant,
+    api_key_cache_store,
+    api_key_cached,
+)
 from tenants.audit import security_event_record
 from tenants.context import Actor, actor_context, tenant_context
 from tenants.errors import DomainError
@@ -623,12 +629,16 @@ def api_key_hash(raw: str) -> str:
     return _token_hash(raw)
 
 
-def api_key_authenticate(raw: str, *, counter: RateCounter | None = None) -> tuple[Tenant, ApiKey]:
+def api_key_authenticate(
+    raw: str, *, counter: RateCounter | None = None, document: TenantDocument | None = None
+) -> tuple[Tenant, ApiKey]:
     """Resolve a presented key to its tenant and key, or raise :class:`ApiKeyRejected`.
 
     The tenant comes only from the key itself. A revoked or expired key used again is
     recorded as a security event in its tenant's audit trail. ``counter``: a rate-limit
-    counter incremented in the cache lookup's round trip (well-formed keys only).
+    counter incremented in the cache lookup's round trip (well-formed keys only); ``document``:
+    a document of the key's tenant read in that round trip, filled only when the cached key
+    record is accepted (else the caller reads it from the database).
     """
     parts = raw.split("_", 3)
     if len(parts) != 4 or parts[0] != API_KEY_PREFIX or not parts[1].isdigit():
@@ -637,7 +647,7 @@ def api_key_authenticate(raw: str, *, counter: RateCounter | None = None) -> tup
         )
     prefix = "_".join(parts[:3])
     secret_hash = _token_hash(raw)
-    if cached := _api_key_from_cache(secret_hash, prefix, counter):
+    if cached := _api_key_from_cache(secret_hash, prefix, counter, document):
         return cached
     tenant = Tenant.objects.filter(pk=int(parts[1])).first()
     if tenant is None:
@@ -675,12 +685,12 @@ def _api_key_touch(api_key: ApiKey, now: datetime) -> bool:
 
 
 def _api_key_from_cache(
-    secret_hash: str, prefix: str, counter: RateCounter | None
+    secret_hash: str, prefix: str, counter: RateCounter | None, document: TenantDocument | None
 ) -> tuple[Tenant, ApiKey] | None:
     """The key and tenant of a recent successful authentication, if it still holds: cached
     entries are dropped when the key or tenant changes (:mod:`tenants.apikey_cache`); the
     expiry, which needs no change to pass, is checked here. Anything else goes to the database."""
-    cached = api_key_cached(secret_hash, counter)
+    cached = api_key_cached(secret_hash, counter, document)
     if cached is None:
         return None
     tenant, api_key = cached
@@ -691,6 +701,8 @@ def _api_key_from_cache(
         or (api_key.expires_at is not None and api_key.expires_at <= now)
         or not tenant.is_active
     ):
+        if document is not None:
+            document.payload = None  # only an accepted key's tenant's documents are served
         return None
     with tenant_context(tenant):
         if _api_key_touch(api_key, now):
