@@ -120,7 +120,9 @@ def test_the_inbox_s_rule_on_owners_with_errors_naming_the_field(world, writer, 
 def test_a_closed_follow_up_keeps_its_owner(world, writer):
     followup = _followup(world)
     followup_close(tenant=world.tenant, followup=followup, outcome="resolved", note="Refund sent.")
-    response = writer.patch(f"/api/v1/followups/{followup.pk}", {"owner": "employee@acme.test"}, format="json")
+    response = writer.patch(
+        f"/api/v1/followups/{followup.pk}", {"owner": "employee@acme.test"}, format="json"
+    )
     assert response.status_code == 400
     assert "a closed follow-up keeps its owner" in response.json()["errors"]["owner"][0]
     assert _stored(world, followup).owner_id is None
@@ -141,7 +143,9 @@ def test_a_closed_follow_up_keeps_its_owner_in_the_inbox_too(world, member_clien
 def test_assigning_needs_the_write_scope(world):
     followup = _followup(world)
     reader = _api(world.tenant, ["followups:read"])
-    response = reader.patch(f"/api/v1/followups/{followup.pk}", {"owner": "employee@acme.test"}, format="json")
+    response = reader.patch(
+        f"/api/v1/followups/{followup.pk}", {"owner": "employee@acme.test"}, format="json"
+    )
     assert response.status_code == 403
     assert _stored(world, followup).owner_id is None
 
