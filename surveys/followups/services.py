@@ -315,7 +315,7 @@ def followup_reminders_send(*, tenant: Tenant) -> int:
         )
         for followup in due_now:
             if followup.status == FollowUp.Status.OPEN and followup.due_at > now:
-                sent += _reminder_mail(tenant, followup) > 0
+                sent += _clock_mail(tenant, followup, "reminder") > 0
             followup.reminder_at = None
             followup.save(update_fields=["reminder_at", "updated_at"])
     return sent
@@ -340,56 +340,44 @@ def followup_overdue_notices_send(*, tenant: Tenant) -> int:
             .order_by("id")
         )
         for followup in overdue:
-            told += _overdue_mail(tenant, followup) > 0
+            told += _clock_mail(tenant, followup, "overdue") > 0
             followup.overdue_notified_at = now
             followup.save(update_fields=["overdue_notified_at", "updated_at"])
     return told
 
 
-def _due_label(tenant: Tenant, followup: FollowUp) -> str:
-    return f"{timezone.localtime(followup.due_at, ZoneInfo(tenant.time_zone)):%Y-%m-%d %H:%M %Z}"
+# The follow-up clock's e-mails: subject and first line, with the due time filled in.
+_CLOCK_MAILS = {
+    "reminder": (
+        "Reminder: follow-up due {due}",
+        "This follow-up is due {due}; contact the customer and close it with the outcome.",
+    ),
+    "overdue": (
+        "Overdue: follow-up was due {due}",
+        "This follow-up was due {due} and is still open; contact the customer now and close it "
+        "with the outcome.",
+    ),
+}
 
 
-def _clock_mail(tenant: Tenant, followup: FollowUp, *, key: str, subject: str, lead: str) -> int:
-    """Queue one e-mail about ``followup`` to its owner, else its department's managers, each
-    once (the key names the follow-up, ``key``, its due time and the recipient)."""
+def _clock_mail(tenant: Tenant, followup: FollowUp, kind: str) -> int:
+    """Queue the ``kind`` e-mail (reminder, overdue) about ``followup`` to its owner, else its
+    department's managers, each once: the key names the follow-up, the kind, its due time and
+    the recipient."""
     to = member_address(followup.owner) or department_managers(followup.department_id)
+    due = f"{timezone.localtime(followup.due_at, ZoneInfo(tenant.time_zone)):%Y-%m-%d %H:%M %Z}"
+    subject, lead = (text.format(due=due) for text in _CLOCK_MAILS[kind])
     link = tenant_url(tenant, f"/followups/{followup.pk}/")
     summary = followup_summary(followup)
     return outbox_enqueue(
         kind=FOLLOWUP_MAIL_KIND,
         emails=[
             Email(
-                dedupe_key=f"followup:{followup.pk}:{key}:{followup.due_at.isoformat()}:{recipient}",
+                dedupe_key=f"followup:{followup.pk}:{kind}:{followup.due_at.isoformat()}:{recipient}",
                 to=address,
                 subject=f"[cxgov] {subject}: {shorten(summary, 100)}",
                 text=f"{lead}\n\n{summary}\n{link}\n",
             )
             for recipient, address in dict(to).items()
         ],
-    )
-
-
-def _reminder_mail(tenant: Tenant, followup: FollowUp) -> int:
-    due = _due_label(tenant, followup)
-    return _clock_mail(
-        tenant,
-        followup,
-        key="reminder",
-        subject=f"Reminder: follow-up due {due}",
-        lead=f"This follow-up is due {due}; contact the customer and close it with the outcome.",
-    )
-
-
-def _overdue_mail(tenant: Tenant, followup: FollowUp) -> int:
-    due = _due_label(tenant, followup)
-    return _clock_mail(
-        tenant,
-        followup,
-        key="overdue",
-        subject=f"Overdue: follow-up was due {due}",
-        lead=(
-            f"This follow-up was due {due} and is still open; contact the customer now and "
-            "close it with the outcome."
-        ),
     )
