@@ -295,6 +295,17 @@ def followup_clock_run(*, tenant: Tenant) -> int:
     return followup_reminders_send(tenant=tenant) + followup_overdue_notices_send(tenant=tenant)
 
 
+def _clock_rows(condition: Q):
+    """The follow-ups matching ``condition``, locked for this scan (rows another transaction
+    holds are left to the next scan), with what their e-mails name."""
+    return (
+        FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("survey", "department", "touchpoint", "owner__user")
+        .filter(condition)
+        .order_by("id")
+    )
+
+
 def followup_reminders_send(*, tenant: Tenant) -> int:
     """Send the reminders of open follow-ups whose time has come (the follow-up clock's task runs
     it); returns how many follow-ups were reminded.
@@ -307,13 +318,7 @@ def followup_reminders_send(*, tenant: Tenant) -> int:
     with tenant_context(tenant), transaction.atomic():
         now = timezone.now()
         sent = 0
-        due_now = (
-            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("survey", "department", "touchpoint", "owner__user")
-            .filter(reminder_at__lte=now)
-            .order_by("id")
-        )
-        for followup in due_now:
+        for followup in _clock_rows(Q(reminder_at__lte=now)):
             if followup.status == FollowUp.Status.OPEN and followup.due_at > now:
                 sent += _clock_mail(tenant, followup, "reminder") > 0
             followup.reminder_at = None
@@ -332,14 +337,10 @@ def followup_overdue_notices_send(*, tenant: Tenant) -> int:
     with tenant_context(tenant), transaction.atomic():
         now = timezone.now()
         told = 0
-        overdue = (
-            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("survey", "department", "touchpoint", "owner__user")
-            .filter(status=FollowUp.Status.OPEN, due_at__lte=now)
-            .filter(Q(overdue_notified_at__isnull=True) | Q(overdue_notified_at__lt=F("due_at")))
-            .order_by("id")
+        overdue = Q(status=FollowUp.Status.OPEN, due_at__lte=now) & (
+            Q(overdue_notified_at__isnull=True) | Q(overdue_notified_at__lt=F("due_at"))
         )
-        for followup in overdue:
+        for followup in _clock_rows(overdue):
             told += _clock_mail(tenant, followup, "overdue") > 0
             followup.overdue_notified_at = now
             followup.save(update_fields=["overdue_notified_at", "updated_at"])
