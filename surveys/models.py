@@ -240,6 +240,9 @@ class FollowUp(TenantModel):
     # When the reminder before the due time goes out (the tenant's share of the clock); emptied
     # once it is sent, or never set when the tenant sends none.
     reminder_at = models.DateTimeField(null=True, blank=True)
+    # When the notice that it is overdue went out (for the due time it then had): a follow-up
+    # is told once per due time; one moved later and passed again is told again.
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
     owner = TenantForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="followups"
     )

@@ -390,7 +390,7 @@ class ApiKey(TenantModel):
         ESCALATIONS_WRITE = "escalations:write", "Propose and update escalations"
         SURVEYS_WRITE = "surveys:write", "Mint and revoke personalised links of hosted surveys"
         FOLLOWUPS_READ = "followups:read", "Read follow-ups of unhappy survey answers"
-        FOLLOWUPS_WRITE = "followups:write", "Read and close follow-ups of unhappy survey answers"
+        FOLLOWUPS_WRITE = "followups:write", "Read, assign and close follow-ups of unhappy survey answers"
         ACTIONS_READ = "actions:read", "Read action plans"
         ACTIONS_WRITE = "actions:write", "Plan actions and update them"
         TENANT_SETTINGS = "tenant:settings", "Read and change the company settings"

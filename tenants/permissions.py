@@ -295,6 +295,7 @@ ACTIONS: dict[str, Rule] = {
     "followup.assign": Rule(
         "Assign a follow-up to an owner",
         roles=frozenset({MANAGER, ADMIN}),
+        scopes=frozenset({"followups:write"}),
         condition=_manages_department_of,
         condition_text="a manager: only follow-ups of the departments they belong to",
     ),

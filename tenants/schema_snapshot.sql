@@ -73,6 +73,7 @@
 -- migration surveys 0003_followups ad5292612b543f4e
 -- migration surveys 0004_distribution e1e6835ffe91adbb
 -- migration surveys 0005_followup_reminder 87a252dffbaeab71
+-- migration surveys 0006_followup_overdue_notice 8d1abc4532739621
 SET LOCAL statement_timeout = 0;
 SET LOCAL lock_timeout = 0;
 SET LOCAL idle_in_transaction_session_timeout = 0;
@@ -1366,6 +1367,7 @@ CREATE TABLE public.surveys_followup (
     tenant_id bigint NOT NULL,
     touchpoint_id bigint NOT NULL,
     reminder_at timestamp with time zone,
+    overdue_notified_at timestamp with time zone,
     CONSTRAINT followup_closed_has_outcome CHECK ((((closed_at IS NULL) AND ((outcome)::text = ''::text) AND ((status)::text = 'open'::text)) OR ((closed_at IS NOT NULL) AND ((status)::text = 'closed'::text) AND (NOT ((outcome)::text = ''::text)))))
 );
 ALTER TABLE ONLY public.surveys_followup FORCE ROW LEVEL SECURITY;

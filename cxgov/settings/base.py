@@ -169,7 +169,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.escalations_overdue_dispatch",
         "schedule": env.float("CXGOV_ESCALATION_SCAN_SECONDS", default=300.0),
     },
-    # Follow-up reminders before their due times, a scan per tenant (each reminder queued once).
+    # Follow-up reminders before their due times and notices once overdue, a scan per tenant
+    # (each e-mail queued once).
     "followup-reminders": {
         "task": "surveys.followups.tasks.followup_reminders_dispatch",
         "schedule": env.float("CXGOV_FOLLOWUP_REMINDER_SECONDS", default=300.0),

@@ -3,7 +3,7 @@
 A digest is one e-mail per department per period. Its **shared core** (tenant score and
 delivery rate with their changes, the three promises with the largest gap, hidden breaches)
 is the same for every department of the tenant; its **slice** is the department's own
-promises, commitments not met, escalations and stories.
+promises, commitments not met, escalations, follow-ups, actions, stories and survey comments.
 
 - Schedule (:func:`period_due`, :func:`period_next`): periods are whole days in the tenant's
   time zone — daily: yesterday; weekly: the 7 days before the chosen weekday; monthly: the
@@ -12,7 +12,7 @@ promises, commitments not met, escalations and stories.
   made of dates, so the digest is still sent once).
 - Content (:func:`digest_data`, :func:`digest_recipients`): the queries per department are a
   constant handful (three score runs, the department's contributions, escalations, stories,
-  recipients).
+  survey comments, recipients).
 
 Rendering, sending and subscriptions are :mod:`metrics.digests.services`'.
 """
@@ -24,12 +24,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from feedback.escalations.models import Escalation, EscalationState
 from feedback.escalations.selectors import overdue_condition
+from feedback.signals.models import SourceKind, SurveyResponse
 from feedback.stories.models import Story
 from metrics.actions.selectors import department_actions
 from metrics.dashboards import NEGATIVE_BELOW
@@ -37,6 +38,7 @@ from metrics.models import DepartmentDigest, Digest, DigestOptOut, DigestSetting
 from metrics.selectors import CommitmentNames, commitment_names
 from promises.models import PromiseContributor
 from surveys.followups.selectors import followups_for_digest
+from surveys.models import Survey
 from tenants.context import require_tenant_id
 from tenants.delivery.models import OutboxMessage
 from tenants.errors import DomainError
@@ -261,9 +263,11 @@ def slice_content(
     names: CommitmentNames | None = None,
     followups: dict[str, Any] | None = None,
     actions: dict[str, Any] | None = None,
+    survey_comments: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """This department's slice (pure: no database access). ``names`` words the commitments
     not met ("CSAT at Returns"); without it they read as the run keeps them (keys, slugs)."""
+    survey_comments = survey_comments or {"total": 0, "negative": [], "positive": []}
     names = names or CommitmentNames(measures={}, touchpoints={})
     prev_promises, quarter_promises = _by_id(previous, "promises"), _by_id(quarter, "promises")
     promises, promise_ids = [], set()
@@ -298,6 +302,8 @@ def slice_content(
         or not_met
         or stories["negative"]
         or stories["positive"]
+        or survey_comments["negative"]
+        or survey_comments["positive"]
         or any(escalation_rows.get(k) for k in ("awaiting", "overdue", "resolved"))
         or (followups or {}).get("open")
         or any((actions or {}).get(k) for k in ("overdue", "open", "done"))
@@ -311,6 +317,7 @@ def slice_content(
         "followups": followups,
         "actions": actions,
         "stories": stories,
+        "survey_comments": survey_comments,
         "is_empty": is_empty,
     }
 
@@ -335,6 +342,18 @@ def _story_row(story: dict[str, Any], base: str) -> dict[str, Any]:
     }
 
 
+def _most_telling(rows: QuerySet, *, sentiment: str, columns: tuple[str, ...]) -> dict[str, Any]:
+    """How many ``rows`` there are, the most negative of them (up to 5) and the most positive (up
+    to 2), by their ``sentiment`` column. Three queries, however many rows."""
+    negative = rows.filter(**{f"{sentiment}__lt": NEGATIVE_BELOW}).order_by(sentiment, "id")
+    positive = rows.filter(**{f"{sentiment}__gt": POSITIVE_ABOVE}).order_by(f"-{sentiment}", "id")
+    return {
+        "total": rows.count(),
+        "negative": list(negative.values(*columns)[:NEGATIVE_STORIES]),
+        "positive": list(positive.values(*columns)[:POSITIVE_STORIES]),
+    }
+
+
 def _stories(
     department_id: int, touchpoint_slugs: set[str], period: Period, as_of: datetime, base: str
 ) -> dict:
@@ -342,21 +361,60 @@ def _stories(
     in_period = Story.objects.filter(occurred_at__gte=period.start, occurred_at__lt=as_of).filter(
         Q(touchpoint__slug__in=touchpoint_slugs) | Q(department_id=department_id)
     )
-    columns = ("id", "text", "sentiment", "touchpoint__name", "occurred_at")
-    negative = list(
-        in_period.filter(sentiment__lt=NEGATIVE_BELOW)
-        .order_by("sentiment", "id")
-        .values(*columns)[:NEGATIVE_STORIES]
+    found = _most_telling(
+        in_period,
+        sentiment="sentiment",
+        columns=("id", "text", "sentiment", "touchpoint__name", "occurred_at"),
     )
-    positive = list(
-        in_period.filter(sentiment__gt=POSITIVE_ABOVE)
-        .order_by("-sentiment", "id")
-        .values(*columns)[:POSITIVE_STORIES]
-    )
+    return found | {
+        "negative": [_story_row(s, base) for s in found["negative"]],
+        "positive": [_story_row(s, base) for s in found["positive"]],
+    }
+
+
+def _survey_comment_row(response: dict[str, Any]) -> dict[str, Any]:
     return {
-        "total": in_period.count(),
-        "negative": [_story_row(s, base) for s in negative],
-        "positive": [_story_row(s, base) for s in positive],
+        "id": response["id"],
+        "text": shorten(response["comment"], 280),
+        "sentiment": round(response["comment_sentiment"], 2),
+        "measure": response["measure__name"],
+        "score": response["score"],
+        "touchpoint": response["touchpoint__name"],  # None: the answer named none
+        "occurred_at": response["occurred_at"],
+    }
+
+
+def survey_comments_for_digest(
+    *, department_id: int, touchpoint_slugs: set[str], period: Period, as_of: datetime
+) -> dict[str, Any]:
+    """The period's survey comments (the reasons customers gave with their scores) at the
+    department's touchpoints or on its hosted surveys, chosen like its stories: how many there
+    were, up to 5 most negative and up to 2 most positive, each with its sentiment, measure and
+    score. Three queries, however many comments."""
+    in_period = (
+        SurveyResponse.objects.exclude(comment="")
+        .filter(occurred_at__gte=period.start, occurred_at__lt=as_of)
+        .filter(
+            Q(touchpoint__slug__in=touchpoint_slugs)
+            | Q(
+                source_kind=SourceKind.HOSTED_SURVEY,
+                source_id__in=Survey.objects.filter(department_id=department_id).values("id"),
+            )
+        )
+    )
+    columns = (
+        "id",
+        "comment",
+        "comment_sentiment",
+        "measure__name",
+        "score",
+        "touchpoint__name",
+        "occurred_at",
+    )
+    found = _most_telling(in_period, sentiment="comment_sentiment", columns=columns)
+    return found | {
+        "negative": [_survey_comment_row(r) for r in found["negative"]],
+        "positive": [_survey_comment_row(r) for r in found["positive"]],
     }
 
 
@@ -440,7 +498,11 @@ def digest_data(
         for p in (current or {}).get("promises", [])
         if p.get("owner_id") == department.pk or p["id"] in contributed
     }
-    stories = _stories(department.pk, department_touchpoint_slugs(current, promise_ids), period, as_of, base)
+    touchpoint_slugs = department_touchpoint_slugs(current, promise_ids)
+    stories = _stories(department.pk, touchpoint_slugs, period, as_of, base)
+    survey_comments = survey_comments_for_digest(
+        department_id=department.pk, touchpoint_slugs=touchpoint_slugs, period=period, as_of=as_of
+    )
     escalations = escalations_for_digest(department_id=department.pk, period=period, as_of=as_of, base=base)
     followups = followups_for_digest(department_id=department.pk, as_of=as_of, base=base)
     actions = actions_for_digest(
@@ -459,6 +521,7 @@ def digest_data(
             contributed=contributed,
             escalations=escalations,
             stories=stories,
+            survey_comments=survey_comments,
             base=base,
             names=commitment_names() if current else None,
             followups=followups,

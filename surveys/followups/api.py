@@ -105,3 +105,13 @@ class FollowUpCloseSerializer(JsonTypedInput, serializers.Serializer):
     note = serializers.CharField(
         max_length=OUTCOME_NOTE_MAX, help_text="What was done, e.g. “Called her, refund sent”."
     )
+
+
+class FollowUpAssignSerializer(JsonTypedInput, serializers.Serializer):
+    owner = serializers.EmailField(
+        allow_null=True,
+        max_length=254,
+        help_text="E-mail of the new owner: an active admin, or an active manager or employee of the "
+        "follow-up's department; null: nobody.",
+        error_messages={"required": "Send owner: a member's e-mail, or null for nobody."},
+    )

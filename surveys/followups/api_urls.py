@@ -1,4 +1,5 @@
-"""Partner endpoints of follow-ups (included at ``/api/``): list them, close one."""
+"""Partner endpoints of follow-ups (included at ``/api/``): list them, read one, assign its
+owner, close it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, mixins
 from rest_framework.response import Response
 
-from surveys.followups.api import FollowUpCloseSerializer, FollowUpFilter, FollowUpSerializer
-from surveys.followups.services import followup_close
+from surveys.followups.api import (
+    FollowUpAssignSerializer,
+    FollowUpCloseSerializer,
+    FollowUpFilter,
+    FollowUpSerializer,
+)
+from surveys.followups.selectors import member_by_email
+from surveys.followups.services import followup_assign, followup_close
 from surveys.models import FollowUp
 from tenants.api_base import CursorPagination, problem, problem_responses
 from tenants.api_urls import CxgovAutoSchema
@@ -75,6 +82,65 @@ class FollowUpListView(mixins.ListModelMixin, generics.GenericAPIView):
         return self.list(request)
 
 
+class FollowUpDetailView(generics.GenericAPIView):
+    """``GET /v1/followups/{id}``: one follow-up; ``PATCH``: assign its owner."""
+
+    cxgov_actions = {"get": "followup.view", "patch": "followup.assign"}
+    schema = CxgovAutoSchema()
+    serializer_class = FollowUpSerializer
+
+    @extend_schema(
+        operation_id="v1_followups_retrieve",
+        responses={200: FollowUpSerializer, **problem_responses(401, 403, 404, 429)},
+        examples=[OpenApiExample("An open follow-up", value=_FOLLOWUP_EXAMPLE, response_only=True)],
+    )
+    def get(self, request, pk: int):
+        """One follow-up of the API key's tenant. `contact` is given only when the customer
+        agreed to be contacted."""
+        followup = _queryset().filter(pk=pk).first()
+        if followup is None:
+            return problem(404, NOT_FOUND)
+        return Response(FollowUpSerializer(followup).data)
+
+    @extend_schema(
+        operation_id="v1_followups_assign",
+        request=FollowUpAssignSerializer,
+        responses={200: FollowUpSerializer, **problem_responses(400, 401, 403, 404, 429)},
+        examples=[
+            OpenApiExample("Assign", request_only=True, value={"owner": "agent@acme.example"}),
+            OpenApiExample("Unassign", request_only=True, value={"owner": None}),
+            OpenApiExample(
+                "Assigned", response_only=True, value=_FOLLOWUP_EXAMPLE | {"owner": "agent@acme.example"}
+            ),
+        ],
+    )
+    def patch(self, request, pk: int):
+        """Assign an open follow-up to an owner (their e-mail), or to nobody (`null`): an active
+        admin, or an active manager or employee of the follow-up's department, as in the inbox.
+        A closed follow-up keeps its owner: 400 naming `owner`."""
+        followup = _queryset().filter(pk=pk).first()
+        if followup is None:
+            return problem(404, NOT_FOUND)
+        data = FollowUpAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        email = data.validated_data["owner"]
+        owner = None
+        if email is not None:
+            owner = member_by_email(email=email)
+            if owner is None:
+                message = f"No member has the e-mail {email}."
+                return problem(400, message, errors={"owner": [message]})
+        try:
+            followup_assign(tenant=request.tenant, followup=followup, owner=owner)
+        except DomainError as error:
+            return _problem(error)
+        return Response(FollowUpSerializer(followup).data)
+
+
+def _problem(error: DomainError):
+    return problem(400, error.message, errors={error.field: [error.message]} if error.field else None)
+
+
 class FollowUpCloseView(generics.GenericAPIView):
     """``POST /v1/followups/{id}/close``: close a follow-up with its outcome and a note."""
 
@@ -118,11 +184,12 @@ class FollowUpCloseView(generics.GenericAPIView):
         except DomainError as error:
             if error.code == "closed":
                 return problem(409, error.message)
-            return problem(400, error.message, errors={error.field: [error.message]} if error.field else None)
+            return _problem(error)
         return Response(FollowUpSerializer(followup).data)
 
 
 urlpatterns = [
     path("v1/followups", FollowUpListView.as_view(), name="api-followups"),
+    path("v1/followups/<int:pk>", FollowUpDetailView.as_view(), name="api-followup"),
     path("v1/followups/<int:pk>/close", FollowUpCloseView.as_view(), name="api-followup-close"),
 ]

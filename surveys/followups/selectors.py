@@ -52,6 +52,11 @@ def followup_get(*, pk: int, membership: Membership) -> FollowUp | None:
     return followups_visible(membership=membership).filter(pk=pk).first()
 
 
+def member_by_email(*, email: str) -> Membership | None:
+    """The active tenant's member with this e-mail (any case), or None."""
+    return Membership.objects.select_related("user").filter(user__email__iexact=email).first()
+
+
 def followup_open_count(*, membership: Membership) -> int:
     """How many follow-ups ``membership`` sees are open. One query."""
     return followups_visible(membership=membership).filter(status=FollowUp.Status.OPEN).count()

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -212,18 +212,27 @@ def followup_owner_candidates(*, followup: FollowUp):
 
 
 def followup_assign(*, tenant: Tenant, followup: FollowUp, owner: Membership | None) -> FollowUp:
-    """Give the follow-up an owner (None: nobody). The owner is an active admin, or a manager
-    or employee of the follow-up's department."""
+    """Give the open follow-up an owner (None: nobody), for the inbox and the API alike. The
+    owner is an active admin, or an active manager or employee of the follow-up's department;
+    a closed follow-up keeps its owner (``code="closed"``). The audit trigger records the change
+    with the request's actor."""
     _own(followup, tenant)
     with tenant_context(tenant), transaction.atomic():
         locked = FollowUp.objects.select_for_update().get(pk=followup.pk)
+        if locked.status == FollowUp.Status.CLOSED:
+            raise DomainError(
+                f"This follow-up was closed on {locked.closed_at:%Y-%m-%d %H:%M} UTC; "
+                "a closed follow-up keeps its owner.",
+                field="owner",
+                code="closed",
+            )
         if owner is not None and (
             owner.tenant_id != tenant.pk
             or not followup_owner_candidates(followup=locked).filter(pk=owner.pk).exists()
         ):
             raise DomainError(
-                "Choose an owner from the list: an admin, or a manager or employee of "
-                f"{followup.department.name}.",
+                f"{owner.user.email} cannot own this follow-up: its owner is an active admin, "
+                f"or an active manager or employee of {followup.department.name}.",
                 field="owner",
             )
         locked.owner = owner
@@ -279,6 +288,24 @@ def followup_close(
 FOLLOWUP_MAIL_KIND = "followup"
 
 
+def followup_clock_run(*, tenant: Tenant) -> int:
+    """One scan of the tenant's follow-up clock (the beat task runs it): the reminders whose time
+    has come, then the notices of follow-ups that became overdue. Returns how many follow-ups
+    were told."""
+    return followup_reminders_send(tenant=tenant) + followup_overdue_notices_send(tenant=tenant)
+
+
+def _clock_rows(condition: Q):
+    """The follow-ups matching ``condition``, locked for this scan (rows another transaction
+    holds are left to the next scan), with what their e-mails name."""
+    return (
+        FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("survey", "department", "touchpoint", "owner__user")
+        .filter(condition)
+        .order_by("id")
+    )
+
+
 def followup_reminders_send(*, tenant: Tenant) -> int:
     """Send the reminders of open follow-ups whose time has come (the follow-up clock's task runs
     it); returns how many follow-ups were reminded.
@@ -291,36 +318,66 @@ def followup_reminders_send(*, tenant: Tenant) -> int:
     with tenant_context(tenant), transaction.atomic():
         now = timezone.now()
         sent = 0
-        due_now = (
-            FollowUp.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("survey", "department", "touchpoint", "owner__user")
-            .filter(reminder_at__lte=now)
-            .order_by("id")
-        )
-        for followup in due_now:
+        for followup in _clock_rows(Q(reminder_at__lte=now)):
             if followup.status == FollowUp.Status.OPEN and followup.due_at > now:
-                sent += _reminder_mail(tenant, followup) > 0
+                sent += _clock_mail(tenant, followup, "reminder") > 0
             followup.reminder_at = None
             followup.save(update_fields=["reminder_at", "updated_at"])
     return sent
 
 
-def _reminder_mail(tenant: Tenant, followup: FollowUp) -> int:
+def followup_overdue_notices_send(*, tenant: Tenant) -> int:
+    """Tell the owner of each open follow-up that became overdue (else its department's
+    managers) that it is; returns how many follow-ups were told.
+
+    Once per due time: the row is locked and ``overdue_notified_at`` set in the transaction that
+    queues the e-mail, whose key names the follow-up and its due time. A notice sent before the
+    current due time (the due time was moved later) no longer counts, so the follow-up is told
+    again once that one passes. A closed follow-up gets none."""
+    with tenant_context(tenant), transaction.atomic():
+        now = timezone.now()
+        told = 0
+        overdue = Q(status=FollowUp.Status.OPEN, due_at__lte=now) & (
+            Q(overdue_notified_at__isnull=True) | Q(overdue_notified_at__lt=F("due_at"))
+        )
+        for followup in _clock_rows(overdue):
+            told += _clock_mail(tenant, followup, "overdue") > 0
+            followup.overdue_notified_at = now
+            followup.save(update_fields=["overdue_notified_at", "updated_at"])
+    return told
+
+
+# The follow-up clock's e-mails: subject and first line, with the due time filled in.
+_CLOCK_MAILS = {
+    "reminder": (
+        "Reminder: follow-up due {due}",
+        "This follow-up is due {due}; contact the customer and close it with the outcome.",
+    ),
+    "overdue": (
+        "Overdue: follow-up was due {due}",
+        "This follow-up was due {due} and is still open; contact the customer now and close it "
+        "with the outcome.",
+    ),
+}
+
+
+def _clock_mail(tenant: Tenant, followup: FollowUp, kind: str) -> int:
+    """Queue the ``kind`` e-mail (reminder, overdue) about ``followup`` to its owner, else its
+    department's managers, each once: the key names the follow-up, the kind, its due time and
+    the recipient."""
     to = member_address(followup.owner) or department_managers(followup.department_id)
     due = f"{timezone.localtime(followup.due_at, ZoneInfo(tenant.time_zone)):%Y-%m-%d %H:%M %Z}"
+    subject, lead = (text.format(due=due) for text in _CLOCK_MAILS[kind])
     link = tenant_url(tenant, f"/followups/{followup.pk}/")
-    body = (
-        f"This follow-up is due {due}; contact the customer and close it with the outcome.\n\n"
-        f"{followup_summary(followup)}\n{link}\n"
-    )
+    summary = followup_summary(followup)
     return outbox_enqueue(
         kind=FOLLOWUP_MAIL_KIND,
         emails=[
             Email(
-                dedupe_key=f"followup:{followup.pk}:reminder:{followup.due_at.isoformat()}:{recipient}",
+                dedupe_key=f"followup:{followup.pk}:{kind}:{followup.due_at.isoformat()}:{recipient}",
                 to=address,
-                subject=f"[cxgov] Reminder: follow-up due {due}: {shorten(followup_summary(followup), 100)}",
-                text=body,
+                subject=f"[cxgov] {subject}: {shorten(summary, 100)}",
+                text=f"{lead}\n\n{summary}\n{link}\n",
             )
             for recipient, address in dict(to).items()
         ],

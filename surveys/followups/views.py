@@ -93,6 +93,9 @@ def followup_assign(request, pk: int):
                 tenant=request.tenant, followup=followup, owner=form.cleaned_data["owner"]
             )
         except DomainError as error:
+            if error.code == "closed":  # closed meanwhile: the page shows no owner form any more
+                messages.error(request, error.message)
+                return redirect("followup_detail", pk=followup.pk)
             add_service_error(form, error)
         else:
             owner = form.cleaned_data["owner"]

@@ -303,3 +303,47 @@ def test_another_tenants_personalised_link_is_not_found_on_any_embedded_page(ten
         assert SurveyResponse.objects.get(pk=answer.response_id).comment == ""
     page = Client(HTTP_HOST="globex.localhost").get(f"/s/l/{link.token}/embed/")
     assert page.status_code == 200 and "https://globex-shop.example" in page["Content-Security-Policy"]
+
+
+# --- Endpoints of follow-ups ------------------------------------------------------------------
+
+
+def test_follow_up_endpoints_and_pages_answer_another_tenants_follow_up_as_missing(tenant, other_tenant):
+    """A follow-up of tenant B is "not found" to A's API key and A's admin, on every route of its
+    own (read, assign, close) and in every list; A's key and admin still reach A's own, and A's
+    key cannot make B's member the owner of A's follow-up."""
+    from surveys.models import FollowUp
+    from tenants.models import User
+    from tenants.services import api_key_create
+    from tests.conftest import enrol_totp, signed_in
+    from tests.feedback.conftest import client_with
+
+    ids = {}
+    for t in (tenant, other_tenant):
+        with tenant_context(t):
+            ids[t.slug] = make_row(FollowUp, t).pk
+    key = client_with(api_key_create(tenant=tenant, name="Helpdesk", scopes=["followups:write"]).secret)
+    enrol_totp(User.objects.get(email="admin@acme.test"))
+    admin = signed_in("acme", "admin@acme.test")
+    theirs, mine = ids["globex"], ids["acme"]
+    assert key.get(f"/api/v1/followups/{theirs}").status_code == 404
+    assert (
+        key.patch(f"/api/v1/followups/{theirs}", {"owner": "admin@acme.test"}, format="json").status_code
+        == 404
+    )
+    closing = {"outcome": "resolved", "note": "x"}
+    assert key.post(f"/api/v1/followups/{theirs}/close", closing, format="json").status_code == 404
+    assert [f["id"] for f in key.get("/api/v1/followups").json()["results"]] == [mine]
+    assert key.get(f"/api/v1/followups/{mine}").status_code == 200
+    stranger = key.patch(f"/api/v1/followups/{mine}", {"owner": "admin@globex.test"}, format="json")
+    assert stranger.status_code == 400 and list(stranger.json()["errors"]) == ["owner"]
+    assert admin.get(f"/followups/{theirs}/").status_code == 404
+    assert admin.post(f"/followups/{theirs}/assign/", {"owner": ""}).status_code == 404
+    assert admin.post(f"/followups/{theirs}/close/", closing).status_code == 404
+    assert admin.get(f"/followups/{mine}/").status_code == 200
+    listed = admin.get("/followups/?status=all").content.decode()
+    assert f'href="/followups/{mine}/"' in listed and f'href="/followups/{theirs}/"' not in listed
+    with tenant_context(other_tenant):
+        assert FollowUp.objects.filter(pk=theirs, status="open", owner__isnull=True).exists()
+    with tenant_context(tenant):
+        assert FollowUp.objects.get(pk=mine).owner_id is None
