@@ -87,7 +87,9 @@ def run(*, requests: int, only: tuple[str, ...] = SCENARIOS, profile: str | None
         results[name] = {"wall_ms": 1000 * wall / requests, "cpu_ms": 1000 * cpu / requests}
         if profiler:
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative")).print_stats(60)
+            pstats.Stats(profiler, stream=out).sort_stats(
+                os.environ.get("BENCH_PROFILE_SORT", "cumulative")
+            ).print_stats(60)
             results[name]["profile"] = out.getvalue()
     return results
 
