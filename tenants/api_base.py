@@ -93,12 +93,16 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 def _tenant_document_wanted(request) -> TenantDocument | None:
     """The tenant document (:mod:`tenants.apikey_cache`) a view names in
-    ``cxgov_tenant_document`` for a GET without query parameters, to read with the key."""
+    ``cxgov_tenant_document`` for a GET without query parameters (or, in
+    ``cxgov_tenant_document_post``, for a POST), to read with the key."""
     view = (getattr(request, "parser_context", None) or {}).get("view")
-    name = getattr(view, "cxgov_tenant_document", None)
-    if name is None or request.method not in ("GET", "HEAD") or request.query_params:
-        return None
-    return TenantDocument(name)
+    if request.method == "POST":
+        name = getattr(view, "cxgov_tenant_document_post", None)
+    elif request.method in ("GET", "HEAD") and not request.query_params:
+        name = getattr(view, "cxgov_tenant_document", None)
+    else:
+        name = None
+    return None if name is None else TenantDocument(name)
 
 
 def _refuse_another_companys_address(request, tenant: Tenant) -> None:

@@ -37,6 +37,7 @@ from feedback.ingest.api import (
     batch_serializer,
 )
 from feedback.ingest.items import MAX_BATCH_ITEMS
+from feedback.ingest.lookups_cache import INGEST_LOOKUPS_DOCUMENT, ingest_lookups_cached
 from feedback.ingest.selectors import service_event_queryset, story_queryset, survey_response_queryset
 from feedback.ingest.services import IdempotencyKeyReused, request_fingerprint, signals_ingest_request
 from feedback.signals.models import ServiceEvent, SurveyResponse
@@ -114,6 +115,9 @@ class SignalIngestView(mixins.ListModelMixin, generics.GenericAPIView):
     cxgov_actions = {"get": "feedback.read", "post": "feedback.ingest"}
     schema = CxgovAutoSchema()
     pagination_class = SignalCursorPagination
+    # The tenant's touchpoints and measures, read with the API key in one Redis round trip
+    # (tenants.api_base, feedback.ingest.lookups_cache).
+    cxgov_tenant_document_post = INGEST_LOOKUPS_DOCUMENT
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):
@@ -163,6 +167,9 @@ class SignalIngestView(mixins.ListModelMixin, generics.GenericAPIView):
                 fingerprint=request_fingerprint(method=request.method, path=request.path, data=data)
                 if key
                 else "",
+                kept_lookups=ingest_lookups_cached(
+                    getattr(request, "cxgov_tenant_document", None), tenant_id=request.tenant.pk
+                ),
             )
         except IdempotencyKeyReused as exc:
             return problem(422, exc.message)

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from feedback.ingest.lookups_cache import ingest_lookups_keep, ingest_lookups_rank
 from feedback.sentiment import sentiment_score
 from feedback.signals.models import (
     EXTERNAL_ID_MAX,
@@ -25,6 +26,7 @@ from feedback.stories.models import Story
 from promises.commitments.models import BUILTIN_MEASURES, SCALE_MAX_DIGITS, SCALE_PLACES
 from promises.commitments.selectors import measure_list
 from promises.models import Measure, Promise
+from tenants.context import require_tenant_id
 from tenants.models import Department, Touchpoint
 from tenants.validation import (
     SMALLINT_RANGE,
@@ -54,34 +56,59 @@ class Lookups:
     measures: dict[str, Measure]
 
     @classmethod
-    def for_items(cls, kind: str, items: list[Any]) -> Lookups:
+    def for_items(
+        cls,
+        kind: str,
+        items: list[Any],
+        kept: tuple[dict[str, Touchpoint], dict[str, Measure]] | None = None,
+    ) -> Lookups:
+        """``kept``: the tenant's touchpoints and measures read with the API key
+        (:mod:`feedback.ingest.lookups_cache`), used when they name every slug and key the items
+        name; otherwise (and for stories) the tables are read, and a survey response's or
+        service event's read is kept for the next requests."""
         dicts = [item for item in items if isinstance(item, dict)]
         touchpoint_slugs = {i["touchpoint"] for i in dicts if _lookup_text(i.get("touchpoint"))}
+        if kind != "stories":
+            return cls._signal_lookups(dicts, touchpoint_slugs, kept)
         touchpoints = {t.slug: t for t in Touchpoint.objects.filter(slug__in=touchpoint_slugs)}
         if len(touchpoints) < len(touchpoint_slugs):
             # Some slug is unknown: the error lists the valid ones, so read them all.
             touchpoints = {t.slug: t for t in Touchpoint.objects.order_by("position", "id")}
         promises: dict[str, Promise] = {}
         departments: dict[str, Department] = {}
-        measures: dict[str, Measure] = {}
-        if kind == "stories":
-            promise_slugs = {
-                s
-                for i in dicts
-                if isinstance(i.get("promises"), list)
-                for s in i["promises"]
-                if _lookup_text(s)
-            }
-            if promise_slugs:
-                promises = {p.slug: p for p in Promise.objects.filter(slug__in=promise_slugs)}
-            department_slugs = {i["department"] for i in dicts if isinstance(i.get("department"), str)}
-            if department_slugs:
-                departments = {d.slug: d for d in Department.objects.order_by("name")}
-        else:
-            measures = {m.key: m for m in Measure.objects.order_by("-is_builtin", "key")}
-            if sum(m.is_builtin for m in measures.values()) < len(BUILTIN_MEASURES):
-                measures = {m.key: m for m in measure_list()}  # creates the missing built-ins
-        return cls(touchpoints, promises, departments, measures)
+        promise_slugs = {
+            s for i in dicts if isinstance(i.get("promises"), list) for s in i["promises"] if _lookup_text(s)
+        }
+        if promise_slugs:
+            promises = {p.slug: p for p in Promise.objects.filter(slug__in=promise_slugs)}
+        department_slugs = {i["department"] for i in dicts if isinstance(i.get("department"), str)}
+        if department_slugs:
+            departments = {d.slug: d for d in Department.objects.order_by("name")}
+        return cls(touchpoints, promises, departments, {})
+
+    @classmethod
+    def _signal_lookups(
+        cls,
+        dicts: list[dict],
+        touchpoint_slugs: set[str],
+        kept: tuple[dict[str, Touchpoint], dict[str, Measure]] | None,
+    ) -> Lookups:
+        measure_keys = {i["measure"] for i in dicts if isinstance(i.get("measure"), str)}
+        if kept is not None and touchpoint_slugs <= kept[0].keys() and measure_keys <= kept[1].keys():
+            all_touchpoints, measures = kept
+            return cls({s: all_touchpoints[s] for s in touchpoint_slugs}, {}, {}, measures)
+        rank = ingest_lookups_rank()  # before the read: a change recorded later outranks it
+        all_touchpoints = {t.slug: t for t in Touchpoint.objects.order_by("position", "id")}
+        measures = {m.key: m for m in Measure.objects.order_by("-is_builtin", "key")}
+        if sum(m.is_builtin for m in measures.values()) < len(BUILTIN_MEASURES):
+            measures = {m.key: m for m in measure_list()}  # creates the missing built-ins
+        ingest_lookups_keep(
+            tenant_id=require_tenant_id(), rank=rank, touchpoints=all_touchpoints, measures=measures
+        )
+        touchpoints = {s: all_touchpoints[s] for s in touchpoint_slugs if s in all_touchpoints}
+        if len(touchpoints) < len(touchpoint_slugs):
+            touchpoints = all_touchpoints  # some slug is unknown: the error lists the valid ones
+        return cls(touchpoints, {}, {}, measures)
 
 
 def _lookup_text(value: Any) -> bool:

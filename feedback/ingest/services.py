@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,7 +101,9 @@ def _link_order(promise: Promise, row: dict[str, Any]) -> tuple:
     return (promise.pk, touchpoint.pk if touchpoint is not None else 0, row["occurred_at"])
 
 
-def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | None]:
+def _insert_rows(
+    model: type[Signal], rows: list[dict[str, Any]], then: Callable[[list[int | None]], None] | None = None
+) -> list[int | None]:
     """Insert ``rows`` (field name → value) in one ``INSERT ... SELECT FROM unnest(...)``; the
     id of each row, ``None`` for a row whose ``external_id`` its source had already stored.
 
@@ -121,6 +123,9 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | 
     in a cycle. Survey responses and service events are counted into the rollups once for the
     statement (``metrics_rollups_add``, grouped, in the same key order) instead of by the row
     triggers: one upsert per counter row rather than one per signal.
+
+    ``then(ids)`` runs once the ids are known; for survey responses and service events its
+    statements go to the server with the rollups' (one round trip for all).
     """
     tenant_id = require_tenant_id()
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -203,6 +208,10 @@ def _insert_rows(model: type[Signal], rows: list[dict[str, Any]]) -> list[int | 
                         _ROLLUPS_ADD_SQL, [model._meta.db_table, tenant_id, *_rollup_columns(stored)]
                     )
                 cursor.execute(_ROLLUPS_BY_STATEMENT_SQL.format(tenant="''"))
+                if then is not None:
+                    then(ids)
+        elif then is not None:
+            then(ids)
     return ids
 
 
@@ -336,6 +345,7 @@ def signals_ingest(
     source: SignalSource,
     audit: dict[str, Any] | None = None,
     on_existing: str = "skip",
+    kept_lookups: tuple[dict, dict] | None = None,
 ) -> list[ItemResult]:
     """Validate each of ``items`` on its own and write the valid ones; one result per item, in order.
 
@@ -352,6 +362,9 @@ def signals_ingest(
     ``unchanged``, other values update the signal in place (``updated``; each updated row is in
     the audit trail with its old and new values, and the rollups follow: see
     :func:`_signals_update`).
+
+    ``kept_lookups``: the tenant's touchpoints and measures as kept
+    (:mod:`feedback.ingest.lookups_cache`), read with the API key.
     """
     if kind not in KINDS:
         raise DomainError(f"Unknown signal kind {kind!r}; use one of: {', '.join(KINDS)}.", field="kind")
@@ -366,7 +379,7 @@ def signals_ingest(
     # chunk's): an error fails the caller's transaction anyway, and a savepoint costs two round
     # trips a request.
     with tenant_context(tenant), transaction.atomic(savepoint=False):
-        lookups = Lookups.for_items(kind, items)
+        lookups = Lookups.for_items(kind, items, kept_lookups)
         results: list[ItemResult] = []
         valid: list[tuple[ItemResult, dict[str, Any], list[Promise]]] = []
         for index, data in enumerate(items):
@@ -406,8 +419,24 @@ def signals_ingest(
         created: list[tuple[ItemResult, Any, list[Promise]]] = []
         stored_before: dict[str, ItemResult] = {}
         existing: dict[str, tuple[ItemResult, dict[str, Any], list[Promise]]] = {}
+        links_of_stories = kind == "stories"
+        audit_source = source.actor if isinstance(source, HostedSurveySource) else source
+        audit_detail = {"kind": kind, "channel": _CHANNELS[source_kind], **(audit or {})}
+
+        def audit_write(ids: list[int | None]) -> None:
+            ingest_event_record(
+                model=model._meta.label,
+                ids=[row_id for row_id in ids if row_id is not None],
+                source=audit_source,
+                detail=audit_detail,
+            )
+
         if new_rows:
-            ids = _insert_rows(model, [row for _, row, _ in new_rows])
+            # A story's entry follows its promise links; the other signals' goes with the insert's
+            # rollups (one round trip).
+            ids = _insert_rows(
+                model, [row for _, row, _ in new_rows], then=None if links_of_stories else audit_write
+            )
             for (result, row, promises), row_id in zip(new_rows, ids, strict=True):
                 if row_id is None:  # the source had sent it before (or a concurrent batch just did)
                     result.status = "duplicate"
@@ -450,12 +479,8 @@ def signals_ingest(
                 escalations_auto_from_stories(
                     tenant=tenant, story_ids=[result.id for result, _, _ in created]
                 )
-            ingest_event_record(
-                model=model._meta.label,
-                ids=[result.id for result, _, _ in created],
-                source=source.actor if isinstance(source, HostedSurveySource) else source,
-                detail={"kind": kind, "channel": _CHANNELS[source_kind], **(audit or {})},
-            )
+            if links_of_stories:
+                audit_write([result.id for result, _, _ in created])
             transaction.on_commit(lambda: scoring_mark_dirty(tenant.pk))
         for result, values, _ in valid:
             if result.status == "duplicate" and result.id is None and values["external_id"] in first_in_batch:
@@ -497,6 +522,7 @@ def signals_ingest_request(
     source: ApiKey,
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    kept_lookups: tuple[dict, dict] | None = None,
 ) -> IngestAnswer:
     """:func:`signals_ingest` for one API request, answered once per ``idempotency_key``.
 
@@ -520,6 +546,7 @@ def signals_ingest_request(
                 source=source,
                 idempotency_key=idempotency_key,
                 fingerprint=fingerprint,
+                kept_lookups=kept_lookups,
             )
         except OperationalError as error:
             if not owns_transaction or attempt >= _DEADLOCK_ATTEMPTS or _sqlstate(error) != "40P01":
@@ -535,6 +562,7 @@ def _ingest_request_once(
     source: ApiKey,
     idempotency_key: str | None,
     fingerprint: str,
+    kept_lookups: tuple[dict, dict] | None,
 ) -> IngestAnswer:
     try:
         with tenant_context(tenant), transaction.atomic():
@@ -546,7 +574,14 @@ def _ingest_request_once(
                     )
             audit = {"idempotency_key": idempotency_key} if idempotency_key else None
             body = ingest_summary(
-                signals_ingest(tenant=tenant, kind=kind, items=items, source=source, audit=audit)
+                signals_ingest(
+                    tenant=tenant,
+                    kind=kind,
+                    items=items,
+                    source=source,
+                    audit=audit,
+                    kept_lookups=kept_lookups,
+                )
             )
             # Nothing stored and nothing already there: the request as a whole failed.
             status = 422 if body["rejected"] == len(items) else 200

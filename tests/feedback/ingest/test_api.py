@@ -253,14 +253,23 @@ ONE_WRITE = [
 ]
 
 
+# Once the tenant's touchpoints and measures are kept (read with the API key after a request
+# that read them committed: feedback.ingest.lookups_cache), a request reads no table before its
+# insert; the audit entry goes to the server with the rollups.
+KEPT_WRITE = [statement for statement in ONE_WRITE if statement not in ONE_WRITE[1:3]]
+
+
 @pytest.mark.parametrize("n", [1, 10, 1000])
-def test_queries_per_request_are_constant(api, signals, n):
-    api.post("/api/v1/survey-responses", response_item(), format="json")  # built-ins ready
+def test_queries_per_request_are_constant(api, signals, n, django_capture_on_commit_callbacks):
+    # Built-ins ready; once the request commits, what it read is kept.
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as first:
+        api.post("/api/v1/survey-responses", response_item(), format="json")
+    assert set(ONE_WRITE[1:3]) <= set(_statements(first))  # the key's first request reads them
     items = {"items": [response_item(external_id=f"{n}-{i}") for i in range(n)]}
     with CaptureQueriesContext(connection) as captured:
         body = api.post("/api/v1/survey-responses", items, format="json").json()
     assert body["created"] == n
-    assert _statements(captured) == ONE_WRITE
+    assert _statements(captured) == KEPT_WRITE
 
 
 @pytest.mark.parametrize("n", [1, 1000])
