@@ -34,8 +34,8 @@ def test_scans_run_twice_on_a_worker_send_each_reminder_once(tenant, worker):
     sent = Counter(p.name.split("__", 1)[1].removesuffix(".eml") for p in worker.mail_dir.glob("*.eml"))
     assert sent == Counter({"employee@acme.test": 1, "manager@acme.test": 1})
     with tenant_context(tenant):
-        rows = sorted(OutboxMessage.objects.filter(kind="action").values_list("dedupe_key", "status"))
-    assert rows == [
+        rows = set(OutboxMessage.objects.filter(kind="action").values_list("dedupe_key", "status"))
+    assert rows == {
         (f"action:{due.pk}:due:{today:%Y-%m-%d}", "sent"),
         (f"action:{soon.pk}:before:{soon.due_on:%Y-%m-%d}", "sent"),
-    ]
+    }
